@@ -1,0 +1,76 @@
+// The typed records a host's stack and the links emit for the trace
+// (../shared/spec/trace-format.md), and the sink that receives them. The stack
+// never formats JSON: viz/ turns records into trace lines.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/time.h"
+#include "stack/ip_addr.h"
+#include "stack/net_error.h"
+#include "stack/packet.h"
+
+namespace netsim {
+
+enum class TraceKind : uint8_t {
+  kStep, kTx, kRx, kForward, kDrop, kDeliver, kAccept, kEstablished, kReceive, kSever, kError,
+  kClose, kAddressAdded, kAddressRemoved, kInterfaceDown, kInterfaceUp, kLinkDown, kLinkUp,
+  kPing,  // extension: an ICMP echo reply reached the pinging host (`rtt`)
+};
+
+enum class DropReason : uint8_t {
+  kNoListener, kNoRoute, kNotForHost, kStrongHost, kTtlExceeded, kQueueFull, kLoss, kLinkDown,
+  kInterfaceDown, kNoNeighbor, kBacklogFull, kReceiveShutdown, kBadState,
+  kMessageTooLong,  // extension: larger than the egress MTU (no fragmentation in v1)
+  kNoSourceAddress, // extension: sending from an address the host no longer has (netstack3)
+};
+
+std::string_view to_string(TraceKind k);
+std::string_view to_string(DropReason r);
+
+// Demux rule that decided a delivery (semantics.md 5.1).
+enum class MatchRule : uint8_t {
+  kConnectionDevice, kConnection, kSpecificDevice, kSpecific, kWildcardDevice, kWildcard,
+};
+std::string_view to_string(MatchRule m);  // "connection+device", "specific", ...
+
+// One trace event. Only the fields its kind uses are set (trace-format.md).
+struct TraceRecord {
+  TraceKind kind = TraceKind::kStep;
+  std::string host;
+  std::string interface;          // tx, rx, drop?, address_*, interface_*
+  std::string link;               // drop?, link_*
+  std::string socket;             // deliver, accept, established, receive, sever, error, close, step?
+  std::string listener;           // accept
+  const Packet* packet = nullptr; // tx, rx, forward, drop, deliver
+  std::optional<DropReason> reason;
+  std::optional<MatchRule> match;
+  std::vector<std::string> shadowed;  // deliver: sorted by the sink
+  std::optional<std::string> data;    // deliver / receive payload (sink decides data vs size)
+  std::optional<uint64_t> size;       // receive of a large or binary payload
+  std::optional<NetError> error;
+  std::string state;              // close
+  std::optional<SocketAddr> local, remote;
+  std::optional<Prefix> address;  // address_added / address_removed
+  std::string from, to;           // forward: interfaces
+  std::string proto;              // deliver
+  // step
+  std::string op;
+  std::optional<NetError> result;  // none: ok
+  std::optional<NetError> expected;
+  std::optional<Duration> rtt;     // ping
+  // Links: the event that led to this one (-1: the sink's current context).
+  int64_t cause = -1;
+};
+
+// Receives trace records; returns the record's seq (used as a later `cause`).
+class TraceSink {
+ public:
+  virtual ~TraceSink() = default;
+  virtual int64_t emit(const TraceRecord& record) = 0;
+};
+
+}  // namespace netsim

@@ -1,0 +1,16 @@
+# Runs one scenario twice; fails unless both runs pass and the traces are byte-identical.
+get_filename_component(name ${SCENARIO} NAME_WE)
+file(MAKE_DIRECTORY ${OUT})
+foreach(run a b)
+  execute_process(COMMAND ${NETSIM} run ${SCENARIO} --trace ${OUT}/${name}.${run}.jsonl
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "netsim run ${SCENARIO} exited ${rc}\n${out}${err}")
+  endif()
+endforeach()
+file(SHA256 ${OUT}/${name}.a.jsonl ha)
+file(SHA256 ${OUT}/${name}.b.jsonl hb)
+if(NOT ha STREQUAL hb)
+  message(FATAL_ERROR "two runs of ${SCENARIO} gave different traces")
+endif()
+message(STATUS "${out}")

@@ -1,0 +1,2 @@
+// placeholder until the trace writer lands
+namespace netsim {}
