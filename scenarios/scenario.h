@@ -17,6 +17,7 @@
 #include "sim/time.h"
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
+#include "stack/tcp/params.h"
 
 namespace netsim::scenario {
 
@@ -35,21 +36,8 @@ struct LinkDefaults {
   std::optional<uint32_t> mtu;
 };
 
-// TCP parameters (`defaults.tcp`, an extension of v1). Absent keys keep these values.
-struct TcpParams {
-  Duration msl = Duration::seconds(30);
-  Duration initial_rto = Duration::seconds(1);
-  Duration min_rto = Duration::milliseconds(200);
-  Duration max_rto = Duration::seconds(60);
-  uint32_t max_retries = 8;        // retransmissions of one segment before timed_out
-  uint32_t syn_retries = 6;        // SYN retransmissions before timed_out
-  uint32_t initial_cwnd_segments = 10;
-  uint32_t receive_buffer = 131072;  // bytes; the advertised window never exceeds it
-  uint32_t send_buffer = 131072;
-  bool delayed_ack = true;
-  Duration delayed_ack_timeout = Duration::milliseconds(40);
-  uint32_t backlog = 128;          // default accept backlog of a listener
-};
+// TCP parameters (`defaults.tcp`, an extension of v1): stack/tcp/params.h.
+using TcpParams = netsim::tcp::Params;
 
 struct Interface {
   std::string name;

@@ -1,0 +1,26 @@
+// TCP parameters of a host's stack, settable per scenario (`defaults.tcp`).
+// Defaults follow semantics.md section 6 and RFC 6298 / RFC 5681.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/time.h"
+
+namespace netsim::tcp {
+
+struct Params {
+  Duration msl = Duration::seconds(30);               // TIME_WAIT lasts 2 x msl
+  Duration initial_rto = Duration::seconds(1);        // RFC 6298 2.1
+  Duration min_rto = Duration::milliseconds(200);     // RFC 6298 says 1 s; 200 ms as Linux
+  Duration max_rto = Duration::seconds(60);
+  uint32_t max_retries = 8;        // retransmissions of one segment before timed_out
+  uint32_t syn_retries = 6;        // SYN retransmissions before timed_out
+  uint32_t initial_cwnd_segments = 10;
+  uint32_t receive_buffer = 131072;  // bytes; the advertised window never exceeds it
+  uint32_t send_buffer = 131072;
+  bool delayed_ack = true;         // ACK every second full segment or after the timeout
+  Duration delayed_ack_timeout = Duration::milliseconds(40);
+  uint32_t backlog = 128;          // default accept backlog of a listener
+};
+
+}  // namespace netsim::tcp
