@@ -1,1 +1,1556 @@
-namespace netsim {}
+#include "scenarios/loader.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "scenarios/json_source.h"
+
+namespace netsim::scenario {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t kMaxFileBytes = 64ull << 20;
+
+// ---------------------------------------------------------------------------
+// Small helpers
+
+// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// " (did you mean `x`?)" for the closest candidate, or "" when none is close.
+template <typename Range>
+std::string did_you_mean(std::string_view word, const Range& candidates) {
+  if (word.size() > 64) return "";
+  std::string best;
+  size_t best_d = std::numeric_limits<size_t>::max();
+  for (const auto& c : candidates) {
+    std::string_view cand(c);
+    size_t dist = edit_distance(word, cand);
+    if (dist < best_d) {
+      best_d = dist;
+      best = std::string(cand);
+    }
+  }
+  size_t limit = std::max<size_t>(2, std::max(word.size(), best.size()) / 3);
+  if (best.empty() || best_d == 0 || best_d > limit) return "";
+  return " (did you mean `" + best + "`?)";
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out += sep;
+    out += v[i];
+  }
+  return out;
+}
+
+std::string quote_list(const std::vector<std::string>& v) {
+  std::vector<std::string> q;
+  for (const auto& s : v) q.push_back("`" + s + "`");
+  return join(q);
+}
+
+const char* type_name(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "an object";
+    case json::value_t::array: return "an array";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return "an integer";
+    case json::value_t::number_float: return "a number";
+    default: return "an invalid value";
+  }
+}
+
+// A JSON value for a message: never throws (invalid UTF-8 is replaced), clipped.
+std::string safe_dump(const json& v) {
+  std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (s.size() > 80) s = s.substr(0, 77) + "...";
+  return s;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+// Splits "12.5ms" into an exact value in units of 1/scale: number * unit_factor.
+// Returns nullopt and an error message when the text is malformed, negative, finer
+// than one unit or overflows.
+struct UnitTable {
+  std::string_view name;
+  uint64_t factor;
+};
+
+std::optional<uint64_t> parse_with_unit(std::string_view text, const std::vector<UnitTable>& units,
+                                        bool unit_case_insensitive, const char* what,
+                                        const char* finest, std::string* error) {
+  auto fail = [&](std::string m) -> std::optional<uint64_t> {
+    if (error) *error = std::move(m);
+    return std::nullopt;
+  };
+  std::vector<std::string> names;
+  for (const auto& u : units) names.emplace_back(u.name);
+  if (text.empty()) return fail(std::string("empty ") + what);
+  if (text[0] == '-') return fail(std::string(what) + " cannot be negative");
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+  std::string_view int_part = text.substr(0, i);
+  std::string_view frac_part;
+  if (i < text.size() && text[i] == '.') {
+    size_t start = ++i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    frac_part = text.substr(start, i - start);
+    if (frac_part.empty()) return fail("expected a digit after `.` in `" + std::string(text) + "`");
+  }
+  if (int_part.empty())
+    return fail("expected a number and a unit (" + join(names) + "), got `" + std::string(text) + "`");
+  std::string_view unit = text.substr(i);
+  if (unit.empty())
+    return fail("missing unit in `" + std::string(text) + "` (use " + join(names) + ")");
+  const UnitTable* found = nullptr;
+  for (const auto& u : units) {
+    bool eq = unit == u.name;
+    if (!eq && unit_case_insensitive && unit.size() == u.name.size()) {
+      eq = std::equal(unit.begin(), unit.end(), u.name.begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+      });
+    }
+    if (eq) found = &u;
+  }
+  if (!found)
+    return fail("unknown unit `" + std::string(unit) + "` in `" + std::string(text) + "` (use " +
+                join(names) + ")" + did_you_mean(unit, names));
+  while (!frac_part.empty() && frac_part.back() == '0') frac_part.remove_suffix(1);
+  unsigned __int128 value = 0;
+  for (char c : int_part) {
+    value = value * 10 + static_cast<unsigned>(c - '0');
+    if (value > std::numeric_limits<int64_t>::max()) return fail(std::string(what) + " too large");
+  }
+  value *= found->factor;
+  if (!frac_part.empty()) {
+    if (frac_part.size() > 18) return fail(std::string("precision below 1 ") + finest);
+    unsigned __int128 frac = 0, denom = 1;
+    for (char c : frac_part) {
+      frac = frac * 10 + static_cast<unsigned>(c - '0');
+      denom *= 10;
+    }
+    unsigned __int128 scaled = frac * found->factor;
+    if (scaled % denom != 0)
+      return fail("`" + std::string(text) + "` has precision below 1 " + finest);
+    value += scaled / denom;
+  }
+  if (value > static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max()))
+    return fail(std::string(what) + " too large");
+  return static_cast<uint64_t>(value);
+}
+
+// ---------------------------------------------------------------------------
+// Static tables
+
+const std::vector<std::string> kTopKeys = {"$schema", "format", "name", "description", "seed",
+                                           "policy", "until", "defaults", "hosts", "links",
+                                           "routes", "steps", "expect", "fingerprint"};
+const std::vector<std::string> kDefaultsKeys = {"link", "host", "tcp"};
+const std::vector<std::string> kLinkDefaultKeys = {"latency", "bandwidth", "loss", "queue", "mtu"};
+const std::vector<std::string> kHostDefaultKeys = {"host_model"};
+const std::vector<std::string> kTcpKeys = {
+    "msl", "initial_rto", "min_rto", "max_rto", "max_retries", "syn_retries",
+    "initial_cwnd_segments", "receive_buffer", "send_buffer", "delayed_ack",
+    "delayed_ack_timeout", "backlog"};
+const std::vector<std::string> kHostKeys = {"host_model", "forwarding", "interfaces", "routes"};
+const std::vector<std::string> kInterfaceKeys = {"addresses", "mtu", "up"};
+const std::vector<std::string> kRouteKeys = {"to", "via", "dev", "metric"};
+const std::vector<std::string> kLinkKeys = {"between", "latency", "bandwidth", "loss",
+                                            "queue", "mtu", "name"};
+const std::vector<std::string> kStepCommonKeys = {"at", "host", "op", "expect_error"};
+const std::vector<std::string> kRepeatKeys = {"count", "every"};
+const std::vector<std::string> kExpectCountKeys = {"count", "min", "max", "never", "after", "before"};
+const std::vector<std::string> kSequenceKeys = {"sequence", "after", "before"};
+
+const std::map<std::string, std::vector<std::string>>& op_keys() {
+  static const std::map<std::string, std::vector<std::string>> kOps = {
+      {"listen", {"proto", "socket", "port", "addresses", "family", "device", "reuse_addr",
+                  "reuse_port", "backlog"}},
+      {"connect", {"proto", "socket", "remote", "local", "device", "reuse_addr", "reuse_port"}},
+      {"send", {"socket", "data", "size", "to", "repeat"}},
+      {"close", {"socket"}},
+      {"shutdown", {"socket", "how"}},
+      {"add_address", {"interface", "address"}},
+      {"remove_address", {"interface", "address"}},
+      {"change_address", {"interface", "from", "to"}},
+      {"interface_down", {"interface"}},
+      {"interface_up", {"interface"}},
+      {"link_down", {"link"}},
+      {"link_up", {"link"}},
+      {"add_route", {"to", "via", "dev", "metric"}},
+      {"remove_route", {"to", "via", "dev", "metric"}},
+      {"set_host_model", {"host_model"}},
+      {"ping", {"to", "count", "every", "size"}},
+  };
+  return kOps;
+}
+
+bool is_link_op(const std::string& op) { return op == "link_down" || op == "link_up"; }
+
+struct IfaceInfo {
+  bool has_v6 = false;
+  std::string pointer;
+};
+
+struct HostInfo {
+  std::map<std::string, IfaceInfo> interfaces;  // includes "lo"
+};
+
+// ---------------------------------------------------------------------------
+// The loader proper: walks the JSON once, collecting every error.
+
+class Loader {
+ public:
+  Loader(const JsonSource& src, std::string file, std::vector<std::string> overridden)
+      : src_(src), file_(std::move(file)), overridden_(std::move(overridden)) {}
+
+  std::vector<Diagnostic>& errors() { return errors_; }
+
+  void error(const std::string& ptr, std::string msg) { report(ptr, std::move(msg), false); }
+  void key_error(const std::string& ptr, std::string msg) { report(ptr, std::move(msg), true); }
+
+  Scenario load(const json& root, const std::string& file_name) {
+    Scenario s;
+    if (!root.is_object()) {
+      error("", std::string("a scenario must be a JSON object, got ") + type_name(root));
+      return s;
+    }
+    check_keys(root, "", kTopKeys, "top-level key");
+    if (const json* f = member(root, "format")) {
+      if (!f->is_string() || f->get<std::string>() != kScenarioFormat)
+        error("/format", "unsupported format " + safe_dump(*f) + " (expected \"" +
+                             std::string(kScenarioFormat) + "\")");
+    } else {
+      error("", "missing required key `format` (\"" + std::string(kScenarioFormat) + "\")");
+    }
+    if (auto v = opt_string(root, "", "name")) s.name = *v;
+    else s.name = std::filesystem::path(file_name).stem().string();
+    if (auto v = opt_string(root, "", "description")) s.description = *v;
+    if (const json* v = member(root, "seed"))
+      if (auto n = as_uint(*v, "/seed", 0, std::numeric_limits<uint64_t>::max())) s.seed = *n;
+    if (const json* v = member(root, "policy"))
+      if (auto p = as_enum<Policy>(*v, "/policy", {{"seed", Policy::kSeed},
+                                                  {"netstack3", Policy::kNetstack3}}))
+        s.policy = *p;
+    if (const json* v = member(root, "until"))
+      if (auto d = as_duration(*v, "/until")) s.until = SimTime{d->ns};
+    if (const json* v = member(root, "fingerprint")) {
+      if (auto f = as_string(*v, "/fingerprint")) {
+        if (f->empty()) error("/fingerprint", "fingerprint must not be empty");
+        else s.fingerprint = *f;
+      }
+    }
+    if (const json* v = member(root, "routes")) {
+      if (!v->is_string() || v->get<std::string>() != "auto")
+        error("/routes", "`routes` must be \"auto\" (or left out), got " + safe_dump(*v));
+      else s.auto_routes = true;
+    }
+    if (const json* v = member(root, "defaults")) load_defaults(*v, s);
+    if (const json* v = member(root, "hosts")) load_hosts(*v, s);
+    if (const json* v = member(root, "links")) load_links(*v, s);
+    if (const json* v = member(root, "steps")) load_steps(*v, s);
+    if (const json* v = member(root, "expect")) load_expect(*v, s);
+    return s;
+  }
+
+ private:
+  // --- reporting ---------------------------------------------------------
+
+  bool is_overridden(const std::string& ptr) const {
+    for (const auto& o : overridden_)
+      if (ptr == o || ptr.rfind(o + "/", 0) == 0 || o.empty()) return true;
+    return false;
+  }
+
+  void report(const std::string& ptr, std::string msg, bool at_key) {
+    Diagnostic d;
+    d.file = file_;
+    d.pointer = ptr;
+    d.message = std::move(msg);
+    if (is_overridden(ptr)) {
+      d.message += " (value set by --set)";
+    } else {
+      auto k = at_key ? src_.key_pos.find(ptr) : src_.key_pos.end();
+      if (k != src_.key_pos.end()) {
+        d.line = k->second.line;
+        d.column = k->second.column;
+      } else {
+        // The value itself, or failing that its closest ancestor that has a position.
+        std::string p = ptr;
+        while (true) {
+          auto it = src_.value_pos.find(p);
+          if (it != src_.value_pos.end()) {
+            d.line = it->second.line;
+            d.column = it->second.column;
+            break;
+          }
+          if (p.empty()) break;
+          p = p.substr(0, p.rfind('/'));
+        }
+      }
+    }
+    errors_.push_back(std::move(d));
+  }
+
+  // --- generic readers ----------------------------------------------------
+
+  static const json* member(const json& obj, const char* key) {
+    if (!obj.is_object()) return nullptr;
+    auto it = obj.find(key);
+    return it == obj.end() ? nullptr : &*it;
+  }
+
+  // Object keys in file order (by position), keys without a position last.
+  std::vector<std::string> ordered_keys(const json& obj, const std::string& ptr) const {
+    std::vector<std::pair<std::pair<int, int>, std::string>> keyed;
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+      auto p = src_.key_pos.find(pointer_append(ptr, it.key()));
+      std::pair<int, int> at{std::numeric_limits<int>::max(), 0};
+      if (p != src_.key_pos.end() && !is_overridden(p->first)) at = {p->second.line, p->second.column};
+      keyed.push_back({at, it.key()});
+    }
+    std::stable_sort(keyed.begin(), keyed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<std::string> out;
+    for (auto& k : keyed) out.push_back(std::move(k.second));
+    return out;
+  }
+
+  bool expect_object(const json& v, const std::string& ptr, const char* what) {
+    if (v.is_object()) return true;
+    error(ptr, std::string(what) + " must be an object, got " + type_name(v));
+    return false;
+  }
+
+  bool expect_array(const json& v, const std::string& ptr, const char* what) {
+    if (v.is_array()) return true;
+    error(ptr, std::string(what) + " must be an array, got " + type_name(v));
+    return false;
+  }
+
+  void check_keys(const json& obj, const std::string& ptr, const std::vector<std::string>& allowed,
+                  const char* what) {
+    for (const auto& key : ordered_keys(obj, ptr)) {
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      key_error(pointer_append(ptr, key),
+                "unknown " + std::string(what) + " `" + key + "`" + did_you_mean(key, allowed));
+    }
+  }
+
+  void require(const json& obj, const std::string& ptr, const char* key, const std::string& what) {
+    if (!member(obj, key)) error(ptr, "missing required key `" + std::string(key) + "` in " + what);
+  }
+
+  std::optional<std::string> as_string(const json& v, const std::string& ptr) {
+    if (v.is_string()) return v.get<std::string>();
+    error(ptr, std::string("expected a string, got ") + type_name(v));
+    return std::nullopt;
+  }
+
+  std::optional<std::string> opt_string(const json& obj, const std::string& ptr, const char* key) {
+    if (const json* v = member(obj, key)) return as_string(*v, pointer_append(ptr, key));
+    return std::nullopt;
+  }
+
+  std::optional<bool> as_bool(const json& v, const std::string& ptr) {
+    if (v.is_boolean()) return v.get<bool>();
+    error(ptr, std::string("expected true or false, got ") + type_name(v));
+    return std::nullopt;
+  }
+
+  std::optional<uint64_t> as_uint(const json& v, const std::string& ptr, uint64_t lo, uint64_t hi,
+                                  const char* what = nullptr) {
+    std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
+    if (hi == std::numeric_limits<uint64_t>::max()) range = "a non-negative integer";
+    if (lo > 0 && hi == std::numeric_limits<uint32_t>::max())
+      range = "an integer >= " + std::to_string(lo);
+    std::string name = what ? std::string(what) + " must be " : "expected ";
+    if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) {
+      uint64_t n = v.get<uint64_t>();
+      if (n >= lo && n <= hi) return n;
+      error(ptr, name + range + ", got " + std::to_string(n));
+      return std::nullopt;
+    }
+    if (v.is_number_integer()) {
+      error(ptr, name + range + ", got " + std::to_string(v.get<int64_t>()));
+      return std::nullopt;
+    }
+    error(ptr, name + range + ", got " + (v.is_number() ? safe_dump(v) : type_name(v)));
+    return std::nullopt;
+  }
+
+  std::optional<uint32_t> as_u32(const json& v, const std::string& ptr, uint32_t lo = 0,
+                                 uint32_t hi = std::numeric_limits<uint32_t>::max(),
+                                 const char* what = nullptr) {
+    auto n = as_uint(v, ptr, lo, hi, what);
+    if (!n) return std::nullopt;
+    return static_cast<uint32_t>(*n);
+  }
+
+  std::optional<double> as_probability(const json& v, const std::string& ptr) {
+    if (!v.is_number()) {
+      error(ptr, std::string("loss must be a number from 0 to 1, got ") + type_name(v));
+      return std::nullopt;
+    }
+    double d = v.get<double>();
+    if (!(d >= 0.0 && d <= 1.0)) {
+      error(ptr, "loss must be a number from 0 to 1, got " + safe_dump(v));
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  std::optional<Duration> as_duration(const json& v, const std::string& ptr) {
+    if (v.is_number_unsigned() ||
+        (v.is_number_integer() && v.get<int64_t>() >= 0)) {
+      uint64_t n = v.get<uint64_t>();
+      if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        error(ptr, "duration too large");
+        return std::nullopt;
+      }
+      return Duration{static_cast<int64_t>(n)};
+    }
+    if (v.is_number_integer()) {
+      error(ptr, "durations cannot be negative, got " + safe_dump(v));
+      return std::nullopt;
+    }
+    if (v.is_string()) {
+      std::string err;
+      if (auto d = parse_duration(v.get<std::string>(), &err)) return d;
+      error(ptr, err);
+      return std::nullopt;
+    }
+    error(ptr, std::string("a duration is a string with a unit (\"1.5ms\"; ns, us, ms, s) or an "
+                           "integer of nanoseconds, got ") +
+                   (v.is_number() ? safe_dump(v) : type_name(v)));
+    return std::nullopt;
+  }
+
+  std::optional<uint64_t> as_rate(const json& v, const std::string& ptr) {
+    std::optional<uint64_t> r;
+    if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) {
+      r = v.get<uint64_t>();
+    } else if (v.is_string()) {
+      std::string err;
+      r = parse_rate(v.get<std::string>(), &err);
+      if (!r) {
+        error(ptr, err);
+        return std::nullopt;
+      }
+    } else {
+      error(ptr, std::string("a rate is a string with a unit (\"100Mbps\"; bps, kbps, Mbps, Gbps) "
+                             "or an integer of bits per second, got ") +
+                     (v.is_number() ? safe_dump(v) : type_name(v)));
+      return std::nullopt;
+    }
+    if (*r == 0) {
+      error(ptr, "bandwidth must be positive (leave it out for infinite bandwidth)");
+      return std::nullopt;
+    }
+    return r;
+  }
+
+  template <typename E>
+  std::optional<E> as_enum(const json& v, const std::string& ptr,
+                           const std::vector<std::pair<std::string, E>>& table) {
+    std::vector<std::string> names;
+    for (const auto& [n, e] : table) names.push_back(n);
+    if (!v.is_string()) {
+      error(ptr, "expected one of " + quote_list(names) + ", got " + type_name(v));
+      return std::nullopt;
+    }
+    std::string s = v.get<std::string>();
+    for (const auto& [n, e] : table)
+      if (n == s) return e;
+    error(ptr, "unknown value `" + s + "` (expected one of " + quote_list(names) + ")" +
+                   did_you_mean(s, names));
+    return std::nullopt;
+  }
+
+  std::optional<HostModel> as_host_model(const json& v, const std::string& ptr) {
+    return as_enum<HostModel>(v, ptr, {{"weak", HostModel::kWeak}, {"strong", HostModel::kStrong}});
+  }
+
+  std::optional<IpAddr> as_ip(const json& v, const std::string& ptr, bool allow_prefix = false) {
+    auto s = as_string(v, ptr);
+    if (!s) return std::nullopt;
+    if (auto a = IpAddr::parse(*s)) return a;
+    if (allow_prefix)
+      if (auto p = Prefix::parse(*s)) return p->addr();
+    error(ptr, "invalid IP address `" + *s + "`" +
+                   (Prefix::parse(*s) ? " (an address without prefix length is expected here)" : ""));
+    return std::nullopt;
+  }
+
+  std::optional<Prefix> as_prefix(const json& v, const std::string& ptr) {
+    auto s = as_string(v, ptr);
+    if (!s) return std::nullopt;
+    if (auto p = Prefix::parse(*s)) return p;
+    if (IpAddr::parse(*s))
+      error(ptr, "`" + *s + "` lacks a prefix length (e.g. `" + *s +
+                     (s->find(':') != std::string::npos ? "/64" : "/24") + "`)");
+    else
+      error(ptr, "invalid address with prefix `" + *s + "` (expected e.g. `10.0.0.1/24`)");
+    return std::nullopt;
+  }
+
+  std::optional<SocketAddr> as_sockaddr(const json& v, const std::string& ptr, bool allow_no_port) {
+    auto s = as_string(v, ptr);
+    if (!s) return std::nullopt;
+    if (auto a = SocketAddr::parse(*s)) return a;
+    if (allow_no_port)
+      if (auto a = IpAddr::parse(*s)) return SocketAddr{*a, 0};
+    error(ptr, "invalid socket address `" + *s +
+                   "` (expected `10.0.0.1:80` or `[fd00::1]:80`, port 0 to 65535)");
+    return std::nullopt;
+  }
+
+  // --- defaults -----------------------------------------------------------
+
+  void load_defaults(const json& v, Scenario& s) {
+    if (!expect_object(v, "/defaults", "`defaults`")) return;
+    check_keys(v, "/defaults", kDefaultsKeys, "key of `defaults`");
+    if (const json* l = member(v, "link")) {
+      const std::string p = "/defaults/link";
+      if (expect_object(*l, p, "`defaults.link`")) {
+        check_keys(*l, p, kLinkDefaultKeys, "link default");
+        LinkDefaults& d = s.link_defaults;
+        if (const json* x = member(*l, "latency")) d.latency = as_duration(*x, p + "/latency");
+        if (const json* x = member(*l, "bandwidth")) d.bandwidth_bps = as_rate(*x, p + "/bandwidth");
+        if (const json* x = member(*l, "loss")) d.loss = as_probability(*x, p + "/loss");
+        if (const json* x = member(*l, "queue")) d.queue = as_u32(*x, p + "/queue", 1, UINT32_MAX, "queue");
+        if (const json* x = member(*l, "mtu")) d.mtu = as_u32(*x, p + "/mtu", 68, 65535, "mtu");
+      }
+    }
+    if (const json* h = member(v, "host")) {
+      const std::string p = "/defaults/host";
+      if (expect_object(*h, p, "`defaults.host`")) {
+        check_keys(*h, p, kHostDefaultKeys, "host default");
+        if (const json* x = member(*h, "host_model"))
+          s.default_host_model = as_host_model(*x, p + "/host_model");
+      }
+    }
+    if (const json* t = member(v, "tcp")) {
+      const std::string p = "/defaults/tcp";
+      if (expect_object(*t, p, "`defaults.tcp`")) {
+        check_keys(*t, p, kTcpKeys, "TCP parameter");
+        TcpParams& tp = s.tcp;
+        auto dur = [&](const char* key, Duration& out) {
+          if (const json* x = member(*t, key))
+            if (auto d = as_duration(*x, pointer_append(p, key))) out = *d;
+        };
+        auto u32 = [&](const char* key, uint32_t& out, uint32_t lo) {
+          if (const json* x = member(*t, key))
+            if (auto n = as_u32(*x, pointer_append(p, key), lo, UINT32_MAX, key)) out = *n;
+        };
+        dur("msl", tp.msl);
+        dur("initial_rto", tp.initial_rto);
+        dur("min_rto", tp.min_rto);
+        dur("max_rto", tp.max_rto);
+        dur("delayed_ack_timeout", tp.delayed_ack_timeout);
+        u32("max_retries", tp.max_retries, 0);
+        u32("syn_retries", tp.syn_retries, 0);
+        u32("initial_cwnd_segments", tp.initial_cwnd_segments, 1);
+        u32("receive_buffer", tp.receive_buffer, 1);
+        u32("send_buffer", tp.send_buffer, 1);
+        u32("backlog", tp.backlog, 0);
+        if (const json* x = member(*t, "delayed_ack"))
+          if (auto b = as_bool(*x, p + "/delayed_ack")) tp.delayed_ack = *b;
+        if (tp.min_rto > tp.max_rto)
+          error(p, "min_rto (" + std::to_string(tp.min_rto.ns) + " ns) exceeds max_rto (" +
+                       std::to_string(tp.max_rto.ns) + " ns)");
+      }
+    }
+  }
+
+  // --- hosts --------------------------------------------------------------
+
+  std::optional<std::string> check_name(const std::string& name, const std::string& ptr,
+                                        const char* what) {
+    if (name.empty()) {
+      key_error(ptr, std::string(what) + " name must not be empty");
+      return std::nullopt;
+    }
+    if (name.find_first_of(". \t/#") != std::string::npos) {
+      key_error(ptr, std::string(what) + " name `" + name +
+                         "` may not contain `.`, `/`, `#` or spaces");
+      return std::nullopt;
+    }
+    return name;
+  }
+
+  std::optional<Route> load_route(const json& v, const std::string& ptr, const std::string& host) {
+    if (!expect_object(v, ptr, "a route")) return std::nullopt;
+    check_keys(v, ptr, kRouteKeys, "route key");
+    Route r;
+    r.pointer = ptr;
+    bool ok = true;
+    if (const json* x = member(v, "to")) {
+      if (auto p = as_prefix(*x, ptr + "/to")) r.to = p->network();
+      else ok = false;
+    } else {
+      error(ptr, "missing required key `to` in a route");
+      ok = false;
+    }
+    if (const json* x = member(v, "via")) {
+      r.via = as_ip(*x, ptr + "/via");
+      if (!r.via) ok = false;
+      else if (ok && r.via->family() != r.to.family()) {
+        error(ptr + "/via", "`via` " + r.via->to_string() + " is not of the family of `to` " +
+                                r.to.to_string());
+        ok = false;
+      }
+    }
+    if (const json* x = member(v, "dev")) {
+      r.dev = check_interface(*x, ptr + "/dev", host);
+      if (!r.dev) ok = false;
+    }
+    if (const json* x = member(v, "metric")) {
+      if (auto m = as_u32(*x, ptr + "/metric")) r.metric = *m;
+      else ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return r;
+  }
+
+  void load_hosts(const json& v, Scenario& s) {
+    if (!expect_object(v, "/hosts", "`hosts`")) return;
+    for (const auto& name : ordered_keys(v, "/hosts")) {
+      const std::string ptr = pointer_append("/hosts", name);
+      const json& hv = v.at(name);
+      bool name_ok = check_name(name, ptr, "host").has_value();
+      HostInfo& info = hosts_[name];
+      info.interfaces["lo"] = IfaceInfo{true, ptr};
+      if (!expect_object(hv, ptr, "a host")) continue;
+      check_keys(hv, ptr, kHostKeys, "host key");
+      Host h;
+      h.name = name;
+      h.pointer = ptr;
+      h.host_model = s.default_host_model;
+      if (const json* x = member(hv, "host_model"))
+        if (auto m = as_host_model(*x, ptr + "/host_model")) h.host_model = m;
+      if (const json* x = member(hv, "forwarding"))
+        if (auto b = as_bool(*x, ptr + "/forwarding")) h.forwarding = *b;
+      // Every address of the host, to find one assigned twice (lo's included).
+      std::map<IpAddr, std::string> assigned = {
+          {IpAddr::loopback(Family::kV4), "`lo`"}, {IpAddr::loopback(Family::kV6), "`lo`"}};
+      if (const json* ifs = member(hv, "interfaces")) {
+        const std::string iptr = ptr + "/interfaces";
+        if (expect_object(*ifs, iptr, "`interfaces`")) {
+          for (const auto& iname : ordered_keys(*ifs, iptr)) {
+            const std::string p = pointer_append(iptr, iname);
+            if (iname == "lo") {
+              key_error(p, "`lo` exists on every host (127.0.0.1/8, ::1/128) and cannot be declared");
+              continue;
+            }
+            if (!check_name(iname, p, "interface")) continue;
+            Interface itf;
+            itf.name = iname;
+            itf.pointer = p;
+            IfaceInfo& ii = info.interfaces[iname];
+            ii.pointer = p;
+            const json& iv = ifs->at(iname);
+            if (!expect_object(iv, p, "an interface")) continue;
+            check_keys(iv, p, kInterfaceKeys, "interface key");
+            if (const json* a = member(iv, "addresses")) {
+              if (expect_array(*a, p + "/addresses", "`addresses`")) {
+                for (size_t k = 0; k < a->size(); ++k) {
+                  const std::string ap = pointer_append(p + "/addresses", k);
+                  auto pre = as_prefix((*a)[k], ap);
+                  if (!pre) continue;
+                  auto [it, fresh] = assigned.emplace(pre->addr(), ap);
+                  if (!fresh) {
+                    error(ap, "address " + pre->addr().to_string() + " is assigned twice on host `" +
+                                  name + "` (also at " + it->second + ")");
+                    continue;
+                  }
+                  if (pre->family() == Family::kV6) ii.has_v6 = true;
+                  itf.addresses.push_back(*pre);
+                }
+              }
+            }
+            if (const json* m = member(iv, "mtu")) {
+              if (auto n = as_u32(*m, p + "/mtu", 68, 65535, "mtu")) {
+                itf.mtu = *n;
+                if (ii.has_v6 && *n < 1280)
+                  error(p + "/mtu", "mtu " + std::to_string(*n) +
+                                        " is below 1280, the minimum for an interface with IPv6");
+              }
+            }
+            if (const json* u = member(iv, "up"))
+              if (auto b = as_bool(*u, p + "/up")) itf.up = *b;
+            h.interfaces.push_back(std::move(itf));
+          }
+        }
+      }
+      if (const json* rs = member(hv, "routes")) {
+        const std::string rptr = ptr + "/routes";
+        if (expect_array(*rs, rptr, "host `routes`"))
+          for (size_t k = 0; k < rs->size(); ++k)
+            if (auto r = load_route((*rs)[k], pointer_append(rptr, k), name))
+              h.routes.push_back(std::move(*r));
+      }
+      if (name_ok) s.hosts.push_back(std::move(h));
+    }
+  }
+
+  // A string naming an interface of `host` ("lo" included).
+  std::optional<std::string> check_interface(const json& v, const std::string& ptr,
+                                             const std::string& host) {
+    auto s = as_string(v, ptr);
+    if (!s) return std::nullopt;
+    auto h = hosts_.find(host);
+    if (h == hosts_.end()) return s;  // the host error is reported elsewhere
+    if (h->second.interfaces.count(*s)) return s;
+    std::vector<std::string> names;
+    for (const auto& [n, i] : h->second.interfaces) names.push_back(n);
+    error(ptr, "host `" + host + "` has no interface `" + *s + "` (it has " + quote_list(names) +
+                   ")" + did_you_mean(*s, names));
+    return std::nullopt;
+  }
+
+  bool check_host(const json& v, const std::string& ptr, std::string& out) {
+    auto s = as_string(v, ptr);
+    if (!s) return false;
+    out = *s;
+    if (hosts_.count(*s)) return true;
+    std::vector<std::string> names;
+    for (const auto& [n, i] : hosts_) names.push_back(n);
+    error(ptr, "unknown host `" + *s + "`" + did_you_mean(*s, names));
+    return false;
+  }
+
+  // --- links --------------------------------------------------------------
+
+  std::optional<Endpoint> resolve_endpoint(const std::string& text, const std::string& ptr) {
+    // Try every split "host.iface"; interface names may contain dots, host names not.
+    size_t dot = text.find('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == text.size()) {
+      error(ptr, "expected `host.interface`, got `" + text + "`");
+      return std::nullopt;
+    }
+    std::string host = text.substr(0, dot), iface = text.substr(dot + 1);
+    auto h = hosts_.find(host);
+    if (h == hosts_.end()) {
+      std::vector<std::string> names;
+      for (const auto& [n, i] : hosts_) names.push_back(n);
+      error(ptr, "unknown host `" + host + "` in `" + text + "`" + did_you_mean(host, names));
+      return std::nullopt;
+    }
+    if (iface == "lo") {
+      error(ptr, "`" + text + "`: the loopback interface cannot be on a link");
+      return std::nullopt;
+    }
+    if (!h->second.interfaces.count(iface)) {
+      std::vector<std::string> names;
+      for (const auto& [n, i] : h->second.interfaces)
+        if (n != "lo") names.push_back(n);
+      error(ptr, "host `" + host + "` has no interface `" + iface + "`" + did_you_mean(iface, names));
+      return std::nullopt;
+    }
+    return Endpoint{host, iface};
+  }
+
+  void load_links(const json& v, Scenario& s) {
+    if (!expect_array(v, "/links", "`links`")) return;
+    std::map<std::string, std::string> iface_link;  // "host.iface" -> link pointer
+    std::map<std::string, std::string> names;       // link name -> pointer
+    const LinkDefaults& d = s.link_defaults;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string ptr = pointer_append("/links", i);
+      const json& lv = v[i];
+      link_names_by_index_.push_back("");
+      if (!expect_object(lv, ptr, "a link")) continue;
+      check_keys(lv, ptr, kLinkKeys, "link key");
+      Link l;
+      l.pointer = ptr;
+      l.name = "link" + std::to_string(i);
+      bool ok = true;
+      if (const json* x = member(lv, "name")) {
+        auto n = as_string(*x, ptr + "/name");
+        if (!n) ok = false;
+        else if (n->empty()) {
+          error(ptr + "/name", "link name must not be empty");
+          ok = false;
+        } else {
+          l.name = *n;
+        }
+      }
+      bool any_v6 = false;
+      if (const json* b = member(lv, "between")) {
+        if (expect_array(*b, ptr + "/between", "`between`")) {
+          if (b->size() < 2)
+            error(ptr + "/between", "a link needs at least 2 interfaces, got " +
+                                        std::to_string(b->size()));
+          for (size_t k = 0; k < b->size(); ++k) {
+            const std::string ep = pointer_append(ptr + "/between", k);
+            auto t = as_string((*b)[k], ep);
+            if (!t) continue;
+            auto e = resolve_endpoint(*t, ep);
+            if (!e) continue;
+            std::string key = e->host + "." + e->interface;
+            auto [it, fresh] = iface_link.emplace(key, ep);
+            if (!fresh) {
+              error(ep, "interface `" + key + "` is already on a link (at " + it->second + ")");
+              continue;
+            }
+            if (hosts_[e->host].interfaces[e->interface].has_v6) any_v6 = true;
+            l.between.push_back(*e);
+          }
+        } else {
+          ok = false;
+        }
+      } else {
+        error(ptr, "missing required key `between` in a link");
+      }
+      if (const json* x = member(lv, "latency")) {
+        if (auto dd = as_duration(*x, ptr + "/latency")) l.latency = *dd;
+      } else if (d.latency) {
+        l.latency = *d.latency;
+      }
+      if (const json* x = member(lv, "bandwidth")) l.bandwidth_bps = as_rate(*x, ptr + "/bandwidth");
+      else l.bandwidth_bps = d.bandwidth_bps;
+      if (const json* x = member(lv, "loss")) {
+        if (auto p = as_probability(*x, ptr + "/loss")) l.loss = *p;
+      } else if (d.loss) {
+        l.loss = *d.loss;
+      }
+      if (const json* x = member(lv, "queue")) {
+        if (auto q = as_u32(*x, ptr + "/queue", 1, UINT32_MAX, "queue")) l.queue = *q;
+      } else if (d.queue) {
+        l.queue = *d.queue;
+      }
+      std::string mtu_ptr = ptr + "/mtu";
+      if (const json* x = member(lv, "mtu")) l.mtu = as_u32(*x, mtu_ptr, 68, 65535, "mtu");
+      else if (d.mtu) {
+        l.mtu = d.mtu;
+        mtu_ptr = "/defaults/link/mtu";
+      }
+      if (l.mtu && *l.mtu < 1280 && any_v6)
+        error(mtu_ptr, "mtu " + std::to_string(*l.mtu) + " of link `" + l.name +
+                           "` is below 1280, the minimum for IPv6 interfaces on it");
+      if (ok) {
+        auto [it, fresh] = names.emplace(l.name, ptr);
+        if (!fresh)
+          error(member(lv, "name") ? ptr + "/name" : ptr,
+                "duplicate link name `" + l.name + "` (also " + it->second + ")");
+        link_names_by_index_.back() = l.name;
+        link_names_.insert(l.name);
+        s.links.push_back(std::move(l));
+      }
+    }
+  }
+
+  std::optional<std::string> resolve_link(const json& v, const std::string& ptr) {
+    auto s = as_string(v, ptr);
+    if (!s) return std::nullopt;
+    if (link_names_.count(*s)) return s;
+    if (s->rfind("link", 0) == 0 && s->size() > 4) {
+      size_t idx = 0;
+      auto [p, ec] = std::from_chars(s->data() + 4, s->data() + s->size(), idx);
+      if (ec == std::errc() && p == s->data() + s->size() && idx < link_names_by_index_.size() &&
+          !link_names_by_index_[idx].empty())
+        return link_names_by_index_[idx];
+    }
+    std::vector<std::string> names(link_names_.begin(), link_names_.end());
+    error(ptr, "unknown link `" + *s + "`" + did_you_mean(*s, names));
+    return std::nullopt;
+  }
+
+  // --- steps --------------------------------------------------------------
+
+  std::optional<StepOp> load_op(const std::string& op, const json& v, const std::string& ptr,
+                                const std::string& host) {
+    auto key = [&](const char* k) { return ptr + "/" + k; };
+    bool ok = true;
+    auto need = [&](const char* k) -> const json* {
+      const json* x = member(v, k);
+      if (!x) {
+        error(ptr, "missing required key `" + std::string(k) + "` for op `" + op + "`");
+        ok = false;
+      }
+      return x;
+    };
+    auto fail_if_empty = [&](auto&& o) {
+      if (!o) ok = false;
+      return o;
+    };
+    auto proto = [&](Proto& out) {
+      if (const json* x = need("proto"))
+        if (auto p = fail_if_empty(as_enum<Proto>(*x, key("proto"), {{"tcp", Proto::kTcp}, {"udp", Proto::kUdp}})))
+          out = *p;
+    };
+    auto socket = [&](std::string& out) {
+      if (const json* x = need("socket")) {
+        if (auto s = fail_if_empty(as_string(*x, key("socket")))) {
+          if (s->empty()) {
+            error(key("socket"), "socket name must not be empty");
+            ok = false;
+          }
+          out = *s;
+        }
+      }
+    };
+    auto boolean = [&](const char* k, bool& out) {
+      if (const json* x = member(v, k))
+        if (auto b = fail_if_empty(as_bool(*x, key(k)))) out = *b;
+    };
+    auto iface = [&](const char* k, bool required) -> std::optional<std::string> {
+      const json* x = required ? need(k) : member(v, k);
+      if (!x) return std::nullopt;
+      return fail_if_empty(check_interface(*x, key(k), host));
+    };
+    auto route = [&]() -> Route {
+      auto r = load_route(v, ptr, host);
+      if (!r) ok = false;
+      return r ? *r : Route{};
+    };
+
+    StepOp out;
+    if (op == "listen") {
+      ListenStep s;
+      proto(s.proto);
+      socket(s.socket);
+      if (const json* x = member(v, "port"))
+        if (auto p = fail_if_empty(as_uint(*x, key("port"), 0, 65535, "port"))) s.port = static_cast<Port>(*p);
+      if (const json* x = member(v, "addresses")) {
+        if (expect_array(*x, key("addresses"), "`addresses`")) {
+          for (size_t k = 0; k < x->size(); ++k) {
+            if (auto a = fail_if_empty(as_ip((*x)[k], pointer_append(key("addresses"), k))))
+              s.addresses.push_back(*a);
+          }
+        } else {
+          ok = false;
+        }
+      }
+      if (const json* x = member(v, "family")) {
+        if (auto f = fail_if_empty(as_enum<FamilyFilter>(
+                *x, key("family"), {{"ipv4", FamilyFilter::kV4}, {"ipv6", FamilyFilter::kV6}})))
+          s.family = *f;
+        if (!s.addresses.empty()) {
+          error(key("family"), "`family` applies to wildcard listeners only (no `addresses`)");
+          ok = false;
+        }
+      }
+      s.device = iface("device", false);
+      boolean("reuse_addr", s.reuse_addr);
+      boolean("reuse_port", s.reuse_port);
+      if (const json* x = member(v, "backlog"))
+        s.backlog = fail_if_empty(as_u32(*x, key("backlog"), 0, UINT32_MAX, "backlog"));
+      out = std::move(s);
+    } else if (op == "connect") {
+      ConnectStep s;
+      proto(s.proto);
+      socket(s.socket);
+      if (const json* x = need("remote"))
+        if (auto a = fail_if_empty(as_sockaddr(*x, key("remote"), false))) s.remote = *a;
+      if (const json* x = member(v, "local")) {
+        s.local = fail_if_empty(as_sockaddr(*x, key("local"), true));
+        if (s.local && member(v, "remote") && ok && s.local->addr.family() != s.remote.addr.family()) {
+          error(key("local"), "`local` " + s.local->to_string() + " and `remote` " +
+                                  s.remote.to_string() + " are of different families");
+          ok = false;
+        }
+      }
+      s.device = iface("device", false);
+      boolean("reuse_addr", s.reuse_addr);
+      boolean("reuse_port", s.reuse_port);
+      out = std::move(s);
+    } else if (op == "send") {
+      SendStep s;
+      socket(s.socket);
+      const json* data = member(v, "data");
+      const json* size = member(v, "size");
+      if (data && size) {
+        error(key("size"), "give either `data` or `size`, not both");
+        ok = false;
+      } else if (!data && !size) {
+        error(ptr, "op `send` needs `data` (a string) or `size` (bytes)");
+        ok = false;
+      }
+      if (data) s.data = fail_if_empty(as_string(*data, key("data")));
+      if (size) s.size = fail_if_empty(as_uint(*size, key("size"), 0, UINT32_MAX, "size"));
+      if (const json* x = member(v, "to")) s.to = fail_if_empty(as_sockaddr(*x, key("to"), false));
+      if (const json* x = member(v, "repeat")) {
+        const std::string rp = key("repeat");
+        if (expect_object(*x, rp, "`repeat`")) {
+          check_keys(*x, rp, kRepeatKeys, "key of `repeat`");
+          Repeat r;
+          if (const json* c = member(*x, "count")) {
+            if (auto n = fail_if_empty(as_u32(*c, rp + "/count", 1, UINT32_MAX, "count"))) r.count = *n;
+          } else {
+            error(rp, "missing required key `count` in `repeat`");
+            ok = false;
+          }
+          if (const json* e = member(*x, "every")) {
+            if (auto d = fail_if_empty(as_duration(*e, rp + "/every"))) r.every = *d;
+          } else {
+            error(rp, "missing required key `every` in `repeat`");
+            ok = false;
+          }
+          s.repeat = r;
+        } else {
+          ok = false;
+        }
+      }
+      out = std::move(s);
+    } else if (op == "close") {
+      CloseStep s;
+      socket(s.socket);
+      out = std::move(s);
+    } else if (op == "shutdown") {
+      ShutdownStep s;
+      socket(s.socket);
+      if (const json* x = member(v, "how"))
+        if (auto h = fail_if_empty(as_enum<ShutdownHow>(*x, key("how"), {{"read", ShutdownHow::kRead},
+                                                                        {"write", ShutdownHow::kWrite},
+                                                                        {"both", ShutdownHow::kBoth}})))
+          s.how = *h;
+      out = std::move(s);
+    } else if (op == "add_address") {
+      AddAddressStep s;
+      if (auto i = iface("interface", true)) s.interface = *i;
+      if (const json* x = need("address"))
+        if (auto p = fail_if_empty(as_prefix(*x, key("address")))) s.address = *p;
+      out = std::move(s);
+    } else if (op == "remove_address") {
+      RemoveAddressStep s;
+      if (auto i = iface("interface", true)) s.interface = *i;
+      if (const json* x = need("address"))
+        if (auto a = fail_if_empty(as_ip(*x, key("address"), true))) s.address = *a;
+      out = std::move(s);
+    } else if (op == "change_address") {
+      ChangeAddressStep s;
+      if (auto i = iface("interface", true)) s.interface = *i;
+      if (const json* x = need("from"))
+        if (auto a = fail_if_empty(as_ip(*x, key("from"), true))) s.from = *a;
+      if (const json* x = need("to"))
+        if (auto p = fail_if_empty(as_prefix(*x, key("to")))) s.to = *p;
+      out = std::move(s);
+    } else if (op == "interface_down") {
+      InterfaceDownStep s;
+      if (auto i = iface("interface", true)) s.interface = *i;
+      out = std::move(s);
+    } else if (op == "interface_up") {
+      InterfaceUpStep s;
+      if (auto i = iface("interface", true)) s.interface = *i;
+      out = std::move(s);
+    } else if (op == "link_down" || op == "link_up") {
+      std::string name;
+      if (const json* x = need("link"))
+        if (auto l = fail_if_empty(resolve_link(*x, key("link")))) name = *l;
+      if (op == "link_down") out = LinkDownStep{name};
+      else out = LinkUpStep{name};
+    } else if (op == "add_route") {
+      out = AddRouteStep{route()};
+    } else if (op == "remove_route") {
+      out = RemoveRouteStep{route()};
+    } else if (op == "set_host_model") {
+      SetHostModelStep s;
+      if (const json* x = need("host_model"))
+        if (auto m = fail_if_empty(as_host_model(*x, key("host_model")))) s.host_model = *m;
+      out = s;
+    } else if (op == "ping") {
+      PingStep s;
+      if (const json* x = need("to"))
+        if (auto a = fail_if_empty(as_ip(*x, key("to")))) s.to = *a;
+      if (const json* x = member(v, "count"))
+        if (auto n = fail_if_empty(as_u32(*x, key("count"), 1, UINT32_MAX, "count"))) s.count = *n;
+      if (const json* x = member(v, "every"))
+        if (auto d = fail_if_empty(as_duration(*x, key("every")))) s.every = *d;
+      if (const json* x = member(v, "size"))
+        if (auto n = fail_if_empty(as_u32(*x, key("size"), 0, 65507, "size"))) s.size = *n;
+      out = s;
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  void load_steps(const json& v, Scenario& s) {
+    if (!expect_array(v, "/steps", "`steps`")) return;
+    std::vector<std::string> op_names;
+    for (const auto& [n, k] : op_keys()) op_names.push_back(n);
+    std::vector<std::string> error_names;
+    for (NetError e : kAllNetErrors) error_names.emplace_back(to_string(e));
+    std::vector<Step> steps;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string ptr = pointer_append("/steps", i);
+      const json& sv = v[i];
+      if (!expect_object(sv, ptr, "a step")) continue;
+      Step step;
+      step.pointer = ptr;
+      bool ok = true;
+      // op first: it decides which keys are valid.
+      const std::vector<std::string>* keys = nullptr;
+      if (const json* x = member(sv, "op")) {
+        if (auto op = as_string(*x, ptr + "/op")) {
+          auto it = op_keys().find(*op);
+          if (it == op_keys().end()) {
+            error(ptr + "/op", "unknown op `" + *op + "`" + did_you_mean(*op, op_names));
+            ok = false;
+          } else {
+            step.op = *op;
+            keys = &it->second;
+          }
+        } else {
+          ok = false;
+        }
+      } else {
+        error(ptr, "missing required key `op` in a step");
+        ok = false;
+      }
+      if (keys) {
+        bool link_op = is_link_op(step.op);
+        for (const auto& k : ordered_keys(sv, ptr)) {
+          if (k == "host" && link_op) {
+            key_error(pointer_append(ptr, k), "op `" + step.op + "` takes no `host` (links are not on a host)");
+            ok = false;
+            continue;
+          }
+          if (std::find(kStepCommonKeys.begin(), kStepCommonKeys.end(), k) != kStepCommonKeys.end() ||
+              std::find(keys->begin(), keys->end(), k) != keys->end())
+            continue;
+          std::vector<std::string> valid = kStepCommonKeys;
+          if (link_op) valid.erase(std::find(valid.begin(), valid.end(), "host"));
+          valid.insert(valid.end(), keys->begin(), keys->end());
+          bool other_op = false;
+          for (const auto& [n, ks] : op_keys())
+            if (std::find(ks.begin(), ks.end(), k) != ks.end()) other_op = true;
+          std::string hint = did_you_mean(k, valid);
+          if (other_op && hint.empty())
+            key_error(pointer_append(ptr, k), "key `" + k + "` is not valid for op `" + step.op +
+                                                  "` (its keys: " + join(*keys) + ")");
+          else
+            key_error(pointer_append(ptr, k), "unknown step key `" + k + "`" + hint);
+          ok = false;
+        }
+      }
+      if (const json* x = member(sv, "at")) {
+        if (auto d = as_duration(*x, ptr + "/at")) step.at = SimTime{d->ns};
+        else ok = false;
+      } else {
+        error(ptr, "missing required key `at` in a step");
+        ok = false;
+      }
+      bool host_ok = true;
+      if (keys && !is_link_op(step.op)) {
+        if (const json* x = member(sv, "host")) {
+          host_ok = check_host(*x, ptr + "/host", step.host);
+        } else {
+          error(ptr, "missing required key `host` for op `" + step.op + "`");
+          host_ok = false;
+        }
+        if (!host_ok) ok = false;
+      }
+      if (const json* x = member(sv, "expect_error")) {
+        if (auto e = as_string(*x, ptr + "/expect_error")) {
+          step.expect_error = net_error_from_string(*e);
+          if (!step.expect_error) {
+            error(ptr + "/expect_error", "unknown error kind `" + *e + "`" + did_you_mean(*e, error_names));
+            ok = false;
+          }
+        } else {
+          ok = false;
+        }
+      }
+      if (keys && host_ok) {
+        auto action = load_op(step.op, sv, ptr, step.host);
+        if (action) step.action = std::move(*action);
+        else ok = false;
+      }
+      if (ok) steps.push_back(std::move(step));
+    }
+    std::stable_sort(steps.begin(), steps.end(),
+                     [](const Step& a, const Step& b) { return a.at < b.at; });
+    check_sockets(steps);
+    s.steps = std::move(steps);
+  }
+
+  // A send/close/shutdown must name a socket that an earlier listen/connect created
+  // on that host, or `L#N` for an earlier TCP listener L.
+  void check_sockets(const std::vector<Step>& steps) {
+    std::map<std::string, std::set<std::string>> sockets, tcp_listeners;
+    for (const Step& st : steps) {
+      if (const auto* l = std::get_if<ListenStep>(&st.action)) {
+        sockets[st.host].insert(l->socket);
+        if (l->proto == Proto::kTcp) tcp_listeners[st.host].insert(l->socket);
+        continue;
+      }
+      if (const auto* c = std::get_if<ConnectStep>(&st.action)) {
+        sockets[st.host].insert(c->socket);
+        continue;
+      }
+      const std::string* name = nullptr;
+      if (const auto* x = std::get_if<SendStep>(&st.action)) name = &x->socket;
+      if (const auto* x = std::get_if<CloseStep>(&st.action)) name = &x->socket;
+      if (const auto* x = std::get_if<ShutdownStep>(&st.action)) name = &x->socket;
+      if (!name || st.expect_error == NetError::kUnknownSocket) continue;
+      if (sockets[st.host].count(*name)) continue;
+      size_t hash = name->rfind('#');
+      if (hash != std::string::npos && hash > 0) {
+        std::string listener = name->substr(0, hash), n = name->substr(hash + 1);
+        uint64_t idx = 0;
+        auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), idx);
+        bool numeric = !n.empty() && ec == std::errc() && p == n.data() + n.size() && idx >= 1;
+        if (numeric && tcp_listeners[st.host].count(listener)) continue;
+        if (numeric) {
+          error(st.pointer + "/socket", "`" + *name + "`: `" + listener +
+                                            "` is not a TCP listener created by an earlier step on host `" +
+                                            st.host + "`");
+          continue;
+        }
+      }
+      std::vector<std::string> known(sockets[st.host].begin(), sockets[st.host].end());
+      error(st.pointer + "/socket", "socket `" + *name + "` is not created by an earlier listen or "
+                                    "connect step on host `" + st.host + "`" + did_you_mean(*name, known));
+    }
+  }
+
+  // --- expectations -------------------------------------------------------
+
+  std::optional<EventMatcher> load_matcher(const json& v, const std::string& ptr,
+                                           const std::vector<std::string>& exclude,
+                                           bool in_sequence) {
+    if (!expect_object(v, ptr, "a matcher")) return std::nullopt;
+    EventMatcher m;
+    m.pointer = ptr;
+    bool ok = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (std::find(exclude.begin(), exclude.end(), it.key()) != exclude.end()) continue;
+      if (in_sequence && (std::find(kExpectCountKeys.begin(), kExpectCountKeys.end(), it.key()) !=
+                              kExpectCountKeys.end() || it.key() == "sequence")) {
+        key_error(pointer_append(ptr, it.key()),
+                  "`" + it.key() + "` is not allowed inside a sequence (put counts and windows on "
+                  "the expectation)");
+        ok = false;
+        continue;
+      }
+      m.fields[it.key()] = it.value();
+    }
+    if (const json* e = member(v, "event")) {
+      const auto& kinds = trace_event_kinds();
+      if (!e->is_string()) {
+        error(ptr + "/event", std::string("`event` must be a string, got ") + type_name(*e));
+        ok = false;
+      } else if (std::find(kinds.begin(), kinds.end(), e->get<std::string>()) == kinds.end()) {
+        error(ptr + "/event", "unknown event kind `" + e->get<std::string>() + "`" +
+                                  did_you_mean(e->get<std::string>(), kinds));
+        ok = false;
+      }
+    }
+    if (const json* h = member(v, "host"); h && h->is_string() && !hosts_.count(h->get<std::string>())) {
+      std::vector<std::string> names;
+      for (const auto& [n, i] : hosts_) names.push_back(n);
+      error(ptr + "/host", "unknown host `" + h->get<std::string>() + "`" +
+                               did_you_mean(h->get<std::string>(), names));
+      ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return m;
+  }
+
+  void load_expect(const json& v, Scenario& s) {
+    if (!expect_array(v, "/expect", "`expect`")) return;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const std::string ptr = pointer_append("/expect", i);
+      const json& ev = v[i];
+      if (!expect_object(ev, ptr, "an expectation")) continue;
+      Expectation e;
+      e.pointer = ptr;
+      bool ok = true;
+      auto window = [&](const char* k, std::optional<SimTime>& out) {
+        if (const json* x = member(ev, k)) {
+          if (auto d = as_duration(*x, pointer_append(ptr, k))) out = SimTime{d->ns};
+          else ok = false;
+        }
+      };
+      window("after", e.after);
+      window("before", e.before);
+      if (e.after && e.before && *e.after >= *e.before) {
+        error(ptr + "/before", "empty window: `before` must be later than `after`");
+        ok = false;
+      }
+      if (const json* seq = member(ev, "sequence")) {
+        check_keys(ev, ptr, kSequenceKeys, "key of a sequence expectation");
+        for (const auto& k : ordered_keys(ev, ptr))
+          if (std::find(kSequenceKeys.begin(), kSequenceKeys.end(), k) == kSequenceKeys.end()) ok = false;
+        if (expect_array(*seq, ptr + "/sequence", "`sequence`")) {
+          if (seq->empty()) {
+            error(ptr + "/sequence", "`sequence` must hold at least one matcher");
+            ok = false;
+          }
+          for (size_t k = 0; k < seq->size(); ++k) {
+            auto m = load_matcher((*seq)[k], pointer_append(ptr + "/sequence", k), {}, true);
+            if (m) e.sequence.push_back(std::move(*m));
+            else ok = false;
+          }
+        } else {
+          ok = false;
+        }
+      } else {
+        auto count_key = [&](const char* k, std::optional<uint64_t>& out) {
+          if (const json* x = member(ev, k)) {
+            out = as_uint(*x, pointer_append(ptr, k), 0, std::numeric_limits<uint64_t>::max(), k);
+            if (!out) ok = false;
+          }
+        };
+        count_key("count", e.count);
+        count_key("min", e.min);
+        count_key("max", e.max);
+        if (e.count && (member(ev, "min") || member(ev, "max"))) {
+          error(ptr + "/count", "`count` cannot be combined with `min` or `max`");
+          ok = false;
+        }
+        if (e.min && e.max && *e.min > *e.max) {
+          error(ptr + "/max", "`max` is below `min`");
+          ok = false;
+        }
+        if (const json* x = member(ev, "never")) {
+          if (auto b = as_bool(*x, ptr + "/never")) {
+            if (*b) {
+              if (member(ev, "count") || member(ev, "min") || member(ev, "max")) {
+                error(ptr + "/never", "`never` cannot be combined with `count`, `min` or `max`");
+                ok = false;
+              }
+              e.count = 0;
+            }
+          } else {
+            ok = false;
+          }
+        }
+        e.match = load_matcher(ev, ptr, kExpectCountKeys, false);
+        if (!e.match) ok = false;
+      }
+      if (ok) s.expect.push_back(std::move(e));
+    }
+  }
+
+  const JsonSource& src_;
+  std::string file_;
+  std::vector<std::string> overridden_;
+  std::vector<Diagnostic> errors_;
+  std::map<std::string, HostInfo> hosts_;
+  std::set<std::string> link_names_;
+  std::vector<std::string> link_names_by_index_;  // "" where the link was invalid
+};
+
+// Splits an RFC 6901 pointer into unescaped tokens; false when malformed.
+bool split_pointer(std::string_view ptr, std::vector<std::string>& tokens) {
+  tokens.clear();
+  if (ptr.empty()) return true;
+  if (ptr[0] != '/') return false;
+  std::string cur;
+  for (size_t i = 1; i <= ptr.size(); ++i) {
+    if (i == ptr.size() || ptr[i] == '/') {
+      tokens.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    if (ptr[i] == '~') {
+      if (i + 1 >= ptr.size() || (ptr[i + 1] != '0' && ptr[i + 1] != '1')) return false;
+      cur += ptr[i + 1] == '0' ? '~' : '/';
+      ++i;
+      continue;
+    }
+    cur += ptr[i];
+  }
+  return true;
+}
+
+// Applies one override; returns an error message or "".
+std::string apply_override(json& root, const Override& o) {
+  std::vector<std::string> tokens;
+  if (!split_pointer(o.pointer, tokens)) return "invalid JSON Pointer `" + o.pointer + "`";
+  if (tokens.empty()) {
+    root = o.value;
+    return "";
+  }
+  json* cur = &root;
+  std::string walked;
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    const std::string& t = tokens[i];
+    walked = pointer_append(walked, t);
+    if (cur->is_object()) {
+      auto it = cur->find(t);
+      if (it == cur->end()) return "cannot set `" + o.pointer + "`: `" + walked + "` does not exist";
+      cur = &*it;
+    } else if (cur->is_array()) {
+      size_t idx = 0;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), idx);
+      if (t.empty() || ec != std::errc() || p != t.data() + t.size() || idx >= cur->size())
+        return "cannot set `" + o.pointer + "`: `" + walked + "` does not exist";
+      cur = &(*cur)[idx];
+    } else {
+      return "cannot set `" + o.pointer + "`: `" + walked + "` does not exist";
+    }
+  }
+  const std::string& last = tokens.back();
+  if (cur->is_object()) {
+    (*cur)[last] = o.value;
+    return "";
+  }
+  if (cur->is_array()) {
+    if (last == "-") {
+      cur->push_back(o.value);
+      return "";
+    }
+    size_t idx = 0;
+    auto [p, ec] = std::from_chars(last.data(), last.data() + last.size(), idx);
+    if (last.empty() || ec != std::errc() || p != last.data() + last.size() || idx > cur->size())
+      return "cannot set `" + o.pointer + "`: no array element `" + last + "`";
+    if (idx == cur->size()) cur->push_back(o.value);
+    else (*cur)[idx] = o.value;
+    return "";
+  }
+  return "cannot set `" + o.pointer + "`: its parent is neither an object nor an array";
+}
+
+}  // namespace
+
+const std::vector<std::string>& trace_event_kinds() {
+  static const std::vector<std::string> kKinds = {
+      "step", "tx", "rx", "forward", "drop", "deliver", "accept", "established", "receive",
+      "sever", "error", "close", "address_added", "address_removed", "interface_down",
+      "interface_up", "link_down", "link_up", "ping", "expect"};
+  return kKinds;
+}
+
+std::optional<Duration> parse_duration(std::string_view text, std::string* error) {
+  static const std::vector<UnitTable> kUnits = {
+      {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+  auto v = parse_with_unit(text, kUnits, false, "duration", "ns", error);
+  if (!v) return std::nullopt;
+  return Duration{static_cast<int64_t>(*v)};
+}
+
+std::optional<uint64_t> parse_rate(std::string_view text, std::string* error) {
+  static const std::vector<UnitTable> kUnits = {
+      {"bps", 1}, {"kbps", 1000}, {"Mbps", 1000000}, {"Gbps", 1000000000}};
+  return parse_with_unit(text, kUnits, true, "rate", "bps", error);
+}
+
+std::string format_diagnostic(const Diagnostic& d) {
+  std::string out = d.file;
+  if (d.line > 0) out += ":" + std::to_string(d.line) + ":" + std::to_string(d.column);
+  out += ": ";
+  if (!d.pointer.empty()) out += d.pointer + ": ";
+  out += d.message;
+  return out;
+}
+
+std::optional<Override> parse_override(std::string_view text, std::string* error) {
+  auto fail = [&](std::string m) -> std::optional<Override> {
+    if (error) *error = std::move(m);
+    return std::nullopt;
+  };
+  size_t eq = text.find('=');
+  if (eq == std::string_view::npos)
+    return fail("expected POINTER=VALUE (e.g. /links/0/loss=0.1), got `" + std::string(text) + "`");
+  Override o;
+  o.pointer = std::string(text.substr(0, eq));
+  std::vector<std::string> tokens;
+  if (o.pointer.empty() || !split_pointer(o.pointer, tokens))
+    return fail("invalid JSON Pointer `" + o.pointer + "` (it starts with `/`, e.g. /seed)");
+  std::string_view value = text.substr(eq + 1);
+  JsonSource parsed = parse_json_source(value);
+  if (parsed.syntax_ok && parsed.errors.empty()) o.value = std::move(parsed.value);
+  else o.value = std::string(value);
+  return o;
+}
+
+LoadResult load_scenario_text(std::string_view text, const std::string& file_name,
+                              const std::vector<Override>& overrides) {
+  LoadResult result;
+  JsonSource src = parse_json_source(text);
+  for (const auto& e : src.errors)
+    result.errors.push_back(Diagnostic{file_name, e.pos.line, e.pos.column, e.pointer, e.message});
+  if (!src.syntax_ok) return result;
+
+  json root = std::move(src.value);
+  std::vector<std::string> overridden;
+  for (const auto& o : overrides) {
+    std::string err = apply_override(root, o);
+    if (!err.empty()) result.errors.push_back(Diagnostic{file_name, 0, 0, o.pointer, "--set: " + err});
+    else overridden.push_back(o.pointer);
+  }
+
+  Loader loader(src, file_name, overridden);
+  Scenario s = loader.load(root, file_name);
+  auto& errs = loader.errors();
+  std::stable_sort(errs.begin(), errs.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  result.errors.insert(result.errors.end(), errs.begin(), errs.end());
+  if (!result.errors.empty()) return result;
+  s.source_path = file_name;
+  s.source_sha256 = sha256_hex(text);
+  result.scenario = std::move(s);
+  return result;
+}
+
+LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& overrides) {
+  LoadResult result;
+  auto fail = [&](std::string m) {
+    result.errors.push_back(Diagnostic{path, 0, 0, "", std::move(m)});
+    return result;
+  };
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return fail("is a directory, not a scenario file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(std::string("cannot open: ") + std::strerror(errno));
+  std::string bytes;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    bytes.append(buf, static_cast<size_t>(in.gcount()));
+    if (bytes.size() > kMaxFileBytes)
+      return fail("file larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
+  }
+  if (in.bad()) return fail("read error");
+  return load_scenario_text(bytes, path, overrides);
+}
+
+}  // namespace netsim::scenario

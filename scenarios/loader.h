@@ -1,0 +1,61 @@
+// The scenario loader: scenario JSON text or file -> typed Scenario (scenario.h).
+// It checks everything that can be checked without running (types, ranges, units,
+// names of hosts, interfaces, links and sockets) and reports every problem at once,
+// each with file, line, column and JSON Pointer. Bad input never throws or crashes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scenarios/scenario.h"
+
+namespace netsim::scenario {
+
+inline constexpr std::string_view kScenarioFormat = "netsim-scenario/1";
+
+struct Diagnostic {
+  std::string file;
+  int line = 0;  // 0: no position (e.g. a value set by an override)
+  int column = 0;
+  std::string pointer;  // "" = the whole document
+  std::string message;
+};
+
+// A command-line change to the parsed JSON before typing: `--set /links/0/loss=0.1`.
+struct Override {
+  std::string pointer;
+  nlohmann::json value;
+};
+
+// Exactly one of: a scenario (errors empty) or errors.
+struct LoadResult {
+  std::optional<Scenario> scenario;
+  std::vector<Diagnostic> errors;
+};
+
+LoadResult load_scenario_text(std::string_view text, const std::string& file_name,
+                              const std::vector<Override>& overrides = {});
+LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
+
+// "file:line:col: /pointer: message" (line and column left out when unknown, the
+// pointer when it is the document root).
+std::string format_diagnostic(const Diagnostic& d);
+
+// Parses "POINTER=VALUE"; VALUE is JSON, or taken as a bare string when it is not
+// valid JSON. On failure returns nullopt and sets *error (when given).
+std::optional<Override> parse_override(std::string_view text, std::string* error);
+
+// Exposed for tests and the CLI: the unit parsers the loader uses.
+// "1.5ms", "250us", "3s", "10ns" -> exact nanoseconds; nullopt + *error otherwise.
+std::optional<Duration> parse_duration(std::string_view text, std::string* error);
+// "100Mbps", "2.5Gbps", "64kbps", "9600bps" -> exact bits per second.
+std::optional<uint64_t> parse_rate(std::string_view text, std::string* error);
+
+// The trace event kinds an expectation's `event` may name (trace-format.md).
+const std::vector<std::string>& trace_event_kinds();
+
+}  // namespace netsim::scenario
