@@ -1,18 +1,28 @@
 #include "sim/event_loop.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
+
+// Why FIFO among equal times holds without storing a sequence number in the
+// radix heap: every bucket is kept in scheduling order. A push appends the
+// newest event, and refill() empties the lowest non-empty bucket i into
+// buckets 0..i-1, which are all empty at that moment, in bucket order. So
+// bucket 0, the items at floor_, is drained front to back in scheduling order.
 
 namespace netsim {
 namespace {
 
-bool before(int64_t at, uint64_t as, int64_t bt, uint64_t bs) {
-  return at < bt || (at == bt && as < bs);
+constexpr size_t kPrefetchBucket = 16;
+
+bool early_later(uint64_t at, uint64_t aseq, uint64_t bt, uint64_t bseq) {
+  return at > bt || (at == bt && aseq > bseq);
 }
 
 }  // namespace
 
 EventLoop::EventLoop() = default;
+EventLoop::~EventLoop() = default;
 
 uint32_t EventLoop::allocate_slot() {
   if (!free_slots_.empty()) {
@@ -20,88 +30,187 @@ uint32_t EventLoop::allocate_slot() {
     free_slots_.pop_back();
     return s;
   }
-  slots_.emplace_back();
-  return static_cast<uint32_t>(slots_.size() - 1);
+  if ((next_fresh_slot_ & (kChunkSize - 1)) == 0) {
+    chunks_.push_back(std::unique_ptr<Slot[]>(new Slot[kChunkSize]));
+  }
+  return next_fresh_slot_++;
 }
 
-EventId EventLoop::schedule(SimTime at, Callback cb) {
-  assert(at >= now_);
-  uint32_t s = allocate_slot();
-  Slot& slot = slots_[s];
-  slot.cb = std::move(cb);
-  slot.live = true;
-  push(Entry{at.ns, next_seq_++, s});
-  ++pending_;
-  return EventId{s, slot.generation};
+__attribute__((always_inline)) inline void EventLoop::push_item(uint64_t time, uint32_t slot) {
+  uint64_t x = time ^ floor_;
+  if (x == 0) {
+    buckets_[0].push_back(Item{time, slot});
+    return;
+  }
+  int b = 64 - __builtin_clzll(x);
+  buckets_[b].push_back(Item{time, slot});
+  nonempty_mask_ |= uint64_t{1} << (b - 1);
 }
 
-bool EventLoop::cancel(EventId id) {
-  if (!id.valid() || id.slot >= slots_.size()) return false;
-  Slot& slot = slots_[id.slot];
-  if (!slot.live || slot.generation != id.generation) return false;
-  slot.live = false;
-  slot.cb = nullptr;
-  --pending_;
+// Moves the earliest items into bucket 0 (and floor_ up to their time) unless
+// nothing is queued or the earliest time is past `limit`. Requires: bucket 0 empty.
+bool EventLoop::refill(uint64_t limit) {
+  if (nonempty_mask_ == 0) return false;
+  int b = __builtin_ctzll(nonempty_mask_) + 1;
+  std::vector<Item>& bucket = buckets_[b];
+  uint64_t min_time = bucket[0].time;
+  for (const Item& it : bucket) min_time = std::min(min_time, it.time);
+  if (min_time > limit) return false;
+  floor_ = min_time;
+  // Every item of the lowest bucket runs before any item of a higher one: when
+  // few are left, fetch their callbacks ahead of dispatch (pays off when the
+  // queue is much larger than the cache).
+  if (bucket.size() <= kPrefetchBucket) {
+    for (const Item& it : bucket) __builtin_prefetch(&slot_at(it.slot));
+  }
+  for (const Item& it : bucket) push_item(it.time, it.slot);
+  bucket.clear();
+  nonempty_mask_ &= ~(uint64_t{1} << (b - 1));
   return true;
 }
 
-void EventLoop::push(Entry e) {
-  size_t i = heap_.size();
-  heap_.push_back(e);
+void EventLoop::push_early(EarlyItem e) {
+  size_t i = early_.size();
+  early_.push_back(e);
   while (i > 0) {
     size_t p = (i - 1) / 2;
-    if (!before(e.time, e.seq, heap_[p].time, heap_[p].seq)) break;
-    heap_[i] = heap_[p];
+    if (!early_later(early_[p].time, early_[p].seq, e.time, e.seq)) break;
+    early_[i] = early_[p];
     i = p;
   }
-  heap_[i] = e;
+  early_[i] = e;
 }
 
-EventLoop::Entry EventLoop::pop() {
-  Entry top = heap_[0];
-  Entry last = heap_.back();
-  heap_.pop_back();
-  size_t n = heap_.size();
+EventLoop::EarlyItem EventLoop::pop_early() {
+  EarlyItem top = early_.front();
+  EarlyItem last = early_.back();
+  early_.pop_back();
+  size_t n = early_.size();
   if (n == 0) return top;
   size_t i = 0;
   for (;;) {
     size_t c = 2 * i + 1;
     if (c >= n) break;
-    if (c + 1 < n && before(heap_[c + 1].time, heap_[c + 1].seq, heap_[c].time, heap_[c].seq)) ++c;
-    if (!before(heap_[c].time, heap_[c].seq, last.time, last.seq)) break;
-    heap_[i] = heap_[c];
+    if (c + 1 < n && early_later(early_[c].time, early_[c].seq, early_[c + 1].time, early_[c + 1].seq)) ++c;
+    if (!early_later(last.time, last.seq, early_[c].time, early_[c].seq)) break;
+    early_[i] = early_[c];
     i = c;
   }
-  heap_[i] = last;
+  early_[i] = last;
   return top;
 }
 
-SimTime EventLoop::next_time() {
-  while (!heap_.empty() && !slots_[heap_[0].slot].live) {
-    Entry e = pop();
-    Slot& slot = slots_[e.slot];
-    ++slot.generation;
-    free_slots_.push_back(e.slot);
+EventId EventLoop::schedule(SimTime at, Callback cb) {
+  assert(at >= now_);
+  uint32_t s = allocate_slot();
+  Slot& slot = slot_at(s);
+  slot.cb = std::move(cb);
+  uint32_t generation = ++slot.generation;  // odd: live
+  uint64_t t = static_cast<uint64_t>(at.ns);
+  if (t >= floor_) [[likely]] {
+    push_item(t, s);
+  } else {
+    push_early(EarlyItem{t, next_seq_, s});
   }
-  return heap_.empty() ? SimTime::max() : SimTime{heap_[0].time};
+  ++next_seq_;
+  ++pending_;
+  return EventId{s, generation};
 }
 
-uint64_t EventLoop::run_until(SimTime limit, uint64_t max_events) {
+bool EventLoop::cancel(EventId id) {
+  if (!id.valid() || id.slot >= next_fresh_slot_ || (id.generation & 1) == 0) return false;
+  Slot& slot = slot_at(id.slot);
+  if (slot.generation != id.generation) return false;
+  ++slot.generation;  // even: the queue item is dropped when popped
+  --pending_;
+  slot.cb.reset();
+  return true;
+}
+
+uint64_t EventLoop::settle_front() {
+  for (;;) {
+    if (!early_.empty()) {
+      EarlyItem e = early_.front();
+      if (slot_at(e.slot).generation & 1) return e.time;
+      pop_early();
+      free_slots_.push_back(e.slot);
+      continue;
+    }
+    std::vector<Item>& b0 = buckets_[0];
+    if (bucket0_head_ < b0.size()) {
+      uint32_t s = b0[bucket0_head_].slot;
+      if (slot_at(s).generation & 1) return floor_;
+      if (++bucket0_head_ == b0.size()) {
+        b0.clear();
+        bucket0_head_ = 0;
+      }
+      free_slots_.push_back(s);
+      continue;
+    }
+    if (!refill(UINT64_MAX)) return UINT64_MAX;
+  }
+}
+
+SimTime EventLoop::next_time() {
+  uint64_t t = settle_front();
+  return t == UINT64_MAX ? SimTime::max() : SimTime{static_cast<int64_t>(t)};
+}
+
+namespace {
+
+// Destroys a dispatched callback and recycles its slot, also if it throws.
+template <class Slot>
+struct SlotRelease {
+  Slot& slot;
+  std::vector<uint32_t>& free_slots;
+  uint32_t index;
+  ~SlotRelease() {
+    slot.cb.reset();
+    free_slots.push_back(index);
+  }
+};
+
+}  // namespace
+
+uint64_t EventLoop::run_until(SimTime limit_time, uint64_t max_events) {
   stop_requested_ = false;
+  if (limit_time.ns < 0) return 0;
+  const uint64_t limit = static_cast<uint64_t>(limit_time.ns);
   uint64_t ran = 0;
   while (ran < max_events && !stop_requested_) {
-    if (next_time() > limit) break;
-    Entry e = pop();
-    Slot& slot = slots_[e.slot];
-    Callback cb = std::move(slot.cb);
-    slot.live = false;
+    uint64_t t;
+    uint32_t s;
+    if (!early_.empty()) [[unlikely]] {
+      if (early_.front().time > limit) break;
+      EarlyItem e = pop_early();
+      t = e.time;
+      s = e.slot;
+    } else {
+      std::vector<Item>& b0 = buckets_[0];
+      if (bucket0_head_ == b0.size()) {
+        if (!refill(limit)) break;
+      } else if (floor_ > limit) {
+        break;
+      }
+      t = floor_;
+      s = b0[bucket0_head_].slot;
+      if (++bucket0_head_ == b0.size()) {
+        b0.clear();
+        bucket0_head_ = 0;
+      }
+    }
+    Slot& slot = slot_at(s);
+    if ((slot.generation & 1) == 0) {  // cancelled
+      free_slots_.push_back(s);
+      continue;
+    }
     ++slot.generation;
-    free_slots_.push_back(e.slot);
     --pending_;
-    now_ = SimTime{e.time};
+    now_ = SimTime{static_cast<int64_t>(t)};
     ++executed_;
     ++ran;
-    cb();
+    SlotRelease<Slot> release{slot, free_slots_, s};
+    slot.cb();
   }
   return ran;
 }
