@@ -1,0 +1,404 @@
+#include "scenarios/cli.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "scenarios/loader.h"
+#include "scenarios/runner.h"
+#include "viz/export.h"
+#include "viz/trace_writer.h"
+
+namespace netsim::cli {
+namespace fs = std::filesystem;
+using scenario::LoadResult;
+using scenario::Override;
+using scenario::RunOptions;
+using scenario::RunResult;
+
+namespace {
+
+std::string format_ns(int64_t ns) {
+  char buf[64];
+  if (ns >= 1000000000) std::snprintf(buf, sizeof buf, "%.3f s", ns / 1e9);
+  else if (ns >= 1000000) std::snprintf(buf, sizeof buf, "%.3f ms", ns / 1e6);
+  else if (ns >= 1000) std::snprintf(buf, sizeof buf, "%.3f us", ns / 1e3);
+  else std::snprintf(buf, sizeof buf, "%lld ns", static_cast<long long>(ns));
+  return buf;
+}
+
+bool parse_overrides(const std::vector<std::string>& texts, std::vector<Override>& out) {
+  for (const std::string& t : texts) {
+    std::string error;
+    auto o = scenario::parse_override(t, &error);
+    if (!o) {
+      std::cerr << "netsim: --set " << t << ": " << error << "\n";
+      return false;
+    }
+    out.push_back(*o);
+  }
+  return true;
+}
+
+void print_diagnostics(const LoadResult& r) {
+  for (const auto& d : r.errors) std::cerr << scenario::format_diagnostic(d) << "\n";
+}
+
+// Writes the trace and, with `out_dir`, every export of it. Returns false on an I/O error.
+bool write_outputs(const RunResult& r, const std::string& trace_path, const std::string& out_dir,
+                   const std::string& stem) {
+  std::string error;
+  if (!trace_path.empty() && !write_file_atomically(trace_path, r.trace, &error)) {
+    std::cerr << "netsim: cannot write " << trace_path << ": " << error << "\n";
+    return false;
+  }
+  if (out_dir.empty()) return true;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (!write_file_atomically((fs::path(out_dir) / (stem + ".jsonl")).string(), r.trace, &error)) {
+    std::cerr << "netsim: cannot write into " << out_dir << ": " << error << "\n";
+    return false;
+  }
+  std::istringstream in(r.trace);
+  std::vector<nlohmann::json> lines = read_trace(in);
+  std::string html = export_trace(lines, ExportFormat::kHtml);
+  if (!write_file_atomically((fs::path(out_dir) / (stem + ".html")).string(), html, &error)) {
+    std::cerr << "netsim: cannot write into " << out_dir << ": " << error << "\n";
+    return false;
+  }
+  return true;
+}
+
+void print_summary(const std::string& file, const scenario::Scenario& s, const RunResult& r,
+                   uint64_t seed) {
+  std::cout << (r.exit_code == 0 ? "PASS" : "FAIL") << "  " << file << "  (" << s.name
+            << ", policy " << (s.policy == scenario::Policy::kSeed ? "seed" : "netstack3")
+            << ", seed " << seed << ")\n"
+            << "  steps " << r.steps_passed << " passed, " << r.steps_failed << " failed; expectations "
+            << r.expectations_passed << " passed, " << r.expectations_failed << " failed\n"
+            << "  " << r.trace_events << " trace events, " << r.events << " simulator events, ended at "
+            << format_ns(r.end.ns) << "\n"
+            << "  fingerprint " << r.fingerprint << "\n";
+  for (const std::string& f : r.failures) std::cout << "  - " << f << "\n";
+}
+
+int cmd_run(const std::string& file, const std::string& trace, const std::string& out_dir,
+            std::optional<uint64_t> seed, const std::vector<std::string>& sets, bool quiet) {
+  std::vector<Override> overrides;
+  if (!parse_overrides(sets, overrides)) return kExitUsage;
+  LoadResult loaded = scenario::load_scenario_file(file, overrides);
+  if (!loaded.scenario) {
+    print_diagnostics(loaded);
+    return kExitInvalid;
+  }
+  RunOptions options;
+  options.seed = seed;
+  RunResult r = scenario::run_scenario(*loaded.scenario, options);
+  if (!quiet) print_summary(file, *loaded.scenario, r, seed.value_or(loaded.scenario->seed));
+  std::string stem = fs::path(file).stem().string();
+  if (!write_outputs(r, trace, out_dir, stem)) return kExitInternal;
+  return r.exit_code;
+}
+
+int cmd_validate(const std::vector<std::string>& files) {
+  int rc = kExitOk;
+  for (const std::string& f : files) {
+    LoadResult loaded = scenario::load_scenario_file(f);
+    if (loaded.scenario) {
+      std::cout << "OK    " << f << "\n";
+    } else {
+      std::cout << "ERROR " << f << "\n";
+      print_diagnostics(loaded);
+      rc = kExitInvalid;
+    }
+  }
+  return rc;
+}
+
+// --- check ---------------------------------------------------------------------
+
+struct CheckItem {
+  std::string file;      // as found
+  std::string stem;      // output name: the relative path with '/' -> '-'
+  std::string status;    // PASS, FAIL, ERROR
+  std::string report;    // the lines printed under it
+  double seconds = 0;
+  std::string trace;
+};
+
+std::vector<CheckItem> collect(const std::vector<std::string>& paths, const std::string& filter) {
+  std::vector<CheckItem> items;
+  for (const std::string& p : paths) {
+    fs::path root(p);
+    std::vector<fs::path> found;
+    if (fs::is_directory(root)) {
+      for (const auto& e : fs::recursive_directory_iterator(root)) {
+        if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+        std::string rel = fs::relative(e.path(), root).generic_string();
+        if (rel.rfind("schema/", 0) == 0 || rel.find("/schema/") != std::string::npos) continue;
+        found.push_back(e.path());
+      }
+      std::sort(found.begin(), found.end());
+    } else {
+      found.push_back(root);
+    }
+    for (const fs::path& f : found) {
+      CheckItem item;
+      item.file = f.generic_string();
+      std::string rel = fs::is_directory(root) ? fs::relative(f, root).generic_string()
+                                               : f.filename().generic_string();
+      if (rel.size() > 5 && rel.substr(rel.size() - 5) == ".json") rel.resize(rel.size() - 5);
+      std::replace(rel.begin(), rel.end(), '/', '-');
+      item.stem = rel;
+      if (!filter.empty() && item.file.find(filter) == std::string::npos) continue;
+      items.push_back(std::move(item));
+    }
+  }
+  return items;
+}
+
+std::string first_difference(const std::string& want, const std::string& got) {
+  std::istringstream a(want), b(got);
+  std::string la, lb;
+  for (int line = 1;; ++line) {
+    bool ha = static_cast<bool>(std::getline(a, la));
+    bool hb = static_cast<bool>(std::getline(b, lb));
+    if (!ha && !hb) return "";
+    if (!ha || !hb || la != lb) {
+      std::ostringstream out;
+      out << "golden trace differs at line " << line << ":\n"
+          << "      golden: " << (ha ? la : "<end of trace>") << "\n"
+          << "      actual: " << (hb ? lb : "<end of trace>");
+      return out.str();
+    }
+  }
+}
+
+void check_one(CheckItem& item, const std::vector<Override>& overrides, const std::string& golden,
+               bool update_golden) {
+  auto start = std::chrono::steady_clock::now();
+  std::ostringstream report;
+  LoadResult loaded = scenario::load_scenario_file(item.file, overrides);
+  if (!loaded.scenario) {
+    item.status = "ERROR";
+    for (const auto& d : loaded.errors) report << "      " << scenario::format_diagnostic(d) << "\n";
+  } else {
+    RunResult r = scenario::run_scenario(*loaded.scenario);
+    item.status = r.exit_code == 0 ? "PASS" : "FAIL";
+    for (const std::string& f : r.failures) report << "      " << f << "\n";
+    if (!golden.empty()) {
+      fs::path g = fs::path(golden) / (item.stem + ".jsonl");
+      std::string error;
+      if (update_golden) {
+        std::error_code ec;
+        fs::create_directories(golden, ec);
+        if (!write_file_atomically(g.string(), r.trace, &error)) {
+          item.status = "ERROR";
+          report << "      cannot write golden " << g.string() << ": " << error << "\n";
+        }
+      } else {
+        std::ifstream in(g, std::ios::binary);
+        if (!in) {
+          item.status = "FAIL";
+          report << "      no golden trace " << g.string() << " (run with --update-golden)\n";
+        } else {
+          std::string want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+          std::string diff = first_difference(want, r.trace);
+          if (!diff.empty()) {
+            item.status = "FAIL";
+            report << "      " << diff << "\n";
+          }
+        }
+      }
+    }
+    item.trace = std::move(r.trace);
+  }
+  item.report = report.str();
+  item.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string junit_xml(const std::vector<CheckItem>& items) {
+  size_t failures = 0, errors = 0;
+  double total = 0;
+  for (const auto& i : items) {
+    failures += i.status == "FAIL";
+    errors += i.status == "ERROR";
+    total += i.seconds;
+  }
+  std::ostringstream x;
+  x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    << "<testsuites name=\"netsim\" tests=\"" << items.size() << "\" failures=\"" << failures
+    << "\" errors=\"" << errors << "\">\n"
+    << "  <testsuite name=\"netsim check\" tests=\"" << items.size() << "\" failures=\"" << failures
+    << "\" errors=\"" << errors << "\" time=\"" << total << "\">\n";
+  for (const auto& i : items) {
+    fs::path p(i.file);
+    x << "    <testcase classname=\"" << xml_escape(p.parent_path().generic_string()) << "\" name=\""
+      << xml_escape(p.filename().string()) << "\" time=\"" << i.seconds << "\"";
+    if (i.status == "PASS") {
+      x << "/>\n";
+      continue;
+    }
+    x << ">\n      <" << (i.status == "FAIL" ? "failure" : "error") << " message=\""
+      << (i.status == "FAIL" ? "expectations or steps failed" : "invalid scenario") << "\">"
+      << xml_escape(i.report) << "</" << (i.status == "FAIL" ? "failure" : "error") << ">\n"
+      << "    </testcase>\n";
+  }
+  x << "  </testsuite>\n</testsuites>\n";
+  return x.str();
+}
+
+int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::string& filter,
+              const std::string& junit, const std::string& golden, bool update_golden,
+              const std::string& out_dir, const std::vector<std::string>& sets) {
+  std::vector<Override> overrides;
+  if (!parse_overrides(sets, overrides)) return kExitUsage;
+  for (const std::string& p : paths)
+    if (!fs::exists(p)) {
+      std::cerr << "netsim: no such file or directory: " << p << "\n";
+      return kExitUsage;
+    }
+  std::vector<CheckItem> items = collect(paths, filter);
+  if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::atomic<size_t> next{0};
+  std::mutex print_mutex;
+  size_t printed = 0;
+  std::vector<bool> done(items.size(), false);
+  auto worker = [&] {
+    for (size_t i = next++; i < items.size(); i = next++) {
+      check_one(items[i], overrides, golden, update_golden);
+      std::lock_guard<std::mutex> lock(print_mutex);
+      done[i] = true;
+      // Print in file order, as soon as every earlier item is done: deterministic output.
+      while (printed < items.size() && done[printed]) {
+        const CheckItem& it = items[printed];
+        std::printf("%-5s %s\n%s", it.status.c_str(), it.file.c_str(), it.report.c_str());
+        ++printed;
+      }
+      std::fflush(stdout);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < std::min<size_t>(jobs, items.size()); ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+
+  size_t pass = 0, fail = 0, error = 0;
+  int rc = kExitOk;
+  for (const auto& it : items) {
+    pass += it.status == "PASS";
+    fail += it.status == "FAIL";
+    error += it.status == "ERROR";
+    if (!out_dir.empty() && !it.trace.empty()) {
+      RunResult r;
+      r.trace = it.trace;
+      if (!write_outputs(r, "", out_dir, it.stem)) rc = kExitInternal;
+    }
+  }
+  std::printf("\n%zu scenarios: %zu passed, %zu failed, %zu invalid\n", items.size(), pass, fail, error);
+  if (!out_dir.empty()) std::printf("traces and HTML views written to %s/\n", out_dir.c_str());
+  if (!junit.empty()) {
+    std::string err;
+    if (!write_file_atomically(junit, junit_xml(items), &err)) {
+      std::cerr << "netsim: cannot write " << junit << ": " << err << "\n";
+      return kExitInternal;
+    }
+  }
+  if (rc != kExitOk) return rc;
+  if (fail) return kExitFailed;
+  if (error) return kExitInvalid;
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "export") {
+    return export_main(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  CLI::App app{"netsim: a deterministic discrete-event network simulator"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", NETSIM_VERSION);
+
+  std::string run_file, run_trace, run_out;
+  std::optional<uint64_t> run_seed;
+  std::vector<std::string> run_sets;
+  bool run_quiet = false;
+  CLI::App* run = app.add_subcommand("run", "run one scenario and write its trace");
+  run->add_option("FILE", run_file, "scenario file")->required();
+  run->add_option("--trace", run_trace, "write the JSONL trace here");
+  run->add_option("--out", run_out, "write the trace and the HTML view into this directory");
+  run->add_option("--seed", run_seed, "override the scenario's seed");
+  run->add_option("--set", run_sets, "override a value: POINTER=JSON (e.g. /links/0/loss=0.1)");
+  run->add_flag("-q,--quiet", run_quiet, "print nothing but errors");
+
+  std::vector<std::string> validate_files;
+  CLI::App* validate = app.add_subcommand("validate", "check scenario files without running them");
+  validate->add_option("FILE", validate_files, "scenario files")->required();
+
+  std::vector<std::string> check_paths, check_sets;
+  unsigned check_jobs = 0;
+  std::string check_filter, check_junit, check_golden, check_out;
+  bool check_update = false;
+  CLI::App* check = app.add_subcommand("check", "run every scenario under the paths, like a test runner");
+  check->add_option("PATH", check_paths, "scenario files or directories (recursive)")->required();
+  check->add_option("-j,--jobs", check_jobs, "parallel runs (default: the cores)");
+  check->add_option("--filter", check_filter, "only files whose path contains this text");
+  check->add_option("--junit", check_junit, "write JUnit XML here");
+  check->add_option("--golden", check_golden, "compare each trace with DIR/NAME.jsonl");
+  check->add_flag("--update-golden", check_update, "rewrite the golden traces");
+  check->add_option("--out", check_out, "write each trace and its HTML view into this directory");
+  check->add_option("--set", check_sets, "override a value in every scenario: POINTER=JSON");
+
+  app.add_subcommand("export", "turn a trace into pcapng, chrome, dot, mermaid or html");
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  try {
+    if (*run) return cmd_run(run_file, run_trace, run_out, run_seed, run_sets, run_quiet);
+    if (*validate) return cmd_validate(validate_files);
+    if (*check)
+      return cmd_check(check_paths, check_jobs, check_filter, check_junit,
+                       check_update && check_golden.empty() ? "golden" : check_golden, check_update,
+                       check_out, check_sets);
+  } catch (const std::exception& e) {
+    std::cerr << "netsim: internal error: " << e.what() << "\n";
+    return kExitInternal;
+  }
+  return kExitUsage;
+}
+
+}  // namespace netsim::cli

@@ -1,0 +1,38 @@
+// Runs one typed scenario: builds the World, plays the steps at their virtual
+// times, checks each step's result and then the expectations against the
+// trace, and returns the trace with a readable report. Resource guards (events,
+// virtual time, packets in flight) stop a runaway scenario with a clear message.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenarios/scenario.h"
+
+namespace netsim::scenario {
+
+struct RunOptions {
+  std::optional<uint64_t> seed;             // overrides the scenario's seed
+  uint64_t max_events = 200'000'000;        // guard: events executed
+  SimTime max_time = SimTime{3600LL * 1000000000LL};  // guard without `until`: one virtual hour
+  uint64_t max_in_flight = 1'000'000;       // guard: packets queued or on links at once
+};
+
+struct RunResult {
+  int exit_code = 0;        // 0 all held, 1 some step or expectation failed, 4 internal error
+  std::string trace;        // the JSONL trace
+  std::string fingerprint;
+  uint64_t events = 0;      // simulator events executed
+  uint64_t trace_events = 0;
+  SimTime end{};
+  uint64_t steps_passed = 0, steps_failed = 0;
+  uint64_t expectations_passed = 0, expectations_failed = 0;
+  std::vector<std::string> failures;  // one readable report per failed step or expectation
+  std::optional<std::string> guard;   // the resource guard that stopped the run, if any
+};
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
+
+}  // namespace netsim::scenario

@@ -1,0 +1,54 @@
+// A host's forwarding table (semantics.md 3): on-link routes for every
+// interface address's prefix plus static and automatic routes. Lookup is
+// longest prefix match, ties broken on lower metric, then declaration order.
+// Routes are bucketed by prefix length, so a lookup costs one hash probe per
+// distinct length in use, not a scan of the table.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "stack/ip_addr.h"
+
+namespace netsim {
+
+enum class RouteOrigin : uint8_t { kOnLink, kStatic, kAuto };
+
+struct RouteEntry {
+  Prefix to;                  // network, host bits cleared
+  std::optional<IpAddr> via;  // none: on link (the destination is the next hop)
+  uint32_t interface = 0;     // egress interface index
+  uint32_t metric = 0;
+  RouteOrigin origin = RouteOrigin::kStatic;
+  uint64_t order = 0;         // declaration order; set by the table
+};
+
+class RoutingTable {
+ public:
+  // Adds a route; `to` is normalised to its network.
+  void add(RouteEntry route);
+  // Removes the routes equal in (to, via, interface, metric, origin); returns how many.
+  size_t remove(const RouteEntry& route);
+  // Removes every route of the origin through `interface` for `to` (on-link routes of an address).
+  void remove_on_link(const Prefix& to, uint32_t interface);
+
+  // Best route to `dst`; with `only_interface`, the best route through that interface.
+  std::optional<RouteEntry> lookup(const IpAddr& dst,
+                                   std::optional<uint32_t> only_interface = std::nullopt) const;
+
+  // Every route, ordered by (family, longest prefix first, metric, order): for dumps and tests.
+  std::vector<RouteEntry> routes() const;
+
+ private:
+  struct Bucket {
+    // Keyed by network address; the candidates are kept sorted by (metric, order).
+    std::map<IpAddr, std::vector<RouteEntry>> by_network;
+  };
+  // Index: family (0 v4, 1 v6), then prefix length, longest first.
+  std::map<int, Bucket, std::greater<int>> buckets_[2];
+  uint64_t next_order_ = 0;
+};
+
+}  // namespace netsim
