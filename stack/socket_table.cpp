@@ -1,0 +1,396 @@
+#include "stack/socket_table.h"
+
+#include <algorithm>
+
+namespace netsim {
+namespace {
+
+// How an existing key that overlaps a new key relates to it (see the header).
+enum class Overlap : uint8_t { kSame, kBroader, kNarrower, kIndirect };
+// The kinds of the two sockets, new and existing, in either order.
+enum class Pair : uint8_t { kListeners, kMixed, kConnections };
+// One dimension (address or device) of an existing key compared with a new key.
+enum class Cmp : uint8_t { kEqual, kWider, kNarrower, kDisjoint };
+
+// Policy seed: only the identical key conflicts; options are ignored.
+std::optional<NetError> seed_conflict(Overlap overlap) {
+  switch (overlap) {
+    case Overlap::kSame: return NetError::kAddressInUse;
+    case Overlap::kBroader:   // a specific listener shadows the wildcard; C and Cd coexist
+    case Overlap::kNarrower:
+    case Overlap::kIndirect: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Policy netstack3 (semantics.md 5.3, notes section 1).
+std::optional<NetError> netstack3_conflict(TransportProto proto, Pair pair, Overlap overlap,
+                                           Sharing existing, Sharing added) {
+  const bool both_addr = existing.reuse_addr && added.reuse_addr;
+  const bool both_port = existing.reuse_port && added.reuse_port;
+  switch (proto) {
+    case TransportProto::kUdp:
+      // Every pair and every overlap: the two must be shareable.
+      if (both_addr || both_port) return std::nullopt;
+      return NetError::kAddressInUse;
+    case TransportProto::kTcp:
+      switch (pair) {
+        case Pair::kListeners:
+          switch (overlap) {
+            case Overlap::kSame:
+            case Overlap::kBroader:
+            case Overlap::kNarrower:
+              // reuse_addr lets the bind through, but only one socket may listen.
+              return both_addr ? NetError::kListenerExists : NetError::kAddressInUse;
+            case Overlap::kIndirect: return NetError::kListenerExists;
+          }
+          return std::nullopt;
+        case Pair::kConnections: return NetError::kAddressInUse;
+        case Pair::kMixed: return std::nullopt;  // accepted connections share the port
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::optional<NetError> decide(SocketPolicy policy, TransportProto proto, Pair pair,
+                               Overlap overlap, Sharing existing, Sharing added) {
+  switch (policy) {
+    case SocketPolicy::kSeed: return seed_conflict(overlap);
+    case SocketPolicy::kNetstack3: return netstack3_conflict(proto, pair, overlap, existing, added);
+  }
+  return std::nullopt;
+}
+
+// Requires: n and e have one family and port.
+template <typename K>
+std::optional<Overlap> classify(const K& n, const K& e) {
+  Cmp addr;
+  if (n.is_wildcard() && e.is_wildcard()) addr = Cmp::kEqual;
+  else if (n.is_wildcard()) addr = Cmp::kNarrower;
+  else if (e.is_wildcard()) addr = Cmp::kWider;
+  else if (n.local != e.local) addr = Cmp::kDisjoint;
+  else if (!n.is_connection() && !e.is_connection()) addr = Cmp::kEqual;
+  else if (!n.is_connection()) addr = Cmp::kNarrower;
+  else if (!e.is_connection()) addr = Cmp::kWider;
+  else addr = *n.remote == *e.remote ? Cmp::kEqual : Cmp::kDisjoint;
+
+  Cmp dev;
+  if (n.device == e.device) dev = Cmp::kEqual;
+  else if (!e.device) dev = Cmp::kWider;
+  else if (!n.device) dev = Cmp::kNarrower;
+  else dev = Cmp::kDisjoint;
+
+  if (addr == Cmp::kDisjoint || dev == Cmp::kDisjoint) return std::nullopt;
+  if (addr == Cmp::kEqual && dev == Cmp::kEqual) return Overlap::kSame;
+  if (addr != Cmp::kNarrower && dev != Cmp::kNarrower) return Overlap::kBroader;
+  if (addr != Cmp::kWider && dev != Cmp::kWider) return Overlap::kNarrower;
+  return Overlap::kIndirect;
+}
+
+uint64_t mix64(uint64_t z) {  // SplitMix64 finalizer
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Byte order independent, so flow_hash is the same on every platform.
+uint64_t hash_addr(uint64_t seed, const IpAddr& a, Port port) {
+  const auto& b = a.bytes();
+  uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 8; ++i) hi = (hi << 8) | b[i];
+  for (int i = 8; i < 16; ++i) lo = (lo << 8) | b[i];
+  const uint64_t tail = (uint64_t{port} << 8) | static_cast<uint64_t>(a.family());
+  return mix64(seed ^ mix64(hi ^ mix64(lo ^ mix64(tail))));
+}
+
+}  // namespace
+
+uint64_t flow_hash(const SocketAddr& src, const SocketAddr& dst) {
+  return hash_addr(hash_addr(0x6e657473696d0001ULL, src.addr, src.port), dst.addr, dst.port);
+}
+
+size_t SocketTable::Hash::operator()(const AddrPort& k) const {
+  return static_cast<size_t>(hash_addr(0, k.addr, k.port));
+}
+
+size_t SocketTable::Hash::operator()(const FourTuple& k) const {
+  return static_cast<size_t>(flow_hash(k.remote, k.local));
+}
+
+SocketTable::SocketTable(SocketPolicy policy, TransportProto proto, PortRange ephemeral)
+    : policy_(policy), proto_(proto), ephemeral_(ephemeral) {}
+
+Result<std::vector<SocketTable::Key>> SocketTable::listener_keys(const ListenerAddr& addr,
+                                                                 bool need_port) const {
+  if (need_port && addr.port == 0) return NetError::kInvalidArgument;
+  std::vector<Key> keys;
+  auto add = [&](const IpAddr& local) {
+    for (const Key& k : keys)
+      if (k.local == local) return;
+    keys.push_back(Key{local, addr.port, std::nullopt, addr.device});
+  };
+  if (addr.addresses.empty()) {
+    switch (addr.family) {
+      case FamilySet::kBoth:
+        add(IpAddr::unspecified(Family::kV4));
+        add(IpAddr::unspecified(Family::kV6));
+        break;
+      case FamilySet::kV4: add(IpAddr::unspecified(Family::kV4)); break;
+      case FamilySet::kV6: add(IpAddr::unspecified(Family::kV6)); break;
+    }
+  }
+  for (const IpAddr& a : addr.addresses) {
+    if (a.is_unspecified()) return NetError::kInvalidArgument;  // a wildcard has no addresses
+    add(a);
+  }
+  return keys;
+}
+
+Result<std::vector<SocketTable::Key>> SocketTable::connection_keys(const ConnAddr& addr,
+                                                                   bool need_port) const {
+  if (need_port && addr.local.port == 0) return NetError::kInvalidArgument;
+  if (addr.remote.port == 0 || addr.local.addr.is_unspecified() ||
+      addr.remote.addr.is_unspecified() || addr.local.addr.family() != addr.remote.addr.family())
+    return NetError::kInvalidArgument;
+  return std::vector<Key>{Key{addr.local.addr, addr.local.port, addr.remote, addr.device}};
+}
+
+std::optional<NetError> SocketTable::option_error(Sharing sharing) const {
+  if (policy_ == SocketPolicy::kNetstack3 && proto_ == TransportProto::kTcp && sharing.reuse_port)
+    return NetError::kNotSupported;
+  return std::nullopt;
+}
+
+// Calls fn(overlap, pair, entry) for every existing entry whose key overlaps `key`. Only reads
+// what the policy can conflict with: listener-connection pairs only under netstack3 UDP.
+template <typename Fn>
+void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
+  const bool mixed = policy_ == SocketPolicy::kNetstack3 && proto_ == TransportProto::kUdp;
+  const IpAddr wildcard = IpAddr::unspecified(key.local.family());
+
+  auto visit_listeners = [&](const IpAddr& local) {
+    auto group = listeners_.find(AddrPort{local, key.port});
+    if (group == listeners_.end()) return;
+    for (const auto& [device, entry] : group->second) {
+      const Key existing{local, key.port, std::nullopt, device};
+      if (auto overlap = classify(key, existing))
+        fn(*overlap, key.is_connection() ? Pair::kMixed : Pair::kListeners, entry);
+    }
+  };
+  auto visit_connections = [&](const IpAddr& local, const SocketAddr& remote) {
+    auto group = connections_.find(FourTuple{SocketAddr{local, key.port}, remote});
+    if (group == connections_.end()) return;
+    for (const auto& [device, entry] : group->second) {
+      const Key existing{local, key.port, remote, device};
+      if (auto overlap = classify(key, existing))
+        fn(*overlap, key.is_connection() ? Pair::kConnections : Pair::kMixed, entry);
+    }
+  };
+
+  if (key.is_connection()) {
+    visit_connections(key.local, *key.remote);
+    if (mixed) {
+      visit_listeners(key.local);
+      visit_listeners(wildcard);
+    }
+    return;
+  }
+  auto users = ports_.find({key.local.family(), key.port});
+  if (key.is_wildcard()) {
+    if (users == ports_.end()) return;
+    for (const IpAddr& local : users->second.listener_addrs) visit_listeners(local);
+    if (mixed)
+      for (const auto& [local, remote] : users->second.connections) visit_connections(local, remote);
+    return;
+  }
+  visit_listeners(key.local);
+  visit_listeners(wildcard);
+  if (mixed && users != ports_.end()) {
+    const auto& conns = users->second.connections;
+    for (auto it = conns.lower_bound({key.local, SocketAddr{}});
+         it != conns.end() && it->first == key.local; ++it)
+      visit_connections(it->first, it->second);
+  }
+}
+
+std::optional<NetError> SocketTable::conflict(const std::vector<Key>& keys, Sharing sharing) const {
+  std::optional<NetError> worst;
+  for (const Key& key : keys) {
+    for_each_overlapping(key, [&](Overlap overlap, Pair pair, const Entry& entry) {
+      // An entry holding several sockets has an option only if all of them have it.
+      Sharing existing{true, true};
+      for (const Member& m : entry) {
+        existing.reuse_addr = existing.reuse_addr && m.sharing.reuse_addr;
+        existing.reuse_port = existing.reuse_port && m.sharing.reuse_port;
+      }
+      auto e = decide(policy_, proto_, pair, overlap, existing, sharing);
+      if (e == NetError::kAddressInUse || (e && !worst)) worst = e;
+    });
+  }
+  return worst;
+}
+
+bool SocketTable::port_unused(const std::vector<Key>& keys) const {
+  for (const Key& k : keys)
+    if (ports_.count({k.local.family(), k.port})) return false;
+  return true;
+}
+
+Result<void> SocketTable::insert(SocketId id, std::vector<Key> keys, Sharing sharing) {
+  if (sockets_.count(id)) return NetError::kSocketExists;
+  if (auto e = option_error(sharing)) return *e;
+  if (auto e = conflict(keys, sharing)) return *e;
+  for (const Key& k : keys) {
+    PortUsers& users = ports_[{k.local.family(), k.port}];
+    if (k.is_connection()) {
+      connections_[FourTuple{SocketAddr{k.local, k.port}, *k.remote}][k.device].push_back(
+          Member{id, sharing});
+      users.connections.insert({k.local, *k.remote});
+    } else {
+      listeners_[AddrPort{k.local, k.port}][k.device].push_back(Member{id, sharing});
+      users.listener_addrs.insert(k.local);
+    }
+  }
+  sockets_.emplace(id, std::move(keys));
+  return {};
+}
+
+Result<void> SocketTable::insert_listener(SocketId id, const ListenerAddr& addr, Sharing sharing) {
+  auto keys = listener_keys(addr, /*need_port=*/true);
+  if (!keys) return keys.error();
+  return insert(id, std::move(keys.value()), sharing);
+}
+
+Result<void> SocketTable::insert_connection(SocketId id, const ConnAddr& addr, Sharing sharing) {
+  auto keys = connection_keys(addr, /*need_port=*/true);
+  if (!keys) return keys.error();
+  return insert(id, std::move(keys.value()), sharing);
+}
+
+void SocketTable::remove(SocketId id) {
+  auto socket = sockets_.find(id);
+  if (socket == sockets_.end()) return;
+  auto drop_member = [id](ByDevice& group, const std::optional<DeviceId>& device) {
+    auto entry = group.find(device);
+    if (entry == group.end()) return;
+    std::erase_if(entry->second, [id](const Member& m) { return m.id == id; });
+    if (entry->second.empty()) group.erase(entry);
+  };
+  for (const Key& k : socket->second) {
+    auto users = ports_.find({k.local.family(), k.port});
+    if (k.is_connection()) {
+      auto group = connections_.find(FourTuple{SocketAddr{k.local, k.port}, *k.remote});
+      if (group == connections_.end()) continue;
+      drop_member(group->second, k.device);
+      if (!group->second.empty()) continue;
+      connections_.erase(group);
+      if (users != ports_.end()) users->second.connections.erase({k.local, *k.remote});
+    } else {
+      auto group = listeners_.find(AddrPort{k.local, k.port});
+      if (group == listeners_.end()) continue;
+      drop_member(group->second, k.device);
+      if (!group->second.empty()) continue;
+      listeners_.erase(group);
+      if (users != ports_.end()) users->second.listener_addrs.erase(k.local);
+    }
+    if (users != ports_.end() && users->second.empty()) ports_.erase(users);
+  }
+  sockets_.erase(socket);
+}
+
+SocketId SocketTable::choose(const Entry& entry, bool connection, const SocketAddr& dst,
+                             const SocketAddr& src) const {
+  // Several sockets share a key only under netstack3 UDP.
+  if (entry.size() == 1 || connection) return entry.front().id;
+  for (auto it = entry.rbegin(); it != entry.rend(); ++it)
+    if (it->sharing.reuse_addr && !it->sharing.reuse_port) return it->id;
+  const auto balanced = static_cast<size_t>(
+      std::count_if(entry.begin(), entry.end(), [](const Member& m) { return m.sharing.reuse_port; }));
+  if (balanced == 0) return entry.back().id;  // unreachable: shared entries have an option
+  size_t pick = static_cast<size_t>(flow_hash(src, dst) % balanced);
+  for (const Member& m : entry)
+    if (m.sharing.reuse_port && pick-- == 0) return m.id;
+  return entry.back().id;
+}
+
+std::optional<SocketTable::Delivery> SocketTable::lookup(const SocketAddr& dst,
+                                                         const SocketAddr& src,
+                                                         DeviceId rx_device) const {
+  if (dst.addr.is_unspecified()) return std::nullopt;
+  auto find = [](const auto& map, const auto& key) -> const ByDevice* {
+    auto it = map.find(key);
+    return it == map.end() ? nullptr : &it->second;
+  };
+  const ByDevice* conns = find(connections_, FourTuple{dst, src});
+  const ByDevice* specific = find(listeners_, AddrPort{dst.addr, dst.port});
+  const ByDevice* wildcard =
+      find(listeners_, AddrPort{IpAddr::unspecified(dst.addr.family()), dst.port});
+  struct Level {
+    const ByDevice* group;
+    std::optional<DeviceId> device;
+    MatchRule rule;
+  };
+  const Level levels[] = {
+      {conns, rx_device, MatchRule::kConnectionDevice},
+      {conns, std::nullopt, MatchRule::kConnection},
+      {specific, rx_device, MatchRule::kSpecificDevice},
+      {specific, std::nullopt, MatchRule::kSpecific},
+      {wildcard, rx_device, MatchRule::kWildcardDevice},
+      {wildcard, std::nullopt, MatchRule::kWildcard},
+  };
+  std::optional<Delivery> delivery;
+  for (const Level& level : levels) {
+    if (!level.group) continue;
+    auto entry = level.group->find(level.device);
+    if (entry == level.group->end()) continue;
+    if (!delivery) {
+      const bool connection = level.rule == MatchRule::kConnectionDevice ||
+                              level.rule == MatchRule::kConnection;
+      delivery = Delivery{choose(entry->second, connection, dst, src), level.rule, {}};
+      continue;
+    }
+    for (const Member& m : entry->second) delivery->shadowed.push_back(m.id);
+  }
+  if (delivery) {
+    std::sort(delivery->shadowed.begin(), delivery->shadowed.end());
+    delivery->shadowed.erase(std::unique(delivery->shadowed.begin(), delivery->shadowed.end()),
+                             delivery->shadowed.end());
+  }
+  return delivery;
+}
+
+Result<Port> SocketTable::pick_listener_port(const ListenerAddr& addr, Sharing sharing,
+                                             uint64_t random) const {
+  auto keys = listener_keys(addr, /*need_port=*/false);
+  if (!keys) return keys.error();
+  if (auto e = option_error(sharing)) return *e;
+  std::vector<Key>& candidate = keys.value();
+  // netstack3 TCP: the port must be free of everything (notes section 4).
+  const bool must_be_unused =
+      policy_ == SocketPolicy::kNetstack3 && proto_ == TransportProto::kTcp;
+  return pick_port(ephemeral_, random, [&](Port port) {
+    for (Key& k : candidate) k.port = port;
+    if (must_be_unused && !port_unused(candidate)) return false;
+    return !conflict(candidate, sharing);
+  });
+}
+
+Result<Port> SocketTable::pick_connection_port(const ConnAddr& addr, Sharing sharing,
+                                               uint64_t random) const {
+  auto keys = connection_keys(addr, /*need_port=*/false);
+  if (!keys) return keys.error();
+  if (auto e = option_error(sharing)) return *e;
+  std::vector<Key>& candidate = keys.value();
+  // netstack3: a connection's port must be free of everything (notes section 4).
+  const bool must_be_unused = policy_ == SocketPolicy::kNetstack3;
+  const bool self_connect = proto_ == TransportProto::kTcp && addr.local.addr == addr.remote.addr;
+  return pick_port(ephemeral_, random, [&](Port port) {
+    if (self_connect && port == addr.remote.port) return false;
+    for (Key& k : candidate) k.port = port;
+    if (must_be_unused && !port_unused(candidate)) return false;
+    return !conflict(candidate, sharing);
+  });
+}
+
+}  // namespace netsim

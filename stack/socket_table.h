@@ -1,0 +1,193 @@
+// The socket table of one host for one transport protocol: listeners and connections, the
+// bind-time conflict rules of policy `seed` or `netstack3` (semantics.md 5.2, 5.3), delivery
+// (5.1) and ephemeral ports (5.4). The host's stack owns it; SocketIds are the caller's handles.
+// Conflicts are decided on insert, never on receive. Checks needing host knowledge (is the
+// address assigned, to that device?) belong to the caller.
+//
+// Keys, per IP family and port (d = a device, i.e. an interface index of the host):
+//   W  wildcard listener          Wd  wildcard listener bound to d
+//   S  listener on address L      Sd  listener on L bound to d
+//   C  connection L:p -> R:q      Cd  connection bound to d
+// A listener on several addresses holds one S key per address; a wildcard listener holds one W
+// key per family it covers. A listener that enumerates every address is S keys, not a wildcard:
+// it does not receive for addresses added later and conflicts like any specific listener.
+//
+// Demux (5.1). A packet to D:P from S:Q arriving on device I; the first non-empty level wins:
+//   1 C(D:P, S:Q)+I   2 C(D:P, S:Q)   3 S(D)+I   4 S(D)   5 W+I   6 W      (W of D's family)
+// Delivery::shadowed lists the sockets of the non-empty levels after the winner, sorted by id.
+// Inside the winning entry: seed entries hold one socket. netstack3 UDP listener entries pick the
+// newest reuse_addr-only socket, else flow_hash(four-tuple) % n over the reuse_port sockets in
+// insertion order; netstack3 connection entries pick the oldest socket (notes section 2).
+//
+// Overlap. Two keys of one family and port overlap when one packet could match both: addresses
+// compatible (W with anything; S(L) with S(L) and with C(L:p, *); C only with the same four-tuple)
+// and devices compatible (either has none, or both the same d). Relative to a new key, an
+// overlapping existing key is
+//   same      the identical key
+//   broader   wider or equal in both address and device (W for a new S; S for a new Sd; C for Cd)
+//   narrower  narrower or equal in both: it shadows the new key
+//   indirect  wider in one, narrower in the other (Wd vs S, Wd vs C, Sd vs C)
+// Keys that do not overlap never conflict: *+A and *+B, S(L1) and S(L2), C to different peers,
+// and anything of different families (a both-families wildcard overlaps keys of either family).
+//
+// Conflict table, policy seed (reuse options are accepted and ignored):
+//   pair                     same              broader / narrower / indirect
+//   listener - listener      address_in_use    ok (a specific listener shadows the wildcard)
+//   connection - connection  address_in_use    ok
+//   listener - connection    (never the same)  ok (accepted TCP connections share the port)
+// Conflict table, policy netstack3. shareable = both sides reuse_addr, or both reuse_port (UDP);
+// an entry holding several sockets has an option only if all of them have it.
+//   UDP, any pair, any overlap         ok if shareable, else address_in_use
+//   TCP listener - listener, same / broader / narrower
+//                                      both reuse_addr ? listener_exists : address_in_use
+//   TCP listener - listener, indirect  listener_exists (netstack3 binds these, then fails listen)
+//   TCP connection - connection        address_in_use (the same four-tuple; C vs Cd included)
+//   TCP listener - connection          ok
+//   TCP with reuse_port                not_supported
+// Every listener here listens, so for TCP "bound but not listening" does not exist. When several
+// existing keys conflict, address_in_use wins over listener_exists.
+//
+// Ephemeral ports (5.4): RFC 6056 algorithm 1 over the table's range (49152-65535). A port is
+// taken when inserting there would conflict. netstack3 (notes section 4) is stricter for TCP
+// listeners and for every connection: the port must be unused by any socket of the family. A TCP
+// connection also skips the remote port when local and remote addresses are equal (self-connect).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "stack/ip_addr.h"
+#include "stack/net_error.h"
+#include "stack/port_alloc.h"
+#include "stack/trace.h"
+
+namespace netsim {
+
+enum class SocketPolicy : uint8_t { kSeed, kNetstack3 };
+enum class TransportProto : uint8_t { kUdp, kTcp };
+enum class FamilySet : uint8_t { kBoth, kV4, kV6 };  // the families a wildcard listener covers
+
+using SocketId = uint32_t;
+using DeviceId = uint32_t;  // an interface index on the host
+
+// Socket options, set before binding. Only policy netstack3 reads them.
+struct Sharing {
+  bool reuse_addr = false;
+  bool reuse_port = false;  // UDP only
+};
+
+struct ListenerAddr {
+  std::vector<IpAddr> addresses;  // empty: wildcard; duplicates count once
+  FamilySet family = FamilySet::kBoth;  // wildcard only; a specific address carries its family
+  Port port = 0;
+  std::optional<DeviceId> device;
+};
+
+struct ConnAddr {
+  SocketAddr local;
+  SocketAddr remote;
+  std::optional<DeviceId> device;
+};
+
+// A deterministic hash of a four-tuple (part of the simulator: netstack3 reuse_port selection).
+uint64_t flow_hash(const SocketAddr& src, const SocketAddr& dst);
+
+class SocketTable {
+ public:
+  // Requires: ephemeral.first <= ephemeral.last.
+  SocketTable(SocketPolicy policy, TransportProto proto, PortRange ephemeral = kEphemeralPorts);
+
+  SocketPolicy policy() const { return policy_; }
+  TransportProto proto() const { return proto_; }
+
+  // Inserts the listener for all its addresses (and families) or for none. Errors: the conflict
+  // table above; kNotSupported (netstack3 TCP reuse_port); kSocketExists (id already present);
+  // kInvalidArgument (port 0, an unspecified address).
+  Result<void> insert_listener(SocketId id, const ListenerAddr& addr, Sharing sharing);
+  // As insert_listener; also kInvalidArgument for an unspecified end or mixed families.
+  Result<void> insert_connection(SocketId id, const ConnAddr& addr, Sharing sharing);
+  // Removes a listener or connection; unknown ids are ignored.
+  void remove(SocketId id);
+
+  struct Delivery {
+    SocketId socket = 0;
+    MatchRule rule = MatchRule::kWildcard;
+    std::vector<SocketId> shadowed;  // sorted by id
+  };
+  // Demux of a packet to `dst` from `src` arriving on `rx_device` (see the top of this file).
+  // Cost is independent of the table's size: at most three hash lookups.
+  std::optional<Delivery> lookup(const SocketAddr& dst, const SocketAddr& src,
+                                 DeviceId rx_device) const;
+
+  // A port for the listener (addr.port is ignored), or kNoPorts. `random` comes from the
+  // caller's seeded stream; the same table and `random` give the same port.
+  Result<Port> pick_listener_port(const ListenerAddr& addr, Sharing sharing, uint64_t random) const;
+  // A local port for the connection (addr.local.port is ignored), or kNoPorts.
+  Result<Port> pick_connection_port(const ConnAddr& addr, Sharing sharing, uint64_t random) const;
+
+  bool contains(SocketId id) const { return sockets_.count(id) != 0; }
+  size_t size() const { return sockets_.size(); }  // sockets, not keys
+
+ private:
+  // One key of the table: a listener's (address or wildcard, port, device) or a connection's
+  // (local, remote, device). A wildcard has the unspecified address of its family.
+  struct Key {
+    IpAddr local;
+    Port port = 0;
+    std::optional<SocketAddr> remote;  // set: connection
+    std::optional<DeviceId> device;
+    bool is_wildcard() const { return local.is_unspecified(); }
+    bool is_connection() const { return remote.has_value(); }
+  };
+  struct Member {
+    SocketId id;
+    Sharing sharing;
+  };
+  using Entry = std::vector<Member>;  // the sockets of one key, oldest first
+  using ByDevice = std::map<std::optional<DeviceId>, Entry>;  // no device first
+  struct AddrPort {
+    IpAddr addr;
+    Port port;
+    bool operator==(const AddrPort&) const = default;
+  };
+  struct FourTuple {
+    SocketAddr local, remote;
+    bool operator==(const FourTuple&) const = default;
+  };
+  struct Hash {
+    size_t operator()(const AddrPort& k) const;
+    size_t operator()(const FourTuple& k) const;
+  };
+  // Bind-time index of everything on one (family, port); lookup never reads it.
+  struct PortUsers {
+    std::set<IpAddr> listener_addrs;                         // unspecified: the wildcard
+    std::set<std::pair<IpAddr, SocketAddr>> connections;     // (local address, remote)
+    bool empty() const { return listener_addrs.empty() && connections.empty(); }
+  };
+
+  Result<std::vector<Key>> listener_keys(const ListenerAddr& addr, bool need_port) const;
+  Result<std::vector<Key>> connection_keys(const ConnAddr& addr, bool need_port) const;
+  std::optional<NetError> option_error(Sharing sharing) const;
+  std::optional<NetError> conflict(const std::vector<Key>& keys, Sharing sharing) const;
+  template <typename Fn>
+  void for_each_overlapping(const Key& key, Fn&& fn) const;
+  bool port_unused(const std::vector<Key>& keys) const;
+  Result<void> insert(SocketId id, std::vector<Key> keys, Sharing sharing);
+  SocketId choose(const Entry& entry, bool connection, const SocketAddr& dst,
+                  const SocketAddr& src) const;
+
+  SocketPolicy policy_;
+  TransportProto proto_;
+  PortRange ephemeral_;
+  std::unordered_map<AddrPort, ByDevice, Hash> listeners_;
+  std::unordered_map<FourTuple, ByDevice, Hash> connections_;
+  std::map<std::pair<Family, Port>, PortUsers> ports_;
+  std::unordered_map<SocketId, std::vector<Key>> sockets_;
+};
+
+}  // namespace netsim
