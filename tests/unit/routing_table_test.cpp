@@ -1,0 +1,90 @@
+// The forwarding table (semantics.md 3): longest prefix, then metric, then
+// declaration order; interface-restricted lookups for connections.
+#include "stack/routing_table.h"
+
+#include <gtest/gtest.h>
+
+namespace netsim {
+namespace {
+
+RouteEntry route(const char* to, uint32_t interface, uint32_t metric = 0, const char* via = nullptr) {
+  RouteEntry r;
+  r.to = Prefix::parse(to).value();
+  r.interface = interface;
+  r.metric = metric;
+  if (via) r.via = IpAddr::parse(via).value();
+  return r;
+}
+
+IpAddr ip(const char* s) { return IpAddr::parse(s).value(); }
+
+TEST(RoutingTable, LongestPrefixWins) {
+  RoutingTable t;
+  t.add(route("0.0.0.0/0", 1));
+  t.add(route("10.0.0.0/8", 2));
+  t.add(route("10.1.0.0/16", 3));
+  EXPECT_EQ(t.lookup(ip("10.1.2.3"))->interface, 3u);
+  EXPECT_EQ(t.lookup(ip("10.2.2.3"))->interface, 2u);
+  EXPECT_EQ(t.lookup(ip("192.0.2.1"))->interface, 1u);
+}
+
+TEST(RoutingTable, LowerMetricWinsOnEqualPrefix) {
+  RoutingTable t;
+  t.add(route("10.0.0.0/8", 1, 20));
+  t.add(route("10.0.0.0/8", 2, 10));
+  EXPECT_EQ(t.lookup(ip("10.9.9.9"))->interface, 2u);
+}
+
+TEST(RoutingTable, DeclarationOrderBreaksMetricTies) {
+  RoutingTable t;
+  t.add(route("10.0.0.0/8", 5, 10));
+  t.add(route("10.0.0.0/8", 4, 10));
+  EXPECT_EQ(t.lookup(ip("10.9.9.9"))->interface, 5u);
+}
+
+TEST(RoutingTable, LongerPrefixBeatsLowerMetric) {
+  RoutingTable t;
+  t.add(route("10.0.0.0/8", 1, 0));
+  t.add(route("10.1.0.0/16", 2, 1000));
+  EXPECT_EQ(t.lookup(ip("10.1.0.1"))->interface, 2u);
+}
+
+TEST(RoutingTable, HostBitsOfTheDestinationPrefixAreIgnored) {
+  RoutingTable t;
+  t.add(route("10.1.2.3/16", 7));
+  EXPECT_EQ(t.lookup(ip("10.1.200.1"))->interface, 7u);
+}
+
+TEST(RoutingTable, NoRouteForOtherFamilyOrUncoveredAddress) {
+  RoutingTable t;
+  t.add(route("10.0.0.0/8", 1));
+  EXPECT_FALSE(t.lookup(ip("11.0.0.1")));
+  EXPECT_FALSE(t.lookup(ip("fd00::1")));
+  t.add(route("::/0", 2));
+  EXPECT_EQ(t.lookup(ip("fd00::1"))->interface, 2u);
+}
+
+TEST(RoutingTable, InterfaceRestrictedLookupTakesBestRouteThroughThatInterface) {
+  RoutingTable t;
+  t.add(route("10.0.0.0/8", 1));
+  t.add(route("0.0.0.0/0", 2, 0, "192.168.1.1"));
+  EXPECT_EQ(t.lookup(ip("10.0.0.9"))->interface, 1u);
+  auto through2 = t.lookup(ip("10.0.0.9"), 2u);
+  ASSERT_TRUE(through2);
+  EXPECT_EQ(through2->interface, 2u);
+  EXPECT_EQ(through2->via, ip("192.168.1.1"));
+  EXPECT_FALSE(t.lookup(ip("10.0.0.9"), 3u));
+}
+
+TEST(RoutingTable, RemoveTakesOnlyTheMatchingRoute) {
+  RoutingTable t;
+  t.add(route("10.0.0.0/8", 1, 10));
+  t.add(route("10.0.0.0/8", 2, 20));
+  EXPECT_EQ(t.remove(route("10.0.0.0/8", 1, 10)), 1u);
+  EXPECT_EQ(t.lookup(ip("10.0.0.1"))->interface, 2u);
+  EXPECT_EQ(t.remove(route("10.0.0.0/8", 1, 10)), 0u);
+  EXPECT_EQ(t.routes().size(), 1u);
+}
+
+}  // namespace
+}  // namespace netsim
