@@ -58,7 +58,7 @@ std::string did_you_mean(std::string_view word, const Range& candidates) {
       best = std::string(cand);
     }
   }
-  size_t limit = std::max<size_t>(2, std::max(word.size(), best.size()) / 3);
+  size_t limit = std::max<size_t>(1, std::max(word.size(), best.size()) / 3);
   if (best.empty() || best_d == 0 || best_d > limit) return "";
   return " (did you mean `" + best + "`?)";
 }
@@ -194,7 +194,7 @@ const std::vector<std::string> kLinkDefaultKeys = {"latency", "bandwidth", "loss
 const std::vector<std::string> kHostDefaultKeys = {"host_model"};
 const std::vector<std::string> kTcpKeys = {
     "msl", "initial_rto", "min_rto", "max_rto", "max_retries", "syn_retries",
-    "initial_cwnd_segments", "receive_buffer", "send_buffer", "delayed_ack",
+    "initial_cwnd_segments", "initial_ssthresh", "receive_buffer", "send_buffer", "delayed_ack",
     "delayed_ack_timeout", "backlog"};
 const std::vector<std::string> kHostKeys = {"host_model", "forwarding", "interfaces", "routes"};
 const std::vector<std::string> kInterfaceKeys = {"addresses", "mtu", "up"};
@@ -595,6 +595,7 @@ class Loader {
         u32("max_retries", tp.max_retries, 0);
         u32("syn_retries", tp.syn_retries, 0);
         u32("initial_cwnd_segments", tp.initial_cwnd_segments, 1);
+        u32("initial_ssthresh", tp.initial_ssthresh, 1);
         u32("receive_buffer", tp.receive_buffer, 1);
         u32("send_buffer", tp.send_buffer, 1);
         u32("backlog", tp.backlog, 0);
@@ -1161,7 +1162,7 @@ class Loader {
           for (const auto& [n, ks] : op_keys())
             if (std::find(ks.begin(), ks.end(), k) != ks.end()) other_op = true;
           std::string hint = did_you_mean(k, valid);
-          if (other_op && hint.empty())
+          if (other_op)
             key_error(pointer_append(ptr, k), "key `" + k + "` is not valid for op `" + step.op +
                                                   "` (its keys: " + join(*keys) + ")");
           else

@@ -1,0 +1,589 @@
+// Tests of the scenario loader (scenarios/loader.h) and its positional JSON
+// parser (scenarios/json_source.h): typed values, units, defaults, step order,
+// and one test per class of error with its position and pointer.
+#include "scenarios/loader.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "scenarios/json_source.h"
+
+namespace netsim::scenario {
+namespace {
+
+const std::string kSourceDir = NETSIM_SOURCE_DIR;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string all_errors(const LoadResult& r) {
+  std::string out;
+  for (const auto& d : r.errors) out += format_diagnostic(d) + "\n";
+  return out;
+}
+
+// The diagnostic whose message contains `needle`, or nullptr.
+const Diagnostic* find_error(const LoadResult& r, std::string_view needle) {
+  for (const auto& d : r.errors)
+    if (d.message.find(needle) != std::string::npos) return &d;
+  return nullptr;
+}
+
+// A small valid scenario; tests append or replace pieces of it as text.
+const char* kMinimal = R"({
+  "format": "netsim-scenario/1",
+  "hosts": {
+    "a": { "interfaces": { "eth0": { "addresses": ["10.0.0.1/24"] } } },
+    "b": { "interfaces": { "eth0": { "addresses": ["10.0.0.2/24"] } } }
+  },
+  "links": [ { "between": ["a.eth0", "b.eth0"] } ],
+  "steps": [
+    { "at": "0s", "host": "b", "op": "listen", "proto": "tcp", "socket": "srv", "port": 80 }
+  ]
+})";
+
+std::string with(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+LoadResult load(const std::string& text, const std::vector<Override>& overrides = {}) {
+  return load_scenario_text(text, "t.json", overrides);
+}
+
+// --- the positional JSON parser ----------------------------------------------
+
+TEST(JsonSource, RecordsLineAndColumnOfEveryValue) {
+  JsonSource s = parse_json_source("{\n  \"a\": [1,\n    {\"b~/c\": true}]\n}");
+  ASSERT_TRUE(s.syntax_ok);
+  EXPECT_EQ(s.value_pos.at("").line, 1);
+  EXPECT_EQ(s.value_pos.at("/a").line, 2);
+  EXPECT_EQ(s.value_pos.at("/a").column, 8);
+  EXPECT_EQ(s.value_pos.at("/a/1").line, 3);
+  EXPECT_EQ(s.value_pos.at("/a/1").column, 5);
+  EXPECT_EQ(s.value_pos.at("/a/1/b~0~1c").column, 14);
+  EXPECT_EQ(s.key_pos.at("/a").column, 3);
+}
+
+TEST(JsonSource, DuplicateKeyIsAnErrorNamingBothPositions) {
+  JsonSource s = parse_json_source("{\"x\": 1,\n \"x\": 2}");
+  ASSERT_EQ(s.errors.size(), 1u);
+  EXPECT_EQ(s.errors[0].pos.line, 2);
+  EXPECT_EQ(s.errors[0].pos.column, 2);
+  EXPECT_EQ(s.errors[0].pointer, "/x");
+  EXPECT_NE(s.errors[0].message.find("first at line 1, column 2"), std::string::npos);
+}
+
+TEST(JsonSource, SyntaxErrorHasLineAndColumn) {
+  JsonSource s = parse_json_source("{\n  \"a\": 1,\n  \"b\" 2\n}");
+  EXPECT_FALSE(s.syntax_ok);
+  ASSERT_EQ(s.errors.size(), 1u);
+  EXPECT_EQ(s.errors[0].pos.line, 3);
+  EXPECT_EQ(s.errors[0].pos.column, 7);
+  EXPECT_NE(s.errors[0].message.find("expected `:`"), std::string::npos);
+}
+
+TEST(JsonSource, DecodesEscapesAndSurrogatePairs) {
+  JsonSource s = parse_json_source(R"(["\u00e9\ud83d\ude00\n\"\/"])");
+  ASSERT_TRUE(s.syntax_ok);
+  EXPECT_EQ(s.value[0].get<std::string>(), "\xc3\xa9\xf0\x9f\x98\x80\n\"/");
+}
+
+TEST(JsonSource, LoneSurrogateIsRejected) {
+  EXPECT_FALSE(parse_json_source(R"(["\ud83d x"])").syntax_ok);
+  EXPECT_FALSE(parse_json_source(R"(["\ude00"])").syntax_ok);
+}
+
+TEST(JsonSource, InvalidUtf8IsRejected) {
+  EXPECT_FALSE(parse_json_source("[\"\xff\"]").syntax_ok);
+  EXPECT_FALSE(parse_json_source("[\"\xc3\"]").syntax_ok);
+  EXPECT_TRUE(parse_json_source("[\"\xc3\xa9\"]").syntax_ok);
+}
+
+TEST(JsonSource, NestingBeyondTheLimitIsAnErrorNotACrash) {
+  std::string deep(100000, '[');
+  JsonSource s = parse_json_source(deep);
+  EXPECT_FALSE(s.syntax_ok);
+  EXPECT_NE(s.errors.at(0).message.find("nesting deeper"), std::string::npos);
+  std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_TRUE(parse_json_source(ok).syntax_ok);
+}
+
+TEST(JsonSource, NumbersKeepTheirKind) {
+  JsonSource s = parse_json_source("[18446744073709551615, -9223372036854775808, 1.5, 1e999, 0]");
+  ASSERT_TRUE(s.syntax_ok);
+  EXPECT_TRUE(s.value[0].is_number_unsigned());
+  EXPECT_TRUE(s.value[1].is_number_integer());
+  EXPECT_TRUE(s.value[2].is_number_float());
+  ASSERT_EQ(s.errors.size(), 1u);  // 1e999 is out of range
+  EXPECT_EQ(s.errors[0].pointer, "/3");
+}
+
+TEST(JsonSource, RejectsWhatRfc8259Rejects) {
+  for (const char* bad : {"", "01", "[1,]", "{\"a\":1,}", "[1 2]", "tru", "\"a\tb\"", "[.5]",
+                          "{a: 1}", "[1] x", "'a'", "[-]", "[1.]", "[1e]", "nul"})
+    EXPECT_FALSE(parse_json_source(bad).syntax_ok) << bad;
+}
+
+// --- units -------------------------------------------------------------------
+
+TEST(Units, DurationsAreExactIntegerNanoseconds) {
+  EXPECT_EQ(parse_duration("1.5ms", nullptr)->ns, 1500000);
+  EXPECT_EQ(parse_duration("250us", nullptr)->ns, 250000);
+  EXPECT_EQ(parse_duration("3s", nullptr)->ns, 3000000000);
+  EXPECT_EQ(parse_duration("10ns", nullptr)->ns, 10);
+  EXPECT_EQ(parse_duration("0.000000001s", nullptr)->ns, 1);
+  EXPECT_EQ(parse_duration("0.1s", nullptr)->ns, 100000000);  // no binary rounding
+  EXPECT_EQ(parse_duration("1.50000ns", nullptr), std::nullopt);
+  EXPECT_EQ(parse_duration("2.000ns", nullptr)->ns, 2);
+}
+
+TEST(Units, DurationFinerThanOneNanosecondIsRejected) {
+  std::string err;
+  EXPECT_FALSE(parse_duration("0.5ns", &err));
+  EXPECT_NE(err.find("precision below 1 ns"), std::string::npos);
+  EXPECT_FALSE(parse_duration("1.0000000001s", &err));
+}
+
+TEST(Units, MalformedDurationsAreRejected) {
+  for (const char* bad : {"", "ms", "-1ms", "1", "1.ms", ".5ms", "1e3ms", "1 ms", "1sec",
+                          "99999999999999999999s", "9300000000s"})
+    EXPECT_FALSE(parse_duration(bad, nullptr)) << bad;
+}
+
+TEST(Units, RatesAreExactBitsPerSecond) {
+  EXPECT_EQ(*parse_rate("2.5Gbps", nullptr), 2500000000u);
+  EXPECT_EQ(*parse_rate("100Mbps", nullptr), 100000000u);
+  EXPECT_EQ(*parse_rate("64kbps", nullptr), 64000u);
+  EXPECT_EQ(*parse_rate("9600bps", nullptr), 9600u);
+  EXPECT_FALSE(parse_rate("1.5bps", nullptr));
+  EXPECT_FALSE(parse_rate("10Mbit", nullptr));
+}
+
+// --- a full valid scenario ---------------------------------------------------
+
+class FullScenario : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    result_ = load_scenario_file(kSourceDir + "/tests/data/loader/full.json");
+    ASSERT_TRUE(result_.scenario) << all_errors(result_);
+    s_ = &*result_.scenario;
+  }
+  const Host& host(const std::string& name) {
+    for (const auto& h : s_->hosts)
+      if (h.name == name) return h;
+    throw std::runtime_error("no host " + name);
+  }
+  LoadResult result_;
+  const Scenario* s_ = nullptr;
+};
+
+TEST_F(FullScenario, TopLevelValues) {
+  EXPECT_EQ(s_->name, "loader-full");
+  EXPECT_EQ(s_->seed, 42u);
+  EXPECT_EQ(s_->policy, Policy::kNetstack3);
+  EXPECT_EQ(s_->until, SimTime{2500000000});
+  EXPECT_EQ(s_->fingerprint, "abc123");
+  EXPECT_TRUE(s_->auto_routes);
+  EXPECT_EQ(s_->source_sha256.size(), 64u);
+  EXPECT_NE(s_->source_path.find("full.json"), std::string::npos);
+}
+
+TEST_F(FullScenario, Sha256IsOfTheFileBytes) {
+  // sha256 of the empty string is well known; the loader hashes exactly its input.
+  std::string text = read_file(kSourceDir + "/tests/data/loader/full.json");
+  auto again = load_scenario_text(text, "x");
+  EXPECT_EQ(again.scenario->source_sha256, s_->source_sha256);
+  auto changed = load_scenario_text(text + " ", "x");
+  EXPECT_NE(changed.scenario->source_sha256, s_->source_sha256);
+}
+
+TEST_F(FullScenario, TcpDefaultsFillOnlyGivenKeys) {
+  EXPECT_EQ(s_->tcp.msl, Duration::seconds(2));
+  EXPECT_EQ(s_->tcp.initial_rto, Duration::milliseconds(250));
+  EXPECT_FALSE(s_->tcp.delayed_ack);
+  EXPECT_EQ(s_->tcp.backlog, 4u);
+  EXPECT_EQ(s_->tcp.max_rto, TcpParams{}.max_rto);
+}
+
+TEST_F(FullScenario, HostsAndInterfacesKeepFileOrder) {
+  ASSERT_EQ(s_->hosts.size(), 2u);
+  EXPECT_EQ(s_->hosts[0].name, "server");
+  EXPECT_EQ(s_->hosts[1].name, "client");
+  const Host& server = host("server");
+  ASSERT_EQ(server.interfaces.size(), 2u);
+  EXPECT_EQ(server.interfaces[0].name, "eth0");
+  EXPECT_EQ(server.interfaces[0].mtu, 9000u);
+  ASSERT_EQ(server.interfaces[0].addresses.size(), 2u);
+  EXPECT_EQ(server.interfaces[0].addresses[0], *Prefix::parse("10.0.0.1/24"));
+  EXPECT_EQ(server.interfaces[0].addresses[1], *Prefix::parse("fd00::1/64"));
+  EXPECT_FALSE(server.interfaces[1].up);
+  EXPECT_EQ(server.pointer, "/hosts/server");
+}
+
+TEST_F(FullScenario, HostModelDefaultAppliesWhereNotGiven) {
+  EXPECT_EQ(host("server").host_model, HostModel::kStrong);
+  EXPECT_EQ(host("client").host_model, HostModel::kWeak);
+  EXPECT_TRUE(host("client").forwarding);
+  EXPECT_EQ(s_->default_host_model, HostModel::kStrong);
+}
+
+TEST_F(FullScenario, RouteDestinationIsTheNetwork) {
+  const Route& r = host("server").routes.at(0);
+  EXPECT_EQ(r.to, *Prefix::parse("192.168.0.0/16"));
+  EXPECT_EQ(r.via, IpAddr::parse("10.0.0.254"));
+  EXPECT_EQ(r.dev, "eth0");
+  EXPECT_EQ(r.metric, 10u);
+}
+
+TEST_F(FullScenario, LinkDefaultsFillFieldsNotGiven) {
+  ASSERT_EQ(s_->links.size(), 2u);
+  const Link& wan = s_->links[0];
+  EXPECT_EQ(wan.name, "wan");
+  EXPECT_EQ(wan.latency.ns, 250000);  // given in ns
+  EXPECT_EQ(wan.loss, 0.25);
+  EXPECT_EQ(wan.queue, 64u);          // from defaults
+  EXPECT_EQ(wan.bandwidth_bps, 2500000000u);
+  const Link& l1 = s_->links[1];
+  EXPECT_EQ(l1.name, "link1");
+  EXPECT_EQ(l1.latency.ns, 1500000);
+  EXPECT_EQ(l1.loss, 0.0);
+  ASSERT_EQ(l1.between.size(), 2u);
+  EXPECT_EQ(l1.between[1].host, "client");
+  EXPECT_EQ(l1.between[1].interface, "eth1");
+}
+
+TEST_F(FullScenario, StepsAreSortedStablyByTimeAndKeepTheirPointers) {
+  std::vector<std::string> order;
+  for (const auto& st : s_->steps) order.push_back(st.pointer);
+  EXPECT_EQ(order, (std::vector<std::string>{"/steps/1", "/steps/4", "/steps/2", "/steps/0",
+                                             "/steps/3", "/steps/5", "/steps/6", "/steps/7"}));
+  EXPECT_EQ(s_->steps[1].at, SimTime{1});
+}
+
+TEST_F(FullScenario, StepsAreTyped) {
+  const auto& listen = std::get<ListenStep>(s_->steps[0].action);
+  EXPECT_EQ(listen.proto, Proto::kTcp);
+  EXPECT_EQ(listen.port, 80);
+  EXPECT_EQ(listen.addresses, std::vector<IpAddr>{*IpAddr::parse("10.0.0.1")});
+  EXPECT_EQ(std::get<LinkDownStep>(s_->steps[1].action).link, "wan");  // "link0" resolved
+  EXPECT_EQ(s_->steps[1].host, "");
+  const auto& connect = std::get<ConnectStep>(s_->steps[2].action);
+  EXPECT_EQ(connect.remote, *SocketAddr::parse("10.0.0.1:80"));
+  EXPECT_EQ(connect.local->port, 0);
+  const auto& send = std::get<SendStep>(s_->steps[4].action);
+  EXPECT_EQ(send.size, 1000u);
+  EXPECT_EQ(send.repeat->count, 3u);
+  EXPECT_EQ(send.repeat->every, Duration::microseconds(1));
+  const auto& ping = std::get<PingStep>(s_->steps[5].action);
+  EXPECT_EQ(ping.count, 2u);
+  EXPECT_EQ(ping.every, Duration::seconds(1));
+  EXPECT_EQ(ping.size, 56u);
+  EXPECT_EQ(s_->steps[6].expect_error, NetError::kAddressNotAvailable);
+  EXPECT_EQ(std::get<ShutdownStep>(s_->steps[7].action).how, ShutdownHow::kWrite);
+}
+
+TEST_F(FullScenario, ExpectationsSplitCountsFromFields) {
+  ASSERT_EQ(s_->expect.size(), 3u);
+  const Expectation& e0 = s_->expect[0];
+  EXPECT_EQ(e0.count, 1u);
+  EXPECT_EQ(e0.after, SimTime{20000000});
+  EXPECT_EQ(e0.before, SimTime{1000000000});
+  EXPECT_EQ(e0.match->fields, (nlohmann::json{{"event", "deliver"}, {"host", "server"},
+                                              {"socket", "web#1"}, {"data", "hello"}}));
+  EXPECT_EQ(s_->expect[1].count, 0u);  // never: true
+  EXPECT_FALSE(s_->expect[1].match->fields.contains("never"));
+  const Expectation& seq = s_->expect[2];
+  EXPECT_FALSE(seq.match);
+  ASSERT_EQ(seq.sequence.size(), 2u);
+  EXPECT_EQ(seq.sequence[1].fields["packet"]["src"], "10.0.0.100:*");
+  EXPECT_EQ(seq.sequence[1].pointer, "/expect/2/sequence/1");
+  EXPECT_EQ(seq.after, SimTime{1000000});
+}
+
+// --- valid details -----------------------------------------------------------
+
+TEST(Loader, MinimalScenarioLoads) {
+  auto r = load(kMinimal);
+  ASSERT_TRUE(r.scenario) << all_errors(r);
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.scenario->name, "t");  // the file's stem when no name is given
+  EXPECT_EQ(r.scenario->seed, 1u);
+  EXPECT_EQ(r.scenario->policy, Policy::kSeed);
+  EXPECT_FALSE(r.scenario->until);
+  EXPECT_FALSE(r.scenario->auto_routes);
+}
+
+TEST(Loader, LoopbackExistsOnEveryHost) {
+  auto r = load(with(kMinimal, R"("port": 80 })",
+                     R"("port": 80, "device": "lo" },
+    { "at": "1s", "host": "a", "op": "add_address", "interface": "lo", "address": "127.0.0.2/8" })"));
+  EXPECT_TRUE(r.scenario) << all_errors(r);
+}
+
+TEST(Loader, AcceptedConnectionOfATcpListenerIsAKnownSocket) {
+  auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80 },
+    { "at": "1s", "host": "b", "op": "close", "socket": "srv#2" })"));
+  EXPECT_TRUE(r.scenario) << all_errors(r);
+}
+
+TEST(Loader, SchemaKeyIsIgnored) {
+  auto r = load(with(kMinimal, "{", R"({ "$schema": "anything",)"));
+  EXPECT_TRUE(r.scenario) << all_errors(r);
+}
+
+// --- errors: position, pointer, message ----------------------------------------
+
+TEST(LoaderErrors, UnknownKeyPointsAtTheKeyWithAHint) {
+  auto r = load(with(kMinimal, R"("between")", R"("latncy": "1ms", "between")"));
+  ASSERT_FALSE(r.scenario);
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  const Diagnostic& d = r.errors[0];
+  EXPECT_EQ(d.file, "t.json");
+  EXPECT_EQ(d.line, 7);
+  EXPECT_EQ(d.column, 16);
+  EXPECT_EQ(d.pointer, "/links/0/latncy");
+  EXPECT_EQ(d.message, "unknown link key `latncy` (did you mean `latency`?)");
+  EXPECT_EQ(format_diagnostic(d),
+            "t.json:7:16: /links/0/latncy: unknown link key `latncy` (did you mean `latency`?)");
+}
+
+TEST(LoaderErrors, NoHintWhenNothingIsClose) {
+  auto r = load(with(kMinimal, R"("between")", R"("zzzzzzzz": 1, "between")"));
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message.find("did you mean"), std::string::npos);
+}
+
+TEST(LoaderErrors, WrongTypePointsAtTheValue) {
+  auto r = load(with(kMinimal, R"("port": 80)", R"("port": "80")"));
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  EXPECT_EQ(r.errors[0].pointer, "/steps/0/port");
+  EXPECT_EQ(r.errors[0].line, 9);
+  EXPECT_EQ(r.errors[0].column, 89);
+  EXPECT_NE(r.errors[0].message.find("got a string"), std::string::npos);
+}
+
+TEST(LoaderErrors, EveryErrorIsReportedAtOnceInFileOrder) {
+  std::string text = with(kMinimal, R"("format": "netsim-scenario/1",)",
+                          R"("format": "netsim-scenario/1", "seed": -3, "until": "5 s",)");
+  text = with(text, R"("10.0.0.2/24")", R"("10.0.0.2/33")");
+  text = with(text, R"("op": "listen")", R"("op": "listn")");
+  auto r = load(text);
+  ASSERT_EQ(r.errors.size(), 4u) << all_errors(r);
+  EXPECT_EQ(r.errors[0].pointer, "/seed");
+  EXPECT_EQ(r.errors[1].pointer, "/until");
+  EXPECT_EQ(r.errors[2].pointer, "/hosts/b/interfaces/eth0/addresses/0");
+  EXPECT_EQ(r.errors[3].pointer, "/steps/0/op");
+  EXPECT_NE(r.errors[3].message.find("did you mean `listen`"), std::string::npos);
+}
+
+TEST(LoaderErrors, MissingRequiredKeyPointsAtTheObject) {
+  auto r = load(with(kMinimal, R"("proto": "tcp", )", ""));
+  const Diagnostic* d = find_error(r, "missing required key `proto`");
+  ASSERT_NE(d, nullptr) << all_errors(r);
+  EXPECT_EQ(d->pointer, "/steps/0");
+  EXPECT_EQ(d->line, 9);
+  EXPECT_EQ(d->column, 5);
+}
+
+TEST(LoaderErrors, KeyOfAnotherOpIsNamedAsSuch) {
+  auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80, "remote": "10.0.0.1:80" })"));
+  ASSERT_NE(find_error(r, "key `remote` is not valid for op `listen`"), nullptr) << all_errors(r);
+}
+
+TEST(LoaderErrors, SocketUsedBeforeItsCreatingStepIsUnknown) {
+  auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80 },
+    { "at": "0s", "host": "a", "op": "close", "socket": "cli" },
+    { "at": "1s", "host": "a", "op": "connect", "proto": "tcp", "socket": "cli", "remote": "10.0.0.2:80" })"));
+  const Diagnostic* d = find_error(r, "socket `cli` is not created by an earlier");
+  ASSERT_NE(d, nullptr) << all_errors(r);
+  EXPECT_EQ(d->pointer, "/steps/1/socket");
+}
+
+TEST(LoaderErrors, SocketOfAnotherHostIsUnknown) {
+  auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80 },
+    { "at": "1s", "host": "a", "op": "close", "socket": "srv" })"));
+  EXPECT_NE(find_error(r, "socket `srv` is not created"), nullptr) << all_errors(r);
+}
+
+TEST(LoaderErrors, ExpectedUnknownSocketIsNotAStaticError) {
+  auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80 },
+    { "at": "1s", "host": "a", "op": "close", "socket": "nope", "expect_error": "unknown_socket" })"));
+  EXPECT_TRUE(r.scenario) << all_errors(r);
+}
+
+TEST(LoaderErrors, SendNeedsDataOrSize) {
+  auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80 },
+    { "at": "1s", "host": "b", "op": "send", "socket": "srv" })"));
+  EXPECT_NE(find_error(r, "needs `data` (a string) or `size`"), nullptr) << all_errors(r);
+}
+
+TEST(LoaderErrors, FamilyIsForWildcardListenersOnly) {
+  auto r = load(with(kMinimal, R"("port": 80 })",
+                     R"("port": 80, "addresses": ["10.0.0.2"], "family": "ipv4" })"));
+  EXPECT_NE(find_error(r, "wildcard listeners only"), nullptr) << all_errors(r);
+}
+
+TEST(LoaderErrors, UnknownDeviceOfAStepHost) {
+  auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80, "device": "eth9" })"));
+  const Diagnostic* d = find_error(r, "host `b` has no interface `eth9`");
+  ASSERT_NE(d, nullptr) << all_errors(r);
+  EXPECT_NE(d->message.find("did you mean `eth0`"), std::string::npos);
+}
+
+TEST(LoaderErrors, LinkMtuBelow1280WithIpv6) {
+  auto r = load(with(with(kMinimal, R"("10.0.0.1/24")", R"("fd00::1/64")"),
+                     R"("b.eth0"] })", R"("b.eth0"], "mtu": 576 })"));
+  EXPECT_NE(find_error(r, "below 1280"), nullptr) << all_errors(r);
+  EXPECT_TRUE(load(with(kMinimal, R"("b.eth0"] })", R"("b.eth0"], "mtu": 576 })")).scenario);
+}
+
+TEST(LoaderErrors, NeverWithCountIsAnError) {
+  auto r = load(with(kMinimal, "\n}", R"(,
+  "expect": [ { "event": "drop", "never": true, "count": 2 } ]
+})"));
+  EXPECT_NE(find_error(r, "`never` cannot be combined"), nullptr) << all_errors(r);
+}
+
+TEST(LoaderErrors, ExpectationNamingAnUnknownHost) {
+  auto r = load(with(kMinimal, "\n}", R"(,
+  "expect": [ { "event": "drop", "host": "bb" } ]
+})"));
+  EXPECT_NE(find_error(r, "unknown host `bb` (did you mean `b`?)"), nullptr) << all_errors(r);
+}
+
+TEST(LoaderErrors, DuplicateKeyGivesBothPositions) {
+  auto r = load(with(kMinimal, R"("port": 80)", R"("port": 80, "port": 81)"));
+  ASSERT_FALSE(r.scenario);
+  const Diagnostic* d = find_error(r, "duplicate key `port` (first at line 9, column 81)");
+  ASSERT_NE(d, nullptr) << all_errors(r);
+  EXPECT_EQ(d->line, 9);
+  EXPECT_EQ(d->column, 93);
+  EXPECT_EQ(d->pointer, "/steps/0/port");
+}
+
+// Every file under scenarios/invalid/ states in its description ("error: ...") the
+// message it must fail with.
+TEST(LoaderErrors, EveryInvalidExampleFailsWithItsStatedError) {
+  std::regex stated(R"re("description": "error: ((?:[^"\\]|\\.)*)")re");
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kSourceDir + "/scenarios/invalid")) {
+    if (entry.path().extension() != ".json") continue;
+    ++files;
+    SCOPED_TRACE(entry.path().filename().string());
+    std::string text = read_file(entry.path());
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(text, m, stated)) << "no \"description\": \"error: ...\"";
+    std::string expected = nlohmann::json::parse("\"" + m[1].str() + "\"").get<std::string>();
+    auto r = load_scenario_file(entry.path().string());
+    EXPECT_FALSE(r.scenario);
+    const Diagnostic* d = find_error(r, expected);
+    ASSERT_NE(d, nullptr) << "expected `" << expected << "`, got:\n" << all_errors(r);
+    EXPECT_GT(d->line, 0);
+    EXPECT_GT(d->column, 0);
+  }
+  EXPECT_GE(files, 20);
+}
+
+// --- overrides -----------------------------------------------------------------
+
+TEST(Overrides, ParseJsonValueOrBareString) {
+  std::string err;
+  auto seed = parse_override("/seed=7", &err);
+  ASSERT_TRUE(seed);
+  EXPECT_EQ(seed->pointer, "/seed");
+  EXPECT_EQ(seed->value, 7);
+  EXPECT_EQ(parse_override("/name=hello world", &err)->value, "hello world");
+  EXPECT_EQ(parse_override("/links/0/loss=0.1", &err)->value, 0.1);
+  EXPECT_EQ(parse_override("/x={\"a\":[1]}", &err)->value, (nlohmann::json{{"a", {1}}}));
+  EXPECT_EQ(parse_override("/policy=\"seed\"", &err)->value, "seed");
+}
+
+TEST(Overrides, MalformedOverridesAreRejected) {
+  std::string err;
+  EXPECT_FALSE(parse_override("seed", &err));
+  EXPECT_NE(err.find("POINTER=VALUE"), std::string::npos);
+  EXPECT_FALSE(parse_override("seed=7", &err));
+  EXPECT_FALSE(parse_override("/a~2=7", &err));
+}
+
+TEST(Overrides, ReplaceValuesBeforeTyping) {
+  auto r = load(kMinimal, {*parse_override("/seed=7", nullptr),
+                           *parse_override("/links/0/latency=3ms", nullptr)});
+  ASSERT_TRUE(r.scenario) << all_errors(r);
+  EXPECT_EQ(r.scenario->seed, 7u);
+  EXPECT_EQ(r.scenario->links[0].latency, Duration::milliseconds(3));
+}
+
+TEST(Overrides, InvalidOverriddenValueIsReportedAsSuch) {
+  auto r = load(kMinimal, {*parse_override("/links/0/loss=2", nullptr)});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].pointer, "/links/0/loss");
+  EXPECT_EQ(r.errors[0].line, 0);
+  EXPECT_NE(r.errors[0].message.find("set by --set"), std::string::npos);
+}
+
+TEST(Overrides, MissingParentIsAnError) {
+  auto r = load(kMinimal, {*parse_override("/links/5/loss=0.1", nullptr)});
+  ASSERT_FALSE(r.scenario);
+  const Diagnostic* d = find_error(r, "`/links/5` does not exist");
+  ASSERT_NE(d, nullptr) << all_errors(r);
+  EXPECT_EQ(d->pointer, "/links/5/loss");
+}
+
+// --- hostile input -------------------------------------------------------------
+
+TEST(Garbage, NeverCrashesAndAlwaysExplains) {
+  std::string binary;
+  for (int i = 0; i < 4096; ++i) binary += static_cast<char>((i * 7919) & 0xff);
+  std::string text = read_file(kSourceDir + "/tests/data/loader/full.json");
+  std::vector<std::string> inputs = {"",  binary, "null", "[]", "\"x\"", "{", "{\"format\":",
+                                     std::string(5000, '{'), "{\"seed\": 1e400}",
+                                     "{\"format\": \"netsim-scenario/1\", \"seed\": 99999999999999999999999}",
+                                     "{\"format\": \"netsim-scenario/1\", \"hosts\": [], \"links\": {}, "
+                                     "\"steps\": 3, \"expect\": \"x\", \"defaults\": null}"};
+  for (size_t cut = 0; cut < text.size(); cut += 97) inputs.push_back(text.substr(0, cut));
+  for (const auto& in : inputs) {
+    auto r = load(in);
+    EXPECT_FALSE(r.scenario) << in.substr(0, 40);
+    EXPECT_FALSE(r.errors.empty());
+  }
+}
+
+TEST(Garbage, WrongShapesEverywhereGiveErrorsNotCrashes) {
+  // Replace every value of the full scenario, one at a time, with values of other types.
+  std::string text = read_file(kSourceDir + "/tests/data/loader/full.json");
+  JsonSource src = parse_json_source(text);
+  ASSERT_TRUE(src.syntax_ok);
+  for (const auto& [ptr, pos] : src.value_pos) {
+    if (ptr.empty() || ptr.rfind("/$schema", 0) == 0 || ptr == "/name" || ptr == "/description")
+      continue;
+    for (const char* v : {"null", "-1", "[]", "{}", "1e300"}) {
+      auto r = load(text, {*parse_override(ptr + "=" + v, nullptr)});
+      (void)r;  // many of these are valid (e.g. an empty list); none may crash
+    }
+  }
+}
+
+TEST(Garbage, MissingFileAndDirectoryAreDiagnostics) {
+  auto missing = load_scenario_file(kSourceDir + "/tests/data/loader/no-such-file.json");
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_NE(missing.errors[0].message.find("cannot open"), std::string::npos);
+  auto dir = load_scenario_file(kSourceDir + "/tests/data/loader");
+  ASSERT_EQ(dir.errors.size(), 1u);
+  EXPECT_NE(dir.errors[0].message.find("is a directory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace netsim::scenario
