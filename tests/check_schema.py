@@ -1,0 +1,57 @@
+#!/usr/bin/python3
+"""Validates every bundled scenario against scenarios/schema/scenario.schema.json.
+
+Usage: check_schema.py SCENARIOS_DIR
+Checks the schema itself, then every SCENARIOS_DIR/**/*.json outside the schema/ and
+invalid/ folders, plus the loader's own samples in tests/data/loader/. Needs Debian's
+python3-jsonschema (run with /usr/bin/python3). Exit 0 when all validate, 1 otherwise.
+"""
+import json
+import pathlib
+import sys
+
+import jsonschema
+
+EXCLUDED = {"schema", "invalid"}
+# Invalid examples the schema itself must reject (so it is not vacuous).
+MUST_REJECT = ["unknown-key", "unknown-op", "key-not-for-op", "loss-range", "port-range",
+               "missing-format", "send-data-and-size", "count-with-min", "unknown-event"]
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    root = pathlib.Path(argv[1])
+    schema = json.loads((root / "schema" / "scenario.schema.json").read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    validator = cls(schema)
+
+    files = [p for p in sorted(root.rglob("*.json"))
+             if not EXCLUDED.intersection(p.relative_to(root).parts[:-1])]
+    files += sorted((pathlib.Path(__file__).parent / "data" / "loader").glob("*.json"))
+    failed = 0
+    for path in files:
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            print(f"{path}: not JSON: {e}")
+            failed += 1
+            continue
+        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+        for e in errors:
+            pointer = "".join(f"/{p}" for p in e.absolute_path)
+            print(f"{path}: {pointer or '/'}: {e.message[:300]}")
+        failed += bool(errors)
+    for name in MUST_REJECT:
+        path = root / "invalid" / f"{name}.json"
+        if path.exists() and validator.is_valid(json.loads(path.read_text())):
+            print(f"{path}: the schema accepts this invalid scenario")
+            failed += 1
+    print(f"{len(files)} scenarios checked, {failed} failures")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
