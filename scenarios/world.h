@@ -43,9 +43,6 @@ class World : public HostEnvironment {
   bool set_link_up(const std::string& name, bool up);
   uint64_t packets_in_flight() const;
 
-  // The topology as the trace header's `topology` object (trace-format extension).
-  nlohmann::json topology_json() const;
-
  private:
   void install_auto_routes();
 
@@ -56,11 +53,14 @@ class World : public HostEnvironment {
   Topology topology_;
   std::vector<std::unique_ptr<netsim::Host>> hosts_;
   std::map<std::string, size_t> host_index_;
-  std::vector<std::unique_ptr<Link>> links_;
+  std::vector<std::unique_ptr<netsim::Link>> links_;
   std::vector<std::optional<uint32_t>> link_mtus_;
   uint64_t next_packet_id_ = 1;
 };
 
 netsim::HostModel to_stack(scenario::HostModel m);
+
+// The scenario's topology as the trace header's `topology` object (trace-format extension).
+nlohmann::json topology_json(const Scenario& scenario);
 
 }  // namespace netsim::scenario

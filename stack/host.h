@@ -155,7 +155,7 @@ class Host {
   void remove_socket(Socket& socket, std::string_view state);
   void sever_connections(const IpAddr& removed);
   Result<void> send_udp(Socket& socket, const Payload& payload, const std::optional<SocketAddr>& to);
-  Socket& create_tcp_child(Socket& listener, const Packet& syn, uint32_t interface);
+  Socket* create_tcp_child(Socket& listener, const Packet& syn, uint32_t interface);
   uint16_t mss_for(uint32_t interface, Family family) const;
   uint32_t egress_mtu(uint32_t interface) const;
 

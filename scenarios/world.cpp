@@ -53,7 +53,7 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace)
     params.loss = l.loss;
     params.queue = l.queue;
     params.framing_bytes = ends.size() == 2 ? 2 : 14;
-    links_.push_back(std::make_unique<Link>(l.name, params, ends.size(), loop_,
+    links_.push_back(std::make_unique<netsim::Link>(l.name, params, ends.size(), loop_,
                                             root_.substream("link/" + l.name)));
     link_mtus_.push_back(l.mtu);
   }
@@ -146,7 +146,7 @@ void World::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, 
       }
     }
   }
-  Link& link = *links_[*link_id];
+  netsim::Link& link = *links_[*link_id];
   if (!to) {
     drop(DropReason::kNoNeighbor, link.name());
     return;
@@ -183,7 +183,7 @@ netsim::Host& World::host(const std::string& name) { return *hosts_[host_index_.
 bool World::set_link_up(const std::string& name, bool up) {
   auto id = topology_.find_link(name);
   if (!id) return false;
-  Link& link = *links_[*id];
+  netsim::Link& link = *links_[*id];
   if (link.up() == up) return true;
   TraceRecord r;
   r.kind = up ? TraceKind::kLinkUp : TraceKind::kLinkDown;
@@ -199,9 +199,9 @@ uint64_t World::packets_in_flight() const {
   return n;
 }
 
-nlohmann::json World::topology_json() const {
+nlohmann::json topology_json(const Scenario& scenario) {
   nlohmann::json hosts = nlohmann::json::object();
-  for (const scenario::Host& h : scenario_.hosts) {
+  for (const scenario::Host& h : scenario.hosts) {
     nlohmann::json interfaces = nlohmann::json::object();
     for (const scenario::Interface& i : h.interfaces) {
       nlohmann::json addresses = nlohmann::json::array();
@@ -211,7 +211,7 @@ nlohmann::json World::topology_json() const {
     hosts[h.name] = {{"forwarding", h.forwarding}, {"interfaces", interfaces}};
   }
   nlohmann::json links = nlohmann::json::array();
-  for (const scenario::Link& l : scenario_.links) {
+  for (const scenario::Link& l : scenario.links) {
     nlohmann::json between = nlohmann::json::array();
     for (const Endpoint& e : l.between) between.push_back(e.host + "." + e.interface);
     nlohmann::json link = {{"name", l.name}, {"between", between}, {"latency_ns", l.latency.ns},

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cassert>
 
+#include "stack/tcp/send_buffer.h"
+#include "stack/tcp/segment.h"
+
 namespace netsim {
 
 // A socket of the host: a listener (TCP listener or bound UDP socket) or a
@@ -114,8 +117,6 @@ class Host::TcpGlue : public tcp::ConnectionEnv {
 };
 
 namespace {
-
-std::string_view proto_name(TransportProto p) { return p == TransportProto::kUdp ? "udp" : "tcp"; }
 
 bool family_allowed(FamilySet set, Family f) {
   return set == FamilySet::kBoth || (set == FamilySet::kV4) == (f == Family::kV4);

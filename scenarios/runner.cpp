@@ -80,6 +80,7 @@ class Runner {
     h.scenario = scenario_.name;
     h.scenario_sha256 = scenario_.source_sha256;
     h.seed = seed_;
+    h.topology = topology_json(scenario_);
     return h;
   }
 
