@@ -16,6 +16,7 @@ struct Params {
   uint32_t max_retries = 8;        // retransmissions of one segment before timed_out
   uint32_t syn_retries = 6;        // SYN retransmissions before timed_out
   uint32_t initial_cwnd_segments = 10;
+  uint32_t initial_ssthresh = 0x7fffffff;  // bytes; RFC 5681 3.1 "arbitrarily high"
   uint32_t receive_buffer = 131072;  // bytes; the advertised window never exceeds it
   uint32_t send_buffer = 131072;
   bool delayed_ack = true;         // ACK every second full segment or after the timeout

@@ -1,0 +1,235 @@
+// One TCP connection per RFC 9293 (state machine, SEGMENT ARRIVES 3.10.7),
+// RFC 6298 retransmission, NewReno congestion control (RFC 5681 / 6582), the
+// RFC 5961 challenge ACKs and delayed ACKs. Independent of the host: it talks
+// to the world only through a ConnectionEnv, which the host implements and
+// owns together with the Connection.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sim/callback.h"
+#include "sim/event_loop.h"
+#include "sim/time.h"
+#include "stack/net_error.h"
+#include "stack/tcp/params.h"
+#include "stack/tcp/reassembly.h"
+#include "stack/tcp/segment.h"
+#include "stack/tcp/send_buffer.h"
+#include "stack/tcp/state.h"
+
+namespace netsim::tcp {
+
+// What a Connection needs from its host. Callbacks may call back into the
+// Connection (send, close, abort), but the host must not destroy the
+// Connection inside one of them: destroy it from a later event.
+class ConnectionEnv {
+ public:
+  virtual ~ConnectionEnv() = default;
+  virtual SimTime now() const = 0;
+  virtual EventId schedule_in(Duration d, Callback cb) = 0;
+  virtual void cancel(EventId id) = 0;
+  // Sends a segment from the connection's local address to its peer.
+  virtual void transmit(Segment seg) = 0;
+  // The handshake completed (active open: `established`; passive: `accept`).
+  virtual void on_established() = 0;
+  // In-order bytes for the application.
+  virtual void on_receive(std::string_view bytes) = 0;
+  // The peer's FIN arrived in order: no more bytes will follow.
+  virtual void on_peer_fin() {}
+  // connection_refused, connection_reset or timed_out; on_closed follows at once.
+  virtual void on_error(NetError e) = 0;
+  // The connection reached CLOSED (last_state: the state it left) and leaves the tables.
+  virtual void on_closed(std::string_view last_state) = 0;
+  // A segment was dropped as unacceptable (trace: drop bad_state).
+  virtual void on_bad_segment() = 0;
+};
+
+// Counters for tests and benchmarks.
+struct ConnectionStats {
+  uint64_t segments_sent = 0;
+  uint64_t segments_received = 0;
+  uint64_t bytes_sent = 0;      // data bytes on their first transmission
+  uint64_t bytes_acked = 0;     // data bytes the peer acknowledged
+  uint64_t bytes_received = 0;  // in-order data bytes taken from the peer
+  uint64_t retransmissions = 0;  // segments sent again (timeouts, fast and partial-ACK repairs, probes)
+  uint64_t timeouts = 0;         // retransmission timer expiries that resent something
+  uint64_t fast_retransmits = 0;
+  uint64_t rtt_samples = 0;
+  uint64_t challenge_acks = 0;
+  uint64_t bad_segments = 0;
+  uint64_t persist_probes = 0;
+};
+
+class Connection {
+ public:
+  // iss: initial send sequence number (from the seeded stream); mss: ours, from the egress MTU.
+  Connection(const Params& params, ConnectionEnv& env, uint32_t iss, uint16_t mss);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // OPEN calls. A Connection serves one connection; once CLOSED it stays CLOSED.
+  void connect();                       // Requires: CLOSED. Sends SYN, -> SYN_SENT.
+  void listen();                        // Requires: CLOSED. -> LISTEN (on_segment takes a SYN).
+  void accept_syn(const Segment& syn);  // Requires: CLOSED or LISTEN, syn has SYN only. -> SYN_RECEIVED.
+
+  // SEND: queues bytes (sent once synchronized). not_connected in CLOSED and
+  // LISTEN; invalid_state once this side has closed.
+  Result<void> send(std::string_view data);
+  // Queues `size` bytes of the generated pattern (generated_byte at their stream offsets).
+  Result<void> send_generated(uint64_t size);
+  // CLOSE per RFC 9293 3.10.4: SYN_SENT -> CLOSED; otherwise a FIN after the
+  // queued data. invalid_state when already closing, not_connected when CLOSED.
+  Result<void> close();
+  // Like close(), but in SYN_SENT the FIN waits for the handshake.
+  Result<void> shutdown_write();
+  // Received bytes are acknowledged and discarded from now on.
+  void shutdown_read();
+  // Pauses (false) or resumes delivery: paused bytes fill the receive buffer
+  // and shrink the advertised window; resuming delivers them.
+  void set_reading(bool reading);
+  // ABORT: RST in SYN_RECEIVED, ESTABLISHED, FIN_WAIT_*, CLOSE_WAIT; then CLOSED (on_closed).
+  void abort();
+  // Local address removed: stops the timers, sends nothing, CLOSED without callbacks.
+  void sever();
+
+  // SEGMENT ARRIVES (RFC 9293 3.10.7) for a segment of this connection.
+  void on_segment(const Segment& seg);
+
+  const State& state() const { return state_; }
+  std::string_view state_name() const { return tcp::state_name(state_); }
+  bool is_closed() const { return std::holds_alternative<Closed>(state_); }
+  // Whether the handshake completed (ESTABLISHED or a later state).
+  bool is_synchronized() const;
+
+  // Observers.
+  const ConnectionStats& stats() const { return stats_; }
+  uint32_t cwnd() const { return cwnd_; }
+  uint32_t ssthresh() const { return ssthresh_; }
+  bool in_fast_recovery() const { return in_recovery_; }
+  std::optional<Duration> srtt() const;
+  Duration rttvar() const { return rttvar_; }
+  Duration rto() const { return rto_; }
+  uint32_t mss() const { return eff_mss_; }  // min(ours, the peer's)
+  uint32_t snd_una() const { return snd_una_; }
+  uint32_t snd_nxt() const { return snd_nxt_; }
+  uint32_t snd_wnd() const { return snd_wnd_; }
+  uint32_t rcv_nxt() const { return rcv_nxt_; }
+  uint32_t rcv_wnd() const;
+  uint32_t bytes_in_flight() const { return snd_max_ - snd_una_; }
+  uint64_t send_queue_bytes() const { return sndbuf_.size(); }  // unacknowledged + unsent
+  uint64_t out_of_order_bytes() const { return reasm_.held_bytes(); }
+
+ private:
+  enum TimerKind : uint8_t { kRetransmit, kPersist, kDelayedAck, kTimeWaitTimer, kTimerCount };
+  struct Timer {
+    bool armed = false;      // the handler runs at `deadline`
+    bool scheduled = false;  // an event is pending at `scheduled_at` (may be early: re-arms)
+    SimTime deadline;
+    SimTime scheduled_at;
+    EventId id;
+  };
+
+  template <typename S> bool in() const { return std::holds_alternative<S>(state_); }
+  bool fin_queued() const;  // our FIN follows the queued data
+  bool can_send_data() const;
+  bool our_fin_acked() const { return snd_una_ == buf_seq_ + 1; }
+
+  // Timers: arm() only moves an event earlier; a late deadline re-arms when it fires.
+  void arm(TimerKind k, Duration in);
+  void disarm(TimerKind k);
+  void cancel_all_timers();
+  void fire(TimerKind k);
+  void on_retransmit_timeout();
+  void on_persist_timeout();
+  void update_retransmit_timer();
+
+  // Output.
+  void transmit_segment(uint32_t seq, uint8_t flags, std::string payload);
+  void send_syn(bool with_ack, bool retransmission);
+  void send_ack();
+  void send_challenge_ack();
+  uint32_t send_at(uint32_t seq, uint64_t max_len);  // data and/or FIN at seq; returns seq length
+  void output();
+
+  // Input.
+  void on_segment_syn_sent(const Segment& seg);
+  void on_segment_synchronized(const Segment& seg);
+  bool acceptable(const Segment& seg, uint32_t wnd) const;
+  void reset_received();
+  void complete_handshake(const Segment& seg);
+  void become_established();
+  bool process_ack(const Segment& seg);  // false: drop the segment
+  void on_new_ack(uint32_t ack);
+  void on_dup_ack();
+  void rtt_sample(Duration r);
+  void process_data(uint32_t seq, std::string_view data, bool fin);
+  void deliver(std::string_view data);
+  void fin_received();
+  void enter_time_wait();
+  void finish_segment();
+  void bad_segment();
+  // -> CLOSED: timers stopped, then on_error (if any) and on_closed. Callers return at once.
+  void enter_closed(std::optional<NetError> error);
+
+  Params params_;
+  ConnectionEnv& env_;
+  State state_ = Closed{};
+  std::array<Timer, kTimerCount> timers_{};
+
+  // Send sequence variables (RFC 9293 3.3.1); snd_max_ is the highest sequence sent.
+  uint32_t iss_;
+  uint32_t snd_una_;
+  uint32_t snd_nxt_;
+  uint32_t snd_max_;
+  uint32_t snd_wnd_ = 0;
+  uint32_t snd_wl1_ = 0;
+  uint32_t snd_wl2_ = 0;
+  uint32_t max_snd_wnd_ = 0;
+  SendBuffer sndbuf_;
+  uint32_t buf_seq_;  // sequence number of sndbuf_'s front byte
+
+  // Receive sequence variables.
+  uint32_t irs_ = 0;
+  uint32_t rcv_nxt_ = 0;
+  uint64_t rcv_off_ = 0;  // data bytes received in order so far
+  ReassemblyQueue reasm_;
+  std::optional<uint64_t> ooo_fin_;  // stream offset of an out-of-order FIN
+  std::string unread_;               // held while reading is paused
+  bool reading_ = true;
+  bool read_shut_ = false;
+  bool ack_now_ = false;
+  uint64_t unacked_bytes_ = 0;  // in-order bytes received since our last ACK
+
+  // Segment sizes.
+  uint32_t our_mss_;
+  uint32_t eff_mss_;
+
+  // RFC 6298.
+  bool have_srtt_ = false;
+  Duration srtt_{};
+  Duration rttvar_{};
+  Duration rto_;
+  bool timing_ = false;  // one segment timed at a time (Karn: never a retransmitted one)
+  uint32_t rtt_seq_ = 0;
+  SimTime rtt_start_{};
+  uint32_t retries_ = 0;      // consecutive timeouts of the oldest segment
+  uint32_t syn_retries_ = 0;
+  uint32_t persist_backoff_ = 0;
+
+  // RFC 5681 / 6582.
+  uint32_t cwnd_ = 0;
+  uint32_t ssthresh_;
+  uint32_t ca_acked_ = 0;  // bytes acknowledged toward the next congestion-avoidance increase
+  uint32_t dupacks_ = 0;
+  bool in_recovery_ = false;
+  uint32_t recover_;
+
+  ConnectionStats stats_;
+};
+
+}  // namespace netsim::tcp
