@@ -468,9 +468,9 @@ TEST(SocketTable, ReusePortHashIsDeterministicAndSpreads) {
   }
   ASSERT_EQ(counts.size(), 4u);
   for (auto [id, n] : counts) EXPECT_GT(n, 800) << id;  // 1000 each if even
-  // Pinned: the hash is part of the simulator's observable behaviour.
-  EXPECT_EQ(flow_hash(sa("10.0.0.9:1000"), sa("10.0.0.1:80")),
-            flow_hash(sa("10.0.0.9:1000"), sa("10.0.0.1:80")));
+  // Pinned: the hash decides deliveries the trace shows; changing it changes golden traces.
+  EXPECT_EQ(flow_hash(sa("10.0.0.9:1000"), sa("10.0.0.1:80")), 0x0d2d93404406d693ULL);
+  EXPECT_EQ(flow_hash(sa("[fd00::9]:1000"), sa("[fd00::1]:80")), 0xc55d24be8944c75bULL);
   EXPECT_NE(flow_hash(sa("10.0.0.9:1000"), sa("10.0.0.1:80")),
             flow_hash(sa("10.0.0.1:80"), sa("10.0.0.9:1000")));
 }
@@ -539,19 +539,24 @@ TEST(SocketTable, RemovalLeavesNoTrace) {
   // netstack3 TCP picks a listener port only if nothing at all uses it: a leftover index entry
   // would move the pick off 49152.
   SocketTable t(kNs3, TransportProto::kTcp);
-  const char* sockets[] = {"L 10.0.0.1+10.0.0.2:49152", "L *6:49152 %1",
+  const char* sockets[] = {"L 10.0.0.1+10.0.0.2:49152 %2", "L *:49152 %1",
                            "C 10.0.0.1:49152>10.0.0.9:5000", "C 10.0.0.1:49152>10.0.0.9:5001 %2",
                            "C [fd00::1]:49152>[fd00::9]:5000"};
   for (int round = 0; round < 2; ++round) {
     SocketId id = 1;
     for (const char* s : sockets) ASSERT_TRUE(insert(t, id++, s).ok()) << s;
     EXPECT_EQ(t.size(), 5u);
+    EXPECT_EQ(winner(t, "10.0.0.1:49152", "10.0.0.9:5000", 2), 3u);
+    EXPECT_EQ(winner(t, "10.0.0.3:49152", "10.0.0.9:5000", 1), 2u);
+    EXPECT_EQ(winner(t, "[fd00::1]:49152", "[fd00::9]:5001", 1), 2u);
+    EXPECT_EQ(*t.pick_listener_port(spec("L *:0").listen, {}, 0), 49153);
     for (SocketId i = 1; i < id; ++i) t.remove(i);
     t.remove(42);  // unknown: ignored
     EXPECT_EQ(t.size(), 0u);
     EXPECT_FALSE(t.contains(1));
     EXPECT_EQ(winner(t, "10.0.0.1:49152", "10.0.0.9:5000", 2), std::nullopt);
     EXPECT_EQ(winner(t, "10.0.0.3:49152", "10.0.0.9:5000", 1), std::nullopt);
+    EXPECT_EQ(winner(t, "[fd00::1]:49152", "[fd00::9]:5000", 1), std::nullopt);
     auto port = t.pick_listener_port(spec("L *:0").listen, {}, 0);
     ASSERT_TRUE(port);
     EXPECT_EQ(*port, 49152);
