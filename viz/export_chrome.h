@@ -1,0 +1,18 @@
+// Chrome trace event format (JSON object form), as read by Perfetto and chrome://tracing: a
+// process per host, a thread (track) per interface and per socket, 1 ns slices for events, async
+// slices for packets in flight on links, flow arrows from a packet's send to its delivery or drop,
+// and instants for address, interface and link changes and severing. Times are in microseconds.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace netsim {
+
+// Requires: lines[0] is the header.
+nlohmann::json chrome_trace(const std::vector<nlohmann::json>& lines);
+std::string export_chrome(const std::vector<nlohmann::json>& lines);
+
+}  // namespace netsim

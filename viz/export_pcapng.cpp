@@ -1,0 +1,399 @@
+#include "viz/export_pcapng.h"
+
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "viz/export_trace_view.h"
+
+namespace netsim {
+
+namespace {
+
+using exporting::int_field;
+using exporting::str_field;
+using nlohmann::json;
+
+constexpr uint32_t kBlockShb = 0x0A0D0D0A;
+constexpr uint32_t kBlockIdb = 0x00000001;
+constexpr uint32_t kBlockEpb = 0x00000006;
+constexpr uint16_t kLinktypeRaw = 101;
+constexpr uint16_t kOptEnd = 0, kOptComment = 1;
+constexpr uint16_t kShbUserAppl = 4;
+constexpr uint16_t kIfName = 2, kIfDescription = 3, kIfIpv4Addr = 4, kIfIpv6Addr = 5,
+                   kIfTsresol = 9;
+constexpr uint16_t kEpbFlags = 2;
+constexpr uint32_t kInbound = 1, kOutbound = 2;
+constexpr size_t kIcmp4ErrorMax = 576 - 28;   // RFC 1812 4.3.2.3
+constexpr size_t kIcmp6ErrorMax = 1280 - 48;  // RFC 4443 2.4 (c)
+
+void put16(std::string& b, uint16_t v) {  // network order
+  b.push_back(static_cast<char>(v >> 8));
+  b.push_back(static_cast<char>(v & 0xff));
+}
+void put32(std::string& b, uint32_t v) {
+  put16(b, static_cast<uint16_t>(v >> 16));
+  put16(b, static_cast<uint16_t>(v & 0xffff));
+}
+void set16(std::string& b, size_t at, uint16_t v) {
+  b[at] = static_cast<char>(v >> 8);
+  b[at + 1] = static_cast<char>(v & 0xff);
+}
+
+// Little-endian writer for the pcapng blocks themselves.
+void le16(std::string& b, uint16_t v) {
+  b.push_back(static_cast<char>(v & 0xff));
+  b.push_back(static_cast<char>(v >> 8));
+}
+void le32(std::string& b, uint32_t v) {
+  le16(b, static_cast<uint16_t>(v & 0xffff));
+  le16(b, static_cast<uint16_t>(v >> 16));
+}
+void pad4(std::string& b) {
+  while (b.size() % 4 != 0) b.push_back('\0');
+}
+void option(std::string& b, uint16_t code, const std::string& value) {
+  le16(b, code);
+  le16(b, static_cast<uint16_t>(value.size()));
+  b += value;
+  pad4(b);
+}
+void block(std::string& out, uint32_t type, const std::string& body) {
+  uint32_t total = static_cast<uint32_t>(12 + body.size());
+  le32(out, type);
+  le32(out, total);
+  out += body;
+  le32(out, total);
+}
+
+uint32_t sum16(const std::string& b, uint32_t sum = 0) {
+  for (size_t i = 0; i + 1 < b.size(); i += 2) {
+    sum += (static_cast<uint8_t>(b[i]) << 8) | static_cast<uint8_t>(b[i + 1]);
+  }
+  if (b.size() % 2) sum += static_cast<uint8_t>(b.back()) << 8;
+  return sum;
+}
+uint16_t fold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum & 0xffff);
+}
+
+struct IpAddrBytes {
+  bool v6 = false;
+  std::string bytes;  // 4 or 16
+};
+
+IpAddrBytes parse_ip(const std::string& text) {
+  IpAddrBytes a;
+  std::array<uint8_t, 16> buf{};
+  if (inet_pton(AF_INET, text.c_str(), buf.data()) == 1) {
+    a.bytes.assign(reinterpret_cast<char*>(buf.data()), 4);
+  } else if (inet_pton(AF_INET6, text.c_str(), buf.data()) == 1) {
+    a.v6 = true;
+    a.bytes.assign(reinterpret_cast<char*>(buf.data()), 16);
+  } else {
+    a.bytes.assign(4, '\0');  // unparseable: 0.0.0.0 keeps the packet well formed
+  }
+  return a;
+}
+
+uint8_t tcp_flag_bits(const std::string& flags) {
+  uint8_t bits = 0;
+  for (char c : flags) {
+    switch (c) {
+      case 'F': bits |= 0x01; break;
+      case 'S': bits |= 0x02; break;
+      case 'R': bits |= 0x04; break;
+      case 'P': bits |= 0x08; break;
+      case 'A': bits |= 0x10; break;
+      case 'U': bits |= 0x20; break;
+      case 'E': bits |= 0x40; break;
+      case 'W': bits |= 0x80; break;
+      default: break;
+    }
+  }
+  return bits;
+}
+
+class PacketBuilder {
+ public:
+  explicit PacketBuilder(const std::map<int64_t, std::string>& payloads) : payloads_(payloads) {}
+
+  // The IP datagram described by a trace `packet` object.
+  std::string build(const json& p) const {
+    auto src = exporting::parse_endpoint(str_field(p, "src"));
+    auto dst = exporting::parse_endpoint(str_field(p, "dst"));
+    IpAddrBytes s = parse_ip(src.address), d = parse_ip(dst.address);
+    if (s.v6 != d.v6) d = s;  // never mix families in one header
+    std::string proto = str_field(p, "proto");
+    std::string transport;
+    uint8_t next = 17;
+    if (proto == "tcp") {
+      next = 6;
+      transport = tcp(p, src.port, dst.port);
+    } else if (proto == "icmp") {
+      next = s.v6 ? 58 : 1;
+      transport = icmp(p, s.v6);
+    } else {
+      transport = udp(p, src.port, dst.port);
+    }
+    if (next != 1) {  // transport checksum over the pseudo-header
+      std::string pseudo = s.bytes + d.bytes;
+      if (s.v6) {
+        put32(pseudo, static_cast<uint32_t>(transport.size()));
+        put32(pseudo, next);
+      } else {
+        pseudo.push_back('\0');
+        pseudo.push_back(static_cast<char>(next));
+        put16(pseudo, static_cast<uint16_t>(transport.size()));
+      }
+      size_t at = next == 6 ? 16 : next == 17 ? 6 : 2;
+      uint16_t c = fold(sum16(transport, sum16(pseudo)));
+      if (next == 17 && c == 0) c = 0xffff;
+      set16(transport, at, c);
+    }
+    uint8_t ttl = static_cast<uint8_t>(int_field(p, "ttl", 64));
+    std::string ip;
+    if (s.v6) {
+      put32(ip, 0x60000000);
+      put16(ip, static_cast<uint16_t>(transport.size()));
+      ip.push_back(static_cast<char>(next));
+      ip.push_back(static_cast<char>(ttl));
+      ip += s.bytes + d.bytes;
+    } else {
+      put16(ip, 0x4500);
+      put16(ip, static_cast<uint16_t>(20 + transport.size()));
+      put16(ip, static_cast<uint16_t>(int_field(p, "id") & 0xffff));
+      put16(ip, 0x4000);  // don't fragment: v1 never fragments
+      ip.push_back(static_cast<char>(ttl));
+      ip.push_back(static_cast<char>(next));
+      put16(ip, 0);
+      ip += s.bytes + d.bytes;
+      set16(ip, 10, fold(sum16(ip)));
+    }
+    return ip + transport;
+  }
+
+ private:
+  std::string payload(const json& p) const {
+    int64_t len = std::max<int64_t>(0, int_field(p, "len"));
+    auto it = payloads_.find(int_field(p, "id", -1));
+    if (it != payloads_.end() && static_cast<int64_t>(it->second.size()) == len) return it->second;
+    std::string b(static_cast<size_t>(len), '\0');
+    for (size_t i = 0; i < b.size(); ++i) b[i] = kPayloadPattern[i % 26];
+    return b;
+  }
+
+  std::string udp(const json& p, int sport, int dport) const {
+    std::string data = payload(p);
+    std::string h;
+    put16(h, static_cast<uint16_t>(sport < 0 ? 0 : sport));
+    put16(h, static_cast<uint16_t>(dport < 0 ? 0 : dport));
+    put16(h, static_cast<uint16_t>(8 + data.size()));
+    put16(h, 0);
+    return h + data;
+  }
+
+  std::string tcp(const json& p, int sport, int dport) const {
+    std::string h;
+    int64_t mss = int_field(p, "mss", 0);
+    put16(h, static_cast<uint16_t>(sport < 0 ? 0 : sport));
+    put16(h, static_cast<uint16_t>(dport < 0 ? 0 : dport));
+    put32(h, static_cast<uint32_t>(int_field(p, "seq")));
+    put32(h, static_cast<uint32_t>(int_field(p, "ack")));
+    h.push_back(static_cast<char>((mss > 0 ? 6 : 5) << 4));
+    h.push_back(static_cast<char>(tcp_flag_bits(str_field(p, "flags"))));
+    put16(h, static_cast<uint16_t>(std::clamp<int64_t>(int_field(p, "window", 65535), 0, 65535)));
+    put16(h, 0);  // checksum, filled in by build()
+    put16(h, 0);  // urgent pointer
+    if (mss > 0) {
+      h.push_back(2);
+      h.push_back(4);
+      put16(h, static_cast<uint16_t>(std::min<int64_t>(mss, 65535)));
+    }
+    return h + payload(p);
+  }
+
+  std::string icmp(const json& p, bool v6) const {
+    std::string type = str_field(p, "type");
+    uint8_t t = 0, code = 0;
+    bool error = false;
+    if (type == "echo_request") {
+      t = v6 ? 128 : 8;
+    } else if (type == "echo_reply") {
+      t = v6 ? 129 : 0;
+    } else if (type == "time_exceeded") {
+      t = v6 ? 3 : 11;
+      error = true;
+    } else {  // port_unreachable
+      t = v6 ? 1 : 3;
+      code = v6 ? 4 : 3;
+      error = true;
+    }
+    std::string h;
+    h.push_back(static_cast<char>(t));
+    h.push_back(static_cast<char>(code));
+    put16(h, 0);
+    std::string body;
+    if (error) {
+      put32(h, 0);
+      if (p.contains("inner") && p["inner"].is_object()) {
+        body = build(p["inner"]);
+        body.resize(std::min(body.size(), v6 ? kIcmp6ErrorMax : kIcmp4ErrorMax));
+      }
+    } else {
+      put16(h, static_cast<uint16_t>(int_field(p, "ident", int_field(p, "identifier", 0))));
+      put16(h, static_cast<uint16_t>(int_field(p, "seq", 0)));
+      body = payload(p);
+    }
+    std::string m = h + body;
+    if (!v6) set16(m, 2, fold(sum16(m)));  // ICMPv6 is summed with the pseudo-header
+    return m;
+  }
+
+  const std::map<int64_t, std::string>& payloads_;
+};
+
+std::string interface_key(const std::string& host, const std::string& iface) {
+  return host + "/" + iface;
+}
+
+std::string idb(const exporting::TopologyHost& host, const exporting::TopologyInterface& iface) {
+  std::string b;
+  le16(b, kLinktypeRaw);
+  le16(b, 0);  // reserved
+  le32(b, 0);  // snaplen: no limit
+  option(b, kIfName, interface_key(host.name, iface.name));
+  std::string desc = host.name + " " + iface.name + (host.forwarding ? " (router)" : "") +
+                     " mtu " + std::to_string(iface.mtu);
+  for (const auto& a : iface.addresses) desc += " " + a;
+  option(b, kIfDescription, desc);
+  for (const auto& a : iface.addresses) {
+    auto slash = a.find('/');
+    IpAddrBytes ip = parse_ip(a.substr(0, slash));
+    int len = slash == std::string::npos ? (ip.v6 ? 128 : 32) : std::atoi(a.c_str() + slash + 1);
+    if (ip.v6) {
+      option(b, kIfIpv6Addr, ip.bytes + std::string(1, static_cast<char>(len)));
+    } else {
+      uint32_t mask = len <= 0 ? 0 : len >= 32 ? 0xffffffffu : ~((1u << (32 - len)) - 1);
+      std::string m;
+      put32(m, mask);
+      option(b, kIfIpv4Addr, ip.bytes + m);
+    }
+  }
+  option(b, kIfTsresol, std::string(1, '\x09'));  // 10^-9 s: the trace's nanoseconds
+  le32(b, 0);  // opt_endofopt
+  return b;
+}
+
+std::string delivery_comment(const json& e) {
+  std::string c = "deliver to " + str_field(e, "socket") + " by " + str_field(e, "match") +
+                  ", shadowed: ";
+  std::string sh;
+  if (e.contains("shadowed") && e["shadowed"].is_array()) {
+    for (const auto& s : e["shadowed"]) {
+      if (!sh.empty()) sh += ", ";
+      sh += s.is_string() ? s.get<std::string>() : s.dump();
+    }
+  }
+  return c + (sh.empty() ? "none" : sh);
+}
+
+}  // namespace
+
+std::string export_pcapng(const std::vector<json>& lines) {
+  exporting::TraceView view(lines);
+  const auto& events = view.events();
+
+  // Payload bytes per packet id, from deliveries.
+  std::map<int64_t, std::string> payloads;
+  for (const json* e : events) {
+    if (str_field(*e, "event") != "deliver" || !e->contains("data") || !(*e)["data"].is_string()) {
+      continue;
+    }
+    payloads[int_field((*e)["packet"], "id", -1)] = (*e)["data"].get<std::string>();
+  }
+
+  // Comments: what became of a packet, on the last tx/rx of it on that host.
+  std::map<size_t, std::string> comments;  // index into events
+  std::map<std::pair<std::string, int64_t>, size_t> last_capture;  // (host, packet id) -> index
+  for (size_t i = 0; i < events.size(); ++i) {
+    const json& e = *events[i];
+    std::string kind = str_field(e, "event");
+    if (!e.contains("packet") || !e["packet"].is_object()) continue;
+    auto key = std::make_pair(str_field(e, "host"), int_field(e["packet"], "id", -1));
+    if (kind == "tx" || kind == "rx") {
+      last_capture[key] = i;
+      continue;
+    }
+    auto it = last_capture.find(key);
+    if (it == last_capture.end()) continue;
+    std::string note;
+    if (kind == "deliver") {
+      note = delivery_comment(e);
+    } else if (kind == "drop") {
+      note = "drop: " + str_field(e, "reason");
+      if (e.contains("link")) note += " on link " + str_field(e, "link");
+    } else if (kind == "forward") {
+      note = "forward " + str_field(e, "from") + " -> " + str_field(e, "to");
+    } else {
+      continue;
+    }
+    std::string& c = comments[it->second];
+    c += (c.empty() ? "" : "; ") + note;
+  }
+
+  std::string out;
+  {
+    std::string b;
+    le32(b, 0x1A2B3C4D);  // byte-order magic
+    le16(b, 1);
+    le16(b, 0);
+    le32(b, 0xffffffff);  // section length: unspecified
+    le32(b, 0xffffffff);
+    option(b, kOptComment, "netsim scenario " + view.scenario() + ", seed " +
+                               std::to_string(int_field(view.header(), "seed")) + ", policy " +
+                               str_field(view.header(), "policy", "seed"));
+    option(b, kShbUserAppl, "netsim " + str_field(view.header(), "netsim", "?"));
+    le32(b, 0);
+    block(out, kBlockShb, b);
+  }
+  std::map<std::string, uint32_t> interface_ids;
+  for (const auto& host : view.hosts()) {
+    for (const auto& iface : host.interfaces) {
+      interface_ids[interface_key(host.name, iface.name)] = static_cast<uint32_t>(interface_ids.size());
+      block(out, kBlockIdb, idb(host, iface));
+    }
+  }
+
+  PacketBuilder builder(payloads);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const json& e = *events[i];
+    std::string kind = str_field(e, "event");
+    if ((kind != "tx" && kind != "rx") || !e.contains("packet") || !e["packet"].is_object()) continue;
+    auto id = interface_ids.find(interface_key(str_field(e, "host"), str_field(e, "interface")));
+    if (id == interface_ids.end()) continue;
+    std::string packet = builder.build(e["packet"]);
+    uint64_t ts = static_cast<uint64_t>(int_field(e, "t"));
+    std::string b;
+    le32(b, id->second);
+    le32(b, static_cast<uint32_t>(ts >> 32));
+    le32(b, static_cast<uint32_t>(ts & 0xffffffff));
+    le32(b, static_cast<uint32_t>(packet.size()));
+    le32(b, static_cast<uint32_t>(packet.size()));
+    b += packet;
+    pad4(b);
+    std::string flags;
+    le32(flags, kind == "tx" ? kOutbound : kInbound);
+    option(b, kEpbFlags, flags);
+    if (auto c = comments.find(i); c != comments.end()) option(b, kOptComment, c->second);
+    le32(b, 0);
+    block(out, kBlockEpb, b);
+  }
+  return out;
+}
+
+}  // namespace netsim

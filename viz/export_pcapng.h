@@ -1,0 +1,20 @@
+// pcapng export (draft-ietf-opsawg-pcapng): one section, one interface description block per
+// simulated interface ("host/eth0", LINKTYPE_RAW, nanosecond timestamps), and an enhanced packet
+// block per tx (outbound) and rx (inbound) event with real IPv4/IPv6 + TCP/UDP/ICMP(v6) headers and
+// correct checksums. The demux verdict or drop reason is the packet's comment.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace netsim {
+
+// Payload bytes: the `data` of a deliver event for the same packet id when its length matches
+// `len`; otherwise kPayloadPattern repeated (byte i = kPayloadPattern[i % 26]).
+inline constexpr char kPayloadPattern[] = "abcdefghijklmnopqrstuvwxyz";
+
+std::string export_pcapng(const std::vector<nlohmann::json>& lines);
+
+}  // namespace netsim
