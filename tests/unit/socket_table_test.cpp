@@ -500,10 +500,10 @@ TEST(SocketTable, FailedMultiAddressInsertLeavesTableUnchanged) {
 
 TEST(SocketTable, AddressInUseWinsOverListenerExists) {
   // Two existing listeners conflict with the new one in different ways; bind fails first.
-  for (bool reverse : {false, true}) {
+  for (bool swap : {false, true}) {  // whichever address (and so map order) holds which
     SocketTable t(kNs3, TransportProto::kTcp);
-    ASSERT_TRUE(insert(t, 1, reverse ? "L 10.0.0.2:80" : "L 10.0.0.1:80 ra").ok());
-    ASSERT_TRUE(insert(t, 2, reverse ? "L 10.0.0.1:80 ra" : "L 10.0.0.2:80").ok());
+    ASSERT_TRUE(insert(t, 1, swap ? "L 10.0.0.2:80 ra" : "L 10.0.0.1:80 ra").ok());
+    ASSERT_TRUE(insert(t, 2, swap ? "L 10.0.0.1:80" : "L 10.0.0.2:80").ok());
     EXPECT_EQ(error_of(insert(t, 3, "L *:80 ra")), kInUse);
   }
 }
