@@ -600,7 +600,7 @@ Host::Socket* Host::create_tcp_child(Socket& listener, const Packet& syn, uint32
   child->conn = ConnAddr{syn.dst_sa(), syn.src_sa(), listener.listen_addr.device};
   child->sharing = listener.sharing;
   child->id = static_cast<SocketId>(by_id_.size());
-  if (sockets_.count(child->name)) return nullptr;
+  if (name_taken(child->name)) return nullptr;
   if (!tcp_.insert_connection(child->id, child->conn, child->sharing)) return nullptr;
   ++listener.children;
   child->parent = listener.name;
@@ -628,8 +628,17 @@ Result<uint32_t> Host::resolve_device(const std::optional<std::string>& device) 
   return *i;
 }
 
+// A name stays taken while its socket is in the tables; a gone socket's name may be reused.
+bool Host::name_taken(const std::string& name) {
+  auto it = sockets_.find(name);
+  if (it == sockets_.end()) return false;
+  if (!it->second->gone) return true;
+  sockets_.erase(it);
+  return false;
+}
+
 Result<void> Host::listen(const ListenRequest& req) {
-  if (sockets_.count(req.socket)) return NetError::kSocketExists;
+  if (name_taken(req.socket)) return NetError::kSocketExists;
   Result<uint32_t> device = resolve_device(req.device);
   if (!device) return device.error();
   if (config_.policy == SocketPolicy::kNetstack3 && req.proto == TransportProto::kTcp &&
@@ -665,7 +674,7 @@ Result<void> Host::listen(const ListenRequest& req) {
 }
 
 Result<void> Host::connect(const ConnectRequest& req) {
-  if (sockets_.count(req.socket)) return NetError::kSocketExists;
+  if (name_taken(req.socket)) return NetError::kSocketExists;
   Result<uint32_t> device = resolve_device(req.device);
   if (!device) return device.error();
   if (config_.policy == SocketPolicy::kNetstack3 && req.proto == TransportProto::kTcp &&
@@ -804,7 +813,7 @@ Result<void> Host::close(const std::string& name) {
   Socket* s = find_socket(name);
   if (!s) return NetError::kUnknownSocket;
   if (s->gone) {
-    sockets_.erase(name);  // a severed socket: closing releases the name
+    sockets_.erase(name);  // closed or severed by the stack: closing releases the name
     return {};
   }
   if (s->proto == TransportProto::kUdp) {
@@ -850,13 +859,8 @@ void Host::remove_socket(Socket& s, std::string_view state) {
   r.socket = s.name;
   r.state = std::string(state);
   emit(std::move(r));
-  // The object may be running a callback right now: free it from a fresh event.
-  auto it = sockets_.find(s.name);
-  if (it != sockets_.end() && it->second.get() == &s) {
-    std::shared_ptr<Socket> holder(std::move(it->second));
-    sockets_.erase(it);
-    env_.loop().schedule_in(Duration{}, [holder] {});
-  }
+  // The socket keeps its name (later operations see not_connected) until the
+  // scenario closes it or reuses the name.
 }
 
 // Policy seed (semantics.md 5.5): every connection whose local address it was
@@ -868,6 +872,7 @@ void Host::sever_connections(const IpAddr& removed) {
   for (Socket* s : victims) {
     s->gone = true;
     table(s->proto).remove(s->id);
+    by_id_[s->id] = nullptr;
     if (s->tcp) s->tcp->connection().sever();
     if (!s->parent.empty())
       if (Socket* listener = find_socket(s->parent)) std::erase(listener->unaccepted, s->name);

@@ -150,6 +150,7 @@ class Host {
 
   // Sockets.
   Socket* find_socket(const std::string& name);
+  bool name_taken(const std::string& name);
   Result<uint32_t> resolve_device(const std::optional<std::string>& device) const;
   SocketTable& table(TransportProto proto) { return proto == TransportProto::kUdp ? udp_ : tcp_; }
   void remove_socket(Socket& socket, std::string_view state);
