@@ -484,7 +484,13 @@ void Connection::become_established() {
   if (auto* s = std::get_if<SynSent>(&state_)) fin_pending = s->fin_pending;
   if (auto* s = std::get_if<SynReceived>(&state_)) fin_pending = s->fin_pending;
   state_ = Established{};
-  if (!have_srtt_) rto_ = params_.initial_rto;  // forget the SYN backoff (RFC 6298 5.7)
+  // Without a sample, forget the SYN backoff; after a SYN timeout start data at
+  // 3 s or more (RFC 6298 5.7).
+  if (!have_srtt_) {
+    rto_ = syn_retries_ > 0 ? std::max(params_.initial_rto, Duration::seconds(3))
+                            : params_.initial_rto;
+    rto_ = std::min(rto_, params_.max_rto);
+  }
   syn_retries_ = 0;
   retries_ = 0;
   update_retransmit_timer();
@@ -614,8 +620,10 @@ bool Connection::process_ack(const Segment& seg) {
     bad_segment();
     return false;
   }
+  // RFC 5681 2 "duplicate acknowledgment"; answers to zero-window probes are not.
   bool dup = seg.payload.empty() && !seg.has(kFin) && ack == snd_una_ &&
-             seg.window == snd_wnd_ && snd_una_ != snd_max_;
+             seg.window == snd_wnd_ && snd_una_ != snd_max_ && snd_wnd_ != 0 &&
+             !timers_[kPersist].armed;
   // Window update (fifth step): only from a newer segment.
   if (seq_geq(ack, snd_una_) &&
       (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, ack)))) {

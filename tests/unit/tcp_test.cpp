@@ -638,6 +638,30 @@ TEST(TcpRst, RstInPassiveSynReceivedClosesQuietly) {
   EXPECT_EQ(s.b().established, 0);
 }
 
+TEST(TcpRst, RstInLastAckClosesWithoutError) {
+  Net net;
+  net.open();
+  ASSERT_TRUE(net.a.c().close().ok());
+  net.run_for(ms(100));
+  net.drop = [](int, const Segment&) { return true; };
+  ASSERT_TRUE(net.b.c().close().ok());
+  ASSERT_EQ(net.b.c().state_name(), "LAST_ACK");
+  net.b.receive(seg(net.b.c().rcv_nxt(), 0, kRst));
+  EXPECT_EQ(net.b.closed_state, "LAST_ACK");
+  EXPECT_TRUE(net.b.errors.empty());
+}
+
+TEST(TcpRst, AbortInSynSentSendsNothing) {
+  Net net;
+  net.drop = [](int, const Segment&) { return true; };
+  net.a.make(1);
+  net.a.c().connect();
+  net.a.c().abort();
+  EXPECT_EQ(net.a.sent.size(), 1u);  // the SYN only
+  EXPECT_EQ(net.a.closed_state, "SYN_SENT");
+  EXPECT_TRUE(net.a.errors.empty());
+}
+
 TEST(TcpRst, UnacceptableAckInSynReceivedIsAnsweredWithReset) {
   Scripted s;
   s.b().receive(seg(Scripted::kPeerIss + 1, Scripted::kIss + 7, kAck));
@@ -760,6 +784,7 @@ TEST(TcpSend, ZeroWindowIsProbedUntilItOpens) {
   ASSERT_TRUE(net.a.c().send_generated(10000).ok());
   net.run_for(sec(30));
   EXPECT_GE(net.a.c().stats().persist_probes, 3u);
+  EXPECT_EQ(net.a.c().stats().fast_retransmits, 0u);  // probe answers are not duplicate ACKs
   EXPECT_TRUE(net.a.errors.empty());  // probing never times out
   EXPECT_EQ(net.a.c().state_name(), "ESTABLISHED");
   net.b.c().set_reading(true);
@@ -796,6 +821,28 @@ TEST(TcpRetransmit, SynRetransmissionsDoubleThenTimeOut) {
   EXPECT_EQ(net.a.errors[0], NetError::kTimedOut);
   EXPECT_EQ(net.a.closed_at, at(sec(123)));
   EXPECT_EQ(net.a.closed_state, "SYN_SENT");
+}
+
+TEST(TcpRetransmit, PassiveSynAckRetriesEndInTimeout) {
+  Scripted s;  // the final ACK never comes
+  s.net.run_for(sec(1000));
+  auto synacks = s.b().sent_with(kSyn | kAck, kSyn | kAck);
+  EXPECT_EQ(synacks.size(), 7u);  // first + syn_retries
+  ASSERT_EQ(s.b().errors.size(), 1u);
+  EXPECT_EQ(s.b().errors[0], NetError::kTimedOut);
+  EXPECT_EQ(s.b().closed_state, "SYN_RECEIVED");
+  EXPECT_EQ(s.b().closed_at, at(sec(123)));
+}
+
+TEST(TcpRetransmit, AfterASynTimeoutDataStartsWithThreeSecondRto) {
+  Net net;
+  int syns = 0;
+  net.drop = [&](int from, const Segment& s) { return from == 0 && s.has(kSyn) && ++syns == 1; };
+  net.open();
+  net.run_for(sec(2));
+  ASSERT_EQ(net.a.c().state_name(), "ESTABLISHED");
+  EXPECT_FALSE(net.a.c().srtt());  // Karn: the retransmitted SYN gave no sample
+  EXPECT_EQ(net.a.c().rto(), sec(3));
 }
 
 TEST(TcpRetransmit, DataRetransmissionsDoubleThenTimeOut) {
@@ -1043,6 +1090,18 @@ TEST(TcpTransfer, SequenceNumbersWrapAround) {
 
 TEST(TcpTransfer, RateLimitedLinkWithLoss) {
   TransferResult r = transfer(1 << 20, 0.01, 11, 1000, 5000, 100000000);
+  EXPECT_TRUE(r.exact);
+}
+
+}  // namespace
+}  // namespace netsim::tcp
+
+namespace netsim::tcp {
+namespace {
+
+// Speed check, run by hand: --gtest_also_run_disabled_tests --gtest_filter='*Hundred*'.
+TEST(TcpTransfer, DISABLED_HundredMegabytesAtOneGigabit) {
+  TransferResult r = transfer(100 << 20, 0.001, 5, 1000, 5000, 1000000000);
   EXPECT_TRUE(r.exact);
 }
 
