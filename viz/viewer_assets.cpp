@@ -119,6 +119,8 @@ code, .mono, #rows, #detail pre { font-family: ui-monospace, "SF Mono", Menlo, C
 #detail pre { background: #f5f6fa; padding: 8px; border-radius: 4px; overflow: auto; max-height: 260px; margin: 6px 0; }
 #detail table, #why table, .socktable { border-collapse: collapse; width: 100%; }
 #detail td, #why td, .socktable td, .socktable th { padding: 2px 4px; border-bottom: 1px solid #eef0f5; vertical-align: top; text-align: left; }
+.socktable { font-size: 12px; }
+.socktable td.mono { word-break: break-all; font-size: 11px; }
 .socktable th { font-size: 11px; color: var(--muted); font-weight: 600; }
 .socktable tr.gone td { color: #9aa1b1; text-decoration: line-through; }
 .socktable tr.gone td.status { text-decoration: none; }
@@ -856,6 +858,7 @@ extern const std::string_view kJs = R"netsim_viewer(// netsim trace viewer: ever
         const [a, b] = ends[0].y <= ends[1].y ? ends : [ends[1], ends[0]];
         if (b.y > a.y + a.h) { ly = (a.y + a.h + b.y) / 2 + 4; lx = (mid(a)[0] + mid(b)[0]) / 2 + 4; }
       }
+      width = Math.max(width, lx + label.length * 6.2 + 8);
       labels += `<text x="${lx}" y="${ly}" text-anchor="start" fill="${down ? '#d2342c' : '#4a5366'}" style="paint-order:stroke" stroke="#fdfdff" stroke-width="3">${esc(label)}</text>`;
     }
     for (const b of boxes) {

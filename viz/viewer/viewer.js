@@ -706,6 +706,7 @@
         const [a, b] = ends[0].y <= ends[1].y ? ends : [ends[1], ends[0]];
         if (b.y > a.y + a.h) { ly = (a.y + a.h + b.y) / 2 + 4; lx = (mid(a)[0] + mid(b)[0]) / 2 + 4; }
       }
+      width = Math.max(width, lx + label.length * 6.2 + 8);
       labels += `<text x="${lx}" y="${ly}" text-anchor="start" fill="${down ? '#d2342c' : '#4a5366'}" style="paint-order:stroke" stroke="#fdfdff" stroke-width="3">${esc(label)}</text>`;
     }
     for (const b of boxes) {
