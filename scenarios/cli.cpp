@@ -53,29 +53,37 @@ void print_diagnostics(const LoadResult& r) {
   for (const auto& d : r.errors) std::cerr << scenario::format_diagnostic(d) << "\n";
 }
 
-// Writes the trace and, with `out_dir`, every export of it. Returns false on an I/O error.
-bool write_outputs(const RunResult& r, const std::string& trace_path, const std::string& out_dir,
-                   const std::string& stem) {
+bool write_atomically(const fs::path& path, std::string_view content) {
   std::string error;
-  if (!trace_path.empty() && !write_file_atomically(trace_path, r.trace, &error)) {
-    std::cerr << "netsim: cannot write " << trace_path << ": " << error << "\n";
-    return false;
-  }
-  if (out_dir.empty()) return true;
+  if (write_file_atomically(path.string(), content, &error)) return true;
+  std::cerr << "netsim: cannot write " << path.string() << ": " << error << "\n";
+  return false;
+}
+
+std::vector<nlohmann::json> trace_lines(const std::string& trace) {
+  std::istringstream in(trace);
+  return read_trace(in);
+}
+
+// `run --out DIR`: the trace and every export of it (pcapng, Chrome JSON, DOT,
+// Mermaid, HTML), each written atomically. Returns false on an I/O error.
+bool write_run_outputs(const std::string& trace, const std::string& out_dir) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
-  if (!write_file_atomically((fs::path(out_dir) / (stem + ".jsonl")).string(), r.trace, &error)) {
-    std::cerr << "netsim: cannot write into " << out_dir << ": " << error << "\n";
-    return false;
-  }
-  std::istringstream in(r.trace);
-  std::vector<nlohmann::json> lines = read_trace(in);
-  std::string html = export_trace(lines, ExportFormat::kHtml);
-  if (!write_file_atomically((fs::path(out_dir) / (stem + ".html")).string(), html, &error)) {
-    std::cerr << "netsim: cannot write into " << out_dir << ": " << error << "\n";
-    return false;
-  }
+  if (!write_atomically(fs::path(out_dir) / "trace.jsonl", trace)) return false;
+  std::vector<nlohmann::json> lines = trace_lines(trace);
+  for (ExportFormat f : kAllExportFormats)
+    if (!write_atomically(fs::path(out_dir) / export_file_name(f), export_trace(lines, f))) return false;
   return true;
+}
+
+// `check --out DIR`: NAME.jsonl and NAME.html per scenario.
+bool write_check_outputs(const std::string& trace, const std::string& out_dir, const std::string& stem) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (!write_atomically(fs::path(out_dir) / (stem + ".jsonl"), trace)) return false;
+  return write_atomically(fs::path(out_dir) / (stem + ".html"),
+                          export_trace(trace_lines(trace), ExportFormat::kHtml));
 }
 
 void print_summary(const std::string& file, const scenario::Scenario& s, const RunResult& r,
@@ -104,8 +112,8 @@ int cmd_run(const std::string& file, const std::string& trace, const std::string
   options.seed = seed;
   RunResult r = scenario::run_scenario(*loaded.scenario, options);
   if (!quiet) print_summary(file, *loaded.scenario, r, seed.value_or(loaded.scenario->seed));
-  std::string stem = fs::path(file).stem().string();
-  if (!write_outputs(r, trace, out_dir, stem)) return kExitInternal;
+  if (!trace.empty() && !write_atomically(trace, r.trace)) return kExitInternal;
+  if (!out_dir.empty() && !write_run_outputs(r.trace, out_dir)) return kExitInternal;
   return r.exit_code;
 }
 
@@ -313,11 +321,8 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
     pass += it.status == "PASS";
     fail += it.status == "FAIL";
     error += it.status == "ERROR";
-    if (!out_dir.empty() && !it.trace.empty()) {
-      RunResult r;
-      r.trace = it.trace;
-      if (!write_outputs(r, "", out_dir, it.stem)) rc = kExitInternal;
-    }
+    if (!out_dir.empty() && !it.trace.empty() && !write_check_outputs(it.trace, out_dir, it.stem))
+      rc = kExitInternal;
   }
   std::printf("\n%zu scenarios: %zu passed, %zu failed, %zu invalid\n", items.size(), pass, fail, error);
   if (!out_dir.empty()) std::printf("traces and HTML views written to %s/\n", out_dir.c_str());
@@ -351,7 +356,7 @@ int main(const std::vector<std::string>& args) {
   CLI::App* run = app.add_subcommand("run", "run one scenario and write its trace");
   run->add_option("FILE", run_file, "scenario file")->required();
   run->add_option("--trace", run_trace, "write the JSONL trace here");
-  run->add_option("--out", run_out, "write the trace and the HTML view into this directory");
+  run->add_option("--out", run_out, "write the trace and every export (pcapng, chrome, dot, mermaid, html) into this directory");
   run->add_option("--seed", run_seed, "override the scenario's seed");
   run->add_option("--set", run_sets, "override a value: POINTER=JSON (e.g. /links/0/loss=0.1)");
   run->add_flag("-q,--quiet", run_quiet, "print nothing but errors");
