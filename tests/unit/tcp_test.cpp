@@ -1039,9 +1039,11 @@ struct TransferResult {
 };
 
 TransferResult transfer(uint64_t bytes, double loss, uint64_t seed, uint32_t iss_a = 1000,
-                        uint32_t iss_b = 5000, uint64_t rate_bps = 0) {
+                        uint32_t iss_b = 5000, uint64_t rate_bps = 0, uint32_t max_retries = 8) {
   Net net;
   net.rate_bps = rate_bps;
+  net.a.params.max_retries = net.b.params.max_retries = max_retries;
+  net.a.params.syn_retries = net.b.params.syn_retries = max_retries;
   Rng rng(seed);
   net.drop = [&](int, const Segment&) { return rng.chance(loss); };
   net.open(iss_a, iss_b);
@@ -1049,7 +1051,7 @@ TransferResult transfer(uint64_t bytes, double loss, uint64_t seed, uint32_t iss
   EXPECT_EQ(net.a.c().state_name(), "ESTABLISHED");
   EXPECT_TRUE(net.a.c().send_generated(bytes).ok());
   EXPECT_TRUE(net.a.c().close().ok());
-  for (int i = 0; i < 200 && !net.b.peer_fin; ++i) net.run_for(sec(5));
+  for (int i = 0; i < 4000 && !net.b.peer_fin; ++i) net.run_for(sec(5));
   EXPECT_TRUE(net.b.peer_fin);
   EXPECT_TRUE(net.b.c().close().ok());
   net.run_for(sec(600));
@@ -1103,6 +1105,33 @@ namespace {
 TEST(TcpTransfer, DISABLED_HundredMegabytesAtOneGigabit) {
   TransferResult r = transfer(100 << 20, 0.001, 5, 1000, 5000, 1000000000);
   EXPECT_TRUE(r.exact);
+}
+
+}  // namespace
+}  // namespace netsim::tcp
+
+namespace netsim::tcp {
+namespace {
+
+// Many short lossy transfers (loss both ways, handshake and FINs included):
+// every one must deliver the exact stream and close cleanly.
+TEST(TcpTransfer, ManySeedsWithHeavyLoss) {
+  for (uint64_t seed = 100; seed < 120; ++seed) {
+    SCOPED_TRACE(seed);
+    TransferResult r = transfer(50000 + seed * 37, 0.05 + 0.01 * (seed % 16), seed,
+                                static_cast<uint32_t>(seed * 0x9e3779b9u), 77);
+    EXPECT_TRUE(r.exact);
+  }
+}
+
+TEST(TcpTransfer, DISABLED_SeedSweep) {
+  for (uint64_t seed = 1000; seed < 1400; ++seed) {
+    SCOPED_TRACE(seed);
+    TransferResult r = transfer(200000 + seed, 0.01 * (seed % 30), seed,
+                                static_cast<uint32_t>(seed * 0x9e3779b9u), 77,
+                                seed % 2 ? 10000000 : 0, 30);
+    EXPECT_TRUE(r.exact);
+  }
 }
 
 }  // namespace
