@@ -64,6 +64,11 @@ struct ConnectionStats {
   uint64_t persist_probes = 0;
 };
 
+// Choices within the RFCs: the advertised window is receive_buffer minus the
+// bytes held while reading is paused (out-of-order bytes lie inside the window
+// and do not shrink it); no Nagle; the send queue is unbounded (send_buffer is
+// not enforced); FIN_WAIT_2 waits forever; a RST at RCV.NXT ends TIME_WAIT
+// (RFC 9293, not RFC 1337); data carried on a SYN is ignored.
 class Connection {
  public:
   // iss: initial send sequence number (from the seeded stream); mss: ours, from the egress MTU.
