@@ -1,5 +1,6 @@
 #include "scenarios/runner.h"
 
+#include <chrono>
 #include <sstream>
 
 #include "scenarios/expect.h"
@@ -32,6 +33,8 @@ class Runner {
         writer_(header()),
         world_(s, seed_, writer_) {
     writer_.set_clock([this] { return world_.loop().now(); });
+    if (o.trace_level != TraceLevel::kAll) writer_.set_kinds(kept_kinds());
+    if (o.stats) world_.enable_latency_stats();
   }
 
   RunResult run() {
@@ -40,6 +43,7 @@ class Runner {
     EventLoop& loop = world_.loop();
     uint64_t ran = 0;
     constexpr uint64_t kChunk = 1 << 16;
+    const auto started = std::chrono::steady_clock::now();
     while (true) {
       uint64_t budget = std::min(kChunk, options_.max_events - ran);
       uint64_t n = loop.run_until(limit, budget);
@@ -54,15 +58,19 @@ class Runner {
         break;
       }
     }
+    result_.loop_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!scenario_.until && !loop.empty() && !result_.guard)
       guard("virtual time limit reached with events still pending (set `until`)");
     result_.events = ran;
+    if (options_.stats) collect_stats();
     result_.end = loop.now();
     check_expectations();
     writer_.finish(result_.steps_passed, result_.steps_failed, result_.expectations_passed,
                    result_.expectations_failed);
     result_.fingerprint = writer_.fingerprint();
-    if (scenario_.fingerprint && *scenario_.fingerprint != result_.fingerprint) {
+    if (scenario_.fingerprint && options_.trace_level == TraceLevel::kAll &&
+        *scenario_.fingerprint != result_.fingerprint) {
       result_.failures.push_back("/fingerprint: pinned " + *scenario_.fingerprint + ", trace has " +
                                  result_.fingerprint);
     }
@@ -73,6 +81,44 @@ class Runner {
   }
 
  private:
+  // The TraceKind bit mask a filtered trace keeps (see TraceLevel).
+  uint64_t kept_kinds() const {
+    auto names = referenced_event_kinds(scenario_.expect);
+    if (!names) return TraceWriter::kAllKinds;  // some matcher can match any kind
+    auto bit = [](TraceKind k) { return uint64_t{1} << static_cast<unsigned>(k); };
+    uint64_t mask = 0;
+    if (options_.trace_level == TraceLevel::kSockets)
+      mask = TraceWriter::kAllKinds & ~(bit(TraceKind::kTx) | bit(TraceKind::kRx) | bit(TraceKind::kForward));
+    for (unsigned k = 0; k <= static_cast<unsigned>(TraceKind::kPing); ++k)
+      for (const std::string& n : *names)
+        if (to_string(static_cast<TraceKind>(k)) == n) mask |= uint64_t{1} << k;
+    return mask;
+  }
+
+  void collect_stats() {
+    World::Stats s = world_.stats();
+    auto& out = result_.stats;
+    auto add = [&](std::string key, int64_t v) { out.emplace_back(std::move(key), v); };
+    add("events", static_cast<int64_t>(result_.events));
+    add("end_ns", world_.loop().now().ns);
+    add("tx", static_cast<int64_t>(s.hosts.tx));
+    add("rx", static_cast<int64_t>(s.hosts.rx));
+    add("forwarded", static_cast<int64_t>(s.hosts.forwarded));
+    add("delivered", static_cast<int64_t>(s.hosts.delivered));
+    add("dropped", static_cast<int64_t>(s.hosts.dropped));
+    add("link_queue_full", static_cast<int64_t>(s.link_queue_full));
+    add("link_lost", static_cast<int64_t>(s.link_lost));
+    add("link_down", static_cast<int64_t>(s.link_down));
+    add("udp_delivered", static_cast<int64_t>(s.udp_delivered));
+    add("udp_latency_matched", static_cast<int64_t>(s.latency_matched));
+    add("udp_latency_unmatched", static_cast<int64_t>(s.latency_unmatched));
+    add("udp_latency_min_ns", s.latency_min_ns);
+    add("udp_latency_max_ns", s.latency_max_ns);
+    int64_t router_rx = 0;
+    for (const auto& [name, c] : s.forwarders) router_rx += static_cast<int64_t>(c.rx);
+    add("forwarder_rx", router_rx);
+  }
+
   TraceHeader header() const {
     TraceHeader h;
     h.netsim_version = NETSIM_VERSION;
@@ -91,15 +137,33 @@ class Runner {
                                std::to_string(world_.loop().now().ns) + "ns");
   }
 
+  // How many of `count` repetitions `every` apart from `at` to schedule: never more
+  // than can run before the stop time or the event guard (each one is an event), so a
+  // huge count costs nothing up front and the guards still trip as they would.
+  uint64_t repetitions(SimTime at, uint32_t count, Duration every) const {
+    // One past the last that could run keeps the loop non-empty, so the time guard
+    // still sees pending events.
+    uint64_t n = std::min<uint64_t>(count, options_.max_repeat);
+    if (options_.max_events < UINT64_MAX) n = std::min<uint64_t>(n, options_.max_events + 1);
+    SimTime limit = stop_time();
+    if (at > limit) return std::min<uint64_t>(n, 1);
+    if (every.ns > 0) n = std::min<uint64_t>(n, static_cast<uint64_t>((limit - at).ns / every.ns) + 2);
+    return n;
+  }
+
+  SimTime stop_time() const { return scenario_.until.value_or(options_.max_time); }
+
   void schedule_step(const Step& step) {
     EventLoop& loop = world_.loop();
     if (const auto* send = std::get_if<SendStep>(&step.action); send && send->repeat) {
-      for (uint32_t i = 0; i < send->repeat->count; ++i)
+      uint64_t n = repetitions(step.at, send->repeat->count, send->repeat->every);
+      for (uint32_t i = 0; i < n; ++i)
         loop.schedule(step.at + send->repeat->every * i, [this, &step] { execute(step); });
       return;
     }
     if (const auto* ping = std::get_if<PingStep>(&step.action)) {
-      for (uint32_t i = 0; i < ping->count; ++i)
+      uint64_t n = repetitions(step.at, ping->count, ping->every);
+      for (uint32_t i = 0; i < n; ++i)
         loop.schedule(step.at + ping->every * i, [this, &step, i] {
           const auto& p = std::get<PingStep>(step.action);
           finish_step(step, "", world_.host(step.host).ping(p.to, p.size, static_cast<uint16_t>(i + 1)));
@@ -116,6 +180,28 @@ class Runner {
     finish_step(step, socket, result);
   }
 
+  // listen / connect steps that worked show the binding the stack chose (an extension).
+  void describe_binding(const Step& step, TraceRecord& r) {
+    if (!std::holds_alternative<ListenStep>(step.action) &&
+        !std::holds_alternative<ConnectStep>(step.action))
+      return;
+    netsim::Host& h = world_.host(step.host);
+    auto info = h.socket_info(r.socket);
+    if (!info) return;
+    r.proto = info->proto == TransportProto::kUdp ? "udp" : "tcp";
+    std::optional<DeviceId> device;
+    if (info->listener) {
+      r.port = info->listen.port;
+      r.addresses = info->listen.addresses;
+      device = info->listen.device;
+    } else {
+      r.local = info->conn.local;
+      r.remote = info->conn.remote;
+      device = info->conn.device;
+    }
+    if (device) r.device = h.interface_name(*device);
+  }
+
   void finish_step(const Step& step, const std::string& socket, Result<void> result) {
     writer_.set_context(-1, step.pointer);
     TraceRecord r;
@@ -123,9 +209,10 @@ class Runner {
     r.host = step.host;
     r.op = step.op;
     r.socket = socket;
+    if (result) describe_binding(step, r);
     if (!result) r.result = result.error();
     r.expected = step.expect_error;
-    writer_.emit(r);
+    if (writer_.wants(TraceKind::kStep)) writer_.emit(r);
     writer_.clear_context();
     bool pass = step.expect_error ? (!result.ok() && result.error() == *step.expect_error) : result.ok();
     if (pass) {

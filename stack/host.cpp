@@ -81,6 +81,7 @@ class Host::TcpGlue : public tcp::ConnectionEnv {
   }
 
   void on_receive(std::string_view bytes) override {
+    if (!host_.traced(TraceKind::kReceive)) return;
     TraceRecord r;
     r.kind = TraceKind::kReceive;
     r.socket = socket_.name;
@@ -253,11 +254,13 @@ std::optional<IpAddr> Host::source_for(const IpAddr& dst, uint32_t interface) co
 // --- trace helpers ---------------------------------------------------------
 
 int64_t Host::emit(TraceRecord record) {
+  if (!traced(record.kind)) return -1;
   record.host = config_.name;
   return env_.trace().emit(record);
 }
 
 int64_t Host::emit_packet(TraceKind kind, Packet& packet, std::string interface) {
+  if (!traced(kind)) return packet.trace_cause;
   TraceRecord r;
   r.kind = kind;
   r.packet = &packet;
@@ -268,6 +271,8 @@ int64_t Host::emit_packet(TraceKind kind, Packet& packet, std::string interface)
 }
 
 void Host::emit_drop(Packet& packet, DropReason reason, std::string interface) {
+  ++counters_.dropped;
+  if (!traced(TraceKind::kDrop)) return;
   TraceRecord r;
   r.kind = TraceKind::kDrop;
   r.packet = &packet;
@@ -303,7 +308,8 @@ void Host::transmit_on(uint32_t interface, const IpAddr& next_hop, Packet packet
     emit_drop(packet, DropReason::kMessageTooLong, ifc.name);
     return;
   }
-  emit_packet(TraceKind::kTx, packet, ifc.name);
+  ++counters_.tx;
+  if (traced(TraceKind::kTx)) emit_packet(TraceKind::kTx, packet, ifc.name);
   if (interface == kLoopback) {
     env_.loop().schedule_in(Duration{}, [this, p = std::move(packet)]() mutable {
       receive(kLoopback, std::move(p));
@@ -321,7 +327,8 @@ void Host::receive(uint32_t interface, Packet packet) {
     emit_drop(packet, DropReason::kInterfaceDown, ifc.name);
     return;
   }
-  emit_packet(TraceKind::kRx, packet, ifc.name);
+  ++counters_.rx;
+  if (traced(TraceKind::kRx)) emit_packet(TraceKind::kRx, packet, ifc.name);
   std::optional<uint32_t> owner = owner_of(packet.dst);
   if (!owner) {
     if (config_.forwarding) {
@@ -352,13 +359,16 @@ void Host::forward(uint32_t in_interface, Packet packet) {
     return;
   }
   --packet.ttl;
-  TraceRecord r;
-  r.kind = TraceKind::kForward;
-  r.packet = &packet;
-  r.from = interfaces_[in_interface].name;
-  r.to = interfaces_[route->interface].name;
-  r.cause = packet.trace_cause;
-  packet.trace_cause = emit(std::move(r));
+  ++counters_.forwarded;
+  if (traced(TraceKind::kForward)) {
+    TraceRecord r;
+    r.kind = TraceKind::kForward;
+    r.packet = &packet;
+    r.from = interfaces_[in_interface].name;
+    r.to = interfaces_[route->interface].name;
+    r.cause = packet.trace_cause;
+    packet.trace_cause = emit(std::move(r));
+  }
   transmit_on(route->interface, route->via.value_or(packet.dst), std::move(packet));
 }
 
@@ -486,6 +496,9 @@ void Host::receive_udp(uint32_t interface, Packet packet) {
     if (config_.policy == SocketPolicy::kNetstack3) send_icmp_error(packet, IcmpType::kPortUnreachable);
     return;
   }
+  ++counters_.delivered;
+  env_.delivered(packet);
+  if (!traced(TraceKind::kDeliver)) return;
   TraceRecord r;
   r.kind = TraceKind::kDeliver;
   r.socket = s.name;
@@ -523,14 +536,19 @@ void Host::reply_rst(const Packet& packet) {
 
 namespace {
 
-tcp::Segment segment_of(const Packet& p) {
+// With `steal`, the payload moves out of the packet (nobody reads it afterwards).
+tcp::Segment segment_of(Packet& p, bool steal = false) {
   tcp::Segment s;
   s.seq = p.tcp.seq;
   s.ack = p.tcp.ack;
   s.flags = p.tcp.flags;
   s.window = p.tcp.window;
   s.mss = p.tcp.mss;
-  s.payload = p.payload;
+  if (steal) {
+    s.payload = std::move(p.payload);
+  } else {
+    s.payload = p.payload;
+  }
   return s;
 }
 
@@ -545,21 +563,27 @@ void Host::receive_tcp(uint32_t interface, Packet packet) {
     return;
   }
   Socket& s = *by_id_[hit->socket];
+  const bool trace_deliver = traced(TraceKind::kDeliver);
   TraceRecord r;
-  r.kind = TraceKind::kDeliver;
-  r.socket = s.name;
-  r.proto = "tcp";
-  r.packet = &packet;
-  r.match = hit->rule;
-  for (SocketId id : hit->shadowed) r.shadowed.push_back(by_id_[id]->name);
-  if (!packet.payload.empty()) r.data = packet.payload;
-  r.cause = packet.trace_cause;
+  if (trace_deliver) {
+    r.kind = TraceKind::kDeliver;
+    r.socket = s.name;
+    r.proto = "tcp";
+    r.packet = &packet;
+    r.match = hit->rule;
+    for (SocketId id : hit->shadowed) r.shadowed.push_back(by_id_[id]->name);
+    if (!packet.payload.empty()) r.data = packet.payload;
+    r.cause = packet.trace_cause;
+  }
 
   if (!s.is_listener) {
-    packet.trace_cause = emit(std::move(r));
+    ++counters_.delivered;
+    env_.delivered(packet);
+    if (trace_deliver) packet.trace_cause = emit(std::move(r));
     TcpGlue& glue = *s.tcp;
     glue.set_current_packet(&packet);
-    glue.connection().on_segment(segment_of(packet));
+    // Only a traced drop (on_bad_segment) reads the packet's payload after this.
+    glue.connection().on_segment(segment_of(packet, !traced(TraceKind::kDrop)));
     if (!s.gone) glue.set_current_packet(nullptr);
     return;
   }
@@ -582,7 +606,9 @@ void Host::receive_tcp(uint32_t interface, Packet packet) {
     emit_drop(packet, DropReason::kBacklogFull, ifname);
     return;
   }
-  packet.trace_cause = emit(std::move(r));
+  ++counters_.delivered;
+  env_.delivered(packet);
+  if (trace_deliver) packet.trace_cause = emit(std::move(r));
   Socket* child = create_tcp_child(s, packet, interface);
   if (!child) {
     emit_drop(packet, DropReason::kBadState, ifname);
@@ -882,6 +908,13 @@ void Host::sever_connections(const IpAddr& removed) {
     r.error = NetError::kAddressRemoved;
     emit(std::move(r));
   }
+}
+
+std::optional<Host::SocketInfo> Host::socket_info(const std::string& name) const {
+  auto it = sockets_.find(name);
+  if (it == sockets_.end()) return std::nullopt;
+  const Socket& s = *it->second;
+  return SocketInfo{s.proto, s.is_listener, s.listen_addr, s.conn};
 }
 
 std::map<std::string, std::string> Host::socket_summary() const {

@@ -39,6 +39,17 @@ class HostEnvironment {
   virtual void transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, Packet packet) = 0;
   // MTU of the link behind an interface, if the link sets one.
   virtual std::optional<uint32_t> link_mtu(uint32_t host, uint32_t interface) const = 0;
+  // A packet reached a socket (a UDP datagram or a TCP segment); for run statistics.
+  virtual void delivered(const Packet&) {}
+};
+
+// Per-host packet counters (whatever the trace keeps): `netsim run --stats`.
+struct HostCounters {
+  uint64_t tx = 0;         // packets put on an interface (loopback included)
+  uint64_t rx = 0;         // packets received on an up interface
+  uint64_t forwarded = 0;
+  uint64_t delivered = 0;  // to a socket
+  uint64_t dropped = 0;    // by this host's stack (link losses are the link's)
 };
 
 struct HostConfig {
@@ -120,6 +131,17 @@ class Host {
   // A packet arrives at `interface` from its link.
   void receive(uint32_t interface, Packet packet);
 
+  // What a socket is bound to (after ephemeral port choice); nullopt for an unknown name.
+  struct SocketInfo {
+    TransportProto proto = TransportProto::kUdp;
+    bool listener = false;
+    ListenerAddr listen;  // listeners
+    ConnAddr conn;        // connections
+  };
+  std::optional<SocketInfo> socket_info(const std::string& name) const;
+
+  const HostCounters& counters() const { return counters_; }
+
   // Sockets currently in the tables, for tests: name -> "listener"/"connection".
   std::map<std::string, std::string> socket_summary() const;
 
@@ -161,6 +183,7 @@ class Host {
   uint32_t egress_mtu(uint32_t interface) const;
 
   // Trace helpers.
+  bool traced(TraceKind kind) const { return env_.trace().wants(kind); }
   int64_t emit(TraceRecord record);
   int64_t emit_packet(TraceKind kind, Packet& packet, std::string interface = {});
   void emit_drop(Packet& packet, DropReason reason, std::string interface = {});
@@ -178,6 +201,7 @@ class Host {
   std::vector<Socket*> by_id_;                               // SocketId -> socket (null once gone)
   uint16_t ping_identifier_ = 1;
   std::map<uint16_t, SimTime> ping_sent_;  // echo sequence -> send time
+  HostCounters counters_;
 };
 
 }  // namespace netsim

@@ -59,6 +59,10 @@ struct TraceRecord {
   std::string proto;              // deliver
   // step
   std::string op;
+  // step (listen / connect, an extension of v1): the binding the stack chose
+  std::optional<Port> port;
+  std::vector<IpAddr> addresses;  // a listener's addresses; empty: wildcard
+  std::string device;
   std::optional<NetError> result;  // none: ok
   std::optional<NetError> expected;
   std::optional<Duration> rtt;     // ping
@@ -71,6 +75,9 @@ class TraceSink {
  public:
   virtual ~TraceSink() = default;
   virtual int64_t emit(const TraceRecord& record) = 0;
+  // Whether records of this kind are kept. Emitters may skip building a record nobody
+  // wants (emit() then is not called, and the packet's cause is left as it was).
+  virtual bool wants(TraceKind) const { return true; }
 };
 
 }  // namespace netsim

@@ -2,8 +2,9 @@
 """Validates every bundled scenario against scenarios/schema/scenario.schema.json.
 
 Usage: check_schema.py SCENARIOS_DIR
-Checks the schema itself, then every SCENARIOS_DIR/**/*.json outside the schema/ and
-invalid/ folders, plus the loader's own samples in tests/data/loader/. Needs Debian's
+Checks the schema itself, then every SCENARIOS_DIR/**/*.json outside the schema/ folder,
+plus the loader's own samples in tests/data/loader/, and that the schema rejects some of
+the invalid examples in tests/data/invalid/. Needs Debian's
 python3-jsonschema (run with /usr/bin/python3). Exit 0 when all validate, 1 otherwise.
 """
 import json
@@ -12,7 +13,7 @@ import sys
 
 import jsonschema
 
-EXCLUDED = {"schema", "invalid"}
+EXCLUDED = {"schema"}
 # Invalid examples the schema itself must reject (so it is not vacuous).
 MUST_REJECT = ["unknown-key", "unknown-op", "key-not-for-op", "loss-range", "port-range",
                "missing-format", "send-data-and-size", "count-with-min", "unknown-event"]
@@ -45,8 +46,11 @@ def main(argv):
             print(f"{path}: {pointer or '/'}: {e.message[:300]}")
         failed += bool(errors)
     for name in MUST_REJECT:
-        path = root / "invalid" / f"{name}.json"
-        if path.exists() and validator.is_valid(json.loads(path.read_text())):
+        path = pathlib.Path(__file__).parent / "data" / "invalid" / f"{name}.json"
+        if not path.exists():
+            print(f"{path}: missing")
+            failed += 1
+        elif validator.is_valid(json.loads(path.read_text())):
             print(f"{path}: the schema accepts this invalid scenario")
             failed += 1
     print(f"{len(files)} scenarios checked, {failed} failures")

@@ -286,6 +286,7 @@ void TraceWriter::append_line(std::string_view kind, std::string_view line) {
 int64_t TraceWriter::emit(const TraceRecord& r) {
   assert(!finished_ && "emit after finish");
   if (finished_) return -1;  // the summary is the last line
+  if (!wants(r.kind)) return -1;
   const int64_t seq = static_cast<int64_t>(line_start_.size());
   const SimTime t = now();
   last_t_ = t;
@@ -323,6 +324,18 @@ int64_t TraceWriter::emit(const TraceRecord& r) {
       add_socket();
       b.add_string("result", r.result ? to_string(*r.result) : std::string_view("ok"));
       if (r.expected) b.add_string("expected", to_string(*r.expected));
+      if (!r.proto.empty()) b.add_string("proto", r.proto);
+      if (r.port) b.add_uint("port", *r.port);
+      if (r.port) {  // a listener: its addresses, [] for a wildcard
+        std::string list = "[";
+        for (const IpAddr& a : r.addresses) {
+          if (list.size() > 1) list += ',';
+          append_json_string(list, a.to_string());
+        }
+        b.add_raw("addresses", list + "]");
+      }
+      if (!r.device.empty()) b.add_string("device", r.device);
+      add_ends();
       break;
     case TraceKind::kTx:
     case TraceKind::kRx:

@@ -472,12 +472,12 @@ TEST(LoaderErrors, DuplicateKeyGivesBothPositions) {
   EXPECT_EQ(d->pointer, "/steps/0/port");
 }
 
-// Every file under scenarios/invalid/ states in its description ("error: ...") the
+// Every file under tests/data/invalid/ states in its description ("error: ...") the
 // message it must fail with.
 TEST(LoaderErrors, EveryInvalidExampleFailsWithItsStatedError) {
   const std::string marker = "\"description\": \"error: ";
   int files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(kSourceDir + "/scenarios/invalid")) {
+  for (const auto& entry : std::filesystem::directory_iterator(kSourceDir + "/tests/data/invalid")) {
     if (entry.path().extension() != ".json") continue;
     ++files;
     SCOPED_TRACE(entry.path().filename().string());
