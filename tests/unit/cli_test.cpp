@@ -1,0 +1,227 @@
+// The command line as a user runs it (scenario-format.md "Command line and
+// results", issue 5): exit codes, check in parallel, JUnit, golden traces,
+// fingerprint pinning, overrides and sweeps. Runs the real `netsim` binary.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = NETSIM_SOURCE_DIR;
+const std::string kData = kSource + "/tests/data/check";
+
+struct Output {
+  int code = -1;
+  std::string text;  // stdout and stderr
+};
+
+Output netsim(const std::string& args) {
+  std::string cmd = std::string(NETSIM_BINARY) + " " + args + " 2>&1";
+  Output out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
+  int status = pclose(p);
+  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("netsim-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  // A folder with copies of the given tests/data/check files.
+  std::string suite(std::initializer_list<const char*> names) {
+    fs::path s = dir_ / "suite";
+    fs::create_directories(s);
+    for (const char* n : names) fs::copy_file(kData + "/" + n, s / n);
+    return s.string();
+  }
+  fs::path dir_;
+};
+
+TEST_F(Cli, RunExitsZeroWhenEverythingHeldAndOneWhenSomethingFailed) {
+  EXPECT_EQ(netsim("run " + kData + "/ok.json").code, 0);
+  Output failed = netsim("run " + kData + "/failing.json");
+  EXPECT_EQ(failed.code, 1);
+  EXPECT_NE(failed.text.find("/expect/0"), std::string::npos) << failed.text;
+}
+
+TEST_F(Cli, InvalidScenarioExitsThreeWithFileLineColumnAndPointer) {
+  Output out = netsim("run " + kData + "/broken.json");
+  EXPECT_EQ(out.code, 3);
+  EXPECT_NE(out.text.find("broken.json:4:"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("/hosts/a/interfaces/eth0/adresses"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("did you mean `addresses`"), std::string::npos) << out.text;
+}
+
+TEST_F(Cli, UsageErrorExitsTwo) {
+  EXPECT_EQ(netsim("run").code, 2);
+  EXPECT_EQ(netsim("frobnicate x").code, 2);
+  EXPECT_EQ(netsim("check /nonexistent/folder").code, 2);
+}
+
+TEST_F(Cli, ValidateReportsEachFile) {
+  Output out = netsim("validate " + kData + "/ok.json " + kData + "/broken.json");
+  EXPECT_EQ(out.code, 3);
+  EXPECT_NE(out.text.find("OK    " + kData + "/ok.json"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("ERROR " + kData + "/broken.json"), std::string::npos) << out.text;
+}
+
+TEST_F(Cli, CheckKeepsInvalidFilesApartAndRunsTheOthers) {
+  std::string s = suite({"ok.json", "broken.json"});
+  Output out = netsim("check " + s);
+  EXPECT_EQ(out.code, 3) << out.text;
+  EXPECT_NE(out.text.find("PASS  " + s + "/ok.json"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("ERROR " + s + "/broken.json"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("2 scenarios: 1 passed, 0 failed, 1 invalid"), std::string::npos) << out.text;
+}
+
+TEST_F(Cli, CheckFailureWinsOverInvalidForTheExitCode) {
+  Output out = netsim("check " + suite({"ok.json", "failing.json", "broken.json"}));
+  EXPECT_EQ(out.code, 1) << out.text;
+}
+
+TEST_F(Cli, CheckInParallelGivesTheSameResultsAndTracesAsSerial) {
+  std::string scenarios = kSource + "/scenarios";
+  Output serial = netsim("check " + scenarios + " -j1 --out " + (dir_ / "serial").string());
+  Output parallel = netsim("check " + scenarios + " -j2 --out " + (dir_ / "parallel").string());
+  EXPECT_EQ(serial.code, 0) << serial.text;
+  EXPECT_EQ(serial.code, parallel.code);
+  auto strip_out_dir = [](std::string t) { return t.substr(0, t.find("traces and HTML views")); };
+  EXPECT_EQ(strip_out_dir(serial.text), strip_out_dir(parallel.text));
+  size_t traces = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "serial")) {
+    if (e.path().extension() != ".jsonl") continue;
+    ++traces;
+    EXPECT_EQ(read(e.path()), read(dir_ / "parallel" / e.path().filename())) << e.path();
+  }
+  EXPECT_GE(traces, 20u);
+}
+
+TEST_F(Cli, CheckFilterRunsOnlyMatchingPaths) {
+  Output out = netsim("check " + suite({"ok.json", "failing.json"}) + " --filter ok");
+  EXPECT_EQ(out.code, 0) << out.text;
+  EXPECT_NE(out.text.find("1 scenarios: 1 passed"), std::string::npos) << out.text;
+}
+
+TEST_F(Cli, CheckWritesJunitThatCountsFailuresAndErrors) {
+  fs::path junit = dir_ / "junit.xml";
+  netsim("check " + suite({"ok.json", "failing.json", "broken.json"}) + " --junit " + junit.string());
+  std::string xml = read(junit);
+  EXPECT_NE(xml.find("<testsuite name=\"netsim check\" tests=\"3\" failures=\"1\" errors=\"1\""),
+            std::string::npos) << xml;
+  EXPECT_NE(xml.find("name=\"failing.json\""), std::string::npos);
+  EXPECT_NE(xml.find("<failure message="), std::string::npos);
+  EXPECT_NE(xml.find("<error message=\"invalid scenario\">"), std::string::npos);
+}
+
+TEST_F(Cli, GoldenTracesAreWrittenOnUpdateThenCompared) {
+  std::string s = suite({"ok.json"});
+  fs::path golden = dir_ / "golden";
+  Output missing = netsim("check " + s + " --golden " + golden.string());
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.text.find("no golden trace"), std::string::npos) << missing.text;
+
+  EXPECT_EQ(netsim("check " + s + " --golden " + golden.string() + " --update-golden").code, 0);
+  ASSERT_TRUE(fs::exists(golden / "ok.jsonl"));
+  EXPECT_EQ(netsim("check " + s + " --golden " + golden.string()).code, 0);
+
+  // A changed golden line is shown side by side with the actual one.
+  std::string text = read(golden / "ok.jsonl");
+  size_t at = text.find("\"data\":\"x\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 10, "\"data\":\"y\"");
+  std::ofstream(golden / "ok.jsonl", std::ios::binary) << text;
+  Output diff = netsim("check " + s + " --golden " + golden.string());
+  EXPECT_EQ(diff.code, 1);
+  EXPECT_NE(diff.text.find("golden trace differs at line"), std::string::npos) << diff.text;
+  EXPECT_NE(diff.text.find("golden: "), std::string::npos);
+  EXPECT_NE(diff.text.find("\"data\":\"y\""), std::string::npos);
+}
+
+TEST_F(Cli, PinnedFingerprintFailsWhenTheTraceChanges) {
+  Output first = netsim("run " + kData + "/ok.json");
+  size_t at = first.text.find("fingerprint ");
+  ASSERT_NE(at, std::string::npos);
+  std::string fingerprint = first.text.substr(at + 12, 64);
+  EXPECT_EQ(netsim("run " + kData + "/ok.json --set '/fingerprint=\"" + fingerprint + "\"'").code, 0);
+  Output changed =
+      netsim("run " + kData + "/ok.json --seed 9 --set '/fingerprint=\"" + fingerprint + "\"'");
+  EXPECT_EQ(changed.code, 1);
+  EXPECT_NE(changed.text.find("/fingerprint: pinned " + fingerprint), std::string::npos) << changed.text;
+}
+
+TEST_F(Cli, OverridesChangeTheScenarioInEveryForm) {
+  fs::path trace = dir_ / "t.jsonl";
+  // A number, at the top level.
+  EXPECT_EQ(netsim("run " + kData + "/ok.json --set /seed=7 -q --trace " + trace.string()).code, 0);
+  EXPECT_NE(read(trace).find("\"seed\":7"), std::string::npos);
+  // A number deep inside: every frame lost, so expectations fail.
+  Output lossy = netsim("run " + kData + "/ok.json --set /links/0/loss=1");
+  EXPECT_EQ(lossy.code, 1) << lossy.text;
+  // A JSON string and a bare word.
+  EXPECT_EQ(netsim("run " + kData + "/ok.json --set '/until=\"5ms\"'").code, 1);
+  EXPECT_EQ(netsim("run " + kData + "/ok.json --set /policy=netstack3").code, 0);
+  // An object.
+  EXPECT_EQ(netsim("run " + kData + "/ok.json --set '/defaults={\"host\":{\"host_model\":\"strong\"}}'").code, 0);
+  // A bad value is reported like any invalid scenario.
+  Output bad = netsim("run " + kData + "/ok.json --set /links/0/loss=2");
+  EXPECT_EQ(bad.code, 3);
+  EXPECT_NE(bad.text.find("--set"), std::string::npos) << bad.text;
+  // --seed is an override too.
+  EXPECT_EQ(netsim("run " + kData + "/ok.json --seed 3 -q --trace " + trace.string()).code, 0);
+  EXPECT_NE(read(trace).find("\"seed\":3"), std::string::npos);
+}
+
+TEST_F(Cli, SweepTabulatesHowManyRunsEachExpectationHeld) {
+  Output out = netsim("sweep " + kData + "/ok.json --set /seed=1..4 --set '/links/0/loss=[0, 1]'");
+  EXPECT_EQ(out.code, 1) << out.text;
+  EXPECT_NE(out.text.find("8 runs"), std::string::npos) << out.text;
+  // Loss 0 delivers all 10 datagrams, loss 1 none: each expectation holds in half the runs.
+  EXPECT_NE(out.text.find("4/8 held"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("/links/0/loss=1"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("runs: 4 passed, 4 failed, 0 invalid"), std::string::npos) << out.text;
+  EXPECT_EQ(netsim("sweep " + kData + "/ok.json --set /seed=1..3").code, 0);
+  EXPECT_EQ(netsim("sweep " + kData + "/ok.json --set /seed=5..1").code, 2);
+}
+
+TEST_F(Cli, RunOutWritesTheTraceAndEveryExport) {
+  fs::path out = dir_ / "view";
+  EXPECT_EQ(netsim("run " + kData + "/ok.json -q --out " + out.string()).code, 0);
+  for (const char* f : {"trace.jsonl", "trace.pcapng", "trace.chrome.json", "topology.dot",
+                        "sequence.mmd", "viewer.html"})
+    EXPECT_GT(fs::file_size(out / f), 0u) << f;
+}
+
+// (Atomic replacement itself is tested in trace_writer_test.)
+TEST_F(Cli, AnUnwritableTraceIsAnInternalErrorAndLeavesNoFile) {
+  fs::path trace = dir_ / "missing" / "t.jsonl";
+  Output out = netsim("run " + kData + "/ok.json -q --trace " + trace.string());
+  EXPECT_EQ(out.code, 4);
+  EXPECT_NE(out.text.find("cannot write"), std::string::npos) << out.text;
+  EXPECT_FALSE(fs::exists(dir_ / "missing"));
+}
+
+}  // namespace
