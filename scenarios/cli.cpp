@@ -99,8 +99,24 @@ void print_summary(const std::string& file, const scenario::Scenario& s, const R
   for (const std::string& f : r.failures) std::cout << "  - " << f << "\n";
 }
 
+std::optional<scenario::TraceLevel> parse_trace_level(const std::string& s) {
+  if (s == "all") return scenario::TraceLevel::kAll;
+  if (s == "sockets") return scenario::TraceLevel::kSockets;
+  if (s == "none") return scenario::TraceLevel::kNone;
+  return std::nullopt;
+}
+
+// `--stats`: one machine-readable line, `STATS loop_s=... key=value ...`.
+void print_stats(const RunResult& r) {
+  std::printf("STATS loop_s=%.6f", r.loop_seconds);
+  for (const auto& [key, value] : r.stats) std::printf(" %s=%lld", key.c_str(), static_cast<long long>(value));
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
 int cmd_run(const std::string& file, const std::string& trace, const std::string& out_dir,
-            std::optional<uint64_t> seed, const std::vector<std::string>& sets, bool quiet) {
+            std::optional<uint64_t> seed, const std::vector<std::string>& sets, bool quiet,
+            scenario::TraceLevel level, bool stats) {
   std::vector<Override> overrides;
   if (!parse_overrides(sets, overrides)) return kExitUsage;
   LoadResult loaded = scenario::load_scenario_file(file, overrides);
@@ -110,8 +126,11 @@ int cmd_run(const std::string& file, const std::string& trace, const std::string
   }
   RunOptions options;
   options.seed = seed;
+  options.trace_level = level;
+  options.stats = stats;
   RunResult r = scenario::run_scenario(*loaded.scenario, options);
   if (!quiet) print_summary(file, *loaded.scenario, r, seed.value_or(loaded.scenario->seed));
+  if (stats) print_stats(r);
   if (!trace.empty() && !write_atomically(trace, r.trace)) return kExitInternal;
   if (!out_dir.empty() && !write_run_outputs(r.trace, out_dir)) return kExitInternal;
   return r.exit_code;
@@ -353,6 +372,8 @@ int main(const std::vector<std::string>& args) {
   std::optional<uint64_t> run_seed;
   std::vector<std::string> run_sets;
   bool run_quiet = false;
+  bool run_stats = false;
+  std::string run_level = "all";
   CLI::App* run = app.add_subcommand("run", "run one scenario and write its trace");
   run->add_option("FILE", run_file, "scenario file")->required();
   run->add_option("--trace", run_trace, "write the JSONL trace here");
@@ -360,6 +381,13 @@ int main(const std::vector<std::string>& args) {
   run->add_option("--seed", run_seed, "override the scenario's seed");
   run->add_option("--set", run_sets, "override a value: POINTER=JSON (e.g. /links/0/loss=0.1)");
   run->add_flag("-q,--quiet", run_quiet, "print nothing but errors");
+  run->add_option("--trace-level", run_level,
+                  "all (default): the full trace; sockets: no per-hop tx/rx/forward events; "
+                  "none: only the event kinds the expectations match (a filtered trace, "
+                  "much faster for large runs; see docs/performance.md)")
+      ->check(CLI::IsMember({"all", "sockets", "none"}));
+  run->add_flag("--stats", run_stats,
+                "print a STATS line: loop wall time, events, packet counters, UDP latency");
 
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "check scenario files without running them");
@@ -393,7 +421,9 @@ int main(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   try {
-    if (*run) return cmd_run(run_file, run_trace, run_out, run_seed, run_sets, run_quiet);
+    if (*run)
+      return cmd_run(run_file, run_trace, run_out, run_seed, run_sets, run_quiet,
+                     *parse_trace_level(run_level), run_stats);
     if (*validate) return cmd_validate(validate_files);
     if (*check)
       return cmd_check(check_paths, check_jobs, check_filter, check_junit,

@@ -13,11 +13,23 @@
 
 namespace netsim::scenario {
 
+// Which events the trace keeps. kAll (the default) is the full trace; the others keep
+// fewer lines (and the stack skips building records nobody keeps), always including every
+// kind the scenario's expectations match, so pass/fail is the same; the trace is then a
+// filtered one (its seqs, causes and fingerprint differ; a pinned fingerprint is not checked).
+enum class TraceLevel : uint8_t {
+  kAll,      // every event
+  kSockets,  // no per-hop packet events (tx, rx, forward)
+  kNone,     // only the kinds the expectations need
+};
+
 struct RunOptions {
   std::optional<uint64_t> seed;             // overrides the scenario's seed
   uint64_t max_events = 200'000'000;        // guard: events executed
   SimTime max_time = SimTime{3600LL * 1000000000LL};  // guard without `until`: one virtual hour
   uint64_t max_in_flight = 1'000'000;       // guard: packets queued or on links at once
+  TraceLevel trace_level = TraceLevel::kAll;
+  bool stats = false;                       // fill RunResult::stats (and measure UDP latency)
 };
 
 struct RunResult {
@@ -31,6 +43,9 @@ struct RunResult {
   uint64_t expectations_passed = 0, expectations_failed = 0;
   std::vector<std::string> failures;  // one readable report per failed step or expectation
   std::optional<std::string> guard;   // the resource guard that stopped the run, if any
+  double loop_seconds = 0;            // wall time spent running events
+  // With RunOptions::stats: counters as (key, value), in a fixed order (`netsim run --stats`).
+  std::vector<std::pair<std::string, int64_t>> stats;
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});

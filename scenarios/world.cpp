@@ -1,5 +1,6 @@
 #include "scenarios/world.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace netsim::scenario {
@@ -118,6 +119,8 @@ void World::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, 
   auto link_id = topology_.link_of(from_ref);
   netsim::Host& sender = *hosts_[host];
   auto drop = [&](DropReason reason, const std::string& link) {
+    ++link_drops_no_neighbor_;
+    if (!trace_.wants(TraceKind::kDrop)) return;
     TraceRecord r;
     r.kind = TraceKind::kDrop;
     r.host = sender.name();
@@ -151,25 +154,99 @@ void World::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, 
     drop(DropReason::kNoNeighbor, link.name());
     return;
   }
-  InterfaceRef dest = ends[*to];
-  uint32_t bytes = packet.ip_size();
-  auto shared = std::make_shared<Packet>(std::move(packet));
+  const uint32_t bytes = packet.ip_size();
+  uint32_t slot;
+  if (!free_in_flight_.empty()) {
+    slot = free_in_flight_.back();
+    free_in_flight_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(in_flight_.size());
+    in_flight_.emplace_back();
+  }
+  InFlight& f = in_flight_[slot];
+  f.packet = std::move(packet);
+  f.host = host;
+  f.interface = interface;
+  f.link = static_cast<uint32_t>(*link_id);
+  f.dest = ends[*to];
   link.transmit(
       from, *to, bytes,
-      [this, dest, shared] { hosts_[dest.host]->receive(dest.index, std::move(*shared)); },
-      [this, host, interface, shared, name = link.name()](LinkLoss loss) {
-        TraceRecord r;
-        r.kind = TraceKind::kDrop;
-        r.host = hosts_[host]->name();
-        r.packet = shared.get();
-        r.reason = loss == LinkLoss::kQueueFull ? DropReason::kQueueFull
-                   : loss == LinkLoss::kLoss    ? DropReason::kLoss
-                                                : DropReason::kLinkDown;
-        r.interface = hosts_[host]->interface_name(interface);
-        r.link = name;
-        r.cause = shared->trace_cause;
-        trace_.emit(r);
-      });
+      [this, slot] {
+        // Move out first: receive() may transmit again and grow in_flight_.
+        InFlight& arrived = in_flight_[slot];
+        const InterfaceRef dest = arrived.dest;
+        Packet p = std::move(arrived.packet);
+        free_in_flight_.push_back(slot);
+        hosts_[dest.host]->receive(dest.index, std::move(p));
+      },
+      [this, slot](LinkLoss loss) { link_lost(slot, loss); });
+}
+
+void World::link_lost(uint32_t slot, LinkLoss loss) {
+  const InFlight& f = in_flight_[slot];
+  if (trace_.wants(TraceKind::kDrop)) {
+    TraceRecord r;
+    r.kind = TraceKind::kDrop;
+    r.host = hosts_[f.host]->name();
+    r.packet = &f.packet;
+    r.reason = loss == LinkLoss::kQueueFull ? DropReason::kQueueFull
+               : loss == LinkLoss::kLoss    ? DropReason::kLoss
+                                            : DropReason::kLinkDown;
+    r.interface = hosts_[f.host]->interface_name(f.interface);
+    r.link = links_[f.link]->name();
+    r.cause = f.packet.trace_cause;
+    trace_.emit(r);
+  }
+  in_flight_[slot].packet = Packet{};
+  free_in_flight_.push_back(slot);
+}
+
+void World::enable_latency_stats() {
+  if (!latency_) latency_ = std::make_unique<Birth[]>(kLatencyWindow);
+}
+
+void World::note_birth(uint64_t id) {
+  latency_[id & (kLatencyWindow - 1)] = Birth{id, loop_.now().ns};
+}
+
+void World::delivered(const Packet& packet) {
+  if (packet.proto != IpProto::kUdp) return;
+  ++udp_delivered_;
+  if (!latency_) return;
+  const Birth& b = latency_[packet.id & (kLatencyWindow - 1)];
+  if (b.id != packet.id) {
+    ++latency_unmatched_;
+    return;
+  }
+  const int64_t d = loop_.now().ns - b.t;
+  latency_min_ = std::min(latency_min_, d);
+  latency_max_ = std::max(latency_max_, d);
+  ++latency_matched_;
+}
+
+World::Stats World::stats() const {
+  Stats s;
+  for (const auto& h : hosts_) {
+    const HostCounters& c = h->counters();
+    s.hosts.tx += c.tx;
+    s.hosts.rx += c.rx;
+    s.hosts.forwarded += c.forwarded;
+    s.hosts.delivered += c.delivered;
+    s.hosts.dropped += c.dropped;
+    if (h->forwarding()) s.forwarders.emplace_back(h->name(), c);
+  }
+  s.hosts.dropped += link_drops_no_neighbor_;
+  for (const auto& l : links_) {
+    s.link_queue_full += l->stats().queue_full;
+    s.link_lost += l->stats().lost;
+    s.link_down += l->stats().link_down;
+  }
+  s.udp_delivered = udp_delivered_;
+  s.latency_matched = latency_matched_;
+  s.latency_unmatched = latency_unmatched_;
+  s.latency_min_ns = latency_matched_ ? latency_min_ : 0;
+  s.latency_max_ns = latency_max_;
+  return s;
 }
 
 std::optional<uint32_t> World::link_mtu(uint32_t host, uint32_t interface) const {

@@ -32,7 +32,11 @@ class World : public HostEnvironment {
 
   EventLoop& loop() override { return loop_; }
   TraceSink& trace() override { return trace_; }
-  uint64_t next_packet_id() override { return next_packet_id_++; }
+  uint64_t next_packet_id() override {
+    if (latency_) note_birth(next_packet_id_);
+    return next_packet_id_++;
+  }
+  void delivered(const Packet& packet) override;
   void transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, Packet packet) override;
   std::optional<uint32_t> link_mtu(uint32_t host, uint32_t interface) const override;
 
@@ -43,8 +47,43 @@ class World : public HostEnvironment {
   bool set_link_up(const std::string& name, bool up);
   uint64_t packets_in_flight() const;
 
+  // Run statistics (`netsim run --stats`): host counters summed, link losses, and the
+  // one-way latency (first send to delivery to a socket) of UDP datagrams when enabled
+  // before the run. Latency matching keeps the send times of the last kLatencyWindow packet
+  // ids; a datagram delivered after more newer packets were made counts as unmatched.
+  struct Stats {
+    HostCounters hosts;
+    uint64_t link_queue_full = 0, link_lost = 0, link_down = 0;
+    uint64_t udp_delivered = 0, latency_matched = 0, latency_unmatched = 0;
+    int64_t latency_min_ns = 0, latency_max_ns = 0;
+    std::vector<std::pair<std::string, HostCounters>> forwarders;  // forwarding hosts
+  };
+  void enable_latency_stats();
+  Stats stats() const;
+
  private:
   void install_auto_routes();
+  void note_birth(uint64_t id);
+  void link_lost(uint32_t slot, LinkLoss loss);
+
+  // A packet on a link, between World::transmit and its arrival or loss: kept here so the
+  // link's callbacks carry only a slot index (no allocation per hop).
+  struct InFlight {
+    Packet packet;
+    uint32_t host = 0, interface = 0, link = 0;  // sender and its link, for a loss
+    InterfaceRef dest{};
+  };
+  std::vector<InFlight> in_flight_;
+  std::vector<uint32_t> free_in_flight_;
+  static constexpr size_t kLatencyWindow = 1 << 14;
+  struct Birth {
+    uint64_t id = 0;
+    int64_t t = 0;
+  };
+  std::unique_ptr<Birth[]> latency_;  // ring by packet id; null: not measuring
+  uint64_t udp_delivered_ = 0, latency_matched_ = 0, latency_unmatched_ = 0;
+  int64_t latency_min_ = INT64_MAX, latency_max_ = 0;
+  uint64_t link_drops_no_neighbor_ = 0;
 
   const Scenario& scenario_;
   TraceSink& trace_;

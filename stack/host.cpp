@@ -119,6 +119,17 @@ class Host::TcpGlue : public tcp::ConnectionEnv {
 
 namespace {
 
+// The generated payload pattern (tcp::fill_generated from offset 0), cached per thread:
+// a UDP `size` send copies it instead of generating it byte by byte.
+void assign_generated(std::string& out, size_t n) {
+  thread_local std::string pattern;
+  if (pattern.size() < n) {
+    pattern.resize(std::max<size_t>(n, 2048));
+    tcp::fill_generated(0, pattern.data(), pattern.size());
+  }
+  out.assign(pattern.data(), n);
+}
+
 bool family_allowed(FamilySet set, Family f) {
   return set == FamilySet::kBoth || (set == FamilySet::kV4) == (f == Family::kV4);
 }
@@ -408,7 +419,8 @@ void Host::send_icmp_error(const Packet& offending, IcmpType type) {
   (void)output(std::move(p), std::nullopt);
 }
 
-Result<void> Host::ping(const IpAddr& to, uint32_t size, uint16_t sequence) {
+Result<void> Host::ping(const IpAddr& to, uint32_t size) {
+  const uint16_t sequence = ++ping_sequence_;
   Packet p;
   p.id = env_.next_packet_id();
   p.proto = IpProto::kIcmp;
@@ -416,8 +428,7 @@ Result<void> Host::ping(const IpAddr& to, uint32_t size, uint16_t sequence) {
   p.dst = to;
   p.sport = ping_identifier_;
   p.dport = sequence;
-  p.payload.assign(size, '\0');
-  for (uint32_t i = 0; i < size; ++i) p.payload[i] = static_cast<char>(tcp::generated_byte(i));
+  assign_generated(p.payload, size);
   if (owner_of(to)) {
     p.src = to;
   } else {
@@ -785,8 +796,7 @@ Result<void> Host::send_udp(Socket& s, const Payload& payload, const std::option
     p.payload = *payload.data;
   } else {
     if (payload.size > 65507) return NetError::kMessageTooLong;
-    p.payload.resize(payload.size);
-    for (uint64_t i = 0; i < payload.size; ++i) p.payload[i] = static_cast<char>(tcp::generated_byte(i));
+    assign_generated(p.payload, payload.size);
   }
   std::optional<uint32_t> only;
   if (s.is_listener) {

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -124,8 +126,8 @@ class Host {
                     const std::optional<SocketAddr>& to);
   Result<void> close(const std::string& socket);
   Result<void> shutdown(const std::string& socket, bool read, bool write);
-  // ICMP echo request (the `ping` extension).
-  Result<void> ping(const IpAddr& to, uint32_t size, uint16_t sequence);
+  // ICMP echo request (the `ping` extension), with the host's next echo sequence number.
+  Result<void> ping(const IpAddr& to, uint32_t size);
 
   // --- packets ---------------------------------------------------------------
   // A packet arrives at `interface` from its link.
@@ -193,13 +195,23 @@ class Host {
   HostEnvironment& env_;
   Rng rng_;
   std::vector<Interface> interfaces_;
-  std::map<IpAddr, uint32_t> address_owner_;
+  struct AddrHash {
+    size_t operator()(const IpAddr& a) const {
+      uint64_t w[2];
+      std::memcpy(w, a.bytes().data(), sizeof w);
+      uint64_t h = (w[0] ^ (w[1] * 0x9e3779b97f4a7c15ULL) ^ static_cast<uint64_t>(a.family())) *
+                   0xff51afd7ed558ccdULL;
+      return static_cast<size_t>(h ^ (h >> 32));
+    }
+  };
+  std::unordered_map<IpAddr, uint32_t, AddrHash> address_owner_;  // looked up per packet
   RoutingTable routes_;
   SocketTable udp_;
   SocketTable tcp_;
   std::map<std::string, std::unique_ptr<Socket>> sockets_;  // by name
   std::vector<Socket*> by_id_;                               // SocketId -> socket (null once gone)
   uint16_t ping_identifier_ = 1;
+  uint16_t ping_sequence_ = 0;             // the last echo sequence number used
   std::map<uint16_t, SimTime> ping_sent_;  // echo sequence -> send time
   HostCounters counters_;
 };

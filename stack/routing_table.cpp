@@ -1,6 +1,7 @@
 #include "stack/routing_table.h"
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 
 namespace netsim {
@@ -16,6 +17,7 @@ bool same_route(const RouteEntry& a, const RouteEntry& b) {
 }  // namespace
 
 void RoutingTable::add(RouteEntry route) {
+  ++generation_;
   route.to = route.to.network();
   route.order = next_order_++;
   auto& candidates =
@@ -28,6 +30,7 @@ void RoutingTable::add(RouteEntry route) {
 }
 
 size_t RoutingTable::remove(const RouteEntry& route) {
+  ++generation_;
   Prefix net = route.to.network();
   auto& by_length = buckets_[family_index(net.family())];
   auto bucket = by_length.find(net.length());
@@ -54,6 +57,22 @@ void RoutingTable::remove_on_link(const Prefix& to, uint32_t interface) {
 
 std::optional<RouteEntry> RoutingTable::lookup(const IpAddr& dst,
                                                std::optional<uint32_t> only_interface) const {
+  uint64_t w[2];
+  std::memcpy(w, dst.bytes().data(), sizeof w);
+  const uint32_t only = only_interface ? *only_interface + 1 : 0;
+  uint64_t h = (w[0] ^ (w[1] * 0x9e3779b97f4a7c15ULL) ^ only) * 0xff51afd7ed558ccdULL;
+  if (!memo_) memo_ = std::make_unique<std::array<Memo, kMemoSize>>();
+  Memo& m = (*memo_)[(h >> 40) % kMemoSize];
+  if (m.generation == generation_ && m.only == only && m.dst == dst) return m.route;
+  m.route = lookup_uncached(dst, only_interface);
+  m.dst = dst;
+  m.only = only;
+  m.generation = generation_;
+  return m.route;
+}
+
+std::optional<RouteEntry> RoutingTable::lookup_uncached(const IpAddr& dst,
+                                                        std::optional<uint32_t> only_interface) const {
   for (const auto& [length, bucket] : buckets_[family_index(dst.family())]) {
     IpAddr network = Prefix(dst, length).network().addr();
     auto it = bucket.by_network.find(network);

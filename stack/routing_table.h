@@ -5,8 +5,10 @@
 // distinct length in use, not a scan of the table.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -49,6 +51,21 @@ class RoutingTable {
   // Index: family (0 v4, 1 v6), then prefix length, longest first.
   std::map<int, Bucket, std::greater<int>> buckets_[2];
   uint64_t next_order_ = 0;
+
+  // Memo of recent lookups (direct-mapped by destination), valid while `generation`
+  // matches: every add or remove starts a new generation. A lookup per packet per hop
+  // is then one hash and one compare for the destinations in use.
+  struct Memo {
+    IpAddr dst;
+    uint32_t only = 0;  // only_interface + 1; 0: none
+    uint64_t generation = 0;
+    std::optional<RouteEntry> route;
+  };
+  static constexpr size_t kMemoSize = 64;
+  std::optional<RouteEntry> lookup_uncached(const IpAddr& dst,
+                                            std::optional<uint32_t> only_interface) const;
+  uint64_t generation_ = 1;
+  mutable std::unique_ptr<std::array<Memo, kMemoSize>> memo_;
 };
 
 }  // namespace netsim

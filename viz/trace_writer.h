@@ -51,7 +51,14 @@ class TraceWriter : public TraceSink {
   void clear_context();
 
   // Appends one event line; returns its seq. Requires: finish() not called (else -1).
+  // A record of a kind the writer does not keep (set_kinds) is ignored and returns -1.
   int64_t emit(const TraceRecord& r) override;
+  // Keeps only events of these kinds (a bit per TraceKind value); default: every kind.
+  // With a subset the trace is a filtered, non-default trace (its seqs and fingerprint
+  // differ from the full trace's); `expect` lines and the summary are always written.
+  static constexpr uint64_t kAllKinds = ~uint64_t{0};
+  void set_kinds(uint64_t mask) { kinds_mask_ = mask; }
+  bool wants(TraceKind k) const override { return (kinds_mask_ >> static_cast<unsigned>(k)) & 1; }
   // Appends an `expect` event (after all simulation events). Empty detail: no key.
   void append_expect(const std::string& pointer, bool pass, const std::string& detail);
   // Appends the summary line. Later calls do nothing.
@@ -85,6 +92,7 @@ class TraceWriter : public TraceSink {
   void append_line(std::string_view kind, std::string_view line);
 
   std::function<SimTime()> clock_;
+  uint64_t kinds_mask_ = kAllKinds;
   int64_t context_cause_ = -1;
   std::string context_step_;
   std::string text_;
