@@ -658,7 +658,11 @@ Host::Socket* Host::find_socket(const std::string& name) {
   return it == sockets_.end() ? nullptr : it->second.get();
 }
 
-Result<uint32_t> Host::resolve_device(const std::optional<std::string>& device) const {
+// Checks a new socket's name and device: the device's interface index (UINT32_MAX
+// without one). Options a policy does not support are the socket table's to refuse.
+Result<uint32_t> Host::new_socket_device(const std::string& name,
+                                         const std::optional<std::string>& device) {
+  if (name_taken(name)) return NetError::kSocketExists;
   if (!device) return UINT32_MAX;
   auto i = find_interface(*device);
   if (!i) return NetError::kNoSuchDevice;
@@ -675,12 +679,8 @@ bool Host::name_taken(const std::string& name) {
 }
 
 Result<void> Host::listen(const ListenRequest& req) {
-  if (name_taken(req.socket)) return NetError::kSocketExists;
-  Result<uint32_t> device = resolve_device(req.device);
+  Result<uint32_t> device = new_socket_device(req.socket, req.device);
   if (!device) return device.error();
-  if (config_.policy == SocketPolicy::kNetstack3 && req.proto == TransportProto::kTcp &&
-      req.sharing.reuse_port)
-    return NetError::kNotSupported;
   // Each specific address must be the host's; with a device, that interface's (5.2).
   for (const IpAddr& a : req.addresses) {
     auto owner = owner_of(a);
@@ -711,12 +711,8 @@ Result<void> Host::listen(const ListenRequest& req) {
 }
 
 Result<void> Host::connect(const ConnectRequest& req) {
-  if (name_taken(req.socket)) return NetError::kSocketExists;
-  Result<uint32_t> device = resolve_device(req.device);
+  Result<uint32_t> device = new_socket_device(req.socket, req.device);
   if (!device) return device.error();
-  if (config_.policy == SocketPolicy::kNetstack3 && req.proto == TransportProto::kTcp &&
-      req.sharing.reuse_port)
-    return NetError::kNotSupported;
   std::optional<uint32_t> only = req.device ? std::optional<uint32_t>(*device) : std::nullopt;
   SocketAddr local;
   uint32_t egress = kLoopback;

@@ -175,7 +175,7 @@ class Host {
   // Sockets.
   Socket* find_socket(const std::string& name);
   bool name_taken(const std::string& name);
-  Result<uint32_t> resolve_device(const std::optional<std::string>& device) const;
+  Result<uint32_t> new_socket_device(const std::string& name, const std::optional<std::string>& device);
   SocketTable& table(TransportProto proto) { return proto == TransportProto::kUdp ? udp_ : tcp_; }
   void remove_socket(Socket& socket, std::string_view state);
   void sever_connections(const IpAddr& removed);
