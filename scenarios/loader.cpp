@@ -188,7 +188,9 @@ std::optional<uint64_t> parse_with_unit(std::string_view text, const std::vector
 
 const std::vector<std::string> kTopKeys = {"$schema", "format", "name", "description", "seed",
                                            "policy", "until", "defaults", "hosts", "links",
-                                           "routes", "steps", "expect", "fingerprint"};
+                                           "routes", "steps", "expect", "fingerprint",
+                                           "limits"};
+const std::vector<std::string> kLimitsKeys = {"events", "time", "in_flight"};
 const std::vector<std::string> kDefaultsKeys = {"link", "host", "tcp"};
 const std::vector<std::string> kLinkDefaultKeys = {"latency", "bandwidth", "loss", "queue", "mtu"};
 const std::vector<std::string> kHostDefaultKeys = {"host_model"};
@@ -284,6 +286,7 @@ class Loader {
         else s.fingerprint = *f;
       }
     }
+    if (const json* v = member(root, "limits")) load_limits(*v, s);
     if (const json* v = member(root, "routes")) {
       if (!v->is_string() || v->get<std::string>() != "auto")
         error("/routes", "`routes` must be \"auto\" (or left out), got " + safe_dump(*v));
@@ -298,6 +301,22 @@ class Loader {
   }
 
  private:
+  void load_limits(const json& v, Scenario& s) {
+    if (!expect_object(v, "/limits", "`limits`")) return;
+    check_keys(v, "/limits", kLimitsKeys, "key in `limits`");
+    constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+    if (const json* x = member(v, "events"))
+      if (auto n = as_uint(*x, "/limits/events", 1, kMax, "`events`")) s.limits.events = *n;
+    if (const json* x = member(v, "time")) {
+      if (auto d = as_duration(*x, "/limits/time")) {
+        if (d->ns == 0) error("/limits/time", "`time` must be greater than 0");
+        else s.limits.time = *d;
+      }
+    }
+    if (const json* x = member(v, "in_flight"))
+      if (auto n = as_uint(*x, "/limits/in_flight", 1, kMax, "`in_flight`")) s.limits.in_flight = *n;
+  }
+
   // --- reporting ---------------------------------------------------------
 
   bool is_overridden(const std::string& ptr) const {
@@ -444,7 +463,21 @@ class Loader {
     return d;
   }
 
+  // Durations and times are at most kMaxDuration (1e18 ns, about 31.7 years), so sums of
+  // a few of them (a step time plus a repeat, now plus a latency or a timer) cannot overflow
+  // the signed 64-bit nanosecond clock.
+  static constexpr int64_t kMaxDuration = 1'000'000'000'000'000'000;
+
   std::optional<Duration> as_duration(const json& v, const std::string& ptr) {
+    auto d = as_duration_unbounded(v, ptr);
+    if (d && d->ns > kMaxDuration) {
+      error(ptr, "duration too large: at most 1000000000s (1e18 ns), got " + safe_dump(v));
+      return std::nullopt;
+    }
+    return d;
+  }
+
+  std::optional<Duration> as_duration_unbounded(const json& v, const std::string& ptr) {
     if (v.is_number_unsigned() ||
         (v.is_number_integer() && v.get<int64_t>() >= 0)) {
       uint64_t n = v.get<uint64_t>();
@@ -624,9 +657,12 @@ class Loader {
     return name;
   }
 
-  std::optional<Route> load_route(const json& v, const std::string& ptr, const std::string& host) {
+  // `in_step`: the route's keys sit in an add_route/remove_route step, whose keys
+  // are checked against the op's list instead.
+  std::optional<Route> load_route(const json& v, const std::string& ptr, const std::string& host,
+                                  bool in_step = false) {
     if (!expect_object(v, ptr, "a route")) return std::nullopt;
-    check_keys(v, ptr, kRouteKeys, "route key");
+    if (!in_step) check_keys(v, ptr, kRouteKeys, "route key");
     Route r;
     r.pointer = ptr;
     bool ok = true;
@@ -946,7 +982,7 @@ class Loader {
       return fail_if_empty(check_interface(*x, key(k), host));
     };
     auto route = [&]() -> Route {
-      auto r = load_route(v, ptr, host);
+      auto r = load_route(v, ptr, host, /*in_step=*/true);
       if (!r) ok = false;
       return r ? *r : Route{};
     };
@@ -1456,7 +1492,7 @@ const std::vector<std::string>& trace_event_kinds() {
   static const std::vector<std::string> kKinds = {
       "step", "tx", "rx", "forward", "drop", "deliver", "accept", "established", "receive",
       "sever", "error", "close", "address_added", "address_removed", "interface_down",
-      "interface_up", "link_down", "link_up", "ping", "expect"};
+      "interface_up", "link_down", "link_up", "ping", "guard", "expect"};
   return kKinds;
 }
 

@@ -30,6 +30,10 @@ class Runner {
       : scenario_(s),
         options_(o),
         seed_(o.seed.value_or(s.seed)),
+        max_events_(effective(o.max_events, s.limits.events)),
+        max_time_(SimTime{effective(o.max_time.ns, s.limits.time ? std::optional<int64_t>(s.limits.time->ns)
+                                                                 : std::nullopt)}),
+        max_in_flight_(effective(o.max_in_flight, s.limits.in_flight)),
         writer_(header()),
         world_(s, seed_, writer_) {
     writer_.set_clock([this] { return world_.loop().now(); });
@@ -39,29 +43,37 @@ class Runner {
 
   RunResult run() {
     for (const Step& step : scenario_.steps) schedule_step(step);
-    SimTime limit = scenario_.until.value_or(options_.max_time);
+    SimTime limit = stop_time();
     EventLoop& loop = world_.loop();
     uint64_t ran = 0;
-    constexpr uint64_t kChunk = 1 << 16;
+    // Packets in flight are counted between chunks: a run stops within kChunk events of
+    // crossing the limit.
+    constexpr uint64_t kChunk = 1 << 12;
     const auto started = std::chrono::steady_clock::now();
     while (true) {
-      uint64_t budget = std::min(kChunk, options_.max_events - ran);
+      uint64_t budget = std::min(kChunk, max_events_ - ran);
       uint64_t n = loop.run_until(limit, budget);
       ran += n;
       if (loop.empty() || loop.next_time() > limit) break;
-      if (ran >= options_.max_events) {
-        guard("event limit of " + std::to_string(options_.max_events) + " events reached");
+      if (ran >= max_events_) {
+        guard("events", max_events_, ran,
+              "event limit of " + std::to_string(max_events_) + " events reached");
         break;
       }
-      if (world_.packets_in_flight() > options_.max_in_flight) {
-        guard("more than " + std::to_string(options_.max_in_flight) + " packets in flight");
+      if (uint64_t f = world_.packets_in_flight(); f > max_in_flight_) {
+        guard("in_flight", max_in_flight_, ran,
+              "more than " + std::to_string(max_in_flight_) + " packets in flight (" +
+                  std::to_string(f) + ")");
         break;
       }
     }
     result_.loop_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (!scenario_.until && !loop.empty() && !result_.guard)
-      guard("virtual time limit reached with events still pending (set `until`)");
+      guard("time", static_cast<uint64_t>(max_time_.ns), ran,
+            "virtual time limit of " + format_duration(max_time_.ns) + " reached with " +
+                std::to_string(loop.pending()) + " events pending, the next at t=" +
+                format_duration(loop.next_time().ns) + " (set `until`, or `limits.time`)");
     result_.events = ran;
     if (options_.stats) collect_stats();
     result_.end = loop.now();
@@ -130,11 +142,38 @@ class Runner {
     return h;
   }
 
-  void guard(std::string message) {
+  // "3600s", "1500us", "7ns": the largest unit that divides `ns` exactly.
+  static std::string format_duration(int64_t ns) {
+    if (ns != 0 && ns % 1000000000 == 0) return std::to_string(ns / 1000000000) + "s";
+    if (ns != 0 && ns % 1000000 == 0) return std::to_string(ns / 1000000) + "ms";
+    if (ns != 0 && ns % 1000 == 0) return std::to_string(ns / 1000) + "us";
+    return std::to_string(ns) + "ns";
+  }
+
+  // A resource guard stopped the run: a `guard` trace event and a failure that say which
+  // guard, its limit and where it was hit (virtual time, events run and pending, packets
+  // in flight and the link holding most of them).
+  void guard(const std::string& kind, uint64_t limit, uint64_t ran, const std::string& what) {
+    EventLoop& loop = world_.loop();
     TraceRecord r;
-    result_.guard = message;
-    result_.failures.push_back("guard: " + message + " at t=" +
-                               std::to_string(world_.loop().now().ns) + "ns");
+    r.kind = TraceKind::kGuard;
+    r.guard = kind;
+    r.limit = limit;
+    r.events = ran;
+    r.pending = loop.pending();
+    r.in_flight = world_.packets_in_flight();
+    std::string where = "at t=" + format_duration(loop.now().ns) + " after " + std::to_string(ran) +
+                        " events";
+    if (auto busiest = world_.busiest_link()) {
+      r.link = busiest->first;
+      r.link_in_flight = busiest->second;
+      if (kind == "in_flight")
+        where += "; " + std::to_string(busiest->second) + " of them on link `" + busiest->first + "`";
+    }
+    writer_.clear_context();
+    writer_.emit(r);
+    result_.guard = kind;
+    result_.failures.push_back("guard " + kind + ": " + what + " " + where);
   }
 
   // How many of `count` repetitions `every` apart from `at` to schedule: never more
@@ -144,14 +183,22 @@ class Runner {
     // One past the last that could run keeps the loop non-empty, so the time guard
     // still sees pending events.
     uint64_t n = std::min<uint64_t>(count, options_.max_repeat);
-    if (options_.max_events < UINT64_MAX) n = std::min<uint64_t>(n, options_.max_events + 1);
+    if (max_events_ < UINT64_MAX) n = std::min<uint64_t>(n, max_events_ + 1);
     SimTime limit = stop_time();
     if (at > limit) return std::min<uint64_t>(n, 1);
     if (every.ns > 0) n = std::min<uint64_t>(n, static_cast<uint64_t>((limit - at).ns / every.ns) + 2);
     return n;
   }
 
-  SimTime stop_time() const { return scenario_.until.value_or(options_.max_time); }
+  SimTime stop_time() const { return scenario_.until.value_or(max_time_); }
+
+  // The guards in force: the runner's, replaced (or, with cap_scenario_limits, lowered)
+  // by the scenario's `limits`.
+  template <typename T>
+  T effective(T runner, const std::optional<T>& scenario) const {
+    if (!scenario) return runner;
+    return options_.cap_scenario_limits ? std::min(runner, *scenario) : *scenario;
+  }
 
   void schedule_step(const Step& step) {
     EventLoop& loop = world_.loop();
@@ -164,7 +211,7 @@ class Runner {
     if (const auto* ping = std::get_if<PingStep>(&step.action)) {
       uint64_t n = repetitions(step.at, ping->count, ping->every);
       for (uint32_t i = 0; i < n; ++i)
-        loop.schedule(step.at + ping->every * i, [this, &step, i] {
+        loop.schedule(step.at + ping->every * i, [this, &step] {
           const auto& p = std::get<PingStep>(step.action);
           finish_step(step, "", world_.host(step.host).ping(p.to, p.size, static_cast<uint16_t>(i + 1)));
         });
@@ -350,6 +397,9 @@ class Runner {
   uint64_t seed_;
   TraceWriter writer_;
   World world_;
+  uint64_t max_events_;
+  SimTime max_time_;
+  uint64_t max_in_flight_;
   RunResult result_;
 };
 

@@ -30,6 +30,13 @@ struct RunOptions {
   uint64_t max_in_flight = 1'000'000;       // guard: packets queued or on links at once
   TraceLevel trace_level = TraceLevel::kAll;
   bool stats = false;                       // fill RunResult::stats (and measure UDP latency)
+  // Cap on the repetitions of one `send` repeat or `ping` step (the fuzzer's budget);
+  // repetitions past the cap are not scheduled. Independently of it, repetitions that
+  // could never run (after the stop time, or beyond the event guard) are not scheduled.
+  uint32_t max_repeat = UINT32_MAX;
+  // A scenario's `limits` replace the three guards above; with this set they can only
+  // lower them (the fuzzer's budget is a ceiling).
+  bool cap_scenario_limits = false;
 };
 
 struct RunResult {

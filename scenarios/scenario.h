@@ -167,6 +167,14 @@ struct Expectation {
   std::string pointer;  // "/expect/2"
 };
 
+// Extension `limits`: the scenario's own resource guards (runner.h RunOptions);
+// unset ones keep the runner's defaults.
+struct Limits {
+  std::optional<uint64_t> events;     // simulator events executed
+  std::optional<Duration> time;       // virtual time, when there is no `until`
+  std::optional<uint64_t> in_flight;  // packets queued or on links at once
+};
+
 struct Scenario {
   std::string name;
   std::string description;
@@ -182,6 +190,7 @@ struct Scenario {
   std::vector<Step> steps;
   std::vector<Expectation> expect;
   std::optional<std::string> fingerprint;  // extension: pinned trace fingerprint
+  Limits limits;  // extension: resource guards
 
   std::string source_path;
   std::string source_sha256;  // of the file bytes

@@ -270,6 +270,14 @@ bool World::set_link_up(const std::string& name, bool up) {
   return true;
 }
 
+std::optional<std::pair<std::string, uint64_t>> World::busiest_link() const {
+  std::optional<std::pair<std::string, uint64_t>> best;
+  for (const auto& l : links_)
+    if (l->in_transit() > 0 && (!best || l->in_transit() > best->second))
+      best = std::make_pair(l->name(), static_cast<uint64_t>(l->in_transit()));
+  return best;
+}
+
 uint64_t World::packets_in_flight() const {
   uint64_t n = 0;
   for (const auto& l : links_) n += l->in_transit();

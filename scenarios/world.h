@@ -46,6 +46,9 @@ class World : public HostEnvironment {
   // Link ops: `name` is a link name or "linkN". Returns false for an unknown link.
   bool set_link_up(const std::string& name, bool up);
   uint64_t packets_in_flight() const;
+  // The link with the most packets in flight (the first such in file order) and that
+  // count; nullopt when no packet is in flight. For the runner's guard reports.
+  std::optional<std::pair<std::string, uint64_t>> busiest_link() const;
 
   // Run statistics (`netsim run --stats`): host counters summed, link losses, and the
   // one-way latency (first send to delivery to a socket) of UDP datagrams when enabled

@@ -96,8 +96,11 @@ void Link::transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, Los
     if (lost) lost(LinkLoss::kQueueFull);
     return;
   }
+  // Saturating: a backlog (or latency) reaching past the end of virtual time arrives
+  // "never" (at SimTime::max(), beyond any stop time) instead of overflowing.
+  const auto add = [](int64_t a, int64_t b) { return b > 0 && a > INT64_MAX - b ? INT64_MAX : a + b; };
   const int64_t start = std::max(now, end.busy_until);
-  const int64_t finish = start + serialisation(bytes).ns;
+  const int64_t finish = add(start, serialisation(bytes).ns);
   end.busy_until = finish;
   if (start > now) push_start(end, start);
 
@@ -115,7 +118,7 @@ void Link::transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, Los
   f.seq = next_seq_++;
   f.doomed = doomed;
   f.live = true;
-  f.event = loop_.schedule(SimTime{finish} + params_.latency, [this, slot] { this->arrive(slot); });
+  f.event = loop_.schedule(SimTime{add(finish, params_.latency.ns)}, [this, slot] { this->arrive(slot); });
   ++live_frames_;
   ++stats_.accepted;
 }

@@ -23,6 +23,7 @@ std::string_view to_string(TraceKind k) {
     case TraceKind::kLinkDown: return "link_down";
     case TraceKind::kLinkUp: return "link_up";
     case TraceKind::kPing: return "ping";
+    case TraceKind::kGuard: return "guard";
   }
   return "?";
 }

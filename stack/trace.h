@@ -19,6 +19,7 @@ enum class TraceKind : uint8_t {
   kStep, kTx, kRx, kForward, kDrop, kDeliver, kAccept, kEstablished, kReceive, kSever, kError,
   kClose, kAddressAdded, kAddressRemoved, kInterfaceDown, kInterfaceUp, kLinkDown, kLinkUp,
   kPing,  // extension: an ICMP echo reply reached the pinging host (`rtt`)
+  kGuard, // extension: a resource guard stopped the run (emitted by the runner)
 };
 
 enum class DropReason : uint8_t {
@@ -66,6 +67,15 @@ struct TraceRecord {
   std::optional<NetError> result;  // none: ok
   std::optional<NetError> expected;
   std::optional<Duration> rtt;     // ping
+  // guard: which one ("events", "time", "in_flight"), its limit, and where it was hit:
+  // events executed, events still pending, packets in flight (and `link`, the link
+  // holding most of them, with its count).
+  std::string guard;
+  uint64_t limit = 0;
+  uint64_t events = 0;
+  uint64_t pending = 0;
+  std::optional<uint64_t> in_flight;
+  std::optional<uint64_t> link_in_flight;
   // Links: the event that led to this one (-1: the sink's current context).
   int64_t cause = -1;
 };

@@ -417,6 +417,15 @@ int64_t TraceWriter::emit(const TraceRecord& r) {
       add_packet();
       if (r.rtt) b.add_int("rtt", r.rtt->ns);
       break;
+    case TraceKind::kGuard:
+      b.add_string("guard", r.guard);
+      b.add_uint("limit", r.limit);
+      b.add_uint("events", r.events);
+      b.add_uint("pending", r.pending);
+      if (r.in_flight) b.add_uint("in_flight", *r.in_flight);
+      if (!r.link.empty()) b.add_string("link", r.link);
+      if (r.link_in_flight) b.add_uint("link_in_flight", *r.link_in_flight);
+      break;
   }
 
   std::string& line = scratch_->line;

@@ -1,0 +1,25 @@
+# Runs a scenario of scenarios/guards/ that trips a resource guard; passes only when
+# `netsim run` exits 1 and reports that guard ("guard GUARD: ...") and the trace has
+# the matching `guard` event. -DNETSIM=... -DSCENARIO=... -DGUARD=events|time|in_flight -DOUT=dir
+get_filename_component(name ${SCENARIO} NAME_WE)
+file(MAKE_DIRECTORY ${OUT})
+set(trace ${OUT}/${name}.jsonl)
+execute_process(COMMAND ${NETSIM} run ${SCENARIO} --trace ${trace}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message(STATUS "netsim run ${SCENARIO} exited ${rc}\n${out}${err}")
+if(NOT rc EQUAL 1)
+  message(FATAL_ERROR "expected exit code 1 (a guard stopped the run), got ${rc}")
+endif()
+string(FIND "${out}" "guard ${GUARD}: " at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the output does not name the guard `${GUARD}`")
+endif()
+file(STRINGS ${trace} lines REGEX "\"event\":\"guard\"")
+list(LENGTH lines n)
+if(NOT n EQUAL 1)
+  message(FATAL_ERROR "expected one guard event in the trace, found ${n}")
+endif()
+string(FIND "${lines}" "\"guard\":\"${GUARD}\"" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "the trace's guard event is not `${GUARD}`: ${lines}")
+endif()
