@@ -1,5 +1,5 @@
 // libFuzzer target: bytes -> scenario loader; what loads is run under a small budget
-// (a few thousand events, a few virtual seconds, a thousand packets in flight), twice,
+// (five thousand events, a few virtual seconds, a thousand packets in flight), twice,
 // and the two traces must be identical. Built with -DNETSIM_FUZZ=ON by clang
 // (tests/fuzz/CMakeLists.txt); run by .ci/run for 60 s under ASan/UBSan.
 //
@@ -18,7 +18,7 @@ namespace {
 
 netsim::scenario::RunOptions fuzz_budget() {
   netsim::scenario::RunOptions o;
-  o.max_events = 20'000;
+  o.max_events = 5'000;
   o.max_time = netsim::SimTime{5LL * 1'000'000'000LL};  // 5 virtual seconds
   o.max_in_flight = 1'000;
   o.max_repeat = 1'000;
