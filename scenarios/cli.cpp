@@ -15,6 +15,7 @@
 
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
+#include "scenarios/sweep.h"
 #include "viz/export.h"
 #include "viz/trace_writer.h"
 
@@ -416,6 +417,14 @@ int main(const std::vector<std::string>& args) {
   check->add_option("--out", check_out, "write each trace and its HTML view into this directory");
   check->add_option("--set", check_sets, "override a value in every scenario: POINTER=JSON");
 
+  std::string sweep_file;
+  std::vector<std::string> sweep_sets;
+  unsigned sweep_jobs = 0;
+  CLI::App* sweep = app.add_subcommand("sweep", "run the variations of one scenario and tabulate what held");
+  sweep->add_option("FILE", sweep_file, "scenario file")->required();
+  sweep->add_option("--set", sweep_sets, "POINTER=VALUES: A..B, a JSON array, or a,b,c")->required();
+  sweep->add_option("-j,--jobs", sweep_jobs, "parallel runs (default: the cores)");
+
   app.add_subcommand("export", "turn a trace into pcapng, chrome, dot, mermaid or html");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -434,6 +443,19 @@ int main(const std::vector<std::string>& args) {
       return cmd_run(run_file, run_trace, run_out, run_seed, run_sets, run_quiet,
                      *parse_trace_level(run_level), run_stats);
     if (*validate) return cmd_validate(validate_files);
+    if (*sweep) {
+      scenario::SweepOptions options{sweep_file, {}, sweep_jobs};
+      for (const std::string& text : sweep_sets) {
+        std::string error;
+        auto axis = scenario::parse_sweep_axis(text, &error);
+        if (!axis) {
+          std::cerr << "netsim: --set " << text << ": " << error << "\n";
+          return kExitUsage;
+        }
+        options.axes.push_back(std::move(*axis));
+      }
+      return scenario::run_sweep(options);
+    }
     if (*check)
       return cmd_check(check_paths, check_jobs, check_filter, check_junit,
                        check_update && check_golden.empty() ? "golden" : check_golden, check_update,

@@ -102,7 +102,7 @@ class Runner {
     if (options_.trace_level == TraceLevel::kSockets)
       mask = TraceWriter::kAllKinds & ~(bit(TraceKind::kTx) | bit(TraceKind::kRx) | bit(TraceKind::kForward));
     mask |= bit(TraceKind::kGuard);  // a guard that stops the run is always in the trace
-    for (unsigned k = 0; k <= static_cast<unsigned>(TraceKind::kPing); ++k)
+    for (unsigned k = 0; k <= static_cast<unsigned>(TraceKind::kGuard); ++k)  // every TraceKind
       for (const std::string& n : *names)
         if (to_string(static_cast<TraceKind>(k)) == n) mask |= uint64_t{1} << k;
     return mask;
@@ -214,7 +214,8 @@ class Runner {
       for (uint32_t i = 0; i < n; ++i)
         loop.schedule(step.at + ping->every * i, [this, &step] {
           const auto& p = std::get<PingStep>(step.action);
-          finish_step(step, "", world_.host(step.host).ping(p.to, p.size, static_cast<uint16_t>(i + 1)));
+          writer_.set_context(-1, step.pointer);
+          finish_step(step, "", world_.host(step.host).ping(p.to, p.size));
         });
       return;
     }
@@ -397,11 +398,11 @@ class Runner {
   const Scenario& scenario_;
   const RunOptions& options_;
   uint64_t seed_;
-  TraceWriter writer_;
-  World world_;
   uint64_t max_events_;
   SimTime max_time_;
   uint64_t max_in_flight_;
+  TraceWriter writer_;
+  World world_;
   RunResult result_;
 };
 
