@@ -456,7 +456,7 @@ TEST(Html, TraceTextCannotCloseTheScriptElement) {
 }
 
 TEST(Html, EmbeddedAssetsMatchTheirSources) {
-  // viz/viewer_assets.cpp is generated: rerun `cmake -P viz/viewer/embed.cmake` after editing.
+  // The embedded assets (generated at build time) are the sources, byte for byte.
   EXPECT_EQ(viewer_assets::kHtml, slurp(source_path("viz/viewer/viewer.html")));
   EXPECT_EQ(viewer_assets::kCss, slurp(source_path("viz/viewer/viewer.css")));
   EXPECT_EQ(viewer_assets::kJs, slurp(source_path("viz/viewer/viewer.js")));
