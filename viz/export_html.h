@@ -1,5 +1,5 @@
-// The single-file HTML viewer: viz/viewer/viewer.{html,css,js} (embedded at build time through
-// the committed viz/viewer_assets.cpp) with the trace inlined as JSON in a
+// The single-file HTML viewer: viz/viewer/viewer.{html,css,js} (embedded at build time, see
+// viz/viewer_assets.h) with the trace inlined as JSON in a
 // <script type="application/json">. No network access; the same trace gives the same bytes.
 #pragma once
 
