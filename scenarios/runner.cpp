@@ -349,28 +349,15 @@ class Runner {
     world_.set_link_up(op.link, true);
     return {};
   }
-  RouteEntry route_entry(const Step& s, const Route& r) {
-    RouteEntry e;
-    e.to = r.to;
-    e.via = r.via;
-    e.metric = r.metric;
-    e.origin = RouteOrigin::kStatic;
-    if (r.dev) {
-      e.interface = interface(s, *r.dev);
-    } else if (r.via) {
-      auto route = host(s).routes().lookup(*r.via);
-      if (route) e.interface = route->interface;
-    }
-    return e;
-  }
   Result<void> apply_op(const Step& s, const AddRouteStep& op, std::string&) {
-    if (!op.route.dev && op.route.via && !host(s).routes().lookup(*op.route.via))
-      return NetError::kNetworkUnreachable;
-    host(s).add_route(route_entry(s, op.route));
+    auto entry = static_route(host(s), op.route);
+    if (!entry) return NetError::kNetworkUnreachable;
+    host(s).add_route(*entry);
     return {};
   }
   Result<void> apply_op(const Step& s, const RemoveRouteStep& op, std::string&) {
-    if (host(s).remove_route(route_entry(s, op.route)) == 0) return NetError::kInvalidArgument;
+    auto entry = static_route(host(s), op.route);
+    if (!entry || host(s).remove_route(*entry) == 0) return NetError::kInvalidArgument;
     return {};
   }
   Result<void> apply_op(const Step& s, const SetHostModelStep& op, std::string&) {

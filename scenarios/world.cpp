@@ -59,26 +59,33 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace)
     link_mtus_.push_back(l.mtu);
   }
   for (size_t i = 0; i < scenario.hosts.size(); ++i) {
-    for (const scenario::Route& r : scenario.hosts[i].routes) {
-      RouteEntry e;
-      e.to = r.to;
-      e.via = r.via;
-      e.metric = r.metric;
-      e.origin = RouteOrigin::kStatic;
-      if (r.dev) {
-        e.interface = *hosts_[i]->find_interface(*r.dev);
-      } else if (r.via) {
-        auto route = hosts_[i]->routes().lookup(*r.via);
-        if (!route) continue;  // a gateway that is not on link: the route cannot be used
-        e.interface = route->interface;
-      }
-      hosts_[i]->add_route(e);
-    }
+    for (const scenario::Route& r : scenario.hosts[i].routes)
+      if (auto e = static_route(*hosts_[i], r)) hosts_[i]->add_route(*e);
   }
   if (scenario.auto_routes) install_auto_routes();
 }
 
 World::~World() = default;
+
+std::optional<RouteEntry> static_route(const netsim::Host& host, const Route& r) {
+  RouteEntry e;
+  e.to = r.to;
+  e.via = r.via;
+  e.metric = r.metric;
+  e.origin = RouteOrigin::kStatic;
+  if (r.dev) {
+    auto i = host.find_interface(*r.dev);
+    if (!i) return std::nullopt;
+    e.interface = *i;
+  } else if (r.via) {
+    auto route = host.routes().lookup(*r.via);
+    if (!route) return std::nullopt;  // a gateway that is not on link
+    e.interface = route->interface;
+  } else {
+    return std::nullopt;
+  }
+  return e;
+}
 
 // Shortest paths by latency (semantics.md 3): for every host and every address
 // of every other host, a route through the first hop's interface, via the

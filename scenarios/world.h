@@ -102,6 +102,10 @@ class World : public HostEnvironment {
 
 netsim::HostModel to_stack(scenario::HostModel m);
 
+// The forwarding-table entry of a scenario route on `host`: through `dev`, or through the
+// interface of the route to `via`. nullopt when neither resolves (a gateway not on link).
+std::optional<RouteEntry> static_route(const netsim::Host& host, const Route& r);
+
 // The scenario's topology as the trace header's `topology` object (trace-format extension).
 nlohmann::json topology_json(const Scenario& scenario);
 
