@@ -10,7 +10,7 @@ netsim::HostModel to_stack(scenario::HostModel m) {
 }
 
 World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace)
-    : scenario_(scenario), trace_(trace), root_(seed) {
+    : trace_(trace), root_(seed) {
   const SocketPolicy policy =
       scenario.policy == Policy::kNetstack3 ? SocketPolicy::kNetstack3 : SocketPolicy::kSeed;
   const scenario::HostModel policy_model =

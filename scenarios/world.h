@@ -88,7 +88,6 @@ class World : public HostEnvironment {
   int64_t latency_min_ = INT64_MAX, latency_max_ = 0;
   uint64_t link_drops_no_neighbor_ = 0;
 
-  const Scenario& scenario_;
   TraceSink& trace_;
   EventLoop loop_;
   Rng root_;
