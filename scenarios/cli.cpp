@@ -17,6 +17,7 @@
 #include "scenarios/runner.h"
 #include "scenarios/sweep.h"
 #include "viz/export.h"
+#include "viz/export_trace_view.h"
 #include "viz/trace_writer.h"
 
 namespace netsim::cli {
@@ -263,22 +264,6 @@ void check_one(CheckItem& item, const std::vector<Override>& overrides, const st
   item.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += ' ';
-        else out += c;
-    }
-  }
-  return out;
-}
-
 std::string junit_xml(const std::vector<CheckItem>& items) {
   size_t failures = 0, errors = 0;
   double total = 0;
@@ -295,15 +280,15 @@ std::string junit_xml(const std::vector<CheckItem>& items) {
     << "\" errors=\"" << errors << "\" time=\"" << total << "\">\n";
   for (const auto& i : items) {
     fs::path p(i.file);
-    x << "    <testcase classname=\"" << xml_escape(p.parent_path().generic_string()) << "\" name=\""
-      << xml_escape(p.filename().string()) << "\" time=\"" << i.seconds << "\"";
+    x << "    <testcase classname=\"" << exporting::xml_escape(p.parent_path().generic_string()) << "\" name=\""
+      << exporting::xml_escape(p.filename().string()) << "\" time=\"" << i.seconds << "\"";
     if (i.status == "PASS") {
       x << "/>\n";
       continue;
     }
     x << ">\n      <" << (i.status == "FAIL" ? "failure" : "error") << " message=\""
       << (i.status == "FAIL" ? "expectations or steps failed" : "invalid scenario") << "\">"
-      << xml_escape(i.report) << "</" << (i.status == "FAIL" ? "failure" : "error") << ">\n"
+      << exporting::xml_escape(i.report) << "</" << (i.status == "FAIL" ? "failure" : "error") << ">\n"
       << "    </testcase>\n";
   }
   x << "  </testsuite>\n</testsuites>\n";

@@ -14,20 +14,6 @@ using exporting::int_field;
 using exporting::str_field;
 using nlohmann::json;
 
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
 std::string quoted(const std::string& s) {
   std::string o = "\"";
   for (char c : s) {
@@ -68,11 +54,11 @@ std::string export_dot(const std::vector<json>& lines) {
     std::string kind = str_field(*e, "event");
     auto key = std::make_pair(str_field(*e, "host"), str_field(*e, "interface"));
     if (kind == "address_added") {
-      changes[key].push_back("<I>+" + html_escape(str_field(*e, "address")) + " at " +
+      changes[key].push_back("<I>+" + exporting::xml_escape(str_field(*e, "address")) + " at " +
                              format_time(int_field(*e, "t")) + "</I>");
     } else if (kind == "address_removed") {
       removed[key].push_back(str_field(*e, "address"));
-      changes[key].push_back("<I>-" + html_escape(str_field(*e, "address")) + " at " +
+      changes[key].push_back("<I>-" + exporting::xml_escape(str_field(*e, "address")) + " at " +
                              format_time(int_field(*e, "t")) + "</I>");
     }
   }
@@ -90,17 +76,17 @@ std::string export_dot(const std::vector<json>& lines) {
   for (const auto& host : view.hosts()) {
     std::string color = host.forwarding ? "#fde9c8" : "#dbe8fb";
     std::string t = "<TABLE BORDER=\"1\" CELLBORDER=\"0\" CELLSPACING=\"0\" CELLPADDING=\"3\">";
-    t += "<TR><TD BGCOLOR=\"" + color + "\"><B>" + html_escape(host.name) + "</B>" +
+    t += "<TR><TD BGCOLOR=\"" + color + "\"><B>" + exporting::xml_escape(host.name) + "</B>" +
          (host.forwarding ? " (router)" : "") + "</TD></TR>";
     for (const auto& iface : host.interfaces) {
       auto key = std::make_pair(host.name, iface.name);
-      std::string cell = "<B>" + html_escape(iface.name) + "</B>";
+      std::string cell = "<B>" + exporting::xml_escape(iface.name) + "</B>";
       if (!iface.up) cell += " (down)";
       if (iface.mtu != 1500) cell += " mtu " + std::to_string(iface.mtu);
       for (const auto& a : iface.addresses) {
         bool gone = false;
         for (const auto& r : removed[key]) gone |= r == a;
-        cell += "<BR/>" + (gone ? "<S>" + html_escape(a) + "</S>" : html_escape(a));
+        cell += "<BR/>" + (gone ? "<S>" + exporting::xml_escape(a) + "</S>" : exporting::xml_escape(a));
       }
       for (const auto& c : changes[key]) cell += "<BR/>" + c;
       t += "<TR><TD PORT=" + quoted(iface.name) + " ALIGN=\"LEFT\" BALIGN=\"LEFT\"" +

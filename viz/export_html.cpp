@@ -5,24 +5,6 @@
 
 namespace netsim {
 
-namespace {
-
-std::string html_escape(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
-
-}  // namespace
-
 std::string embeddable_trace_json(const std::vector<nlohmann::json>& lines) {
   std::string out = "[";
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -43,7 +25,7 @@ std::string embeddable_trace_json(const std::vector<nlohmann::json>& lines) {
 
 std::string export_html(const std::vector<nlohmann::json>& lines) {
   exporting::TraceView view(lines);
-  const std::string title = html_escape(view.scenario());
+  const std::string title = exporting::xml_escape(view.scenario());
   const std::string trace = embeddable_trace_json(lines);
   std::string_view tpl = viewer_assets::kHtml;
   std::string out;

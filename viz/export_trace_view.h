@@ -72,5 +72,8 @@ Endpoint parse_endpoint(std::string_view text);
 std::string packet_summary(const json& packet);
 // Virtual time for people: "0", "1ms", "1.000264ms", "2.5s".
 std::string format_time(int64_t ns);
+// Text for XML/HTML content and attributes: & < > " as entities; control characters other
+// than tab and newline (not allowed in XML 1.0) as spaces.
+std::string xml_escape(std::string_view s);
 
 }  // namespace netsim::exporting
