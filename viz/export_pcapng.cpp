@@ -61,6 +61,11 @@ void option(std::string& b, uint16_t code, const std::string& value) {
   b += value;
   pad4(b);
 }
+// opt_endofopt: code 0, length 0.
+void end_options(std::string& b) {
+  le16(b, kOptEnd);
+  le16(b, 0);
+}
 void block(std::string& out, uint32_t type, const std::string& body) {
   uint32_t total = static_cast<uint32_t>(12 + body.size());
   le32(out, type);
@@ -285,7 +290,7 @@ std::string idb(const exporting::TopologyHost& host, const exporting::TopologyIn
     }
   }
   option(b, kIfTsresol, std::string(1, '\x09'));  // 10^-9 s: the trace's nanoseconds
-  le32(b, 0);  // opt_endofopt
+  end_options(b);
   return b;
 }
 
@@ -358,7 +363,7 @@ std::string export_pcapng(const std::vector<json>& lines) {
                                std::to_string(int_field(view.header(), "seed")) + ", policy " +
                                str_field(view.header(), "policy", "seed"));
     option(b, kShbUserAppl, "netsim " + str_field(view.header(), "netsim", "?"));
-    le32(b, 0);
+    end_options(b);
     block(out, kBlockShb, b);
   }
   std::map<std::string, uint32_t> interface_ids;
@@ -390,7 +395,7 @@ std::string export_pcapng(const std::vector<json>& lines) {
     le32(flags, kind == "tx" ? kOutbound : kInbound);
     option(b, kEpbFlags, flags);
     if (auto c = comments.find(i); c != comments.end()) option(b, kOptComment, c->second);
-    le32(b, 0);
+    end_options(b);
     block(out, kBlockEpb, b);
   }
   return out;
