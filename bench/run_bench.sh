@@ -147,7 +147,9 @@ import json, os, sys
 src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 files = []
 for root, dirs, names in os.walk(src):
-    dirs[:] = sorted(d for d in dirs if d not in ("schema", "invalid"))
+    # the scenarios netsim check runs: not schema/, not folders marked .netsim-check-skip (guards/)
+    dirs[:] = sorted(d for d in dirs if d != "schema"
+                     and not os.path.exists(os.path.join(root, d, ".netsim-check-skip")))
     files += [os.path.join(root, f) for f in sorted(names) if f.endswith(".json")]
 docs = []
 for f in files:
