@@ -48,6 +48,15 @@ class IpAddr {
   std::array<uint8_t, 16> bytes_{};
 };
 
+// Hash of an address for unordered containers (never for anything observable).
+struct IpAddrHash {
+  size_t operator()(const IpAddr& a) const {
+    uint64_t h = a.is_v4() ? 0x9e3779b97f4a7c15ULL : 0xc2b2ae3d27d4eb4fULL;
+    for (int i = 0; i < (a.is_v4() ? 4 : 16); ++i) h = (h ^ a.bytes()[i]) * 0x100000001b3ULL;
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
 class Prefix {
  public:
   Prefix() = default;

@@ -90,6 +90,11 @@ std::vector<RouteEntry> RoutingTable::routes() const {
     for (const auto& [length, bucket] : family)
       for (const auto& [network, candidates] : bucket.by_network)
         out.insert(out.end(), candidates.begin(), candidates.end());
+  // The buckets are hashed: order the list as documented.
+  std::sort(out.begin(), out.end(), [](const RouteEntry& a, const RouteEntry& b) {
+    return std::make_tuple(a.to.family(), -a.to.length(), a.to.addr(), a.metric, a.order) <
+           std::make_tuple(b.to.family(), -b.to.length(), b.to.addr(), b.metric, b.order);
+  });
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <optional>
 #include <vector>
 
@@ -46,7 +47,7 @@ class RoutingTable {
  private:
   struct Bucket {
     // Keyed by network address; the candidates are kept sorted by (metric, order).
-    std::map<IpAddr, std::vector<RouteEntry>> by_network;
+    std::unordered_map<IpAddr, std::vector<RouteEntry>, IpAddrHash> by_network;
   };
   // Index: family (0 v4, 1 v6), then prefix length, longest first.
   std::map<int, Bucket, std::greater<int>> buckets_[2];

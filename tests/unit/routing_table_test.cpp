@@ -88,3 +88,21 @@ TEST(RoutingTable, RemoveTakesOnlyTheMatchingRoute) {
 
 }  // namespace
 }  // namespace netsim
+
+namespace netsim {
+namespace {
+
+TEST(RoutingTable, RoutesAreListedByFamilyLongestPrefixMetricThenOrder) {
+  RoutingTable t;
+  t.add(route("::/0", 1));
+  t.add(route("10.0.0.0/8", 2, 5));
+  t.add(route("10.1.0.0/16", 3));
+  t.add(route("10.0.0.0/8", 4, 1));
+  t.add(route("0.0.0.0/0", 5));
+  std::vector<uint32_t> order;
+  for (const RouteEntry& r : t.routes()) order.push_back(r.interface);
+  EXPECT_EQ(order, (std::vector<uint32_t>{3, 4, 2, 5, 1}));
+}
+
+}  // namespace
+}  // namespace netsim
