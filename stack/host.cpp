@@ -510,16 +510,23 @@ void Host::receive_udp(uint32_t interface, Packet packet) {
   ++counters_.delivered;
   env_.delivered(packet);
   if (!traced(TraceKind::kDeliver)) return;
+  packet.trace_cause = emit(deliver_record(s, *hit, packet));
+}
+
+// The `deliver` record of `packet` to `s`, as the lookup `hit` decided it (semantics.md 5.1).
+TraceRecord Host::deliver_record(const Socket& s, const SocketTable::Delivery& hit,
+                                 const Packet& packet) const {
   TraceRecord r;
   r.kind = TraceKind::kDeliver;
   r.socket = s.name;
-  r.proto = "udp";
+  r.proto = s.proto == TransportProto::kUdp ? "udp" : "tcp";
   r.packet = &packet;
-  r.match = hit->rule;
-  for (SocketId id : hit->shadowed) r.shadowed.push_back(by_id_[id]->name);
-  r.data = packet.payload;
+  r.match = hit.rule;
+  for (SocketId id : hit.shadowed) r.shadowed.push_back(by_id_[id]->name);
+  // A datagram always carries a payload (maybe empty); a TCP segment without one has no data.
+  if (s.proto == TransportProto::kUdp || !packet.payload.empty()) r.data = packet.payload;
   r.cause = packet.trace_cause;
-  packet.trace_cause = emit(std::move(r));
+  return r;
 }
 
 void Host::reply_rst(const Packet& packet) {
@@ -576,16 +583,7 @@ void Host::receive_tcp(uint32_t interface, Packet packet) {
   Socket& s = *by_id_[hit->socket];
   const bool trace_deliver = traced(TraceKind::kDeliver);
   TraceRecord r;
-  if (trace_deliver) {
-    r.kind = TraceKind::kDeliver;
-    r.socket = s.name;
-    r.proto = "tcp";
-    r.packet = &packet;
-    r.match = hit->rule;
-    for (SocketId id : hit->shadowed) r.shadowed.push_back(by_id_[id]->name);
-    if (!packet.payload.empty()) r.data = packet.payload;
-    r.cause = packet.trace_cause;
-  }
+  if (trace_deliver) r = deliver_record(s, *hit, packet);
 
   if (!s.is_listener) {
     ++counters_.delivered;

@@ -171,6 +171,8 @@ class Host {
   void receive_udp(uint32_t interface, Packet packet);
   void receive_tcp(uint32_t interface, Packet packet);
   void reply_rst(const Packet& packet);
+  TraceRecord deliver_record(const Socket& s, const SocketTable::Delivery& hit,
+                             const Packet& packet) const;
 
   // Sockets.
   Socket* find_socket(const std::string& name);
