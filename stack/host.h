@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <map>
 #include <unordered_map>
 #include <memory>
@@ -197,16 +196,7 @@ class Host {
   HostEnvironment& env_;
   Rng rng_;
   std::vector<Interface> interfaces_;
-  struct AddrHash {
-    size_t operator()(const IpAddr& a) const {
-      uint64_t w[2];
-      std::memcpy(w, a.bytes().data(), sizeof w);
-      uint64_t h = (w[0] ^ (w[1] * 0x9e3779b97f4a7c15ULL) ^ static_cast<uint64_t>(a.family())) *
-                   0xff51afd7ed558ccdULL;
-      return static_cast<size_t>(h ^ (h >> 32));
-    }
-  };
-  std::unordered_map<IpAddr, uint32_t, AddrHash> address_owner_;  // looked up per packet
+  std::unordered_map<IpAddr, uint32_t, IpAddrHash> address_owner_;  // looked up per packet
   RoutingTable routes_;
   SocketTable udp_;
   SocketTable tcp_;
