@@ -84,25 +84,27 @@ void Connection::accept_syn(const Segment& syn) {
   send_syn(/*with_ack=*/true, /*retransmission=*/false);
 }
 
-Result<void> Connection::send(std::string_view data) {
+// RFC 9293 3.10.2 SEND: queued in SYN-SENT, SYN-RECEIVED, ESTABLISHED and CLOSE-WAIT,
+// unless this side already asked to close.
+Result<void> Connection::check_can_send() const {
   if (in<Closed>() || in<Listen>()) return NetError::kNotConnected;
   if (!(in<SynSent>() || in<SynReceived>() || in<Established>() || in<CloseWait>()))
     return NetError::kInvalidState;
   if (auto* s = std::get_if<SynSent>(&state_); s && s->fin_pending) return NetError::kInvalidState;
   if (auto* s = std::get_if<SynReceived>(&state_); s && s->fin_pending)
     return NetError::kInvalidState;
+  return {};
+}
+
+Result<void> Connection::send(std::string_view data) {
+  if (Result<void> ok = check_can_send(); !ok) return ok;
   sndbuf_.append(data);
   output();
   return {};
 }
 
 Result<void> Connection::send_generated(uint64_t size) {
-  if (in<Closed>() || in<Listen>()) return NetError::kNotConnected;
-  if (!(in<SynSent>() || in<SynReceived>() || in<Established>() || in<CloseWait>()))
-    return NetError::kInvalidState;
-  if (auto* s = std::get_if<SynSent>(&state_); s && s->fin_pending) return NetError::kInvalidState;
-  if (auto* s = std::get_if<SynReceived>(&state_); s && s->fin_pending)
-    return NetError::kInvalidState;
+  if (Result<void> ok = check_can_send(); !ok) return ok;
   sndbuf_.append_generated(size);
   output();
   return {};

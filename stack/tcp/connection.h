@@ -140,6 +140,7 @@ class Connection {
   };
 
   template <typename S> bool in() const { return std::holds_alternative<S>(state_); }
+  Result<void> check_can_send() const;
   bool fin_queued() const;  // our FIN follows the queued data
   bool can_send_data() const;
   bool our_fin_acked() const { return snd_una_ == buf_seq_ + 1; }
