@@ -42,7 +42,7 @@ class Runner {
   }
 
   RunResult run() {
-    for (const Step& step : scenario_.steps) schedule_step(step);
+    schedule_steps();
     SimTime limit = stop_time();
     EventLoop& loop = world_.loop();
     uint64_t ran = 0;
@@ -72,7 +72,7 @@ class Runner {
     if (!scenario_.until && !loop.empty() && !result_.guard)
       guard("time", static_cast<uint64_t>(max_time_.ns), ran,
             "virtual time limit of " + format_duration(max_time_.ns) + " reached with " +
-                std::to_string(loop.pending()) + " events pending, the next at t=" +
+                std::to_string(loop.pending() + unscheduled_repetitions_) + " events pending, the next at t=" +
                 format_duration(loop.next_time().ns) + " (set `until`, or `limits.time`)");
     result_.events = ran;
     if (options_.stats) collect_stats();
@@ -161,7 +161,7 @@ class Runner {
     r.guard = kind;
     r.limit = limit;
     r.events = ran;
-    r.pending = loop.pending();
+    r.pending = loop.pending() + unscheduled_repetitions_;
     r.in_flight = world_.packets_in_flight();
     std::string where = "at t=" + format_duration(loop.now().ns) + " after " + std::to_string(ran) +
                         " events";
@@ -201,25 +201,52 @@ class Runner {
     return options_.cap_scenario_limits ? std::min(runner, *scenario) : *scenario;
   }
 
-  void schedule_step(const Step& step) {
-    EventLoop& loop = world_.loop();
-    if (const auto* send = std::get_if<SendStep>(&step.action); send && send->repeat) {
-      uint64_t n = repetitions(step.at, send->repeat->count, send->repeat->every);
-      for (uint32_t i = 0; i < n; ++i)
-        loop.schedule(step.at + send->repeat->every * i, [this, &step] { execute(step); });
-      return;
+  // Every step goes on the loop's timeline (ahead of packet events at the same instant,
+  // in file order among themselves). A repeating step (`send` with `repeat`, `ping`)
+  // schedules its next repetition when one runs, so memory stays O(steps) whatever
+  // the count; `unscheduled_repetitions_` keeps `pending` in guard reports counting
+  // the repetitions still to come.
+  void schedule_steps() {
+    for (size_t i = 0; i < scenario_.steps.size(); ++i) {
+      const Step& step = scenario_.steps[i];
+      uint64_t n = 1;
+      if (const auto* send = std::get_if<SendStep>(&step.action); send && send->repeat)
+        n = repetitions(step.at, send->repeat->count, send->repeat->every);
+      else if (const auto* ping = std::get_if<PingStep>(&step.action))
+        n = repetitions(step.at, ping->count, ping->every);
+      if (n == 0) continue;
+      unscheduled_repetitions_ += n - 1;
+      schedule_repetition(i, 0, n);
     }
+  }
+
+  void schedule_repetition(size_t index, uint64_t rep, uint64_t total) {
+    const Step& step = scenario_.steps[index];
+    world_.loop().schedule_timeline(step.at + repeat_interval(step) * static_cast<int64_t>(rep), index,
+                                    [this, index, rep, total] {
+                                      const Step& s = scenario_.steps[index];
+                                      if (rep + 1 < total) {
+                                        --unscheduled_repetitions_;
+                                        schedule_repetition(index, rep + 1, total);
+                                      }
+                                      run_step(s);
+                                    });
+  }
+
+  static Duration repeat_interval(const Step& step) {
+    if (const auto* send = std::get_if<SendStep>(&step.action); send && send->repeat)
+      return send->repeat->every;
+    if (const auto* ping = std::get_if<PingStep>(&step.action)) return ping->every;
+    return Duration{};
+  }
+
+  void run_step(const Step& step) {
     if (const auto* ping = std::get_if<PingStep>(&step.action)) {
-      uint64_t n = repetitions(step.at, ping->count, ping->every);
-      for (uint32_t i = 0; i < n; ++i)
-        loop.schedule(step.at + ping->every * i, [this, &step] {
-          const auto& p = std::get<PingStep>(step.action);
-          writer_.set_context(-1, step.pointer);
-          finish_step(step, "", world_.host(step.host).ping(p.to, p.size));
-        });
+      writer_.set_context(-1, step.pointer);
+      finish_step(step, "", world_.host(step.host).ping(ping->to, ping->size));
       return;
     }
-    loop.schedule(step.at, [this, &step] { execute(step); });
+    execute(step);
   }
 
   void execute(const Step& step) {
@@ -391,6 +418,7 @@ class Runner {
   TraceWriter writer_;
   World world_;
   RunResult result_;
+  uint64_t unscheduled_repetitions_ = 0;  // repetitions not yet on the timeline
 };
 
 }  // namespace

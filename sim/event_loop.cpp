@@ -153,7 +153,34 @@ uint64_t EventLoop::settle_front() {
 
 SimTime EventLoop::next_time() {
   uint64_t t = settle_front();
+  if (!timeline_.empty()) t = std::min(t, timeline_.front().time);
   return t == UINT64_MAX ? SimTime::max() : SimTime{static_cast<int64_t>(t)};
+}
+
+bool EventLoop::timeline_later(const TimelineItem& a, const TimelineItem& b) {
+  if (a.time != b.time) return a.time > b.time;
+  if (a.order != b.order) return a.order > b.order;
+  return a.seq > b.seq;
+}
+
+void EventLoop::schedule_timeline(SimTime at, uint64_t order, Callback cb) {
+  assert(at >= now_);
+  timeline_.push_back(TimelineItem{static_cast<uint64_t>(at.ns), order, next_seq_++, std::move(cb)});
+  std::push_heap(timeline_.begin(), timeline_.end(), timeline_later);
+  ++pending_;
+}
+
+bool EventLoop::run_timeline_front(uint64_t limit) {
+  const uint64_t t = timeline_.front().time;
+  if (t > limit || settle_front() < t) return false;
+  std::pop_heap(timeline_.begin(), timeline_.end(), timeline_later);
+  Callback cb = std::move(timeline_.back().cb);
+  timeline_.pop_back();
+  --pending_;
+  now_ = SimTime{static_cast<int64_t>(t)};
+  ++executed_;
+  cb();
+  return true;
 }
 
 namespace {
@@ -178,6 +205,10 @@ uint64_t EventLoop::run_until(SimTime limit_time, uint64_t max_events) {
   const uint64_t limit = static_cast<uint64_t>(limit_time.ns);
   uint64_t ran = 0;
   while (ran < max_events && !stop_requested_) {
+    if (!timeline_.empty() && run_timeline_front(limit)) {
+      ++ran;
+      continue;
+    }
     uint64_t t;
     uint32_t s;
     if (!early_.empty()) [[unlikely]] {

@@ -1,5 +1,8 @@
 // The discrete-event loop: runs callbacks in order of (virtual time, scheduling
 // sequence), FIFO among events at the same time. Cancel is O(1) by marking.
+// A second queue, the timeline, holds a scenario's pre-ordered events (its steps):
+// at any time, timeline events run before every ordinary event of that time, and
+// among themselves by (time, order, scheduling sequence).
 // Owned by a Simulation and passed by reference; there is no global instance.
 // Internally a monotone radix heap on the event time plus a slab of callback
 // slots reused through a free list (generation counters keep EventIds honest).
@@ -34,6 +37,12 @@ class EventLoop {
   // Requires: at >= now(). Events at equal times run in the order scheduled.
   EventId schedule(SimTime at, Callback cb);
   EventId schedule_in(Duration delay, Callback cb) { return schedule(now_ + delay, std::move(cb)); }
+
+  // Schedules a timeline event (not cancellable). Requires: at >= now(). It runs
+  // before every ordinary event at `at`, and after timeline events at `at` with a
+  // lower `order` (equal orders: in scheduling order). A scenario step scheduling its
+  // own next repetition at the same time therefore keeps its place among the steps.
+  void schedule_timeline(SimTime at, uint64_t order, Callback cb);
 
   // Cancels a pending event; returns false if it already ran (or is running)
   // or was cancelled. The callback is destroyed at once.
@@ -72,6 +81,17 @@ class EventLoop {
     uint64_t time;
     uint32_t slot;
   };
+  struct TimelineItem {
+    uint64_t time;
+    uint64_t order;
+    uint64_t seq;
+    Callback cb;
+  };
+  static bool timeline_later(const TimelineItem& a, const TimelineItem& b);
+  // Runs the front timeline event if it is due no later than `limit` and no ordinary
+  // event comes before it; returns whether it ran.
+  bool run_timeline_front(uint64_t limit);
+
   // Items earlier than the radix heap's floor (only possible between two
   // run_until calls after cancelled events moved the floor past now()).
   struct EarlyItem {
@@ -104,6 +124,7 @@ class EventLoop {
   size_t bucket0_head_ = 0;
   std::vector<Item> buckets_[kBuckets];
   std::vector<EarlyItem> early_;  // binary min-heap on (time, seq)
+  std::vector<TimelineItem> timeline_;  // binary heap, front: the earliest (timeline_later)
 
   std::vector<std::unique_ptr<Slot[]>> chunks_;
   std::vector<uint32_t> free_slots_;

@@ -388,6 +388,60 @@ struct AnchorRun {
   }
 };
 
+// ---------------------------------------------------------------- timeline
+
+TEST(EventLoop, TimelineEventsRunBeforeOrdinaryEventsOfTheSameTime) {
+  EventLoop loop;
+  std::vector<std::string> order;
+  loop.schedule(at_ns(5), [&] { order.push_back("ordinary@5"); });
+  loop.schedule_timeline(at_ns(5), 0, [&] { order.push_back("timeline@5"); });
+  loop.schedule_timeline(at_ns(7), 0, [&] { order.push_back("timeline@7"); });
+  loop.schedule(at_ns(6), [&] { order.push_back("ordinary@6"); });
+  EXPECT_EQ(loop.pending(), 4u);
+  EXPECT_EQ(loop.next_time(), at_ns(5));
+  EXPECT_EQ(loop.run_until(SimTime::max()), 4u);
+  EXPECT_EQ(order, (std::vector<std::string>{"timeline@5", "ordinary@5", "ordinary@6", "timeline@7"}));
+  EXPECT_TRUE(loop.empty());
+}
+
+TEST(EventLoop, TimelineOrdersByOrderThenSchedulingAtEqualTimes) {
+  EventLoop loop;
+  std::vector<int> order;
+  loop.schedule_timeline(at_ns(1), 2, [&] { order.push_back(20); });
+  loop.schedule_timeline(at_ns(1), 1, [&] {
+    order.push_back(10);
+    // A step re-scheduling itself at the same instant keeps its place before order 2.
+    loop.schedule_timeline(at_ns(1), 1, [&] { order.push_back(11); });
+  });
+  loop.schedule_timeline(at_ns(1), 2, [&] { order.push_back(21); });
+  loop.run_until(SimTime::max());
+  EXPECT_EQ(order, (std::vector<int>{10, 11, 20, 21}));
+}
+
+TEST(EventLoop, TimelineEventScheduledDuringARunPrecedesOrdinaryEventsAlreadyQueued) {
+  EventLoop loop;
+  std::vector<std::string> order;
+  loop.schedule(at_ns(10), [&] { order.push_back("packet@10"); });
+  loop.schedule_timeline(at_ns(0), 0, [&] {
+    order.push_back("step@0");
+    loop.schedule_timeline(at_ns(10), 0, [&] { order.push_back("step@10"); });
+  });
+  loop.run_until(SimTime::max());
+  EXPECT_EQ(order, (std::vector<std::string>{"step@0", "step@10", "packet@10"}));
+}
+
+TEST(EventLoop, TimelineRespectsTheLimitAndMaxEvents) {
+  EventLoop loop;
+  int ran = 0;
+  for (int i = 0; i < 3; ++i) loop.schedule_timeline(at_ns(i * 10), 0, [&] { ++ran; });
+  EXPECT_EQ(loop.run_until(at_ns(15), 1), 1u);
+  EXPECT_EQ(loop.run_until(at_ns(15)), 1u);
+  EXPECT_EQ(ran, 2);
+  EXPECT_EQ(loop.now(), at_ns(10));
+  EXPECT_EQ(loop.next_time(), at_ns(20));
+  EXPECT_EQ(loop.pending(), 1u);
+}
+
 TEST(EventLoop, HoldWorkloadMatchesAnchorOrderHash) {
   auto run = std::make_unique<AnchorRun>();
   const uint64_t n = 1000000, pending = 10000;
