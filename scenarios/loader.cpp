@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "scenarios/json_source.h"
+#include "sim/topology.h"
 
 namespace netsim::scenario {
 
@@ -295,6 +296,7 @@ class Loader {
     if (const json* v = member(root, "defaults")) load_defaults(*v, s);
     if (const json* v = member(root, "hosts")) load_hosts(*v, s);
     if (const json* v = member(root, "links")) load_links(*v, s);
+    if (s.auto_routes) check_route_latencies(s);
     if (const json* v = member(root, "steps")) load_steps(*v, s);
     if (const json* v = member(root, "expect")) load_expect(*v, s);
     return s;
@@ -920,6 +922,17 @@ class Loader {
         s.links.push_back(std::move(l));
       }
     }
+  }
+
+  // Automatic routes add latencies along paths: their sum over every link must fit the clock.
+  void check_route_latencies(const Scenario& s) {
+    std::vector<Duration> latencies;
+    for (const Link& l : s.links) latencies.push_back(l.latency);
+    if (auto i = latency_sum_overflow(latencies))
+      error(s.links[*i].pointer,
+            "with \"routes\": \"auto\" the latencies of all links must add up to at most "
+            "9223372036854775807 ns (about 292 years, the clock's range); link `" +
+                s.links[*i].name + "` takes the sum past it");
   }
 
   std::optional<std::string> resolve_link(const json& v, const std::string& ptr) {

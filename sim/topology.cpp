@@ -222,4 +222,13 @@ std::optional<LinkId> Topology::find_link(const std::string& name) const {
   return it->second;
 }
 
+std::optional<size_t> latency_sum_overflow(const std::vector<Duration>& latencies) {
+  int64_t sum = 0;
+  for (size_t i = 0; i < latencies.size(); ++i) {
+    if (latencies[i].ns > Duration::max().ns - sum) return i;
+    sum += latencies[i].ns;
+  }
+  return std::nullopt;
+}
+
 }  // namespace netsim

@@ -124,4 +124,9 @@ class Topology {
   std::vector<int64_t> route_distance_;
 };
 
+// A route's latency is at most the sum of every link's latency (a shortest path crosses a
+// link at most once), so when that sum fits in Duration no route's does. Returns the index
+// of the first latency at which the running sum passes Duration::max(); nullopt: it fits.
+std::optional<size_t> latency_sum_overflow(const std::vector<Duration>& latencies);
+
 }  // namespace netsim

@@ -448,6 +448,18 @@ TEST(LoaderErrors, LinkMtuBelow1280WithIpv6) {
   EXPECT_TRUE(load(with(kMinimal, R"("b.eth0"] })", R"("b.eth0"], "mtu": 576 })")).scenario);
 }
 
+// Auto routes sum latencies along paths; without them no sum is taken.
+TEST(LoaderErrors, LinkLatenciesMustSumWithinTheClockWithAutoRoutes) {
+  std::string text = read_file(kSourceDir + "/tests/data/invalid/auto-routes-latency-overflow.json");
+  auto r = load(text);
+  const Diagnostic* d = find_error(r, "link `l9` takes the sum past it");
+  ASSERT_NE(d, nullptr) << all_errors(r);
+  EXPECT_EQ(d->pointer, "/links/9");
+  EXPECT_EQ(r.errors.size(), 1u) << all_errors(r);
+  auto without = load(with(text, R"("routes": "auto",)", ""));
+  EXPECT_TRUE(without.scenario) << all_errors(without);
+}
+
 TEST(LoaderErrors, NeverWithCountIsAnError) {
   auto r = load(with(kMinimal, "\n}", R"(,
   "expect": [ { "event": "drop", "never": true, "count": 2 } ]

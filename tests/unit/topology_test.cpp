@@ -420,5 +420,13 @@ TEST(Topology, ThousandHostsComputeQuickly) {
   }
 }
 
+TEST(LatencySum, FirstLinkPastTheClockIsNamed) {
+  const Duration big = Duration::max() / 2;
+  EXPECT_EQ(latency_sum_overflow({}), std::nullopt);
+  EXPECT_EQ(latency_sum_overflow({big, big, Duration{1}}), std::nullopt);  // exactly max()
+  EXPECT_EQ(latency_sum_overflow({big, big, Duration{2}}), 2u);
+  EXPECT_EQ(latency_sum_overflow({Duration{1}, Duration::max(), Duration{}}), 1u);
+}
+
 }  // namespace
 }  // namespace netsim
