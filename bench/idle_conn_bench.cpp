@@ -82,7 +82,6 @@ int main(int argc, char** argv) {
   for (uint32_t p = 0; p < kPorts; ++p) {
     ListenRequest l;
     l.proto = TransportProto::kTcp;
-    l.socket = "l" + std::to_string(p);
     l.port = static_cast<Port>(1000 + p);
     l.backlog = UINT32_MAX;
     if (!server.listen(l)) return 1;
@@ -92,7 +91,6 @@ int main(int argc, char** argv) {
   for (uint64_t i = 0; i < n; ++i) {
     ConnectRequest c;
     c.proto = TransportProto::kTcp;
-    c.socket = "c" + std::to_string(i);
     c.remote = SocketAddr{*IpAddr::parse("10.0.0.1"), static_cast<Port>(1000 + i % kPorts)};
     if (!client.connect(c)) ++failed;
     if (i % 4096 == 4095) wire.loop().run_until(wire.loop().now() + Duration{100000});

@@ -27,18 +27,18 @@ struct Fixture {
 
   explicit Fixture(uint32_t sockets) {
     const IpAddr server = v4(0x0a000001);  // 10.0.0.1
-    SocketId id = 1;
+    uint32_t id = 1;
     auto check = [](Result<void> r) {
       if (!r) std::abort();
     };
-    check(table.insert_listener(id++, ListenerAddr{{server}, FamilySet::kBoth, 80, {}}, {}));
-    check(table.insert_listener(id++, ListenerAddr{{}, FamilySet::kBoth, 443, {}}, {}));
+    check(table.insert_listener(SocketId{id++, 0}, ListenerAddr{{server}, FamilySet::kBoth, 80, {}}, {}));
+    check(table.insert_listener(SocketId{id++, 0}, ListenerAddr{{}, FamilySet::kBoth, 443, {}}, {}));
     const uint32_t half = sockets / 2;
     for (uint32_t i = 0; i < half; ++i) {
       const IpAddr addr = v4(0x0a010000 + i);  // 10.1.x.y
-      check(table.insert_listener(id++, ListenerAddr{{addr}, FamilySet::kBoth, 80, {}}, {}));
+      check(table.insert_listener(SocketId{id++, 0}, ListenerAddr{{addr}, FamilySet::kBoth, 80, {}}, {}));
       const SocketAddr peer{v4(0xac100000 + i / 8), static_cast<Port>(40000 + i % 8)};  // 172.16/12
-      check(table.insert_connection(id++, ConnAddr{SocketAddr{server, 80}, peer, {}}, {}));
+      check(table.insert_connection(SocketId{id++, 0}, ConnAddr{SocketAddr{server, 80}, peer, {}}, {}));
     }
     // Up to 1024 packets per kind, spread evenly over the table.
     const uint32_t count = std::min<uint32_t>(half, 1024);

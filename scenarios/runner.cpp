@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "scenarios/expect.h"
+#include "scenarios/socket_names.h"
 #include "scenarios/world.h"
 #include "viz/trace_writer.h"
 
@@ -35,7 +36,9 @@ class Runner {
                                                                  : std::nullopt)}),
         max_in_flight_(effective(o.max_in_flight, s.limits.in_flight)),
         writer_(header()),
-        world_(s, seed_, writer_) {
+        names_(writer_, s.hosts.size()),
+        world_(s, seed_, names_) {
+    for (size_t h = 0; h < world_.host_count(); ++h) world_.host(h).set_socket_observer(&names_);
     writer_.set_clock([this] { return world_.loop().now(); });
     if (o.trace_level != TraceLevel::kAll) writer_.set_kinds(kept_kinds());
     if (o.stats) world_.enable_latency_stats();
@@ -262,7 +265,8 @@ class Runner {
         !std::holds_alternative<ConnectStep>(step.action))
       return;
     netsim::Host& h = world_.host(step.host);
-    auto info = h.socket_info(r.socket);
+    auto id = names_.find(h.id(), r.socket);
+    auto info = id ? h.socket_info(*id) : std::nullopt;
     if (!info) return;
     r.proto = info->proto == TransportProto::kUdp ? "udp" : "tcp";
     std::optional<DeviceId> device;
@@ -312,44 +316,69 @@ class Runner {
   netsim::Host& host(const Step& s) { return world_.host(s.host); }
   uint32_t interface(const Step& s, const std::string& name) { return *host(s).find_interface(name); }
 
+  // A new socket's name must not name an open socket on the host (socket_exists); a name
+  // whose socket the stack closed or severed is free again.
+  Result<void> bind_new(netsim::Host& h, const std::string& name, Result<SocketId> opened) {
+    if (!opened) return opened.error();
+    names_.bind(h.id(), name, *opened);
+    return {};
+  }
+  bool name_open(netsim::Host& h, const std::string& name) const {
+    auto id = names_.find(h.id(), name);
+    return id && h.is_open(*id);
+  }
+
   Result<void> apply_op(const Step& s, const ListenStep& op, std::string& socket) {
     socket = op.socket;
+    netsim::Host& h = host(s);
+    if (name_open(h, op.socket)) return NetError::kSocketExists;
     ListenRequest req;
     req.proto = to_stack(op.proto);
-    req.socket = op.socket;
     req.port = op.port;
     req.addresses = op.addresses;
     req.family = to_stack(op.family);
     req.device = op.device;
     req.sharing = Sharing{op.reuse_addr, op.reuse_port};
     req.backlog = op.backlog;
-    return host(s).listen(req);
+    return bind_new(h, op.socket, h.listen(req));
   }
   Result<void> apply_op(const Step& s, const ConnectStep& op, std::string& socket) {
     socket = op.socket;
+    netsim::Host& h = host(s);
+    if (name_open(h, op.socket)) return NetError::kSocketExists;
     ConnectRequest req;
     req.proto = to_stack(op.proto);
-    req.socket = op.socket;
     req.remote = op.remote;
     req.local = op.local;
     req.device = op.device;
     req.sharing = Sharing{op.reuse_addr, op.reuse_port};
-    return host(s).connect(req);
+    return bind_new(h, op.socket, h.connect(req));
   }
   Result<void> apply_op(const Step& s, const SendStep& op, std::string& socket) {
     socket = op.socket;
+    auto id = names_.find(host(s).id(), op.socket);
+    if (!id) return NetError::kUnknownSocket;
     Payload payload;
     payload.data = op.data;
     payload.size = op.size.value_or(op.data ? op.data->size() : 0);
-    return host(s).send(op.socket, payload, op.to);
+    return host(s).send(*id, payload, op.to);
   }
   Result<void> apply_op(const Step& s, const CloseStep& op, std::string& socket) {
     socket = op.socket;
-    return host(s).close(op.socket);
+    netsim::Host& h = host(s);
+    auto id = names_.find(h.id(), op.socket);
+    if (!id) return NetError::kUnknownSocket;
+    if (!h.is_open(*id)) {  // closed or severed by the stack: closing releases the name
+      names_.forget(h.id(), op.socket);
+      return {};
+    }
+    return h.close(*id);
   }
   Result<void> apply_op(const Step& s, const ShutdownStep& op, std::string& socket) {
     socket = op.socket;
-    return host(s).shutdown(op.socket, op.how != ShutdownHow::kWrite, op.how != ShutdownHow::kRead);
+    auto id = names_.find(host(s).id(), op.socket);
+    if (!id) return NetError::kUnknownSocket;
+    return host(s).shutdown(*id, op.how != ShutdownHow::kWrite, op.how != ShutdownHow::kRead);
   }
   Result<void> apply_op(const Step& s, const AddAddressStep& op, std::string&) {
     return host(s).add_address(interface(s, op.interface), op.address);
@@ -416,6 +445,7 @@ class Runner {
   SimTime max_time_;
   uint64_t max_in_flight_;
   TraceWriter writer_;
+  SocketNames names_;
   World world_;
   RunResult result_;
   uint64_t unscheduled_repetitions_ = 0;  // repetitions not yet on the timeline

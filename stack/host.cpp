@@ -11,8 +11,7 @@ namespace netsim {
 // A socket of the host: a listener (TCP listener or bound UDP socket) or a
 // connection (TCP connection or connected UDP socket).
 struct Host::Socket {
-  std::string name;
-  SocketId id = 0;
+  SocketId id;
   TransportProto proto = TransportProto::kUdp;
   bool is_listener = false;
   ListenerAddr listen_addr;   // listeners
@@ -23,11 +22,10 @@ struct Host::Socket {
   bool gone = false;          // left the tables (closed or severed)
   // TCP listeners.
   uint32_t backlog = 0;
-  uint32_t children = 0;                 // connections created so far (names L#1, L#2, ...)
-  std::vector<std::string> unaccepted;   // children still in the handshake
+  std::vector<SocketId> unaccepted;   // children still in the handshake
   // TCP connections.
   std::unique_ptr<TcpGlue> tcp;
-  std::string parent;  // the listener, for a passive connection not yet accepted
+  std::optional<SocketId> parent;  // the listener, for a passive connection not yet accepted
 };
 
 // Connects one tcp::Connection to its host: timers, segments out, events up.
@@ -65,16 +63,16 @@ class Host::TcpGlue : public tcp::ConnectionEnv {
 
   void on_established() override {
     TraceRecord r;
-    if (!socket_.parent.empty()) {
+    if (socket_.parent) {
       r.kind = TraceKind::kAccept;
-      r.listener = socket_.parent;
-      if (Socket* listener = host_.find_socket(socket_.parent))
-        std::erase(listener->unaccepted, socket_.name);
-      socket_.parent.clear();
+      r.listener_id = socket_.parent;
+      if (Socket* listener = host_.find_socket(*socket_.parent))
+        std::erase(listener->unaccepted, socket_.id);
+      socket_.parent.reset();
     } else {
       r.kind = TraceKind::kEstablished;
     }
-    r.socket = socket_.name;
+    r.socket_id = socket_.id;
     r.local = socket_.conn.local;
     r.remote = socket_.conn.remote;
     emit_with_cause(std::move(r));
@@ -84,7 +82,7 @@ class Host::TcpGlue : public tcp::ConnectionEnv {
     if (!host_.traced(TraceKind::kReceive)) return;
     TraceRecord r;
     r.kind = TraceKind::kReceive;
-    r.socket = socket_.name;
+    r.socket_id = socket_.id;
     r.data = std::string(bytes);
     emit_with_cause(std::move(r));
   }
@@ -92,7 +90,7 @@ class Host::TcpGlue : public tcp::ConnectionEnv {
   void on_error(NetError e) override {
     TraceRecord r;
     r.kind = TraceKind::kError;
-    r.socket = socket_.name;
+    r.socket_id = socket_.id;
     r.error = e;
     emit_with_cause(std::move(r));
   }
@@ -267,6 +265,7 @@ std::optional<IpAddr> Host::source_for(const IpAddr& dst, uint32_t interface) co
 int64_t Host::emit(TraceRecord record) {
   if (!traced(record.kind)) return -1;
   record.host = config_.name;
+  record.host_id = id_;
   return env_.trace().emit(record);
 }
 
@@ -333,6 +332,7 @@ void Host::transmit_on(uint32_t interface, const IpAddr& next_hop, Packet packet
 // --- IP input ------------------------------------------------------------------
 
 void Host::receive(uint32_t interface, Packet packet) {
+  free_gone_sockets();
   const Interface& ifc = interfaces_[interface];
   if (!ifc.up) {
     emit_drop(packet, DropReason::kInterfaceDown, ifc.name);
@@ -478,10 +478,9 @@ void Host::receive_icmp(uint32_t interface, Packet packet) {
       auto hit = udp_.lookup(inner->src_sa(), inner->dst_sa(), interface);
       if (!hit || (hit->rule != MatchRule::kConnection && hit->rule != MatchRule::kConnectionDevice))
         return;
-      Socket* s = by_id_[hit->socket];
       TraceRecord r;
       r.kind = TraceKind::kError;
-      r.socket = s->name;
+      r.socket_id = hit->socket;
       r.error = NetError::kConnectionRefused;
       r.cause = packet.trace_cause;
       emit(std::move(r));
@@ -501,7 +500,7 @@ void Host::receive_udp(uint32_t interface, Packet packet) {
     send_icmp_error(packet, IcmpType::kPortUnreachable);
     return;
   }
-  Socket& s = *by_id_[hit->socket];
+  Socket& s = socket_at(hit->socket);
   if (s.read_shut) {  // the winner refuses; nobody broader gets it (semantics.md 5.1)
     emit_drop(packet, DropReason::kReceiveShutdown, interfaces_[interface].name);
     if (config_.policy == SocketPolicy::kNetstack3) send_icmp_error(packet, IcmpType::kPortUnreachable);
@@ -518,11 +517,11 @@ TraceRecord Host::deliver_record(const Socket& s, const SocketTable::Delivery& h
                                  const Packet& packet) const {
   TraceRecord r;
   r.kind = TraceKind::kDeliver;
-  r.socket = s.name;
+  r.socket_id = s.id;
   r.proto = s.proto == TransportProto::kUdp ? "udp" : "tcp";
   r.packet = &packet;
   r.match = hit.rule;
-  for (SocketId id : hit.shadowed) r.shadowed.push_back(by_id_[id]->name);
+  r.shadowed_ids = hit.shadowed;
   // A datagram always carries a payload (maybe empty); a TCP segment without one has no data.
   if (s.proto == TransportProto::kUdp || !packet.payload.empty()) r.data = packet.payload;
   r.cause = packet.trace_cause;
@@ -580,7 +579,7 @@ void Host::receive_tcp(uint32_t interface, Packet packet) {
     if (!(packet.tcp.flags & tcp_flags::kRst)) reply_rst(packet);
     return;
   }
-  Socket& s = *by_id_[hit->socket];
+  Socket& s = socket_at(hit->socket);
   const bool trace_deliver = traced(TraceKind::kDeliver);
   TraceRecord r;
   if (trace_deliver) r = deliver_record(s, *hit, packet);
@@ -631,53 +630,60 @@ void Host::receive_tcp(uint32_t interface, Packet packet) {
 Host::Socket* Host::create_tcp_child(Socket& listener, const Packet& syn, uint32_t interface) {
   auto child = std::make_unique<Socket>();
   child->proto = TransportProto::kTcp;
-  child->name = listener.name + "#" + std::to_string(listener.children + 1);
   child->conn = ConnAddr{syn.dst_sa(), syn.src_sa(), listener.listen_addr.device};
   child->sharing = listener.sharing;
-  child->id = static_cast<SocketId>(by_id_.size());
-  if (name_taken(child->name)) return nullptr;
-  if (!tcp_.insert_connection(child->id, child->conn, child->sharing)) return nullptr;
-  ++listener.children;
-  child->parent = listener.name;
-  listener.unaccepted.push_back(child->name);
-  uint32_t egress = child->conn.device.value_or(owner_of(syn.dst).value_or(interface));
-  child->tcp = std::make_unique<TcpGlue>(*this, *child, rng_.next_u32(),
-                                         mss_for(egress, syn.dst.family()));
+  child->parent = listener.id;
   Socket* raw = child.get();
-  by_id_.push_back(raw);
-  sockets_[raw->name] = std::move(child);
+  const SocketId id = add_socket(std::move(child));
+  if (!tcp_.insert_connection(id, raw->conn, raw->sharing)) {
+    raw->gone = true;
+    gone_.push_back(id);
+    return nullptr;
+  }
+  listener.unaccepted.push_back(id);
+  if (observer_) observer_->on_child(id_, listener.id, id);
+  uint32_t egress = raw->conn.device.value_or(owner_of(syn.dst).value_or(interface));
+  raw->tcp = std::make_unique<TcpGlue>(*this, *raw, rng_.next_u32(), mss_for(egress, syn.dst.family()));
   return raw;
 }
 
 // --- sockets -------------------------------------------------------------------
 
-Host::Socket* Host::find_socket(const std::string& name) {
-  auto it = sockets_.find(name);
-  return it == sockets_.end() ? nullptr : it->second.get();
+Host::Socket* Host::find_socket(SocketId id) const {
+  if (id.slot >= sockets_.capacity() || sockets_.generation(id.slot) != id.generation) return nullptr;
+  return sockets_[id.slot].get();
 }
 
-// Checks a new socket's name and device: the device's interface index (UINT32_MAX
-// without one). Options a policy does not support are the socket table's to refuse.
-Result<uint32_t> Host::new_socket_device(const std::string& name,
-                                         const std::optional<std::string>& device) {
-  if (name_taken(name)) return NetError::kSocketExists;
+SocketId Host::add_socket(std::unique_ptr<Socket> socket) {
+  Socket* raw = socket.get();
+  const uint32_t slot = sockets_.insert(std::move(socket));
+  raw->id = SocketId{slot, sockets_.generation(slot)};
+  return raw->id;
+}
+
+// Frees the sockets that left the tables since the last call (their ids go stale).
+void Host::free_gone_sockets() {
+  if (gone_.empty()) return;
+  std::vector<SocketId> gone = std::move(gone_);
+  gone_.clear();
+  for (SocketId id : gone) {
+    (void)sockets_.release(id.slot);
+    if (observer_) observer_->on_freed(id_, id);
+  }
+}
+
+// The interface index of a new socket's device (UINT32_MAX without one). Options a policy
+// does not support are the socket table's to refuse.
+Result<uint32_t> Host::device_index(const std::optional<std::string>& device) const {
   if (!device) return UINT32_MAX;
   auto i = find_interface(*device);
   if (!i) return NetError::kNoSuchDevice;
   return *i;
 }
 
-// A name stays taken while its socket is in the tables; a gone socket's name may be reused.
-bool Host::name_taken(const std::string& name) {
-  auto it = sockets_.find(name);
-  if (it == sockets_.end()) return false;
-  if (!it->second->gone) return true;
-  sockets_.erase(it);
-  return false;
-}
-
-Result<void> Host::listen(const ListenRequest& req) {
-  Result<uint32_t> device = new_socket_device(req.socket, req.device);
+Result<SocketId> Host::listen(const ListenRequest& req) {
+  free_gone_sockets();
+  Result<uint32_t> device = device_index(req.device);
   if (!device) return device.error();
   // Each specific address must be the host's; with a device, that interface's (5.2).
   for (const IpAddr& a : req.addresses) {
@@ -685,7 +691,6 @@ Result<void> Host::listen(const ListenRequest& req) {
     if (!owner || (req.device && *owner != *device)) return NetError::kAddressNotAvailable;
   }
   auto s = std::make_unique<Socket>();
-  s->name = req.socket;
   s->proto = req.proto;
   s->is_listener = true;
   s->sharing = req.sharing;
@@ -694,22 +699,25 @@ Result<void> Host::listen(const ListenRequest& req) {
   s->listen_addr.port = req.port;
   if (req.device) s->listen_addr.device = *device;
   s->backlog = req.backlog.value_or(config_.tcp.backlog);
-  s->id = static_cast<SocketId>(by_id_.size());
   SocketTable& t = table(req.proto);
   if (req.port == 0) {
     Result<Port> port = t.pick_listener_port(s->listen_addr, s->sharing, rng_.next_u64());
     if (!port) return port.error();
     s->listen_addr.port = *port;
   }
-  Result<void> inserted = t.insert_listener(s->id, s->listen_addr, s->sharing);
-  if (!inserted) return inserted.error();
-  by_id_.push_back(s.get());
-  sockets_[req.socket] = std::move(s);
-  return {};
+  Socket* raw = s.get();
+  const SocketId id = add_socket(std::move(s));
+  Result<void> inserted = t.insert_listener(id, raw->listen_addr, raw->sharing);
+  if (!inserted) {
+    (void)sockets_.release(id.slot);
+    return inserted.error();
+  }
+  return id;
 }
 
-Result<void> Host::connect(const ConnectRequest& req) {
-  Result<uint32_t> device = new_socket_device(req.socket, req.device);
+Result<SocketId> Host::connect(const ConnectRequest& req) {
+  free_gone_sockets();
+  Result<uint32_t> device = device_index(req.device);
   if (!device) return device.error();
   std::optional<uint32_t> only = req.device ? std::optional<uint32_t>(*device) : std::nullopt;
   SocketAddr local;
@@ -733,28 +741,28 @@ Result<void> Host::connect(const ConnectRequest& req) {
     egress = route->interface;
   }
   auto s = std::make_unique<Socket>();
-  s->name = req.socket;
   s->proto = req.proto;
   s->sharing = req.sharing;
   s->conn = ConnAddr{local, req.remote, only};
-  s->id = static_cast<SocketId>(by_id_.size());
   SocketTable& t = table(req.proto);
   if (local.port == 0) {
     Result<Port> port = t.pick_connection_port(s->conn, s->sharing, rng_.next_u64());
     if (!port) return port.error();
     s->conn.local.port = *port;
   }
-  Result<void> inserted = t.insert_connection(s->id, s->conn, s->sharing);
-  if (!inserted) return inserted.error();
   Socket* raw = s.get();
-  by_id_.push_back(raw);
-  sockets_[req.socket] = std::move(s);
+  const SocketId id = add_socket(std::move(s));
+  Result<void> inserted = t.insert_connection(id, raw->conn, raw->sharing);
+  if (!inserted) {
+    (void)sockets_.release(id.slot);
+    return inserted.error();
+  }
   if (req.proto == TransportProto::kTcp) {
     raw->tcp = std::make_unique<TcpGlue>(*this, *raw, rng_.next_u32(),
                                          mss_for(egress, req.remote.addr.family()));
     raw->tcp->connection().connect();
   }
-  return {};
+  return id;
 }
 
 void Host::send_from_connection(Socket& socket, Packet packet) {
@@ -768,11 +776,10 @@ void Host::send_from_connection(Socket& socket, Packet packet) {
   (void)output(std::move(packet), only);
 }
 
-Result<void> Host::send(const std::string& name, const Payload& payload,
-                        const std::optional<SocketAddr>& to) {
-  Socket* s = find_socket(name);
-  if (!s) return NetError::kUnknownSocket;
-  if (s->gone) return NetError::kNotConnected;
+Result<void> Host::send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to) {
+  free_gone_sockets();
+  Socket* s = find_socket(id);
+  if (!s || s->gone) return NetError::kNotConnected;
   if (s->write_shut) return NetError::kInvalidState;
   if (s->proto == TransportProto::kUdp) return send_udp(*s, payload, to);
   if (s->is_listener) return NetError::kInvalidState;
@@ -839,22 +846,19 @@ Result<void> Host::send_udp(Socket& s, const Payload& payload, const std::option
   return output(std::move(p), only);
 }
 
-Result<void> Host::close(const std::string& name) {
-  Socket* s = find_socket(name);
-  if (!s) return NetError::kUnknownSocket;
-  if (s->gone) {
-    sockets_.erase(name);  // closed or severed by the stack: closing releases the name
-    return {};
-  }
+Result<void> Host::close(SocketId id) {
+  free_gone_sockets();
+  Socket* s = find_socket(id);
+  if (!s || s->gone) return {};  // closed or severed by the stack already
   if (s->proto == TransportProto::kUdp) {
     remove_socket(*s, "");
     return {};
   }
   if (s->is_listener) {
     // A listener closes at once and resets its connections still in the handshake.
-    std::vector<std::string> pending = s->unaccepted;
+    std::vector<SocketId> pending = s->unaccepted;
     remove_socket(*s, "LISTEN");
-    for (const std::string& child : pending) {
+    for (SocketId child : pending) {
       Socket* c = find_socket(child);
       if (c && !c->gone) c->tcp->connection().abort();
     }
@@ -863,10 +867,10 @@ Result<void> Host::close(const std::string& name) {
   return s->tcp->connection().close();
 }
 
-Result<void> Host::shutdown(const std::string& name, bool read, bool write) {
-  Socket* s = find_socket(name);
-  if (!s) return NetError::kUnknownSocket;
-  if (s->gone) return NetError::kNotConnected;
+Result<void> Host::shutdown(SocketId id, bool read, bool write) {
+  free_gone_sockets();
+  Socket* s = find_socket(id);
+  if (!s || s->gone) return NetError::kNotConnected;
   if (s->is_listener && s->proto == TransportProto::kTcp) return NetError::kInvalidState;
   if (read) s->read_shut = true;
   if (write) s->write_shut = true;
@@ -877,55 +881,53 @@ Result<void> Host::shutdown(const std::string& name, bool read, bool write) {
   return {};
 }
 
-void Host::remove_socket(Socket& s, std::string_view state) {
-  if (s.gone) return;
+// Takes a socket out of its table and queues it to be freed.
+void Host::leave_tables(Socket& s) {
   s.gone = true;
   table(s.proto).remove(s.id);
-  by_id_[s.id] = nullptr;
-  if (!s.parent.empty())
-    if (Socket* listener = find_socket(s.parent)) std::erase(listener->unaccepted, s.name);
+  gone_.push_back(s.id);
+  if (s.parent)
+    if (Socket* listener = find_socket(*s.parent)) std::erase(listener->unaccepted, s.id);
+}
+
+void Host::remove_socket(Socket& s, std::string_view state) {
+  if (s.gone) return;
+  leave_tables(s);
   TraceRecord r;
   r.kind = TraceKind::kClose;
-  r.socket = s.name;
+  r.socket_id = s.id;
   r.state = std::string(state);
   emit(std::move(r));
-  // The socket keeps its name (later operations see not_connected) until the
-  // scenario closes it or reuses the name.
 }
 
 // Policy seed (semantics.md 5.5): every connection whose local address it was
 // is severed at once, silently; listeners keep their bindings.
 void Host::sever_connections(const IpAddr& removed) {
   std::vector<Socket*> victims;
-  for (auto& [name, s] : sockets_)
-    if (!s->gone && !s->is_listener && s->conn.local.addr == removed) victims.push_back(s.get());
+  for (uint32_t slot = 0; slot < sockets_.capacity(); ++slot) {
+    Socket* s = sockets_[slot].get();
+    if (s && !s->gone && !s->is_listener && s->conn.local.addr == removed) victims.push_back(s);
+  }
   for (Socket* s : victims) {
-    s->gone = true;
-    table(s->proto).remove(s->id);
-    by_id_[s->id] = nullptr;
+    leave_tables(*s);
     if (s->tcp) s->tcp->connection().sever();
-    if (!s->parent.empty())
-      if (Socket* listener = find_socket(s->parent)) std::erase(listener->unaccepted, s->name);
     TraceRecord r;
     r.kind = TraceKind::kSever;
-    r.socket = s->name;
+    r.socket_id = s->id;
     r.error = NetError::kAddressRemoved;
     emit(std::move(r));
   }
 }
 
-std::optional<Host::SocketInfo> Host::socket_info(const std::string& name) const {
-  auto it = sockets_.find(name);
-  if (it == sockets_.end()) return std::nullopt;
-  const Socket& s = *it->second;
-  return SocketInfo{s.proto, s.is_listener, s.listen_addr, s.conn};
+bool Host::is_open(SocketId id) const {
+  const Socket* s = find_socket(id);
+  return s && !s->gone;
 }
 
-std::map<std::string, std::string> Host::socket_summary() const {
-  std::map<std::string, std::string> out;
-  for (const auto& [name, s] : sockets_)
-    if (!s->gone) out[name] = s->is_listener ? "listener" : "connection";
-  return out;
+std::optional<Host::SocketInfo> Host::socket_info(SocketId id) const {
+  const Socket* s = find_socket(id);
+  if (!s) return std::nullopt;
+  return SocketInfo{s->proto, s->is_listener, s->listen_addr, s->conn};
 }
 
 }  // namespace netsim

@@ -16,6 +16,8 @@
 
 #include "sim/event_loop.h"
 #include "sim/random.h"
+#include "sim/slot_pool.h"
+#include "stack/handles.h"
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
 #include "stack/packet.h"
@@ -63,7 +65,6 @@ struct HostConfig {
 
 struct ListenRequest {
   TransportProto proto = TransportProto::kUdp;
-  std::string socket;
   Port port = 0;
   std::vector<IpAddr> addresses;  // empty: wildcard
   FamilySet family = FamilySet::kBoth;
@@ -74,7 +75,6 @@ struct ListenRequest {
 
 struct ConnectRequest {
   TransportProto proto = TransportProto::kUdp;
-  std::string socket;
   SocketAddr remote;
   std::optional<SocketAddr> local;
   std::optional<std::string> device;
@@ -85,6 +85,16 @@ struct ConnectRequest {
 struct Payload {
   std::optional<std::string> data;
   uint64_t size = 0;
+};
+
+// Tells the application side about sockets the stack opens or frees by itself: a TCP
+// listener's accepted connections (named by the application, in the order their SYNs created
+// them), and sockets released once CLOSED (their SocketIds are stale from then on).
+class SocketObserver {
+ public:
+  virtual ~SocketObserver() = default;
+  virtual void on_child(uint32_t host, SocketId listener, SocketId child) = 0;
+  virtual void on_freed(uint32_t host, SocketId socket) = 0;
 };
 
 class Host {
@@ -119,12 +129,17 @@ class Host {
   void set_host_model(HostModel model) { config_.host_model = model; }
 
   // --- sockets ---------------------------------------------------------------
-  Result<void> listen(const ListenRequest& request);
-  Result<void> connect(const ConnectRequest& request);
-  Result<void> send(const std::string& socket, const Payload& payload,
-                    const std::optional<SocketAddr>& to);
-  Result<void> close(const std::string& socket);
-  Result<void> shutdown(const std::string& socket, bool read, bool write);
+  // A socket lives from listen/connect (or its SYN, for an accepted connection) until it
+  // reaches CLOSED (TCP after TIME_WAIT; UDP and listeners at close) or is severed; then the
+  // host frees it and its SocketId goes stale. On a stale id, send and shutdown fail
+  // not_connected and close succeeds doing nothing (the handle was the application's to drop).
+  Result<SocketId> listen(const ListenRequest& request);
+  Result<SocketId> connect(const ConnectRequest& request);
+  Result<void> send(SocketId socket, const Payload& payload, const std::optional<SocketAddr>& to);
+  Result<void> close(SocketId socket);
+  Result<void> shutdown(SocketId socket, bool read, bool write);
+  // Receives accepted children and frees; null: nobody listens.
+  void set_socket_observer(SocketObserver* observer) { observer_ = observer; }
   // ICMP echo request (the `ping` extension), with the host's next echo sequence number.
   Result<void> ping(const IpAddr& to, uint32_t size);
 
@@ -132,19 +147,20 @@ class Host {
   // A packet arrives at `interface` from its link.
   void receive(uint32_t interface, Packet packet);
 
-  // What a socket is bound to (after ephemeral port choice); nullopt for an unknown name.
+  // What a socket is bound to (after ephemeral port choice); nullopt for a stale id.
   struct SocketInfo {
     TransportProto proto = TransportProto::kUdp;
     bool listener = false;
     ListenerAddr listen;  // listeners
     ConnAddr conn;        // connections
   };
-  std::optional<SocketInfo> socket_info(const std::string& name) const;
+  std::optional<SocketInfo> socket_info(SocketId socket) const;
+  // Whether the socket is still in its table (not closed, severed or stale).
+  bool is_open(SocketId socket) const;
+  // Sockets not yet freed (open, or gone and about to be freed).
+  size_t socket_count() const { return sockets_.live(); }
 
   const HostCounters& counters() const { return counters_; }
-
-  // Sockets currently in the tables, for tests: name -> "listener"/"connection".
-  std::map<std::string, std::string> socket_summary() const;
 
  private:
   struct Interface {
@@ -174,11 +190,14 @@ class Host {
                              const Packet& packet) const;
 
   // Sockets.
-  Socket* find_socket(const std::string& name);
-  bool name_taken(const std::string& name);
-  Result<uint32_t> new_socket_device(const std::string& name, const std::optional<std::string>& device);
+  Socket* find_socket(SocketId id) const;
+  Socket& socket_at(SocketId id) { return *sockets_[id.slot]; }
+  SocketId add_socket(std::unique_ptr<Socket> socket);
+  Result<uint32_t> device_index(const std::optional<std::string>& device) const;
   SocketTable& table(TransportProto proto) { return proto == TransportProto::kUdp ? udp_ : tcp_; }
   void remove_socket(Socket& socket, std::string_view state);
+  void leave_tables(Socket& socket);
+  void free_gone_sockets();
   void sever_connections(const IpAddr& removed);
   Result<void> send_udp(Socket& socket, const Payload& payload, const std::optional<SocketAddr>& to);
   Socket* create_tcp_child(Socket& listener, const Packet& syn, uint32_t interface);
@@ -200,8 +219,12 @@ class Host {
   RoutingTable routes_;
   SocketTable udp_;
   SocketTable tcp_;
-  std::map<std::string, std::unique_ptr<Socket>> sockets_;  // by name
-  std::vector<Socket*> by_id_;                               // SocketId -> socket (null once gone)
+  // Every socket not yet freed, by SocketId slot. A socket that left the tables (gone) is
+  // freed by free_gone_sockets() at the host's next entry point, never inside one of its
+  // connection's callbacks.
+  SlotPool<std::unique_ptr<Socket>> sockets_;
+  std::vector<SocketId> gone_;
+  SocketObserver* observer_ = nullptr;
   uint16_t ping_identifier_ = 1;
   uint16_t ping_sequence_ = 0;             // the last echo sequence number used
   std::map<uint16_t, SimTime> ping_sent_;  // echo sequence -> send time

@@ -61,6 +61,7 @@
 #include <utility>
 #include <vector>
 
+#include "stack/handles.h"
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
 #include "stack/port_alloc.h"
@@ -72,7 +73,6 @@ enum class SocketPolicy : uint8_t { kSeed, kNetstack3 };
 enum class TransportProto : uint8_t { kUdp, kTcp };
 enum class FamilySet : uint8_t { kBoth, kV4, kV6 };  // the families a wildcard listener covers
 
-using SocketId = uint32_t;
 using DeviceId = uint32_t;  // an interface index on the host
 
 // Socket options, set before binding. Only policy netstack3 reads them.
@@ -115,7 +115,7 @@ class SocketTable {
   void remove(SocketId id);
 
   struct Delivery {
-    SocketId socket = 0;
+    SocketId socket;
     MatchRule rule = MatchRule::kWildcard;
     std::vector<SocketId> shadowed;  // sorted by id
   };
@@ -187,7 +187,7 @@ class SocketTable {
   std::unordered_map<AddrPort, ByDevice, Hash> listeners_;
   std::unordered_map<FourTuple, ByDevice, Hash> connections_;
   std::map<std::pair<Family, Port>, PortUsers> ports_;
-  std::unordered_map<SocketId, std::vector<Key>> sockets_;
+  std::unordered_map<SocketId, std::vector<Key>, SocketIdHash> sockets_;
 };
 
 }  // namespace netsim

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/time.h"
+#include "stack/handles.h"
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
 #include "stack/packet.h"
@@ -76,6 +77,12 @@ struct TraceRecord {
   uint64_t pending = 0;
   std::optional<uint64_t> in_flight;
   std::optional<uint64_t> link_in_flight;
+  // The stack names sockets by handle: the host's index and its SocketIds. The application's
+  // sink turns them into `socket`, `listener` and `shadowed` before the record is written.
+  uint32_t host_id = 0;
+  std::optional<SocketId> socket_id;
+  std::optional<SocketId> listener_id;
+  std::vector<SocketId> shadowed_ids;
   // Links: the event that led to this one (-1: the sink's current context).
   int64_t cause = -1;
 };

@@ -73,10 +73,19 @@ Spec spec(const std::string& text) {
   return s;
 }
 
-Result<void> insert(SocketTable& table, SocketId id, const std::string& text) {
+// The tests number sockets 1, 2, ...: socket n is SocketId{n}.
+using Num = uint32_t;
+SocketId id_of(Num n) { return SocketId{n, 0}; }
+std::vector<Num> nums(const std::vector<SocketId>& ids) {
+  std::vector<Num> out;
+  for (SocketId id : ids) out.push_back(id.slot);
+  return out;
+}
+
+Result<void> insert(SocketTable& table, Num n, const std::string& text) {
   const Spec s = spec(text);
-  return s.listener ? table.insert_listener(id, s.listen, s.sharing)
-                    : table.insert_connection(id, s.conn, s.sharing);
+  return s.listener ? table.insert_listener(id_of(n), s.listen, s.sharing)
+                    : table.insert_connection(id_of(n), s.conn, s.sharing);
 }
 
 std::optional<NetError> error_of(const Result<void>& r) {
@@ -244,7 +253,7 @@ TEST_P(ConflictTable, SecondInsertGetsExpectedResult) {
       SocketTable table(row.policy, proto);
       ASSERT_TRUE(insert(table, 1, a).ok());
       EXPECT_EQ(error_of(insert(table, 2, b)), row.expected);
-      EXPECT_EQ(table.contains(2), !row.expected.has_value());
+      EXPECT_EQ(table.contains(id_of(2)), !row.expected.has_value());
       EXPECT_EQ(table.size(), row.expected ? 1u : 2u);
     }
   }
@@ -275,9 +284,9 @@ struct LookupRow {
   const char* dst;
   const char* src;
   DeviceId rx_device;
-  std::optional<SocketId> socket;  // none: no socket matches
+  std::optional<Num> socket;  // none: no socket matches
   MatchRule rule;
-  std::vector<SocketId> shadowed;
+  std::vector<Num> shadowed;
 };
 
 const LookupRow kLookupRows[] = {
@@ -300,7 +309,7 @@ void fill_levels(SocketTable& table, const std::string& options) {
   const char* sockets[] = {
       "C 10.0.0.1:80>10.0.0.9:5000 %1", "C 10.0.0.1:80>10.0.0.9:5000", "L 10.0.0.1:80 %1",
       "L 10.0.0.1:80", "L *:80 %1", "L *:80", "L *4:82"};
-  SocketId id = 1;
+  Num id = 1;
   for (const char* s : sockets) ASSERT_TRUE(insert(table, id++, s + options).ok()) << s;
 }
 
@@ -313,9 +322,9 @@ TEST_P(LookupTable, FirstMatchingLevelWins) {
   auto d = table.lookup(sa(row.dst), sa(row.src), row.rx_device);
   ASSERT_EQ(d.has_value(), row.socket.has_value());
   if (!d) return;
-  EXPECT_EQ(d->socket, *row.socket);
+  EXPECT_EQ(d->socket, id_of(*row.socket));
   EXPECT_EQ(d->rule, row.rule);
-  EXPECT_EQ(d->shadowed, row.shadowed);
+  EXPECT_EQ(nums(d->shadowed), row.shadowed);
 }
 
 INSTANTIATE_TEST_SUITE_P(SocketTable, LookupTable,
@@ -336,13 +345,13 @@ TEST_P(LevelRemoval, EachRemovalUncoversTheNextLevel) {
   const MatchRule rules[] = {MatchRule::kConnectionDevice, MatchRule::kConnection,
                              MatchRule::kSpecificDevice,   MatchRule::kSpecific,
                              MatchRule::kWildcardDevice,   MatchRule::kWildcard};
-  for (SocketId id = 1; id <= 6; ++id) {
+  for (Num id = 1; id <= 6; ++id) {
     auto d = table.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
     ASSERT_TRUE(d.has_value());
-    EXPECT_EQ(d->socket, id);
+    EXPECT_EQ(d->socket, id_of(id));
     EXPECT_EQ(d->rule, rules[id - 1]);
     EXPECT_EQ(d->shadowed.size(), 6 - id);
-    table.remove(id);
+    table.remove(id_of(id));
   }
   EXPECT_FALSE(table.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1).has_value());
 }
@@ -353,10 +362,10 @@ INSTANTIATE_TEST_SUITE_P(SocketTable, LevelRemoval, ::testing::ValuesIn(kLookupC
 // ----------------------------------------------------------------------------------------------
 // Demux rules stated one by one.
 
-std::optional<SocketId> winner(const SocketTable& t, const char* dst, const char* src,
+std::optional<Num> winner(const SocketTable& t, const char* dst, const char* src,
                                DeviceId device = 1) {
   auto d = t.lookup(sa(dst), sa(src), device);
-  return d ? std::optional<SocketId>(d->socket) : std::nullopt;
+  return d ? std::optional<Num>(d->socket.slot) : std::nullopt;
 }
 
 TEST(SocketTable, WildcardListenerUncoveredWhenSpecificCloses) {
@@ -367,14 +376,14 @@ TEST(SocketTable, WildcardListenerUncoveredWhenSpecificCloses) {
     ASSERT_TRUE(insert(t, 2, std::string("L *:80") + options).ok());
     auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
     ASSERT_TRUE(d);
-    EXPECT_EQ(d->socket, 1u);
+    EXPECT_EQ(d->socket, id_of(1));
     EXPECT_EQ(d->rule, MatchRule::kSpecific);
-    EXPECT_EQ(d->shadowed, std::vector<SocketId>{2});
+    EXPECT_EQ(nums(d->shadowed), std::vector<Num>{2});
     EXPECT_EQ(winner(t, "10.0.0.2:80", "10.0.0.9:5000"), 2u);
-    t.remove(1);
+    t.remove(id_of(1));
     d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
     ASSERT_TRUE(d);
-    EXPECT_EQ(d->socket, 2u);
+    EXPECT_EQ(d->socket, id_of(2));
     EXPECT_EQ(d->rule, MatchRule::kWildcard);
     EXPECT_TRUE(d->shadowed.empty());
   }
@@ -406,9 +415,9 @@ TEST(SocketTable, ConnectionShadowsListenerUnderNetstack3Tcp) {
   ASSERT_TRUE(insert(t, 2, kConn).ok());
   auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 3);
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->socket, 2u);
+  EXPECT_EQ(d->socket, id_of(2));
   EXPECT_EQ(d->rule, MatchRule::kConnection);
-  EXPECT_EQ(d->shadowed, std::vector<SocketId>{1});
+  EXPECT_EQ(nums(d->shadowed), std::vector<Num>{1});
   EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5001"), 1u);
 }
 
@@ -419,8 +428,8 @@ TEST(SocketTable, ShadowedListsEverySocketOfASharedEntry) {
   ASSERT_TRUE(insert(t, 9, "L 10.0.0.1:80 rp").ok());
   auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
   ASSERT_TRUE(d);
-  EXPECT_EQ(d->socket, 9u);
-  EXPECT_EQ(d->shadowed, (std::vector<SocketId>{3, 5}));
+  EXPECT_EQ(d->socket, id_of(9));
+  EXPECT_EQ(nums(d->shadowed), (std::vector<Num>{3, 5}));
 }
 
 TEST(SocketTable, UnspecifiedDestinationMatchesNothing) {
@@ -434,9 +443,9 @@ TEST(SocketTable, UnspecifiedDestinationMatchesNothing) {
 
 TEST(SocketTable, NewestReuseAddrSocketReceives) {
   SocketTable t(kNs3, TransportProto::kUdp);
-  for (SocketId id : {1u, 2u, 3u}) ASSERT_TRUE(insert(t, id, "L *:80 ra").ok());
+  for (Num id : {1u, 2u, 3u}) ASSERT_TRUE(insert(t, id, "L *:80 ra").ok());
   EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000"), 3u);
-  t.remove(3);
+  t.remove(id_of(3));
   EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000"), 2u);
 }
 
@@ -452,12 +461,12 @@ TEST(SocketTable, ReuseAddrOnlySocketBeatsReusePortSockets) {
 TEST(SocketTable, ReusePortHashIsDeterministicAndSpreads) {
   auto build = [] {
     SocketTable t(kNs3, TransportProto::kUdp);
-    for (SocketId id = 1; id <= 4; ++id) EXPECT_TRUE(insert(t, id, "L *:80 rp").ok());
+    for (Num id = 1; id <= 4; ++id) EXPECT_TRUE(insert(t, id, "L *:80 rp").ok());
     return t;
   };
   const SocketTable a = build();
   const SocketTable b = build();
-  std::map<SocketId, int> counts;
+  std::map<Num, int> counts;
   for (Port sport = 1000; sport < 5000; ++sport) {
     const std::string src = "10.0.0.9:" + std::to_string(sport);
     auto w = winner(a, "10.0.0.1:80", src.c_str());
@@ -480,7 +489,7 @@ TEST(SocketTable, SharedConnectionEntryDeliversToOldest) {
   ASSERT_TRUE(insert(t, 1, "C 10.0.0.1:80>10.0.0.9:5000 rp").ok());
   ASSERT_TRUE(insert(t, 2, "C 10.0.0.1:80>10.0.0.9:5000 rp").ok());
   EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000"), 1u);
-  t.remove(1);
+  t.remove(id_of(1));
   EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000"), 2u);
 }
 
@@ -492,7 +501,7 @@ TEST(SocketTable, FailedMultiAddressInsertLeavesTableUnchanged) {
     SocketTable t(policy, TransportProto::kUdp);
     ASSERT_TRUE(insert(t, 1, "L 10.0.0.2:80").ok());
     EXPECT_EQ(error_of(insert(t, 2, "L 10.0.0.1+10.0.0.2:80")), kInUse);
-    EXPECT_FALSE(t.contains(2));
+    EXPECT_FALSE(t.contains(id_of(2)));
     EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000"), std::nullopt);  // 10.0.0.1 not bound
     EXPECT_TRUE(insert(t, 3, "L 10.0.0.1:80").ok());
   }
@@ -527,7 +536,7 @@ TEST(SocketTable, DuplicateSocketIdRejected) {
 TEST(SocketTable, MalformedAddressesRejected) {
   SocketTable t(kSeed, TransportProto::kUdp);
   EXPECT_EQ(error_of(insert(t, 1, "L *:0")), NetError::kInvalidArgument);
-  EXPECT_EQ(error_of(t.insert_listener(2, ListenerAddr{{ip("0.0.0.0")}, FamilySet::kBoth, 80, {}}, {})),
+  EXPECT_EQ(error_of(t.insert_listener(id_of(2), ListenerAddr{{ip("0.0.0.0")}, FamilySet::kBoth, 80, {}}, {})),
             NetError::kInvalidArgument);
   EXPECT_EQ(error_of(insert(t, 3, "C 10.0.0.1:80>[fd00::9]:5000")), NetError::kInvalidArgument);
   EXPECT_EQ(error_of(insert(t, 4, "C 0.0.0.0:80>10.0.0.9:5000")), NetError::kInvalidArgument);
@@ -543,17 +552,17 @@ TEST(SocketTable, RemovalLeavesNoTrace) {
                            "C 10.0.0.1:49152>10.0.0.9:5000", "C 10.0.0.1:49152>10.0.0.9:5001 %2",
                            "C [fd00::1]:49152>[fd00::9]:5000"};
   for (int round = 0; round < 2; ++round) {
-    SocketId id = 1;
+    Num id = 1;
     for (const char* s : sockets) ASSERT_TRUE(insert(t, id++, s).ok()) << s;
     EXPECT_EQ(t.size(), 5u);
     EXPECT_EQ(winner(t, "10.0.0.1:49152", "10.0.0.9:5000", 2), 3u);
     EXPECT_EQ(winner(t, "10.0.0.3:49152", "10.0.0.9:5000", 1), 2u);
     EXPECT_EQ(winner(t, "[fd00::1]:49152", "[fd00::9]:5001", 1), 2u);
     EXPECT_EQ(*t.pick_listener_port(spec("L *:0").listen, {}, 0), 49153);
-    for (SocketId i = 1; i < id; ++i) t.remove(i);
-    t.remove(42);  // unknown: ignored
+    for (Num i = 1; i < id; ++i) t.remove(id_of(i));
+    t.remove(id_of(42));  // unknown: ignored
     EXPECT_EQ(t.size(), 0u);
-    EXPECT_FALSE(t.contains(1));
+    EXPECT_FALSE(t.contains(id_of(1)));
     EXPECT_EQ(winner(t, "10.0.0.1:49152", "10.0.0.9:5000", 2), std::nullopt);
     EXPECT_EQ(winner(t, "10.0.0.3:49152", "10.0.0.9:5000", 1), std::nullopt);
     EXPECT_EQ(winner(t, "[fd00::1]:49152", "[fd00::9]:5000", 1), std::nullopt);
@@ -606,7 +615,7 @@ TEST(SocketTable, EphemeralPortsExhaustedGiveNoPorts) {
       ASSERT_FALSE(c);
       EXPECT_EQ(c.error(), NetError::kNoPorts);
     }
-    t.remove(50002);
+    t.remove(id_of(50002));
     for (uint64_t r = 0; r < 8; ++r)
       EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, r), 50002);
   }
@@ -616,7 +625,7 @@ TEST(SocketTable, EphemeralPortFindsTheOnlyFreePortOfTheFullRange) {
   SocketTable t(kSeed, TransportProto::kUdp);
   for (uint32_t p = kFirst; p <= 65535; ++p)
     if (p != 60000) {
-      ASSERT_TRUE(t.insert_listener(p, ListenerAddr{{}, FamilySet::kBoth, Port(p), {}}, {}).ok());
+      ASSERT_TRUE(t.insert_listener(id_of(p), ListenerAddr{{}, FamilySet::kBoth, Port(p), {}}, {}).ok());
     }
   ASSERT_TRUE(insert(t, 1, "L *:1000").ok());  // outside the range: never picked anyway
   EXPECT_EQ(*t.pick_listener_port(spec("L *:0").listen, {}, 0), 60000);

@@ -1,0 +1,51 @@
+// The scenario's names for sockets (scenario-format.md, STEP): which SocketId a name refers to
+// on each host, the `LISTENER#N` names of accepted connections (N counts per listener name and
+// host over the whole run and is never reused), and the trace sink that writes these names for
+// the handles the stack's records carry. Owned by the runner; the stack never sees a name.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "stack/handles.h"
+#include "stack/host.h"
+#include "stack/trace.h"
+
+namespace netsim::scenario {
+
+class SocketNames : public TraceSink, public SocketObserver {
+ public:
+  // Records go on to `out` with names filled in. `hosts`: the number of hosts (ids 0..hosts-1).
+  SocketNames(TraceSink& out, size_t hosts);
+
+  // The socket `name` refers to on `host` (maybe stale: closed or severed by the stack since).
+  std::optional<SocketId> find(uint32_t host, const std::string& name) const;
+  // Binds `name` to a new socket (replacing a binding to a socket that is no longer open).
+  void bind(uint32_t host, const std::string& name, SocketId id);
+  // Forgets `name` (a close step on a socket that was no longer open releases its name).
+  void forget(uint32_t host, const std::string& name);
+
+  // TraceSink: fills `socket`, `listener` and `shadowed` from the record's ids.
+  int64_t emit(const TraceRecord& record) override;
+  bool wants(TraceKind kind) const override { return out_.wants(kind); }
+
+  // SocketObserver: names accepted connections, forgets freed sockets' handles.
+  void on_child(uint32_t host, SocketId listener, SocketId child) override;
+  void on_freed(uint32_t host, SocketId socket) override;
+
+ private:
+  struct HostNames {
+    std::unordered_map<std::string, SocketId> id_of;
+    std::unordered_map<SocketId, std::string, SocketIdHash> name_of;  // until freed
+    std::unordered_map<std::string, uint64_t> children;  // listener name -> last N given
+  };
+  const std::string& name_of(uint32_t host, SocketId id) const;
+
+  TraceSink& out_;
+  std::vector<HostNames> hosts_;
+};
+
+}  // namespace netsim::scenario
