@@ -13,13 +13,12 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace)
     : trace_(trace), root_(seed) {
   const SocketPolicy policy =
       scenario.policy == Policy::kNetstack3 ? SocketPolicy::kNetstack3 : SocketPolicy::kSeed;
-  const scenario::HostModel policy_model =
-      scenario.policy == Policy::kNetstack3 ? scenario::HostModel::kStrong : scenario::HostModel::kWeak;
   for (const scenario::Host& h : scenario.hosts) {
     HostConfig config;
     config.name = h.name;
     config.forwarding = h.forwarding;
-    config.host_model = to_stack(h.host_model.value_or(scenario.default_host_model.value_or(policy_model)));
+    auto model = h.host_model ? h.host_model : scenario.default_host_model;
+    config.host_model = model ? to_stack(*model) : policy_rules(policy).default_host_model;
     config.policy = policy;
     config.tcp = scenario.tcp;
     HostId id = topology_.add_host(h.name, h.forwarding);

@@ -138,6 +138,7 @@ Host::Host(uint32_t id, HostConfig config, HostEnvironment& env, Rng rng)
     : id_(id),
       config_(std::move(config)),
       env_(env),
+      rules_(policy_rules(config_.policy)),
       rng_(rng),
       udp_(config_.policy, TransportProto::kUdp),
       tcp_(config_.policy, TransportProto::kTcp) {
@@ -213,7 +214,7 @@ Result<void> Host::remove_address(uint32_t interface, const IpAddr& address) {
   r.interface = interfaces_[interface].name;
   r.address = removed;
   emit(std::move(r));
-  if (config_.policy == SocketPolicy::kSeed) sever_connections(address);
+  if (rules_.sever_on_address_removal) sever_connections(address);
   return {};
 }
 
@@ -503,7 +504,7 @@ void Host::receive_udp(uint32_t interface, Packet packet) {
   Socket& s = socket_at(hit->socket);
   if (s.read_shut) {  // the winner refuses; nobody broader gets it (semantics.md 5.1)
     emit_drop(packet, DropReason::kReceiveShutdown, interfaces_[interface].name);
-    if (config_.policy == SocketPolicy::kNetstack3) send_icmp_error(packet, IcmpType::kPortUnreachable);
+    if (rules_.icmp_for_refused_datagram) send_icmp_error(packet, IcmpType::kPortUnreachable);
     return;
   }
   ++counters_.delivered;
@@ -784,8 +785,8 @@ Result<void> Host::send(SocketId id, const Payload& payload, const std::optional
   if (s->proto == TransportProto::kUdp) return send_udp(*s, payload, to);
   if (s->is_listener) return NetError::kInvalidState;
   if (to) return NetError::kInvalidArgument;
-  if (!owner_of(s->conn.local.addr) && config_.policy == SocketPolicy::kNetstack3)
-    return NetError::kAddressNotAvailable;
+  // The local address went away without severing the connection (netstack3).
+  if (!owner_of(s->conn.local.addr)) return NetError::kAddressNotAvailable;
   tcp::Connection& c = s->tcp->connection();
   return payload.data ? c.send(*payload.data) : c.send_generated(payload.size);
 }

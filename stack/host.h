@@ -21,6 +21,7 @@
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
 #include "stack/packet.h"
+#include "stack/policy.h"
 #include "stack/routing_table.h"
 #include "stack/socket_table.h"
 #include "stack/tcp/connection.h"
@@ -28,8 +29,6 @@
 #include "stack/trace.h"
 
 namespace netsim {
-
-enum class HostModel : uint8_t { kWeak, kStrong };
 
 // What a host needs from the world around it.
 class HostEnvironment {
@@ -213,6 +212,7 @@ class Host {
   uint32_t id_;
   HostConfig config_;
   HostEnvironment& env_;
+  const PolicyRules& rules_;
   Rng rng_;
   std::vector<Interface> interfaces_;
   std::unordered_map<IpAddr, uint32_t, IpAddrHash> address_owner_;  // looked up per packet

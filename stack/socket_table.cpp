@@ -5,62 +5,8 @@
 namespace netsim {
 namespace {
 
-// How an existing key that overlaps a new key relates to it (see the header).
-enum class Overlap : uint8_t { kSame, kBroader, kNarrower, kIndirect };
-// The kinds of the two sockets, new and existing, in either order.
-enum class Pair : uint8_t { kListeners, kMixed, kConnections };
 // One dimension (address or device) of an existing key compared with a new key.
 enum class Cmp : uint8_t { kEqual, kWider, kNarrower, kDisjoint };
-
-// Policy seed: only the identical key conflicts; options are ignored.
-std::optional<NetError> seed_conflict(Overlap overlap) {
-  switch (overlap) {
-    case Overlap::kSame: return NetError::kAddressInUse;
-    case Overlap::kBroader:   // a specific listener shadows the wildcard; C and Cd coexist
-    case Overlap::kNarrower:
-    case Overlap::kIndirect: return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-// Policy netstack3 (semantics.md 5.3, notes section 1).
-std::optional<NetError> netstack3_conflict(TransportProto proto, Pair pair, Overlap overlap,
-                                           Sharing existing, Sharing added) {
-  const bool both_addr = existing.reuse_addr && added.reuse_addr;
-  const bool both_port = existing.reuse_port && added.reuse_port;
-  switch (proto) {
-    case TransportProto::kUdp:
-      // Every pair and every overlap: the two must be shareable.
-      if (both_addr || both_port) return std::nullopt;
-      return NetError::kAddressInUse;
-    case TransportProto::kTcp:
-      switch (pair) {
-        case Pair::kListeners:
-          switch (overlap) {
-            case Overlap::kSame:
-            case Overlap::kBroader:
-            case Overlap::kNarrower:
-              // reuse_addr lets the bind through, but only one socket may listen.
-              return both_addr ? NetError::kListenerExists : NetError::kAddressInUse;
-            case Overlap::kIndirect: return NetError::kListenerExists;
-          }
-          return std::nullopt;
-        case Pair::kConnections: return NetError::kAddressInUse;
-        case Pair::kMixed: return std::nullopt;  // accepted connections share the port
-      }
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-std::optional<NetError> decide(SocketPolicy policy, TransportProto proto, Pair pair,
-                               Overlap overlap, Sharing existing, Sharing added) {
-  switch (policy) {
-    case SocketPolicy::kSeed: return seed_conflict(overlap);
-    case SocketPolicy::kNetstack3: return netstack3_conflict(proto, pair, overlap, existing, added);
-  }
-  return std::nullopt;
-}
 
 // Requires: n and e have one family and port.
 template <typename K>
@@ -119,7 +65,7 @@ size_t SocketTable::Hash::operator()(const FourTuple& k) const {
 }
 
 SocketTable::SocketTable(SocketPolicy policy, TransportProto proto, PortRange ephemeral)
-    : policy_(policy), proto_(proto), ephemeral_(ephemeral) {}
+    : policy_(policy), rules_(policy_rules(policy)), proto_(proto), ephemeral_(ephemeral) {}
 
 Result<std::vector<SocketTable::Key>> SocketTable::listener_keys(const ListenerAddr& addr,
                                                                  bool need_port) const {
@@ -157,16 +103,16 @@ Result<std::vector<SocketTable::Key>> SocketTable::connection_keys(const ConnAdd
 }
 
 std::optional<NetError> SocketTable::option_error(Sharing sharing) const {
-  if (policy_ == SocketPolicy::kNetstack3 && proto_ == TransportProto::kTcp && sharing.reuse_port)
+  if (proto_ == TransportProto::kTcp && sharing.reuse_port && !rules_.tcp_reuse_port)
     return NetError::kNotSupported;
   return std::nullopt;
 }
 
 // Calls fn(overlap, pair, entry) for every existing entry whose key overlaps `key`. Only reads
-// what the policy can conflict with: listener-connection pairs only under netstack3 UDP.
+// what the policy can conflict with: listener-connection pairs only if its rules say so.
 template <typename Fn>
 void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
-  const bool mixed = policy_ == SocketPolicy::kNetstack3 && proto_ == TransportProto::kUdp;
+  const bool mixed = rules_.listeners_and_connections_conflict;
   const IpAddr wildcard = IpAddr::unspecified(key.local.family());
 
   auto visit_listeners = [&](const IpAddr& local) {
@@ -175,7 +121,7 @@ void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
     for (const auto& [device, entry] : group->second) {
       const Key existing{local, key.port, std::nullopt, device};
       if (auto overlap = classify(key, existing))
-        fn(*overlap, key.is_connection() ? Pair::kMixed : Pair::kListeners, entry);
+        fn(*overlap, key.is_connection() ? Pair::kConnectionUnderListener : Pair::kListeners, entry);
     }
   };
   auto visit_connections = [&](const IpAddr& local, const SocketAddr& remote) {
@@ -184,7 +130,7 @@ void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
     for (const auto& [device, entry] : group->second) {
       const Key existing{local, key.port, remote, device};
       if (auto overlap = classify(key, existing))
-        fn(*overlap, key.is_connection() ? Pair::kConnections : Pair::kMixed, entry);
+        fn(*overlap, key.is_connection() ? Pair::kConnections : Pair::kListenerOverConnection, entry);
     }
   };
 
@@ -224,7 +170,7 @@ std::optional<NetError> SocketTable::conflict(const std::vector<Key>& keys, Shar
         existing.reuse_addr = existing.reuse_addr && m.sharing.reuse_addr;
         existing.reuse_port = existing.reuse_port && m.sharing.reuse_port;
       }
-      auto e = decide(policy_, proto_, pair, overlap, existing, sharing);
+      auto e = rules_.conflict(proto_, pair, overlap, existing, sharing);
       if (e == NetError::kAddressInUse || (e && !worst)) worst = e;
     });
   }
@@ -366,9 +312,7 @@ Result<Port> SocketTable::pick_listener_port(const ListenerAddr& addr, Sharing s
   if (!keys) return keys.error();
   if (auto e = option_error(sharing)) return *e;
   std::vector<Key>& candidate = keys.value();
-  // netstack3 TCP: the port must be free of everything (notes section 4).
-  const bool must_be_unused =
-      policy_ == SocketPolicy::kNetstack3 && proto_ == TransportProto::kTcp;
+  const bool must_be_unused = proto_ == TransportProto::kTcp && rules_.tcp_listener_port_unused;
   return pick_port(ephemeral_, random, [&](Port port) {
     for (Key& k : candidate) k.port = port;
     if (must_be_unused && !port_unused(candidate)) return false;
@@ -382,8 +326,7 @@ Result<Port> SocketTable::pick_connection_port(const ConnAddr& addr, Sharing sha
   if (!keys) return keys.error();
   if (auto e = option_error(sharing)) return *e;
   std::vector<Key>& candidate = keys.value();
-  // netstack3: a connection's port must be free of everything (notes section 4).
-  const bool must_be_unused = policy_ == SocketPolicy::kNetstack3;
+  const bool must_be_unused = rules_.connection_port_unused;
   const bool self_connect = proto_ == TransportProto::kTcp && addr.local.addr == addr.remote.addr;
   return pick_port(ephemeral_, random, [&](Port port) {
     if (self_connect && port == addr.remote.port) return false;

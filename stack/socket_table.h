@@ -42,7 +42,11 @@
 //                                      both reuse_addr ? listener_exists : address_in_use
 //   TCP listener - listener, indirect  listener_exists (netstack3 binds these, then fails listen)
 //   TCP connection - connection        address_in_use (the same four-tuple; C vs Cd included)
-//   TCP listener - connection          ok
+//   TCP new listener over a connection (narrower: the listener would receive its packets)
+//                                      ok if both reuse_addr, else address_in_use. An accepted
+//                                      connection keeps its listener's options after the
+//                                      listener closed (reuseaddr_allows_binding_under_connection)
+//   TCP new connection under a listener, or indirect pairs   ok
 //   TCP with reuse_port                not_supported
 // Every listener here listens, so for TCP "bound but not listening" does not exist. When several
 // existing keys conflict, address_in_use wins over listener_exists.
@@ -64,22 +68,15 @@
 #include "stack/handles.h"
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
+#include "stack/policy.h"
 #include "stack/port_alloc.h"
 #include "stack/trace.h"
 
 namespace netsim {
 
-enum class SocketPolicy : uint8_t { kSeed, kNetstack3 };
-enum class TransportProto : uint8_t { kUdp, kTcp };
 enum class FamilySet : uint8_t { kBoth, kV4, kV6 };  // the families a wildcard listener covers
 
 using DeviceId = uint32_t;  // an interface index on the host
-
-// Socket options, set before binding. Only policy netstack3 reads them.
-struct Sharing {
-  bool reuse_addr = false;
-  bool reuse_port = false;  // UDP only
-};
 
 struct ListenerAddr {
   std::vector<IpAddr> addresses;  // empty: wildcard; duplicates count once
@@ -182,6 +179,7 @@ class SocketTable {
                   const SocketAddr& src) const;
 
   SocketPolicy policy_;
+  const PolicyRules& rules_;
   TransportProto proto_;
   PortRange ephemeral_;
   std::unordered_map<AddrPort, ByDevice, Hash> listeners_;

@@ -1,0 +1,85 @@
+#include "stack/policy.h"
+
+namespace netsim {
+namespace {
+
+// Policy seed: only the identical key conflicts; options are ignored.
+std::optional<NetError> seed_conflict(TransportProto, Pair, Overlap overlap, Sharing, Sharing) {
+  switch (overlap) {
+    case Overlap::kSame: return NetError::kAddressInUse;
+    case Overlap::kBroader:   // a specific listener shadows the wildcard; C and Cd coexist
+    case Overlap::kNarrower:
+    case Overlap::kIndirect: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// Policy netstack3 (semantics.md 5.3, netstack3 notes section 1).
+std::optional<NetError> netstack3_conflict(TransportProto proto, Pair pair, Overlap overlap,
+                                           Sharing existing, Sharing added) {
+  const bool both_addr = existing.reuse_addr && added.reuse_addr;
+  const bool both_port = existing.reuse_port && added.reuse_port;
+  switch (proto) {
+    case TransportProto::kUdp:
+      // Every pair and every overlap: the two must be shareable.
+      if (both_addr || both_port) return std::nullopt;
+      return NetError::kAddressInUse;
+    case TransportProto::kTcp:
+      switch (pair) {
+        case Pair::kListeners:
+          switch (overlap) {
+            case Overlap::kSame:
+            case Overlap::kBroader:
+            case Overlap::kNarrower:
+              // reuse_addr lets the bind through, but only one socket may listen.
+              return both_addr ? NetError::kListenerExists : NetError::kAddressInUse;
+            case Overlap::kIndirect: return NetError::kListenerExists;
+          }
+          return std::nullopt;
+        case Pair::kListenerOverConnection:
+          // A connection under the new listener (an accepted one keeps its listener's options
+          // after the listener closed): both must set reuse_addr
+          // (reuseaddr_allows_binding_under_connection). TCP has no indirect conflicts.
+          if (overlap != Overlap::kNarrower || both_addr) return std::nullopt;
+          return NetError::kAddressInUse;
+        case Pair::kConnectionUnderListener: return std::nullopt;  // accepted ones share the port
+        case Pair::kConnections: return NetError::kAddressInUse;
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+constexpr PolicyRules kSeedRules{
+    .conflict = seed_conflict,
+    .listeners_and_connections_conflict = false,
+    .tcp_reuse_port = true,  // accepted and ignored
+    .tcp_listener_port_unused = false,
+    .connection_port_unused = false,
+    .default_host_model = HostModel::kWeak,
+    .sever_on_address_removal = true,
+    .icmp_for_refused_datagram = false,
+};
+
+constexpr PolicyRules kNetstack3Rules{
+    .conflict = netstack3_conflict,
+    .listeners_and_connections_conflict = true,
+    .tcp_reuse_port = false,
+    .tcp_listener_port_unused = true,
+    .connection_port_unused = true,
+    .default_host_model = HostModel::kStrong,
+    .sever_on_address_removal = false,
+    .icmp_for_refused_datagram = true,
+};
+
+}  // namespace
+
+const PolicyRules& policy_rules(SocketPolicy policy) {
+  switch (policy) {
+    case SocketPolicy::kSeed: return kSeedRules;
+    case SocketPolicy::kNetstack3: return kNetstack3Rules;
+  }
+  return kSeedRules;
+}
+
+}  // namespace netsim
