@@ -62,20 +62,21 @@ bool write_atomically(const fs::path& path, std::string_view content) {
   return false;
 }
 
-std::vector<nlohmann::json> trace_lines(const std::string& trace) {
-  std::istringstream in(trace);
-  return read_trace(in);
-}
-
 // `run --out DIR`: the trace and every export of it (pcapng, Chrome JSON, DOT,
-// Mermaid, HTML), each written atomically. Returns false on an I/O error.
+// Mermaid, HTML), each written atomically; the exports read the trace file back line by line.
+// Returns false on an I/O error.
 bool write_run_outputs(const std::string& trace, const std::string& out_dir) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
-  if (!write_atomically(fs::path(out_dir) / "trace.jsonl", trace)) return false;
-  std::vector<nlohmann::json> lines = trace_lines(trace);
-  for (ExportFormat f : kAllExportFormats)
-    if (!write_atomically(fs::path(out_dir) / export_file_name(f), export_trace(lines, f))) return false;
+  fs::path trace_file = fs::path(out_dir) / "trace.jsonl";
+  if (!write_atomically(trace_file, trace)) return false;
+  std::ifstream in(trace_file, std::ios::binary);
+  try {
+    export_all(in, trace_file.string(), out_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "netsim: cannot write the exports into " << out_dir << ": " << e.what() << "\n";
+    return false;
+  }
   return true;
 }
 
@@ -83,9 +84,16 @@ bool write_run_outputs(const std::string& trace, const std::string& out_dir) {
 bool write_check_outputs(const std::string& trace, const std::string& out_dir, const std::string& stem) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
-  if (!write_atomically(fs::path(out_dir) / (stem + ".jsonl"), trace)) return false;
-  return write_atomically(fs::path(out_dir) / (stem + ".html"),
-                          export_trace(trace_lines(trace), ExportFormat::kHtml));
+  fs::path trace_file = fs::path(out_dir) / (stem + ".jsonl");
+  if (!write_atomically(trace_file, trace)) return false;
+  std::ifstream in(trace_file, std::ios::binary);
+  try {
+    export_file(in, trace_file.string(), ExportFormat::kHtml, fs::path(out_dir) / (stem + ".html"));
+  } catch (const std::exception& e) {
+    std::cerr << "netsim: cannot write " << stem << ".html: " << e.what() << "\n";
+    return false;
+  }
+  return true;
 }
 
 void print_summary(const std::string& file, const scenario::Scenario& s, const RunResult& r,

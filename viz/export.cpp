@@ -1,8 +1,15 @@
 #include "viz/export.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
 #include <fstream>
 #include <iostream>
-#include <sstream>
+#include <memory>
 
 #include "viz/export_chrome.h"
 #include "viz/export_dot.h"
@@ -12,6 +19,8 @@
 
 namespace netsim {
 
+namespace fs = std::filesystem;
+
 namespace {
 
 constexpr int kExitOk = 0;
@@ -19,8 +28,12 @@ constexpr int kExitUsage = 2;
 constexpr int kExitInvalid = 3;
 
 constexpr std::string_view kUsage =
-    "usage: netsim export TRACE.jsonl [--format pcapng|chrome|dot|mermaid|html] -o OUT\n"
-    "  The format defaults to OUT's extension (.pcapng .json .dot .mmd .html); OUT - is stdout.\n";
+    "usage: netsim export TRACE.jsonl [--format pcapng|chrome|dot|mermaid|html] [--from TIME]\n"
+    "                     [--to TIME] [--max-events N] -o OUT\n"
+    "  The format defaults to OUT's extension (.pcapng .json .dot .mmd .html); TRACE or OUT - is\n"
+    "  stdin or stdout. --from/--to keep the events in that span of virtual time (1500, 20us,\n"
+    "  3ms, 2s); --max-events is the viewer's ceiling (default 200000): past it the page holds a\n"
+    "  window of the trace and says so at the top.\n";
 
 std::optional<ExportFormat> format_from_extension(const std::string& out) {
   auto ends = [&](std::string_view s) {
@@ -32,6 +45,82 @@ std::optional<ExportFormat> format_from_extension(const std::string& out) {
   if (ends(".mmd") || ends(".mermaid")) return ExportFormat::kMermaid;
   if (ends(".html") || ends(".htm")) return ExportFormat::kHtml;
   return std::nullopt;
+}
+
+// "1500" (ns), "20us", "3ms", "2s": integral virtual time in nanoseconds.
+std::optional<int64_t> parse_time(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 18) return std::nullopt;
+  int64_t value = std::stoll(text.substr(0, digits));
+  std::string unit = text.substr(digits);
+  int64_t scale = unit.empty() || unit == "ns" ? 1 : unit == "us" ? 1000 : unit == "ms" ? 1000000
+                : unit == "s" ? 1000000000 : 0;
+  if (scale == 0 || value > kMaxTraceTime / scale) return std::nullopt;
+  return value * scale;
+}
+
+// A file written through a temporary in its directory, renamed over it by commit(); the
+// temporary is removed when the output is dropped uncommitted. A symlink is written through to
+// its target; a path that exists and is not a regular file is refused.
+class AtomicOutput {
+ public:
+  explicit AtomicOutput(const fs::path& path) {
+    std::error_code ec;
+    target_ = path;
+    if (fs::is_symlink(fs::symlink_status(path, ec))) {
+      target_ = fs::weakly_canonical(path, ec);
+      if (ec) fail("cannot resolve the link " + path.string(), ec.value());
+    }
+    auto st = fs::status(target_, ec);
+    if (fs::exists(st) && !fs::is_regular_file(st)) {
+      throw std::runtime_error("cannot write " + path.string() + ": not a regular file");
+    }
+    fs::path dir = target_.parent_path().empty() ? fs::path(".") : target_.parent_path();
+    std::string tmpl = (dir / ("." + target_.filename().string() + ".tmp.XXXXXX")).string();
+    std::vector<char> name(tmpl.begin(), tmpl.end());
+    name.push_back('\0');
+    int fd = ::mkstemp(name.data());
+    if (fd < 0) fail("cannot create a temporary file in " + dir.string(), errno);
+    temp_ = name.data();
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(fd, 0666 & ~mask);
+    ::close(fd);
+    out_.open(temp_, std::ios::binary | std::ios::trunc);
+    if (!out_) fail("cannot open " + temp_, errno);
+  }
+  ~AtomicOutput() {
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+  }
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  std::ostream& stream() { return out_; }
+
+  void commit() {
+    out_.flush();
+    if (!out_) fail("cannot write " + target_.string(), errno);
+    out_.close();
+    if (!out_ || ::rename(temp_.c_str(), target_.c_str()) != 0) {
+      fail("cannot write " + target_.string(), errno);
+    }
+    temp_.clear();
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int err) {
+    throw std::runtime_error(what + ": " + std::strerror(err));
+  }
+
+  fs::path target_;
+  std::string temp_;
+  std::ofstream out_;
+};
+
+bool in_window(const nlohmann::json& e, const ExportOptions& o) {
+  int64_t t = e["t"].get<int64_t>();
+  return (!o.from_ns || t >= *o.from_ns) && (!o.to_ns || t <= *o.to_ns);
 }
 
 }  // namespace
@@ -67,61 +156,90 @@ std::string_view export_file_name(ExportFormat f) {
   return "export";
 }
 
-std::vector<nlohmann::json> read_trace(std::istream& in) {
-  std::vector<nlohmann::json> lines;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    if (line.empty() || line == "\r") continue;
-    try {
-      lines.push_back(nlohmann::json::parse(line));
-    } catch (const nlohmann::json::parse_error& e) {
-      throw TraceReadError("line " + std::to_string(number) + ": not JSON: " + e.what());
-    }
-    if (!lines.back().is_object()) {
-      throw TraceReadError("line " + std::to_string(number) + ": not a JSON object");
-    }
-  }
-  if (lines.empty()) throw TraceReadError("empty trace");
-  const auto& h = lines.front();
-  if (h.value("event", "") != "header" || h.value("format", "").rfind("netsim-trace/", 0) != 0) {
-    throw TraceReadError("line 1: not a netsim trace header (want \"format\":\"netsim-trace/1\")");
-  }
-  return lines;
-}
-
-std::string export_trace(const std::vector<nlohmann::json>& lines, ExportFormat f) {
+std::unique_ptr<TraceExporter> make_exporter(ExportFormat f, std::ostream& out,
+                                             const ExportOptions& options) {
   switch (f) {
-    case ExportFormat::kPcapng: return export_pcapng(lines);
-    case ExportFormat::kChrome: return export_chrome(lines);
-    case ExportFormat::kDot: return export_dot(lines);
-    case ExportFormat::kMermaid: return export_mermaid(lines);
-    case ExportFormat::kHtml: return export_html(lines);
+    case ExportFormat::kPcapng: return make_pcapng_exporter(out);
+    case ExportFormat::kChrome: return make_chrome_exporter(out);
+    case ExportFormat::kDot: return make_dot_exporter(out);
+    case ExportFormat::kMermaid: return make_mermaid_exporter(out);
+    case ExportFormat::kHtml: return make_html_exporter(out, options);
   }
-  return {};
+  return nullptr;
 }
 
-void export_all(const std::vector<nlohmann::json>& lines, const std::filesystem::path& dir) {
-  std::filesystem::create_directories(dir);
-  for (ExportFormat f : kAllExportFormats) {
-    auto path = dir / export_file_name(f);
-    std::ofstream out(path, std::ios::binary);
-    out << export_trace(lines, f);
-    if (!out) throw std::runtime_error("cannot write " + path.string());
+void run_exporters(TraceReader& trace, const std::vector<TraceExporter*>& exporters,
+                   const ExportOptions& options) {
+  // Events read but not yet emitted: at most kLookahead.
+  std::deque<std::pair<uint64_t, nlohmann::json>> window;
+  bool started = false;
+  auto emit_oldest = [&] {
+    if (!started) {
+      for (TraceExporter* x : exporters) x->start(trace);
+      started = true;
+    }
+    for (TraceExporter* x : exporters) x->emit(window.front().second, window.front().first);
+    window.pop_front();
+  };
+  uint64_t index = 0;
+  nlohmann::json event;
+  while (trace.next(event)) {
+    if (!in_window(event, options)) continue;
+    for (TraceExporter* x : exporters) x->look(event, index);
+    window.emplace_back(index++, std::move(event));
+    if (window.size() > kLookahead) emit_oldest();
   }
+  while (!window.empty()) emit_oldest();
+  if (!started) {
+    for (TraceExporter* x : exporters) x->start(trace);
+  }
+  for (TraceExporter* x : exporters) x->finish(trace);
+}
+
+void export_trace(std::istream& in, const std::string& name, ExportFormat f, std::ostream& out,
+                  const ExportOptions& options) {
+  TraceReader trace(in, name);
+  auto exporter = make_exporter(f, out, options);
+  run_exporters(trace, {exporter.get()}, options);
+}
+
+void export_file(std::istream& in, const std::string& name, ExportFormat f, const fs::path& path,
+                 const ExportOptions& options) {
+  AtomicOutput out(path);
+  export_trace(in, name, f, out.stream(), options);
+  out.commit();
+}
+
+void export_all(std::istream& in, const std::string& name, const fs::path& dir,
+                const ExportOptions& options) {
+  fs::create_directories(dir);
+  TraceReader trace(in, name);
+  std::vector<std::unique_ptr<AtomicOutput>> files;
+  std::vector<std::unique_ptr<TraceExporter>> owned;
+  std::vector<TraceExporter*> exporters;
+  for (ExportFormat f : kAllExportFormats) {
+    files.push_back(std::make_unique<AtomicOutput>(dir / export_file_name(f)));
+    owned.push_back(make_exporter(f, files.back()->stream(), options));
+    exporters.push_back(owned.back().get());
+  }
+  run_exporters(trace, exporters, options);
+  owned.clear();
+  for (auto& file : files) file->commit();
 }
 
 int export_main(const std::vector<std::string>& args) {
   std::string trace, out;
   std::optional<ExportFormat> format;
+  ExportOptions options;
+  auto usage = [](const std::string& what) {
+    std::cerr << "netsim export: " << what << "\n" << kUsage;
+    return kExitUsage;
+  };
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    // "--flag VALUE" or "--flag=VALUE"; nullopt when `a` is not that flag.
     auto value = [&](std::string_view flag) -> std::optional<std::string> {
-      if (a == flag) {
-        if (i + 1 < args.size()) return args[++i];
-        return std::nullopt;
-      }
+      if (a == flag) return i + 1 < args.size() ? std::optional<std::string>(args[++i]) : std::string();
       std::string prefix = std::string(flag) + "=";
       if (a.rfind(prefix, 0) == 0) return a.substr(prefix.size());
       return std::nullopt;
@@ -130,64 +248,63 @@ int export_main(const std::vector<std::string>& args) {
       std::cout << kUsage;
       return kExitOk;
     }
-    if (auto v = value("--format"); v || a == "--format" || a.rfind("--format=", 0) == 0) {
-      if (!v || !(format = parse_export_format(*v))) {
-        std::cerr << "netsim export: unknown format '" << v.value_or("") << "'\n" << kUsage;
-        return kExitUsage;
-      }
-    } else if (auto o = value("-o"); o || a == "-o") {
-      if (!o) {
-        std::cerr << "netsim export: -o needs a file\n" << kUsage;
-        return kExitUsage;
-      }
+    if (auto v = value("--format")) {
+      if (!(format = parse_export_format(*v))) return usage("unknown format '" + *v + "'");
+    } else if (auto o = value("-o"); o || (o = value("--output"))) {
+      if (o->empty()) return usage("-o needs a file");
       out = *o;
-    } else if (auto o2 = value("--output"); o2) {
-      out = *o2;
+    } else if (auto f = value("--from")) {
+      if (!(options.from_ns = parse_time(*f))) return usage("--from wants a time such as 1500, 20us, 3ms or 2s, not '" + *f + "'");
+    } else if (auto t = value("--to")) {
+      if (!(options.to_ns = parse_time(*t))) return usage("--to wants a time such as 1500, 20us, 3ms or 2s, not '" + *t + "'");
+    } else if (auto m = value("--max-events")) {
+      auto n = parse_time(*m);  // a plain count: digits only
+      if (!n || *n < 1 || m->find_first_not_of("0123456789") != std::string::npos) {
+        return usage("--max-events wants a count >= 1, not '" + *m + "'");
+      }
+      options.viewer_max_events = static_cast<size_t>(*n);
     } else if (!a.empty() && a[0] == '-' && a != "-") {
-      std::cerr << "netsim export: unknown option '" << a << "'\n" << kUsage;
-      return kExitUsage;
+      return usage("unknown option '" + a + "'");
     } else if (trace.empty()) {
       trace = a;
     } else {
-      std::cerr << "netsim export: one trace at a time\n" << kUsage;
-      return kExitUsage;
+      return usage("one trace at a time");
     }
   }
   if (trace.empty() || out.empty()) {
     std::cerr << kUsage;
     return kExitUsage;
   }
-  if (!format) format = format_from_extension(out);
-  if (!format) {
-    std::cerr << "netsim export: say --format; '" << out << "' has no known extension\n";
-    return kExitUsage;
+  if (options.from_ns && options.to_ns && *options.from_ns > *options.to_ns) {
+    return usage("--from is after --to");
   }
-  std::vector<nlohmann::json> lines;
+  if (!format) format = format_from_extension(out);
+  if (!format) return usage("say --format; '" + out + "' has no known extension");
+
+  std::ifstream file;
+  if (trace != "-") {
+    std::error_code ec;
+    if (fs::is_directory(trace, ec)) return usage(trace + " is a directory, not a trace");
+    file.open(trace, std::ios::binary);
+    if (!file) {
+      std::cerr << "netsim export: cannot read " << trace << ": " << std::strerror(errno) << "\n";
+      return kExitUsage;
+    }
+  }
+  std::istream& in = trace == "-" ? std::cin : file;
+  const std::string name = trace == "-" ? "<stdin>" : trace;
   try {
-    if (trace == "-") {
-      lines = read_trace(std::cin);
+    if (out == "-") {
+      export_trace(in, name, *format, std::cout, options);
+      std::cout.flush();
     } else {
-      std::ifstream in(trace, std::ios::binary);
-      if (!in) {
-        std::cerr << "netsim export: cannot read " << trace << "\n";
-        return kExitUsage;
-      }
-      lines = read_trace(in);
+      export_file(in, name, *format, out, options);
     }
   } catch (const TraceReadError& e) {
-    std::cerr << trace << ": " << e.what() << "\n";
+    std::cerr << e.what() << "\n";
     return kExitInvalid;
-  }
-  std::string bytes = export_trace(lines, *format);
-  if (out == "-") {
-    std::cout << bytes << std::flush;
-    return kExitOk;
-  }
-  std::ofstream file(out, std::ios::binary);
-  file << bytes;
-  file.close();
-  if (!file) {
-    std::cerr << "netsim export: cannot write " << out << "\n";
+  } catch (const std::runtime_error& e) {
+    std::cerr << "netsim export: " << e.what() << "\n";
     return kExitUsage;
   }
   return kExitOk;

@@ -1,18 +1,21 @@
 // Exports of a JSONL trace (shared/spec/trace-format.md): pcapng, Chrome/Perfetto JSON, Graphviz
-// DOT, Mermaid and a single-file HTML viewer. Every export is a pure function of the trace lines
-// (header .. summary), so the same trace always gives the same bytes. `netsim export` is
-// export_main(); `netsim run --out DIR` can call export_all().
+// DOT, Mermaid and a single-file HTML viewer. Every export reads the trace once, line by line,
+// through a TraceReader (every field checked), with memory bounded by the topology, the sockets
+// and a fixed lookahead (viz/trace_exporter.h), never by the number of events; the same trace
+// always gives the same bytes. `netsim export` is export_main(); `netsim run --out DIR` calls
+// export_all() on the trace file it wrote. docs/exports.md states the limits.
 #pragma once
 
 #include <filesystem>
 #include <istream>
 #include <optional>
-#include <stdexcept>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "viz/trace_exporter.h"
+#include "viz/trace_reader.h"
 
 namespace netsim {
 
@@ -29,25 +32,32 @@ std::string_view to_string(ExportFormat f);
 // "sequence.mmd", "viewer.html".
 std::string_view export_file_name(ExportFormat f);
 
-// A trace that cannot be read: not JSON Lines, or no netsim-trace header first.
-class TraceReadError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+std::unique_ptr<TraceExporter> make_exporter(ExportFormat f, std::ostream& out,
+                                             const ExportOptions& options = {});
 
-// Reads every line of a JSONL trace. Throws TraceReadError with the line number.
-std::vector<nlohmann::json> read_trace(std::istream& in);
+// Reads the trace once and feeds every exporter (look, start, emit, finish). Throws
+// TraceReadError ("NAME:LINE: what") for a bad trace, std::runtime_error for an I/O error.
+void run_exporters(TraceReader& trace, const std::vector<TraceExporter*>& exporters,
+                   const ExportOptions& options = {});
 
-// Requires: lines[0] is the header (read_trace() checks it). A missing summary is tolerated.
-std::string export_trace(const std::vector<nlohmann::json>& lines, ExportFormat f);
+// One export of the trace read from `trace` (named `name` in errors) onto `out`.
+void export_trace(std::istream& trace, const std::string& name, ExportFormat f, std::ostream& out,
+                  const ExportOptions& options = {});
 
-// Writes every format into `dir` (created if missing) under export_file_name(). Throws
-// std::runtime_error when a file cannot be written.
-void export_all(const std::vector<nlohmann::json>& lines, const std::filesystem::path& dir);
+// One export into the file `path`, written atomically (a temporary in the same directory, renamed
+// over it; a symlink is written through; anything else that is not a regular file is refused).
+void export_file(std::istream& trace, const std::string& name, ExportFormat f,
+                 const std::filesystem::path& path, const ExportOptions& options = {});
 
-// `netsim export TRACE [--format F] -o OUT` (arguments after "export"). The format defaults to
-// the one OUT's extension names; OUT "-" is standard output. Returns the process exit code:
-// 0 done, 2 usage error or unreadable file, 3 not a valid trace.
+// Every format into `dir` (created if missing) under export_file_name(), in one pass over the
+// trace, each file written atomically.
+void export_all(std::istream& trace, const std::string& name, const std::filesystem::path& dir,
+                const ExportOptions& options = {});
+
+// `netsim export TRACE [--format F] [--from T] [--to T] [--max-events N] -o OUT` (arguments after
+// "export"). The format defaults to the one OUT's extension names; TRACE or OUT "-" is standard
+// input or output. Returns the process exit code: 0 done, 2 usage error or a file that cannot be
+// read or written, 3 not a valid trace (the message names its line).
 int export_main(const std::vector<std::string>& args);
 
 }  // namespace netsim

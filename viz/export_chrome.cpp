@@ -1,9 +1,13 @@
 #include "viz/export_chrome.h"
 
 #include <map>
-#include <set>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
 
 #include "viz/export_trace_view.h"
+#include "viz/spool.h"
 
 namespace netsim {
 
@@ -19,147 +23,170 @@ constexpr double kSliceUs = 0.001;    // events are 1 ns slices so flows can bin
 
 double us(int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
-class ChromeBuilder {
+// Track metadata is kept (it is bounded by hosts, interfaces and sockets) and written first at
+// finish(); every other record goes to a spool as it is made.
+class ChromeExporter : public TraceExporter {
  public:
-  explicit ChromeBuilder(const exporting::TraceView& view) : view_(view) {
-    meta(kLinksPid, 0, "process_name", "links & expectations");
-    int pid = 1;
-    for (const auto& host : view.hosts()) {
-      pids_[host.name] = pid;
-      meta(pid, 0, "process_name", host.name + (host.forwarding ? " (router)" : ""));
-      meta(pid, 0, "process_sort_index", pid);
-      track(host.name, "host");
-      for (const auto& iface : host.interfaces) track(host.name, "if " + iface.name);
-      ++pid;
+  explicit ChromeExporter(std::ostream& out) : out_(out) {}
+
+  // Where each packet ends: its last deliver or drop within the lookahead.
+  void look(const json& e, uint64_t index) override {
+    std::string k = str_field(e, "event");
+    if ((k == "deliver" || k == "drop") && e.contains("packet")) {
+      packet_end_.set(int_field(e["packet"], "id", -1), index, index);
     }
   }
 
-  json build() {
-    const auto& events = view_.events();
-    // Where each packet ends: the deliver or drop event index, per packet id (last one wins).
-    std::map<int64_t, size_t> packet_end;
-    for (size_t i = 0; i < events.size(); ++i) {
-      std::string k = str_field(*events[i], "event");
-      if ((k == "deliver" || k == "drop") && events[i]->contains("packet")) {
-        packet_end[int_field((*events[i])["packet"], "id", -1)] = i;
+  void start(const TraceReader& trace) override {
+    topology_ = &trace.topology();
+    meta(kLinksPid, 0, "process_name", "links & expectations");
+    for (const auto& [name, host] : topology_->hosts) add_host(host);
+  }
+
+  void emit(const json& e, uint64_t i) override {
+    uint64_t horizon = forget_horizon(i);
+    packet_end_.forget_before(horizon);
+    steps_.forget_before(horizon);
+    flow_started_.forget_before(horizon);
+    in_flight_.forget_before(horizon);
+
+    std::string kind = str_field(e, "event");
+    std::string host = str_field(e, "host");
+    int64_t t = int_field(e, "t");
+    int64_t seq = int_field(e, "seq", static_cast<int64_t>(i));
+
+    if (host.empty()) {  // link events, expectations, link steps
+      if (kind == "expect") {
+        slice(kLinksPid, track("", "expectations"), t, "expect " + str_field(e, "result") +
+              " " + str_field(e, "pointer"), "expect", e);
+      } else {
+        instant(kLinksPid, track("", "links"), t, describe(e), kind, e, "g");
       }
+      return;
     }
-    std::map<int64_t, const json*> by_seq;
-    std::map<int64_t, std::pair<int, int>> slice_of_seq;  // seq -> (pid, tid)
-    std::set<int64_t> flow_started;
-    std::map<std::pair<int64_t, std::string>, const json*> in_flight;  // (packet id, host.if)
-
-    for (size_t i = 0; i < events.size(); ++i) {
-      const json& e = *events[i];
-      std::string kind = str_field(e, "event");
-      std::string host = str_field(e, "host");
-      int64_t t = int_field(e, "t");
-      int64_t seq = int_field(e, "seq", static_cast<int64_t>(i));
-      by_seq[seq] = &e;
-
-      if (host.empty()) {  // link events, expectations, link steps
-        json args = e;
-        if (kind == "expect") {
-          slice(kLinksPid, track_of("", "expectations"), t, "expect " + str_field(e, "result") +
-                " " + str_field(e, "pointer"), "expect", args);
-        } else {
-          instant(kLinksPid, track_of("", "links"), t, describe(e), kind, args, "g");
-        }
-        continue;
-      }
-      int pid = pids_.at(host);
-      int tid = kHostTid;
-      if (!str_field(e, "socket").empty()) {
-        tid = track(host, "socket " + str_field(e, "socket"));
-      } else if (!str_field(e, "interface").empty()) {
-        tid = track(host, "if " + str_field(e, "interface"));
-      } else if (kind == "accept") {
-        tid = track(host, "socket " + str_field(e, "listener"));
-      }
-      json args = e;
-
-      if (kind == "address_added" || kind == "address_removed" || kind == "interface_up" ||
-          kind == "interface_down") {
-        instant(pid, tid, t, describe(e), kind, args, "p");
-        continue;
-      }
-      if (kind == "sever") {
-        instant(pid, tid, t, describe(e), kind, args, "t");
-      }
-      slice(pid, tid, t, describe(e), kind, args);
-      slice_of_seq[seq] = {pid, tid};
-
-      if (!e.contains("packet") || !e["packet"].is_object()) continue;
-      int64_t packet = int_field(e["packet"], "id", -1);
-      if (kind == "tx") {
-        std::string ifkey = host + "." + str_field(e, "interface");
-        in_flight[{packet, ifkey}] = &e;
-        if (!flow_started.count(packet) && packet_end.count(packet)) {
-          flow_started.insert(packet);
-          // Start at the step that sent it when the trace says so.
-          auto [fpid, ftid] = std::make_pair(pid, tid);
-          int64_t fts = t;
-          int64_t cause = int_field(e, "cause", -1);
-          if (auto c = by_seq.find(cause); c != by_seq.end() &&
-              str_field(*c->second, "event") == "step" && slice_of_seq.count(cause)) {
-            std::tie(fpid, ftid) = slice_of_seq[cause];
-            fts = int_field(*c->second, "t");
-          }
-          flow("s", fpid, ftid, fts, packet);
-        } else if (flow_started.count(packet) && packet_end[packet] > i) {
-          flow("t", pid, tid, t, packet);
-        }
-      } else if (kind == "rx") {
-        // The async slice of the hop: from the tx on the peer interface to this rx.
-        const json* tx = find_tx(in_flight, packet, host + "." + str_field(e, "interface"));
-        if (tx) {
-          int tx_pid = pids_.at(str_field(*tx, "host"));
-          std::string name = link_name(str_field(*tx, "host") + "." + str_field(*tx, "interface"),
-                                       host + "." + str_field(e, "interface"));
-          json b = {{"ph", "b"}, {"cat", "link"}, {"name", name}, {"pid", tx_pid}, {"tid", kHostTid},
-                    {"id2", {{"local", "p" + std::to_string(packet) + "s" + std::to_string(int_field(*tx, "seq"))}}},
-                    {"ts", us(int_field(*tx, "t"))},
-                    {"args", {{"packet", exporting::packet_summary(e["packet"])},
-                              {"to", host + "." + str_field(e, "interface")}}}};
-          json end = b;
-          end["ph"] = "e";
-          end["ts"] = us(t);
-          end.erase("args");
-          out_.push_back(b);
-          out_.push_back(end);
-        }
-        if (flow_started.count(packet) && packet_end[packet] > i) flow("t", pid, tid, t, packet);
-      } else if ((kind == "deliver" || kind == "drop") && flow_started.count(packet) &&
-                 packet_end[packet] == i) {
-        flow("f", pid, tid, t, packet);
-      }
+    int pid = pid_of(host);
+    int tid = kHostTid;
+    if (!str_field(e, "socket").empty()) {
+      tid = track(host, "socket " + str_field(e, "socket"));
+    } else if (!str_field(e, "interface").empty()) {
+      tid = track(host, "if " + str_field(e, "interface"));
+    } else if (kind == "accept") {
+      tid = track(host, "socket " + str_field(e, "listener"));
     }
-    json all = json::array();
-    for (auto& m : meta_) all.push_back(std::move(m));
-    for (auto& o : out_) all.push_back(std::move(o));
-    json header = view_.header();
+
+    if (kind == "address_added" || kind == "address_removed" || kind == "interface_up" ||
+        kind == "interface_down") {
+      instant(pid, tid, t, describe(e), kind, e, "p");
+      return;
+    }
+    if (kind == "sever") {
+      instant(pid, tid, t, describe(e), kind, e, "t");
+    }
+    slice(pid, tid, t, describe(e), kind, e);
+    if (kind == "step") steps_.set(seq, i, StepSlice{pid, tid, t});
+
+    if (!e.contains("packet") || !e["packet"].is_object()) return;
+    int64_t packet = int_field(e["packet"], "id", -1);
+    const uint64_t* end = packet_end_.find(packet);
+    bool started = flow_started_.contains(packet);
+    if (kind == "tx") {
+      std::string ifkey = host + "." + str_field(e, "interface");
+      in_flight_.set({packet, ifkey}, i, Hop{host, str_field(e, "interface"), seq, t});
+      if (!started && end) {
+        flow_started_.set(packet, i, true);
+        // Start at the step that sent it when the trace says so.
+        auto [fpid, ftid] = std::make_pair(pid, tid);
+        int64_t fts = t;
+        if (const StepSlice* step = steps_.find(int_field(e, "cause", -1))) {
+          fpid = step->pid;
+          ftid = step->tid;
+          fts = step->t;
+        }
+        flow("s", fpid, ftid, fts, packet);
+      } else if (started && end && *end > i) {
+        flow("t", pid, tid, t, packet);
+      }
+    } else if (kind == "rx") {
+      // The async slice of the hop: from the tx on the peer interface to this rx.
+      std::string rx_if = host + "." + str_field(e, "interface");
+      if (const Hop* tx = find_tx(packet, rx_if)) {
+        int tx_pid = pid_of(tx->host);
+        std::string name = link_name(tx->host + "." + tx->interface, rx_if);
+        json b = {{"ph", "b"}, {"cat", "link"}, {"name", name}, {"pid", tx_pid}, {"tid", kHostTid},
+                  {"id2", {{"local", "p" + std::to_string(packet) + "s" + std::to_string(tx->seq)}}},
+                  {"ts", us(tx->t)},
+                  {"args", {{"packet", exporting::packet_summary(e["packet"])}, {"to", rx_if}}}};
+        json finish = b;
+        finish["ph"] = "e";
+        finish["ts"] = us(t);
+        finish.erase("args");
+        record(b);
+        record(finish);
+      }
+      if (started && end && *end > i) flow("t", pid, tid, t, packet);
+    } else if ((kind == "deliver" || kind == "drop") && started && end && *end == i) {
+      flow("f", pid, tid, t, packet);
+    }
+  }
+
+  void finish(const TraceReader& trace) override {
+    json header = trace.header();
     header.erase("topology");
-    json doc = {{"displayTimeUnit", "ns"}, {"traceEvents", std::move(all)},
-                {"metadata", {{"netsim-trace", header}}}};
-    if (view_.summary()) doc["metadata"]["summary"] = *view_.summary();
-    return doc;
+    json metadata = {{"netsim-trace", std::move(header)}};
+    if (trace.summary()) metadata["summary"] = *trace.summary();
+    out_ << "{\"displayTimeUnit\":\"ns\",\"metadata\":" << metadata.dump() << ",\"traceEvents\":[";
+    for (size_t k = 0; k < meta_.size(); ++k) out_ << (k ? "," : "") << meta_[k];
+    spool_.copy_to(out_);
+    out_ << "]}\n";
+  }
+
+  size_t held() const override {
+    return packet_end_.held() + steps_.held() + flow_started_.held() + in_flight_.held() +
+           meta_.size();
   }
 
  private:
+  struct StepSlice {
+    int pid, tid;
+    int64_t t;
+  };
+  struct Hop {  // a tx: where and when the packet left
+    std::string host, interface;
+    int64_t seq, t;
+  };
+
+  void add_host(const TopologyHost& host) {
+    int pid = static_cast<int>(pids_.size()) + 1;
+    pids_[host.name] = pid;
+    meta(pid, 0, "process_name", host.name + (host.forwarding ? " (router)" : ""));
+    meta(pid, 0, "process_sort_index", pid);
+    track(host.name, "host");
+    for (const auto& iface : host.interfaces) track(host.name, "if " + iface.name);
+  }
+
+  // A host first named after start() joins as the next process.
+  int pid_of(const std::string& host) {
+    if (auto it = pids_.find(host); it == pids_.end()) {
+      auto known = topology_->hosts.find(host);
+      add_host(known != topology_->hosts.end() ? known->second : TopologyHost{host, false, {}});
+    }
+    return pids_.at(host);
+  }
+
   // The tx that this rx ends: the latest tx of the packet on an interface linked to `rx_if`.
-  const json* find_tx(const std::map<std::pair<int64_t, std::string>, const json*>& in_flight,
-                      int64_t packet, const std::string& rx_if) const {
-    const json* best = nullptr;
-    for (auto it = in_flight.lower_bound({packet, ""});
-         it != in_flight.end() && it->first.first == packet; ++it) {
+  const Hop* find_tx(int64_t packet, const std::string& rx_if) const {
+    const Hop* best = nullptr;
+    const auto& hops = in_flight_.entries();
+    for (auto it = hops.lower_bound({packet, ""}); it != hops.end() && it->first.first == packet; ++it) {
       if (it->first.second == rx_if) continue;
-      if (!linked(it->first.second, rx_if) && !view_.links().empty()) continue;
-      if (!best || int_field(*it->second, "seq") > int_field(*best, "seq")) best = it->second;
+      if (!linked(it->first.second, rx_if) && !topology_->links.empty()) continue;
+      const Hop& hop = it->second.second;
+      if (!best || hop.seq > best->seq) best = &hop;
     }
     return best;
   }
   bool linked(const std::string& a, const std::string& b) const {
-    for (const auto& l : view_.links()) {
+    for (const auto& l : topology_->links) {
       bool ha = false, hb = false;
       for (const auto& x : l.between) {
         ha |= x == a;
@@ -170,7 +197,7 @@ class ChromeBuilder {
     return false;
   }
   std::string link_name(const std::string& a, const std::string& b) const {
-    for (const auto& l : view_.links()) {
+    for (const auto& l : topology_->links) {
       bool ha = false, hb = false;
       for (const auto& x : l.between) {
         ha |= x == a;
@@ -215,49 +242,49 @@ class ChromeBuilder {
     meta(pid, tid, "thread_sort_index", tid);
     return tid;
   }
-  int track_of(const std::string& host, const std::string& name) { return track(host, name); }
 
   template <typename V>
   void meta(int pid, int tid, const std::string& name, const V& value) {
     json m = {{"ph", "M"}, {"pid", pid}, {"tid", tid}, {"name", name}};
     m["args"] = name.find("sort") != std::string::npos ? json{{"sort_index", value}}
                                                       : json{{"name", value}};
-    meta_.push_back(std::move(m));
+    meta_.push_back(m.dump());
   }
+  void record(const json& r) { spool_.write("," + r.dump()); }
   void slice(int pid, int tid, int64_t t, const std::string& name, const std::string& cat,
              const json& args) {
-    out_.push_back({{"ph", "X"}, {"pid", pid}, {"tid", tid}, {"ts", us(t)}, {"dur", kSliceUs},
-                    {"name", name}, {"cat", cat}, {"args", args}});
+    record({{"ph", "X"}, {"pid", pid}, {"tid", tid}, {"ts", us(t)}, {"dur", kSliceUs},
+            {"name", name}, {"cat", cat}, {"args", args}});
   }
   void instant(int pid, int tid, int64_t t, const std::string& name, const std::string& cat,
                const json& args, const char* scope) {
-    out_.push_back({{"ph", "i"}, {"s", scope}, {"pid", pid}, {"tid", tid}, {"ts", us(t)},
-                    {"name", name}, {"cat", cat}, {"args", args}});
+    record({{"ph", "i"}, {"s", scope}, {"pid", pid}, {"tid", tid}, {"ts", us(t)},
+            {"name", name}, {"cat", cat}, {"args", args}});
   }
   void flow(const char* ph, int pid, int tid, int64_t t, int64_t packet) {
     json f = {{"ph", ph}, {"pid", pid}, {"tid", tid}, {"ts", us(t)}, {"id", packet},
               {"name", "packet " + std::to_string(packet)}, {"cat", "packet"}};
     if (std::string(ph) != "s") f["bp"] = "e";
-    out_.push_back(std::move(f));
+    record(f);
   }
 
-  const exporting::TraceView& view_;
+  std::ostream& out_;
+  Spool spool_;
+  const TraceTopology* topology_ = nullptr;
   std::map<std::string, int> pids_;
   std::map<std::pair<std::string, std::string>, int> tids_;
   std::map<int, int> next_tid_;
-  std::vector<json> meta_;
-  std::vector<json> out_;
+  std::vector<std::string> meta_;  // dumped track metadata, in the order made
+  Recent<int64_t, uint64_t> packet_end_;                       // packet id -> index of its end
+  Recent<int64_t, StepSlice> steps_;                           // step seq -> its slice
+  Recent<int64_t, bool> flow_started_;                         // packet ids with a flow
+  Recent<std::pair<int64_t, std::string>, Hop> in_flight_;     // (packet id, host.if) -> tx
 };
 
 }  // namespace
 
-json chrome_trace(const std::vector<json>& lines) {
-  exporting::TraceView view(lines);
-  return ChromeBuilder(view).build();
-}
-
-std::string export_chrome(const std::vector<json>& lines) {
-  return chrome_trace(lines).dump() + "\n";
+std::unique_ptr<TraceExporter> make_chrome_exporter(std::ostream& out) {
+  return std::make_unique<ChromeExporter>(out);
 }
 
 }  // namespace netsim

@@ -4,15 +4,13 @@
 // and instants for address, interface and link changes and severing. Times are in microseconds.
 #pragma once
 
-#include <string>
-#include <vector>
+#include <memory>
+#include <ostream>
 
-#include <nlohmann/json.hpp>
+#include "viz/trace_exporter.h"
 
 namespace netsim {
 
-// Requires: lines[0] is the header.
-nlohmann::json chrome_trace(const std::vector<nlohmann::json>& lines);
-std::string export_chrome(const std::vector<nlohmann::json>& lines);
+std::unique_ptr<TraceExporter> make_chrome_exporter(std::ostream& out);
 
 }  // namespace netsim

@@ -1,16 +1,17 @@
 // Graphviz DOT of the topology: a node per host (an HTML-like table with a row per interface and
 // its addresses; routers shaded), an edge per point-to-point link and a hub node per shared
 // segment, labelled with latency, bandwidth, loss and queue. Addresses added later in the trace are
-// shown with their time, removed ones struck through.
+// shown with their time (the first 32 changes per interface, then a count), removed ones struck
+// through. Names may hold any character: each is escaped for the place it appears in.
 #pragma once
 
-#include <string>
-#include <vector>
+#include <memory>
+#include <ostream>
 
-#include <nlohmann/json.hpp>
+#include "viz/trace_exporter.h"
 
 namespace netsim {
 
-std::string export_dot(const std::vector<nlohmann::json>& lines);
+std::unique_ptr<TraceExporter> make_dot_exporter(std::ostream& out);
 
 }  // namespace netsim

@@ -1,6 +1,10 @@
 #include "viz/export_mermaid.h"
 
 #include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
 
 #include "viz/export_trace_view.h"
 
@@ -13,19 +17,26 @@ using exporting::int_field;
 using exporting::str_field;
 using nlohmann::json;
 
-// Mermaid message text: '#' starts an entity and ';' ends a statement, so both are entities.
+// Mermaid message text: '#' starts an entity and ';' ends a statement, so both are entities;
+// a statement is one line, so every control character is a space.
 std::string text(const std::string& s) {
   std::string o;
-  for (char c : s) {
+  for (char c : exporting::one_line(s)) {
     switch (c) {
       case '#': o += "#35;"; break;
       case ';': o += "#59;"; break;
-      case '\n': o += ' '; break;
-      case '\r': break;
       default: o += c;
     }
   }
   return o;
+}
+
+// At most `max` bytes of `s`, never cutting a UTF-8 sequence.
+std::string utf8_prefix(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
 }
 
 std::string shadowed_list(const json& e) {
@@ -39,76 +50,101 @@ std::string shadowed_list(const json& e) {
   return s;
 }
 
-}  // namespace
+// Messages are kept (at most kMermaidMaxMessages) and written at finish(), under the
+// participants: a host first named late still gets its participant line.
+class MermaidExporter : public TraceExporter {
+ public:
+  explicit MermaidExporter(std::ostream& out) : out_(out) {}
 
-std::string export_mermaid(const std::vector<json>& lines) {
-  exporting::TraceView view(lines);
-  std::map<std::string, std::string> alias;  // host -> participant id
-  std::string out = "sequenceDiagram\n";
-  out += "  %% netsim scenario " + text(view.scenario()) + "\n";
-  int n = 0;
-  for (const auto& host : view.hosts()) {
-    alias[host.name] = "h" + std::to_string(n++);
-    out += "  participant " + alias[host.name] + " as " + text(host.name) + "\n";
+  void start(const TraceReader& trace) override {
+    for (const auto& [name, host] : trace.topology().hosts) alias(name);
   }
-  std::map<int64_t, std::string> origin;  // packet id -> first sending host
-  size_t messages = 0, omitted = 0;
-  auto emit = [&](const std::string& line) {
-    if (messages >= kMermaidMaxMessages) {
-      ++omitted;
-      return;
-    }
-    out += "  " + line + "\n";
-    ++messages;
-  };
-  for (const json* e : view.events()) {
-    std::string kind = str_field(*e, "event");
-    std::string host = str_field(*e, "host");
-    std::string when = format_time(int_field(*e, "t"));
-    const json* packet = e->contains("packet") && (*e)["packet"].is_object() ? &(*e)["packet"] : nullptr;
+
+  void emit(const json& e, uint64_t index) override {
+    origin_.forget_before(forget_horizon(index));
+    std::string kind = str_field(e, "event");
+    std::string host = str_field(e, "host");
+    std::string when = format_time(int_field(e, "t"));
+    const json* packet = e.contains("packet") && e["packet"].is_object() ? &e["packet"] : nullptr;
     int64_t id = packet ? int_field(*packet, "id", -1) : -1;
     if (kind == "tx" && packet) {
-      origin.try_emplace(id, host);
+      if (!origin_.contains(id)) origin_.set(id, index, host);
     } else if (kind == "deliver" && packet) {
-      std::string from = origin.count(id) ? origin[id] : host;
-      emit(alias[from] + "->>" + alias[host] + ": " + text(exporting::packet_summary(*packet)) +
-           " @" + when);
-      std::string note = "deliver to " + str_field(*e, "socket") + " by " + str_field(*e, "match");
-      std::string sh = shadowed_list(*e);
+      const std::string* first = origin_.find(id);
+      std::string from = first ? *first : host;
+      message(alias(from) + "->>" + alias(host) + ": " + text(exporting::packet_summary(*packet)) +
+              " @" + when);
+      std::string note = "deliver to " + str_field(e, "socket") + " by " + str_field(e, "match");
+      std::string sh = shadowed_list(e);
       if (!sh.empty()) note += ", shadowed: " + sh;
-      if (e->contains("data") && (*e)["data"].is_string()) {
-        std::string d = (*e)["data"].get<std::string>();
-        if (d.size() > 24) d = d.substr(0, 24) + "...";
+      if (e.contains("data") && e["data"].is_string()) {
+        std::string d = e["data"].get<std::string>();
+        if (d.size() > 24) d = utf8_prefix(d, 24) + "...";
         note += " data " + json(d).dump();
       }
-      emit("Note right of " + alias[host] + ": " + text(note));
+      message("Note right of " + alias(host) + ": " + text(note));
     } else if (kind == "drop" && packet) {
-      std::string from = origin.count(id) ? origin[id] : host;
-      std::string label = "drop " + str_field(*e, "reason") + ": " + exporting::packet_summary(*packet);
+      const std::string* first = origin_.find(id);
+      std::string from = first ? *first : host;
+      std::string label = "drop " + str_field(e, "reason") + ": " + exporting::packet_summary(*packet);
       if (from == host) {
-        emit("Note over " + alias[host] + ": " + text(label) + " @" + when);
+        message("Note over " + alias(host) + ": " + text(label) + " @" + when);
       } else {
-        emit(alias[from] + "-x" + alias[host] + ": " + text(label) + " @" + when);
+        message(alias(from) + "-x" + alias(host) + ": " + text(label) + " @" + when);
       }
     } else if ((kind == "sever" || kind == "error") && !host.empty()) {
-      emit("Note over " + alias[host] + ": " +
-           text(kind + " " + str_field(*e, "socket") + ": " + str_field(*e, "error")) + " @" + when);
+      message("Note over " + alias(host) + ": " +
+              text(kind + " " + str_field(e, "socket") + ": " + str_field(e, "error")) + " @" + when);
     } else if ((kind == "address_added" || kind == "address_removed") && !host.empty()) {
-      emit("Note over " + alias[host] + ": " +
-           text(kind + " " + str_field(*e, "address") + " on " + str_field(*e, "interface")) +
-           " @" + when);
-    } else if (kind == "expect" && str_field(*e, "result") == "fail" && !alias.empty()) {
-      std::string first = alias.begin()->second, last = alias.rbegin()->second;
+      message("Note over " + alias(host) + ": " +
+              text(kind + " " + str_field(e, "address") + " on " + str_field(e, "interface")) +
+              " @" + when);
+    } else if (kind == "expect" && str_field(e, "result") == "fail" && !aliases_.empty()) {
+      std::string first = aliases_.begin()->second, last = aliases_.rbegin()->second;
       std::string span = first == last ? first : first + "," + last;
-      emit("Note over " + span + ": " +
-           text("FAILED " + str_field(*e, "pointer") + " " + str_field(*e, "detail")));
+      message("Note over " + span + ": " +
+              text("FAILED " + str_field(e, "pointer") + " " + str_field(e, "detail")));
     }
   }
-  if (omitted > 0 && !alias.empty()) {
-    out += "  Note over " + alias.begin()->second + ": " + std::to_string(omitted) +
-           " more messages left out\n";
+
+  void finish(const TraceReader& trace) override {
+    out_ << "sequenceDiagram\n";
+    out_ << "  %% netsim scenario " << text(trace.scenario()) << "\n";
+    for (const auto& [name, id] : aliases_) out_ << "  participant " << id << " as " << text(name) << "\n";
+    for (const auto& m : messages_) out_ << "  " << m << "\n";
+    if (omitted_ > 0 && !aliases_.empty()) {
+      out_ << "  Note over " << aliases_.begin()->second << ": " << omitted_ << " more messages left out\n";
+    }
   }
-  return out;
+
+  size_t held() const override { return origin_.held() + messages_.size() + aliases_.size(); }
+
+ private:
+  // The participant id of a host: h0, h1, ... in the order hosts were first met (sorted at start).
+  const std::string& alias(const std::string& host) {
+    auto it = aliases_.find(host);
+    if (it == aliases_.end()) it = aliases_.emplace(host, "h" + std::to_string(aliases_.size())).first;
+    return it->second;
+  }
+  void message(std::string line) {
+    if (messages_.size() >= kMermaidMaxMessages) {
+      ++omitted_;
+      return;
+    }
+    messages_.push_back(std::move(line));
+  }
+
+  std::ostream& out_;
+  std::map<std::string, std::string> aliases_;  // host -> participant id
+  Recent<int64_t, std::string> origin_;         // packet id -> first sending host
+  std::vector<std::string> messages_;
+  size_t omitted_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<TraceExporter> make_mermaid_exporter(std::ostream& out) {
+  return std::make_unique<MermaidExporter>(out);
 }
 
 }  // namespace netsim

@@ -5,15 +5,15 @@
 #pragma once
 
 #include <cstddef>
-#include <string>
-#include <vector>
+#include <memory>
+#include <ostream>
 
-#include <nlohmann/json.hpp>
+#include "viz/trace_exporter.h"
 
 namespace netsim {
 
 inline constexpr size_t kMermaidMaxMessages = 400;
 
-std::string export_mermaid(const std::vector<nlohmann::json>& lines);
+std::unique_ptr<TraceExporter> make_mermaid_exporter(std::ostream& out);
 
 }  // namespace netsim

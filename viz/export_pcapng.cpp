@@ -5,9 +5,12 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <ostream>
 
 #include "viz/export_trace_view.h"
+#include "viz/trace_exporter.h"
 
 namespace netsim {
 
@@ -29,6 +32,8 @@ constexpr uint16_t kEpbFlags = 2;
 constexpr uint32_t kInbound = 1, kOutbound = 2;
 constexpr size_t kIcmp4ErrorMax = 576 - 28;   // RFC 1812 4.3.2.3
 constexpr size_t kIcmp6ErrorMax = 1280 - 48;  // RFC 4443 2.4 (c)
+// Room for the largest IP and transport headers: every length field of the datagram holds.
+constexpr int64_t kMaxPayload = kMaxPacketLen - 64;
 
 void put16(std::string& b, uint16_t v) {  // network order
   b.push_back(static_cast<char>(v >> 8));
@@ -123,9 +128,12 @@ uint8_t tcp_flag_bits(const std::string& flags) {
   return bits;
 }
 
+// Payload bytes by packet id, from the deliveries seen within the lookahead.
+using Payloads = Recent<int64_t, std::string>;
+
 class PacketBuilder {
  public:
-  explicit PacketBuilder(const std::map<int64_t, std::string>& payloads) : payloads_(payloads) {}
+  explicit PacketBuilder(Payloads& payloads) : payloads_(payloads) {}
 
   // The IP datagram described by a trace `packet` object.
   std::string build(const json& p) const {
@@ -184,9 +192,9 @@ class PacketBuilder {
 
  private:
   std::string payload(const json& p) const {
-    int64_t len = std::max<int64_t>(0, int_field(p, "len"));
-    auto it = payloads_.find(int_field(p, "id", -1));
-    if (it != payloads_.end() && static_cast<int64_t>(it->second.size()) == len) return it->second;
+    int64_t len = std::clamp<int64_t>(int_field(p, "len"), 0, kMaxPayload);
+    const std::string* data = payloads_.find(int_field(p, "id", -1));
+    if (data && static_cast<int64_t>(data->size()) == len) return *data;
     std::string b(static_cast<size_t>(len), '\0');
     for (size_t i = 0; i < b.size(); ++i) b[i] = kPayloadPattern[i % 26];
     return b;
@@ -259,14 +267,14 @@ class PacketBuilder {
     return m;
   }
 
-  const std::map<int64_t, std::string>& payloads_;
+  Payloads& payloads_;
 };
 
 std::string interface_key(const std::string& host, const std::string& iface) {
   return host + "/" + iface;
 }
 
-std::string idb(const exporting::TopologyHost& host, const exporting::TopologyInterface& iface) {
+std::string idb(const TopologyHost& host, const TopologyInterface& iface) {
   std::string b;
   le16(b, kLinktypeRaw);
   le16(b, 0);  // reserved
@@ -307,35 +315,26 @@ std::string delivery_comment(const json& e) {
   return c + (sh.empty() ? "none" : sh);
 }
 
-}  // namespace
+// One section: the header block and the interfaces known at start(), then a packet block per
+// tx/rx (an interface first named later gets its block just before its first packet).
+class PcapngExporter : public TraceExporter {
+ public:
+  explicit PcapngExporter(std::ostream& out) : out_(out), builder_(payloads_) {}
 
-std::string export_pcapng(const std::vector<json>& lines) {
-  exporting::TraceView view(lines);
-  const auto& events = view.events();
-
-  // Payload bytes per packet id, from deliveries.
-  std::map<int64_t, std::string> payloads;
-  for (const json* e : events) {
-    if (str_field(*e, "event") != "deliver" || !e->contains("data") || !(*e)["data"].is_string()) {
-      continue;
-    }
-    payloads[int_field((*e)["packet"], "id", -1)] = (*e)["data"].get<std::string>();
-  }
-
-  // Comments: what became of a packet, on the last tx/rx of it on that host.
-  std::map<size_t, std::string> comments;  // index into events
-  std::map<std::pair<std::string, int64_t>, size_t> last_capture;  // (host, packet id) -> index
-  for (size_t i = 0; i < events.size(); ++i) {
-    const json& e = *events[i];
+  void look(const json& e, uint64_t index) override {
+    const json* packet = packet_of(e);
+    if (!packet) return;
     std::string kind = str_field(e, "event");
-    if (!e.contains("packet") || !e["packet"].is_object()) continue;
-    auto key = std::make_pair(str_field(e, "host"), int_field(e["packet"], "id", -1));
+    int64_t id = int_field(*packet, "id", -1);
+    if (kind == "deliver" && e.contains("data")) payloads_.set(id, index, e["data"].get<std::string>());
+    auto key = std::make_pair(str_field(e, "host"), id);
     if (kind == "tx" || kind == "rx") {
-      last_capture[key] = i;
-      continue;
+      last_capture_.set(key, index, index);
+      return;
     }
-    auto it = last_capture.find(key);
-    if (it == last_capture.end()) continue;
+    // What became of a packet: a note on the last tx/rx of it on that host.
+    const uint64_t* capture = last_capture_.find(key);
+    if (!capture) return;
     std::string note;
     if (kind == "deliver") {
       note = delivery_comment(e);
@@ -345,60 +344,112 @@ std::string export_pcapng(const std::vector<json>& lines) {
     } else if (kind == "forward") {
       note = "forward " + str_field(e, "from") + " -> " + str_field(e, "to");
     } else {
-      continue;
+      return;
     }
-    std::string& c = comments[it->second];
+    std::string& c = comments_[*capture];
     c += (c.empty() ? "" : "; ") + note;
   }
 
-  std::string out;
-  {
+  void start(const TraceReader& trace) override {
     std::string b;
     le32(b, 0x1A2B3C4D);  // byte-order magic
     le16(b, 1);
     le16(b, 0);
     le32(b, 0xffffffff);  // section length: unspecified
     le32(b, 0xffffffff);
-    option(b, kOptComment, "netsim scenario " + view.scenario() + ", seed " +
-                               std::to_string(int_field(view.header(), "seed")) + ", policy " +
-                               str_field(view.header(), "policy", "seed"));
-    option(b, kShbUserAppl, "netsim " + str_field(view.header(), "netsim", "?"));
+    const json& h = trace.header();
+    option(b, kOptComment, "netsim scenario " + trace.scenario() + ", seed " +
+                               std::to_string(int_field(h, "seed")) + ", policy " +
+                               str_field(h, "policy", "seed"));
+    option(b, kShbUserAppl, "netsim " + str_field(h, "netsim", "?"));
     end_options(b);
-    block(out, kBlockShb, b);
-  }
-  std::map<std::string, uint32_t> interface_ids;
-  for (const auto& host : view.hosts()) {
-    for (const auto& iface : host.interfaces) {
-      interface_ids[interface_key(host.name, iface.name)] = static_cast<uint32_t>(interface_ids.size());
-      block(out, kBlockIdb, idb(host, iface));
+    write_block(kBlockShb, b);
+    for (const auto& [name, host] : trace.topology().hosts) {
+      for (const auto& iface : host.interfaces) add_interface(host, iface);
     }
+    topology_ = &trace.topology();
   }
 
-  PacketBuilder builder(payloads);
-  for (size_t i = 0; i < events.size(); ++i) {
-    const json& e = *events[i];
+  void emit(const json& e, uint64_t index) override {
+    payloads_.forget_before(forget_horizon(index));
+    last_capture_.forget_before(index + 1);  // a note for a packet block already written is lost
+    std::string comment;
+    if (auto c = comments_.find(index); c != comments_.end()) comment = std::move(c->second);
+    comments_.erase(comments_.begin(), comments_.upper_bound(index));
+
     std::string kind = str_field(e, "event");
-    if ((kind != "tx" && kind != "rx") || !e.contains("packet") || !e["packet"].is_object()) continue;
-    auto id = interface_ids.find(interface_key(str_field(e, "host"), str_field(e, "interface")));
-    if (id == interface_ids.end()) continue;
-    std::string packet = builder.build(e["packet"]);
+    const json* packet = packet_of(e);
+    if ((kind != "tx" && kind != "rx") || !packet) return;
+    std::optional<uint32_t> id = interface_id(str_field(e, "host"), str_field(e, "interface"));
+    if (!id) return;
+    std::string datagram = builder_.build(*packet);
     uint64_t ts = static_cast<uint64_t>(int_field(e, "t"));
     std::string b;
-    le32(b, id->second);
+    le32(b, *id);
     le32(b, static_cast<uint32_t>(ts >> 32));
     le32(b, static_cast<uint32_t>(ts & 0xffffffff));
-    le32(b, static_cast<uint32_t>(packet.size()));
-    le32(b, static_cast<uint32_t>(packet.size()));
-    b += packet;
+    le32(b, static_cast<uint32_t>(datagram.size()));
+    le32(b, static_cast<uint32_t>(datagram.size()));
+    b += datagram;
     pad4(b);
     std::string flags;
     le32(flags, kind == "tx" ? kOutbound : kInbound);
     option(b, kEpbFlags, flags);
-    if (auto c = comments.find(i); c != comments.end()) option(b, kOptComment, c->second);
+    if (!comment.empty()) option(b, kOptComment, comment);
     end_options(b);
-    block(out, kBlockEpb, b);
+    write_block(kBlockEpb, b);
   }
-  return out;
+
+  void finish(const TraceReader&) override {}
+
+  size_t held() const override {
+    return payloads_.held() + last_capture_.held() + comments_.size() + interface_ids_.size();
+  }
+
+ private:
+  static const json* packet_of(const json& e) {
+    auto it = e.find("packet");
+    return it != e.end() && it->is_object() ? &*it : nullptr;
+  }
+
+  void add_interface(const TopologyHost& host, const TopologyInterface& iface) {
+    interface_ids_[interface_key(host.name, iface.name)] = static_cast<uint32_t>(interface_ids_.size());
+    write_block(kBlockIdb, idb(host, iface));
+  }
+
+  // The interface's id; one first named after start() gets its block now (the reader has it in
+  // the topology by then). None for a capture that names no interface.
+  std::optional<uint32_t> interface_id(const std::string& host, const std::string& iface) {
+    std::string key = interface_key(host, iface);
+    if (auto it = interface_ids_.find(key); it != interface_ids_.end()) return it->second;
+    auto h = topology_->hosts.find(host);
+    if (h == topology_->hosts.end()) return std::nullopt;
+    for (const auto& i : h->second.interfaces) {
+      if (i.name == iface) add_interface(h->second, i);
+    }
+    if (auto it = interface_ids_.find(key); it != interface_ids_.end()) return it->second;
+    return std::nullopt;
+  }
+
+  void write_block(uint32_t type, const std::string& body) {
+    std::string b;
+    block(b, type, body);
+    out_.write(b.data(), static_cast<std::streamsize>(b.size()));
+  }
+
+  std::ostream& out_;
+  Payloads payloads_;
+  PacketBuilder builder_;
+  Recent<std::pair<std::string, int64_t>, uint64_t> last_capture_;  // (host, packet id) -> index
+  std::map<uint64_t, std::string> comments_;                         // capture index -> notes
+  std::map<std::string, uint32_t> interface_ids_;
+  const TraceTopology* topology_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<TraceExporter> make_pcapng_exporter(std::ostream& out) {
+  return std::make_unique<PcapngExporter>(out);
 }
 
 }  // namespace netsim

@@ -4,10 +4,10 @@
 // correct checksums. The demux verdict or drop reason is the packet's comment.
 #pragma once
 
-#include <string>
-#include <vector>
+#include <memory>
+#include <ostream>
 
-#include <nlohmann/json.hpp>
+#include "viz/trace_exporter.h"
 
 namespace netsim {
 
@@ -15,6 +15,6 @@ namespace netsim {
 // `len`; otherwise kPayloadPattern repeated (byte i = kPayloadPattern[i % 26]).
 inline constexpr char kPayloadPattern[] = "abcdefghijklmnopqrstuvwxyz";
 
-std::string export_pcapng(const std::vector<nlohmann::json>& lines);
+std::unique_ptr<TraceExporter> make_pcapng_exporter(std::ostream& out);
 
 }  // namespace netsim

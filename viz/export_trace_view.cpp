@@ -1,21 +1,8 @@
 #include "viz/export_trace_view.h"
 
 #include <algorithm>
-#include <map>
 
 namespace netsim::exporting {
-
-namespace {
-
-TopologyInterface& interface_of(TopologyHost& host, const std::string& name) {
-  for (auto& i : host.interfaces) {
-    if (i.name == name) return i;
-  }
-  host.interfaces.push_back(TopologyInterface{name, {}, 1500, true});
-  return host.interfaces.back();
-}
-
-}  // namespace
 
 std::string str_field(const json& j, std::string_view key, std::string_view fallback) {
   if (!j.is_object()) return std::string(fallback);
@@ -32,78 +19,6 @@ int64_t int_field(const json& j, std::string_view key, int64_t fallback) {
   if (it->is_number_integer()) return it->get<int64_t>();
   return static_cast<int64_t>(it->get<double>());
 }
-
-TraceView::TraceView(const std::vector<json>& lines) {
-  static const json kEmpty = json::object();
-  header_ = lines.empty() ? &kEmpty : &lines.front();
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (str_field(lines[i], "event") == "summary") {
-      summary_ = &lines[i];
-      break;
-    }
-    events_.push_back(&lines[i]);
-  }
-
-  std::map<std::string, TopologyHost> hosts;
-  const json* topo = nullptr;
-  if (auto it = header_->find("topology"); it != header_->end() && it->is_object()) topo = &*it;
-  if (topo && topo->contains("hosts") && (*topo)["hosts"].is_object()) {
-    for (auto& [name, h] : (*topo)["hosts"].items()) {
-      TopologyHost host{name, h.value("forwarding", false), {}};
-      if (h.contains("interfaces") && h["interfaces"].is_object()) {
-        for (auto& [iname, i] : h["interfaces"].items()) {
-          TopologyInterface iface{iname, {}, int_field(i, "mtu", 1500), i.value("up", true)};
-          if (i.contains("addresses") && i["addresses"].is_array()) {
-            for (auto& a : i["addresses"]) {
-              if (a.is_string()) iface.addresses.push_back(a.get<std::string>());
-            }
-          }
-          host.interfaces.push_back(std::move(iface));
-        }
-      }
-      hosts[name] = std::move(host);
-    }
-  }
-  if (topo && topo->contains("links") && (*topo)["links"].is_array()) {
-    int index = 0;
-    for (auto& l : (*topo)["links"]) {
-      TopologyLink link;
-      link.name = str_field(l, "name", "link" + std::to_string(index));
-      if (l.contains("between") && l["between"].is_array()) {
-        for (auto& b : l["between"]) {
-          if (b.is_string()) link.between.push_back(b.get<std::string>());
-        }
-      }
-      if (l.contains("latency_ns")) link.latency_ns = int_field(l, "latency_ns");
-      if (l.contains("bandwidth_bps")) link.bandwidth_bps = int_field(l, "bandwidth_bps");
-      if (l.contains("queue")) link.queue = int_field(l, "queue");
-      if (l.contains("mtu")) link.mtu = int_field(l, "mtu");
-      if (l.contains("loss") && l["loss"].is_number()) link.loss = l["loss"].get<double>();
-      links_.push_back(std::move(link));
-      ++index;
-    }
-  }
-  for (const json* e : events_) {
-    std::string host = str_field(*e, "host");
-    if (host.empty()) continue;
-    auto [it, added] = hosts.try_emplace(host, TopologyHost{host, false, {}});
-    std::string iface = str_field(*e, "interface");
-    if (!iface.empty()) interface_of(it->second, iface);
-    if (str_field(*e, "event") == "forward") {
-      for (const char* key : {"from", "to"}) {
-        iface = str_field(*e, key);
-        if (!iface.empty()) interface_of(it->second, iface);
-      }
-    }
-  }
-  for (auto& [name, host] : hosts) {
-    std::sort(host.interfaces.begin(), host.interfaces.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
-    hosts_.push_back(std::move(host));
-  }
-}
-
-std::string TraceView::scenario() const { return str_field(*header_, "scenario", "trace"); }
 
 Endpoint parse_endpoint(std::string_view text) {
   Endpoint ep;
@@ -161,6 +76,14 @@ std::string xml_escape(std::string_view s) {
       default:
         out += static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' ? ' ' : c;
     }
+  }
+  return out;
+}
+
+std::string one_line(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   }
   return out;
 }

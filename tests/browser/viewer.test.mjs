@@ -38,10 +38,10 @@ if (!exporter) {
 }
 mkdirSync(outDir, { recursive: true });
 
-function exportViewer(name) {
+function exportViewer(name, extra = [], suffix = '') {
   const trace = join(tracesDir, `${name}.jsonl`);
-  const html = join(outDir, `${name}.html`);
-  execFileSync(exporter, [trace, '--format', 'html', '-o', html], { stdio: 'inherit' });
+  const html = join(outDir, `${name}${suffix}.html`);
+  execFileSync(exporter, [trace, '--format', 'html', ...extra, '-o', html], { stdio: 'inherit' });
   const events = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     .filter((e) => e.event !== 'header' && e.event !== 'summary');
   return { html, events };
@@ -128,6 +128,33 @@ try {
     assert((await page.textContent('#why')).includes('level inferred'), 'any: level inferred');
     await page.screenshot({ path: join(outDir, 'viewer-tcp.png') });
     if (docsShot) await page.screenshot({ path: docsShot });
+    assert(problems.length === 0, problems.join('\n'));
+    await page.close();
+  });
+
+  await check('past the ceiling: a window of the trace, said at the top of the page', async () => {
+    const { html, events } = exportViewer('tcp-handshake-through-router', ['--max-events', '7'], '-window');
+    const { page, problems } = await open(html);
+    assert(Number(await page.getAttribute('body', 'data-rows')) === 7, 'the first 7 events listed');
+    const note = page.locator('#window-note');
+    assert(await note.isVisible(), 'the window note is shown');
+    const text = await note.textContent();
+    assert(text.includes(`7 of ${events.length} events`) && text.includes('--from'), `note: ${text}`);
+    const box = await note.boundingBox(), main = await page.locator('#main').boundingBox();
+    assert(box.y < main.y, 'the note is above the panes');
+    assert((await page.textContent('.row >> nth=0')).includes(String(events[0].seq)), 'starts at the first event');
+    assert(problems.length === 0, problems.join('\n'));
+    await page.close();
+  });
+
+  await check('--from/--to: the page holds that span of virtual time', async () => {
+    const from = 60000000, to = 70000000;
+    const { html, events } = exportViewer('tcp-handshake-through-router', ['--from', '60ms', '--to', '70ms'], '-span');
+    const want = events.filter((e) => e.t >= from && e.t <= to).length;
+    const { page, problems } = await open(html);
+    assert(Number(await page.getAttribute('body', 'data-rows')) === want, `listed ${await page.getAttribute('body', 'data-rows')}, want ${want}`);
+    assert((await page.textContent('#window-note')).includes('asked for t 60ms to 70ms'), 'the note names the span');
+    await page.click('#cursor-end');
     assert(problems.length === 0, problems.join('\n'));
     await page.close();
   });

@@ -12,8 +12,6 @@
 #include <sstream>
 
 #include "viz/export.h"
-#include "viz/export_chrome.h"
-#include "viz/export_html.h"
 #include "viz/export_pcapng.h"
 #include "viz/viewer_assets.h"
 
@@ -34,10 +32,30 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
+// The lines of a sample trace, parsed (what the tests expect is read from them).
 std::vector<json> load(const std::string& name) {
   std::ifstream in(source_path("tests/data/traces/" + name), std::ios::binary);
-  return read_trace(in);
+  std::vector<json> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(json::parse(line));
+  return lines;
 }
+
+std::string text_of(const std::vector<json>& lines) {
+  std::string text;
+  for (const json& l : lines) text += l.dump() + "\n";
+  return text;
+}
+
+std::string exported(const std::vector<json>& lines, ExportFormat f, const ExportOptions& o = {}) {
+  std::istringstream in(text_of(lines));
+  std::ostringstream out;
+  export_trace(in, "test.jsonl", f, out, o);
+  return out.str();
+}
+std::string export_pcapng(const std::vector<json>& lines) { return exported(lines, ExportFormat::kPcapng); }
+std::string export_chrome(const std::vector<json>& lines) { return exported(lines, ExportFormat::kChrome); }
+std::string export_html(const std::vector<json>& lines) { return exported(lines, ExportFormat::kHtml); }
 
 std::vector<json> events_of(const std::vector<json>& lines, const std::string& kind = "") {
   std::vector<json> out;
@@ -368,7 +386,7 @@ TEST(Chrome, ProcessPerHostTracksPerSocketAndInterfaceFlowsFromSendToDelivery) {
 }
 
 TEST(Chrome, AddressChangesAndSeveringAreInstants) {
-  json doc = chrome_trace(load("tcp-handshake-through-router.jsonl"));
+  json doc = json::parse(export_chrome(load("tcp-handshake-through-router.jsonl")));
   std::set<std::string> instants;
   for (const json& e : doc["traceEvents"]) {
     if (e["ph"] == "i") instants.insert(e["cat"]);
@@ -381,7 +399,7 @@ TEST(Chrome, AddressChangesAndSeveringAreInstants) {
 // ---------------------------------------------------------------- DOT, Mermaid
 
 TEST(Dot, TopologyHasHostsInterfacesAddressesAndLinkProperties) {
-  std::string dot = export_trace(load("tcp-handshake-through-router.jsonl"), ExportFormat::kDot);
+  std::string dot = exported(load("tcp-handshake-through-router.jsonl"), ExportFormat::kDot);
   for (const char* s : {"graph netsim {", "\"client\" [label=<", "(router)", "10.0.1.254/24",
                         "\"client\":\"eth0\" -- \"r\":\"eth0\"", "access\\n1ms, 100 Mbps",
                         "loss 1%", "<S>10.0.1.1/24</S>", "+10.0.1.2/24 at 60ms"}) {
@@ -393,7 +411,7 @@ TEST(Dot, GraphvizRendersIt) {
   if (!have("dot")) GTEST_SKIP() << "graphviz not installed (apt-get install -y graphviz)";
   for (const char* name : kSamples) {
     fs::path file = scratch(std::string(name) + ".dot");
-    write_file(file, export_trace(load(name), ExportFormat::kDot));
+    write_file(file, exported(load(name), ExportFormat::kDot));
     Command c = run("dot -Tsvg " + file.string());
     EXPECT_EQ(c.exit, 0) << c.output;
     EXPECT_NE(c.output.find("<svg"), std::string::npos);
@@ -403,7 +421,7 @@ TEST(Dot, GraphvizRendersIt) {
 
 TEST(Mermaid, ParticipantsAreHostsAndEachDeliveryIsAnArrowWithItsVerdict) {
   auto lines = load("udp-wildcard-uncovered.jsonl");
-  std::string m = export_trace(lines, ExportFormat::kMermaid);
+  std::string m = exported(lines, ExportFormat::kMermaid);
   ASSERT_EQ(m.rfind("sequenceDiagram\n", 0), 0u);
   auto count = [&](const std::string& s) {
     size_t n = 0;
@@ -418,7 +436,7 @@ TEST(Mermaid, ParticipantsAreHostsAndEachDeliveryIsAnArrowWithItsVerdict) {
 }
 
 TEST(Mermaid, HashAndSemicolonAreEntities) {
-  std::string m = export_trace(load("tcp-handshake-through-router.jsonl"), ExportFormat::kMermaid);
+  std::string m = exported(load("tcp-handshake-through-router.jsonl"), ExportFormat::kMermaid);
   EXPECT_NE(m.find("web#35;1"), std::string::npos);
   EXPECT_EQ(m.find("web#1"), std::string::npos);
 }
@@ -433,26 +451,103 @@ std::string embedded_trace(const std::string& html) {
   return html.substr(a + open.size(), b - a - open.size());
 }
 
-TEST(Html, OneSelfContainedFileWithTheTraceEmbedded) {
-  auto lines = load("udp-wildcard-uncovered.jsonl");
-  std::string html = export_trace(lines, ExportFormat::kHtml);
-  EXPECT_EQ(html, export_trace(lines, ExportFormat::kHtml)) << "same trace, same bytes";
-  EXPECT_EQ(json::parse(embedded_trace(html)), json(lines));
-  for (const char* s : {"src=\"http", "href=\"http", "url(http", "@import", "<link", "fetch("}) {
-    EXPECT_EQ(html.find(s), std::string::npos) << s;
+// netsim-viewer/1 back to objects (viz/export_html.h): [shape, values...], [-1, items...],
+// [-2, string index].
+json decode(const json& packed, const json& v) {
+  if (!v.is_array()) return v;
+  if (v[0] == -2) return packed["strings"][v[1].get<size_t>()];
+  json out = v[0] == -1 ? json::array() : json::object();
+  for (size_t k = 1; k < v.size(); ++k) {
+    if (v[0] == -1) {
+      out.push_back(decode(packed, v[k]));
+    } else {
+      out[packed["shapes"][v[0].get<size_t>()][k - 1].get<std::string>()] = decode(packed, v[k]);
+    }
   }
-  EXPECT_NE(html.find("<title>udp-wildcard-uncovered"), std::string::npos);
-  EXPECT_EQ(html.find("@@"), std::string::npos) << "every placeholder filled";
+  return out;
+}
+
+// The trace lines a viewer page holds: header, events, summary.
+std::vector<json> viewer_lines(const std::string& html) {
+  json packed = json::parse(embedded_trace(html));
+  EXPECT_EQ(packed["format"], "netsim-viewer/1");
+  std::vector<json> lines{packed["header"]};
+  for (const json& e : packed["events"]) lines.push_back(decode(packed, e));
+  if (!packed["summary"].is_null()) lines.push_back(packed["summary"]);
+  return lines;
+}
+
+TEST(Html, OneSelfContainedFileWithTheTraceEmbedded) {
+  for (const char* name : kSamples) {
+    auto lines = load(name);
+    std::string html = exported(lines, ExportFormat::kHtml);
+    EXPECT_EQ(html, exported(lines, ExportFormat::kHtml)) << "same trace, same bytes";
+    EXPECT_EQ(viewer_lines(html), lines) << name;
+    for (const char* s : {"src=\"http", "href=\"http", "url(http", "@import", "<link", "fetch("}) {
+      EXPECT_EQ(html.find(s), std::string::npos) << s;
+    }
+    EXPECT_EQ(html.find("@@"), std::string::npos) << "every placeholder filled";
+    EXPECT_EQ(html.find("<p id=\"window-note\""), std::string::npos) << "the whole trace: no window note";
+  }
+  EXPECT_NE(exported(load(kSamples[0]), ExportFormat::kHtml).find("<title>udp-wildcard-uncovered"), std::string::npos);
+}
+
+TEST(Html, CompactEncodingIsAtMostHalfTheTrace) {
+  auto lines = load("tcp-handshake-through-router.jsonl");
+  std::string events;
+  for (size_t i = 1; i + 1 < lines.size(); ++i) events += lines[i].dump() + "\n";
+  json packed = json::parse(embedded_trace(exported(lines, ExportFormat::kHtml)));
+  EXPECT_LE((packed["events"].dump().size() + packed["strings"].dump().size()) * 2, events.size());
 }
 
 TEST(Html, TraceTextCannotCloseTheScriptElement) {
   auto lines = load("udp-wildcard-uncovered.jsonl");
   lines[0]["scenario"] = "</script><script>alert(1)</script><!--";
+  lines[1]["</script>"] = "<!--";  // a key a newer simulator might add
   std::string html = export_html(lines);
   std::string embedded = embedded_trace(html);
   EXPECT_EQ(embedded.find('<'), std::string::npos);
-  EXPECT_EQ(json::parse(embedded)[0]["scenario"], lines[0]["scenario"]);
+  EXPECT_EQ(viewer_lines(html), lines);
   EXPECT_NE(html.find("<title>&lt;/script&gt;"), std::string::npos);
+}
+
+TEST(Html, PastTheCeilingThePageHoldsAWindowAndSaysSoAtTheTop) {
+  auto lines = load("udp-wildcard-uncovered.jsonl");
+  size_t events = lines.size() - 2;
+  ExportOptions o;
+  o.viewer_max_events = 3;
+  std::string html = exported(lines, ExportFormat::kHtml, o);
+  auto held = viewer_lines(html);
+  ASSERT_EQ(held.size(), 2u + 3u);
+  EXPECT_EQ(held[3], lines[3]) << "the first events, in order";
+  size_t note = html.find("<p id=\"window-note\"");
+  ASSERT_NE(note, std::string::npos);
+  EXPECT_LT(note, html.find("<main")) << "at the top of the page";
+  std::string text = html.substr(note, html.find("</p>", note) - note);
+  EXPECT_NE(text.find("3 of " + std::to_string(events) + " events"), std::string::npos) << text;
+  EXPECT_NE(text.find("--from"), std::string::npos) << text;
+  json window = json::parse(embedded_trace(html))["window"];
+  EXPECT_EQ(window["embedded"], 3);
+  EXPECT_EQ(window["total"], events);
+}
+
+TEST(Html, FromAndToChooseTheWindowInVirtualTime) {
+  auto lines = load("tcp-handshake-through-router.jsonl");
+  ExportOptions o;
+  o.from_ns = 60'000'000;
+  o.to_ns = 70'000'000;
+  auto held = viewer_lines(exported(lines, ExportFormat::kHtml, o));
+  size_t want = 0;
+  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+    int64_t t = lines[i]["t"];
+    want += t >= *o.from_ns && t <= *o.to_ns;
+  }
+  ASSERT_GT(want, 0u);
+  ASSERT_EQ(held.size(), want + 2);
+  for (size_t i = 1; i + 1 < held.size(); ++i) {
+    EXPECT_GE(held[i]["t"], *o.from_ns);
+    EXPECT_LE(held[i]["t"], *o.to_ns);
+  }
 }
 
 TEST(Html, EmbeddedAssetsMatchTheirSources) {
@@ -462,28 +557,185 @@ TEST(Html, EmbeddedAssetsMatchTheirSources) {
   EXPECT_EQ(viewer_assets::kJs, slurp(source_path("viz/viewer/viewer.js")));
 }
 
-// ---------------------------------------------------------------- reading, command line
+// ---------------------------------------------------------------- reading a trace
 
-TEST(ReadTrace, RejectsWhatIsNotATrace) {
-  std::istringstream not_json("{\"event\":\"header\",\"format\":\"netsim-trace/1\"}\n{oops\n");
+const std::string kHeader =
+    R"({"event":"header","format":"netsim-trace/1","scenario":"s","seed":1,"topology":{"hosts":{"a":{"interfaces":{"eth0":{"addresses":["10.0.0.1/24"]}}},"b":{"interfaces":{"eth0":{"addresses":["10.0.0.2/24"]}}}},"links":[{"between":["a.eth0","b.eth0"],"name":"l"}]}})";
+const std::string kTx =
+    R"({"event":"tx","host":"a","interface":"eth0","packet":{"dst":"10.0.0.2:53","id":0,"len":5,"proto":"udp","src":"10.0.0.1:49152","ttl":64},"seq":0,"t":0})";
+
+// What reading `text` throws ("" when it reads).
+std::string read_error(const std::string& text, TraceLimits limits = {}) {
+  std::istringstream in(text);
   try {
-    read_trace(not_json);
-    FAIL() << "accepted bad JSON";
+    TraceReader r(in, "t.jsonl", limits);
+    json e;
+    while (r.next(e)) {
+    }
   } catch (const TraceReadError& e) {
-    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+    return e.what();
   }
-  std::istringstream no_header("{\"event\":\"tx\",\"seq\":0}\n");
-  EXPECT_THROW(read_trace(no_header), TraceReadError);
-  std::istringstream empty("");
-  EXPECT_THROW(read_trace(empty), TraceReadError);
+  return "";
 }
+
+std::string with(const std::string& line, const std::string& from, const std::string& to) {
+  std::string s = line;
+  size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return s.replace(at, from.size(), to);
+}
+
+struct BadLine {
+  const char* name;
+  std::string text;   // the whole trace
+  const char* error;  // what the message says, after "t.jsonl:LINE: "
+  int line;
+};
+
+class TraceReaderRejects : public testing::TestWithParam<BadLine> {};
+
+TEST_P(TraceReaderRejects, NamingTheLine) {
+  const BadLine& b = GetParam();
+  std::string got = read_error(b.text);
+  std::string want = "t.jsonl:" + std::to_string(b.line) + ": ";
+  EXPECT_EQ(got.rfind(want, 0), 0u) << got;
+  EXPECT_NE(got.find(b.error), std::string::npos) << got;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryField, TraceReaderRejects,
+    testing::Values(
+        BadLine{"Empty", "", "empty trace", 0},
+        BadLine{"NotJson", kHeader + "\n{oops\n", "not JSON", 2},
+        BadLine{"NotAnObject", kHeader + "\n[1]\n", "not a JSON object", 2},
+        BadLine{"NoHeader", kTx + "\n", "not a netsim trace header", 1},
+        BadLine{"LenAsFloat", kHeader + "\n" + with(kTx, "\"len\":5", "\"len\":1e11") + "\n", "/packet/len must be an integer", 2},
+        BadLine{"LenTooBig", kHeader + "\n" + with(kTx, "\"len\":5", "\"len\":4294967295") + "\n", "/packet/len 4294967295 is outside 0..65535", 2},
+        BadLine{"NegativeLen", kHeader + "\n" + with(kTx, "\"len\":5", "\"len\":-1") + "\n", "/packet/len -1", 2},
+        BadLine{"NegativeId", kHeader + "\n" + with(kTx, "\"id\":0", "\"id\":-3") + "\n", "/packet/id -3", 2},
+        BadLine{"NoId", kHeader + "\n" + with(kTx, "\"id\":0,", "") + "\n", "/packet/id is missing", 2},
+        BadLine{"UnknownProto", kHeader + "\n" + with(kTx, "\"udp\"", "\"sctp\"") + "\n", "/packet/proto \"sctp\"", 2},
+        BadLine{"BadAddress", kHeader + "\n" + with(kTx, "10.0.0.2:53", "10.0.0.300:53") + "\n", "/packet/dst \"10.0.0.300:53\"", 2},
+        BadLine{"BadPort", kHeader + "\n" + with(kTx, "10.0.0.2:53", "10.0.0.2:70000") + "\n", "port outside 0..65535", 2},
+        BadLine{"BadTtl", kHeader + "\n" + with(kTx, "\"ttl\":64", "\"ttl\":300") + "\n", "/packet/ttl 300", 2},
+        BadLine{"BadFlags", kHeader + "\n" + with(with(kTx, "\"udp\"", "\"tcp\""), "\"ttl\"", "\"flags\":\"SX\",\"ttl\"") + "\n", "/packet/flags \"SX\"", 2},
+        BadLine{"SeqRepeats", kHeader + "\n" + kTx + "\n" + kTx + "\n", "/seq 0 does not follow 0", 3},
+        BadLine{"TimeGoesBack", kHeader + "\n" + with(kTx, "\"t\":0", "\"t\":5") + "\n" + with(kTx, "\"seq\":0", "\"seq\":1") + "\n", "/t 0 is before", 3},
+        BadLine{"NegativeTime", kHeader + "\n" + with(kTx, "\"t\":0", "\"t\":-1") + "\n", "/t -1", 2},
+        BadLine{"NoSeq", kHeader + "\n" + with(kTx, "\"seq\":0,", "") + "\n", "/seq is missing", 2},
+        BadLine{"CauseIsItself", kHeader + "\n" + with(kTx, "\"seq\":0", "\"cause\":0,\"seq\":0") + "\n", "/cause", 2},
+        BadLine{"HostNotText", kHeader + "\n" + with(kTx, "\"host\":\"a\"", "\"host\":7") + "\n", "/host must be a string", 2},
+        BadLine{"ShadowedNotText", kHeader + "\n" + with(kTx, "\"seq\"", "\"shadowed\":[1],\"seq\"") + "\n", "/shadowed must be a list of strings", 2},
+        BadLine{"DeepNesting", kHeader + "\n" + with(kTx, "\"seq\"", "\"x\":" + std::string(100, '[') + std::string(100, ']') + ",\"seq\"") + "\n", "nested deeper than 16", 2},
+        BadLine{"SecondHeader", kHeader + "\n" + with(with(kHeader, "\"format\"", "\"seq\":0,\"t\":0,\"format\""), "", "") + "\n", "a second header", 2},
+        BadLine{"LineAfterSummary", kHeader + "\n" + kTx + "\n{\"event\":\"summary\",\"events\":1}\n" + kTx + "\n", "a line after the summary", 4},
+        BadLine{"BadMtu", with(kHeader, "\"addresses\":[\"10.0.0.1/24\"]", "\"mtu\":1e9") + "\n", "/topology/hosts/a/interfaces/eth0/mtu", 1},
+        BadLine{"BadTopologyAddress", with(kHeader, "10.0.0.1/24", "10.0.0.1/33") + "\n", "is not an address/length", 1},
+        BadLine{"BadLoss", with(kHeader, "\"name\":\"l\"", "\"loss\":2,\"name\":\"l\"") + "\n", "/topology/links/0/loss", 1}),
+    [](const testing::TestParamInfo<BadLine>& info) { return info.param.name; });
+
+TEST(TraceReader, ReadsEveryBundledSampleAndCountsItsEvents) {
+  for (const char* name : kSamples) {
+    auto lines = load(name);
+    EXPECT_EQ(read_error(text_of(lines)), "") << name;
+  }
+}
+
+TEST(TraceReader, LinesAndNamesAreBounded) {
+  TraceLimits small;
+  small.max_line_bytes = 100;
+  EXPECT_NE(read_error(kHeader + "\n" + kTx + "\n", small).find("t.jsonl:2: line longer than 100 bytes"), std::string::npos);
+  small = {};
+  small.max_names = 3;  // a, a.eth0, b, ...
+  EXPECT_NE(read_error(kHeader + "\n", small).find("more than 3 hosts, interfaces and links"), std::string::npos);
+  // A line with no end is cut at the limit, not read into memory whole.
+  small = {};
+  small.max_line_bytes = 1 << 16;
+  EXPECT_NE(read_error(kHeader + "\n\"" + std::string(1 << 20, 'x')).find("line longer than"), std::string::npos);
+}
+
+TEST(TraceReader, EventsMayNameHostsTheHeaderDoesNot) {
+  std::string late = with(with(kTx, "\"host\":\"a\"", "\"host\":\"c\""), "\"interface\":\"eth0\"", "\"interface\":\"lo\"");
+  std::istringstream in(kHeader + "\n" + late + "\n");
+  TraceReader r(in, "t.jsonl");
+  json e;
+  ASSERT_TRUE(r.next(e));
+  ASSERT_TRUE(r.topology().hosts.count("c"));
+  EXPECT_EQ(r.topology().hosts.at("c").interfaces.at(0).name, "lo");
+  EXPECT_FALSE(r.next(e)) << "a trace cut short ends without a summary";
+  EXPECT_EQ(r.summary(), nullptr);
+}
+
+// ---------------------------------------------------------------- hostile names (issue 12 #19)
+
+// Every name a trace carries, made of what breaks output languages: line ends, quotes, markup.
+TEST(HostileNames, EveryExportStaysWellFormed) {
+  const std::string evil = "x\n\r\"'<>&;#%{}[]|\\:-->>\x01\t.";
+  auto lines = load("udp-wildcard-uncovered.jsonl");
+  lines[0]["scenario"] = "name\nwith newline " + evil;
+  json hosts = json::object();
+  for (auto& [name, h] : lines[0]["topology"]["hosts"].items()) hosts[name + evil] = h;
+  lines[0]["topology"]["hosts"] = hosts;
+  for (auto& l : lines[0]["topology"]["links"]) {
+    l["name"] = l["name"].get<std::string>() + evil;
+    for (auto& b : l["between"]) {
+      std::string s = b;
+      b = s.substr(0, s.find('.')) + evil + s.substr(s.find('.'));
+    }
+  }
+  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+    for (const char* key : {"host", "socket", "listener"}) {
+      if (lines[i].contains(key)) lines[i][key] = lines[i][key].get<std::string>() + evil;
+    }
+  }
+  // DOT: one comment line, then the graph; every statement on its own line; Graphviz renders it.
+  std::string dot = exported(lines, ExportFormat::kDot);
+  auto dot_lines = split(dot, '\n');
+  EXPECT_EQ(dot_lines[0].rfind("// netsim topology of scenario name with newline", 0), 0u) << dot;
+  EXPECT_EQ(dot_lines[1], "graph netsim {");
+  for (size_t k = 2; k + 2 < dot_lines.size(); ++k) EXPECT_EQ(dot_lines[k].rfind("  ", 0), 0u) << dot_lines[k];
+  if (have("dot")) {
+    fs::path file = scratch("hostile.dot");
+    write_file(file, dot);
+    Command c = run("dot -Tsvg " + file.string() + " -o /dev/null");
+    EXPECT_EQ(c.exit, 0) << c.output << dot;
+    EXPECT_EQ(c.output.find("Warning"), std::string::npos) << c.output;
+  }
+  // Mermaid: every statement on its own line.
+  std::string m = exported(lines, ExportFormat::kMermaid);
+  auto m_lines = split(m, '\n');
+  EXPECT_EQ(m_lines[0], "sequenceDiagram");
+  for (size_t k = 1; k + 1 < m_lines.size(); ++k) {
+    EXPECT_EQ(m_lines[k].rfind("  ", 0), 0u) << m_lines[k];
+    EXPECT_EQ(m_lines[k].find('\r'), std::string::npos);
+    std::string bare = m_lines[k];
+    for (const std::string entity : {"#35;", "#59;"}) {
+      for (size_t at; (at = bare.find(entity)) != std::string::npos;) bare.erase(at, entity.size());
+    }
+    EXPECT_EQ(bare.find(';'), std::string::npos) << m_lines[k];
+  }
+  EXPECT_EQ(m_lines.size(), split(exported(load("udp-wildcard-uncovered.jsonl"), ExportFormat::kMermaid), '\n').size());
+  // Chrome: JSON that says the names back.
+  json chrome = json::parse(exported(lines, ExportFormat::kChrome));
+  EXPECT_EQ(chrome["metadata"]["netsim-trace"]["scenario"], lines[0]["scenario"]);
+  // HTML: the title escaped, the trace embedded as it is.
+  std::string html = exported(lines, ExportFormat::kHtml);
+  EXPECT_EQ(viewer_lines(html), lines);
+  size_t title = html.find("<title>") + 7;
+  EXPECT_EQ(html.substr(title, html.find("</title>") - title).find_first_of("<>\""), std::string::npos);
+  // pcapng: every block walks, one interface per interface.
+  Pcapng p = parse_pcapng(exported(lines, ExportFormat::kPcapng));
+  EXPECT_EQ(p.interfaces.size(), 2u);
+}
+
+// ---------------------------------------------------------------- command line
 
 TEST(ExportMain, WritesTheFormatItsExtensionNames) {
   std::string trace = source_path("tests/data/traces/udp-wildcard-uncovered.jsonl");
   fs::path out = scratch("cli.dot");
   fs::remove(out);
   EXPECT_EQ(export_main({trace, "-o", out.string()}), 0);
-  EXPECT_EQ(slurp(out.string()), export_trace(load("udp-wildcard-uncovered.jsonl"), ExportFormat::kDot));
+  EXPECT_EQ(slurp(out.string()), exported(load("udp-wildcard-uncovered.jsonl"), ExportFormat::kDot));
   fs::path pcap = scratch("cli.bin");
   EXPECT_EQ(export_main({trace, "--format", "pcapng", "-o", pcap.string()}), 0);
   EXPECT_EQ(le32(slurp(pcap.string()), 0), 0x0A0D0D0Au);
@@ -496,18 +748,49 @@ TEST(ExportMain, UsageErrorsExitTwoAndBadTracesThree) {
   EXPECT_EQ(export_main({trace, "--format", "png", "-o", "x.png"}), 2);
   EXPECT_EQ(export_main({trace, "-o", scratch("x.unknown").string()}), 2);
   EXPECT_EQ(export_main({"/nonexistent/trace.jsonl", "-o", scratch("x.html").string()}), 2);
+  EXPECT_EQ(export_main({source_path("tests/data"), "-o", scratch("x.html").string()}), 2) << "a directory";
+  EXPECT_EQ(export_main({trace, "--from", "3 ms", "-o", scratch("x.html").string()}), 2);
+  EXPECT_EQ(export_main({trace, "--from", "5ms", "--to", "1ms", "-o", scratch("x.html").string()}), 2);
+  EXPECT_EQ(export_main({trace, "--max-events", "0", "-o", scratch("x.html").string()}), 2);
+  EXPECT_EQ(export_main({trace, "-o", "/dev/null", "--format", "dot"}), 2) << "not a regular file";
   fs::path bad = scratch("bad.jsonl");
   write_file(bad, "{\"event\":\"tx\"}\n");
   EXPECT_EQ(export_main({bad.string(), "-o", scratch("x.html").string()}), 3);
 }
 
-TEST(ExportAll, WritesEveryFormatIntoTheDirectory) {
+TEST(ExportMain, ABadTraceIsExitThreeNamingItsLineAndLeavesNoOutput) {
+  fs::path bad = scratch("len.jsonl");
+  write_file(bad, kHeader + "\n" + with(kTx, "\"len\":5", "\"len\":100000000000") + "\n");
+  fs::path out = scratch("len.pcapng");
+  fs::remove(out);
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(export_main({bad.string(), "-o", out.string()}), 3);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(err.rfind(bad.string() + ":2: /packet/len", 0), 0u) << err;
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& entry : fs::directory_iterator(out.parent_path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".len.pcapng.tmp"), std::string::npos) << "temporary left behind";
+  }
+}
+
+TEST(ExportMain, WritesThroughASymlinkToARegularFile) {
+  fs::path target = scratch("target.dot"), link = scratch("link.dot");
+  fs::remove(link);
+  write_file(target, "old");
+  fs::create_symlink(target, link);
+  EXPECT_EQ(export_main({source_path("tests/data/traces/udp-wildcard-uncovered.jsonl"), "-o", link.string()}), 0);
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(slurp(target.string()).rfind("// netsim topology", 0), 0u);
+}
+
+TEST(ExportAll, WritesEveryFormatIntoTheDirectoryInOnePass) {
   fs::path dir = scratch("all");
   fs::remove_all(dir);
-  export_all(load("tcp-handshake-through-router.jsonl"), dir);
+  std::ifstream in(source_path("tests/data/traces/tcp-handshake-through-router.jsonl"), std::ios::binary);
+  export_all(in, "tcp.jsonl", dir);
+  auto lines = load("tcp-handshake-through-router.jsonl");
   for (ExportFormat f : kAllExportFormats) {
-    EXPECT_TRUE(fs::exists(dir / export_file_name(f))) << export_file_name(f);
-    EXPECT_GT(fs::file_size(dir / export_file_name(f)), 0u);
+    EXPECT_EQ(slurp((dir / export_file_name(f)).string()), exported(lines, f)) << export_file_name(f);
   }
 }
 

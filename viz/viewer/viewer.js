@@ -18,14 +18,20 @@
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
   // ---------------------------------------------------------------- the trace
-  const lines = JSON.parse($('netsim-trace').textContent);
-  const header = lines[0] || {};
-  let summary = null;
-  const events = [];
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i].event === 'summary') { summary = lines[i]; break; }
-    events.push(lines[i]);
-  }
+  // netsim-viewer/1 (viz/export_html.h): an object is [shape, values...], a list [-1, items...],
+  // text seen before [-2, index into strings].
+  const packed = JSON.parse($('netsim-trace').textContent);
+  const decode = (v) => {
+    if (!Array.isArray(v)) return v;
+    if (v[0] === -1) return v.slice(1).map(decode);
+    if (v[0] === -2) return packed.strings[v[1]];
+    const keys = packed.shapes[v[0]], o = {};
+    for (let k = 0; k < keys.length; k++) o[keys[k]] = decode(v[k + 1]);
+    return o;
+  };
+  const header = packed.header || {};
+  const summary = packed.summary || null;
+  const events = packed.events.map(decode);
   const N = events.length;
   const bySeq = new Map();
   events.forEach((e, i) => bySeq.set(e.seq !== undefined ? e.seq : i, i));
