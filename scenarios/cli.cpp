@@ -18,6 +18,7 @@
 #include "scenarios/sweep.h"
 #include "viz/export.h"
 #include "viz/export_trace_view.h"
+#include "viz/output_file.h"
 #include "viz/trace_writer.h"
 
 namespace netsim::cli {
@@ -55,46 +56,127 @@ void print_diagnostics(const LoadResult& r) {
   for (const auto& d : r.errors) std::cerr << scenario::format_diagnostic(d) << "\n";
 }
 
-bool write_atomically(const fs::path& path, std::string_view content) {
+// Sends the trace to several outputs at once.
+class TeeOutput : public TraceOutput {
+ public:
+  void add(TraceOutput* out) {
+    if (out) outputs_.push_back(out);
+  }
+  TraceOutput* single() { return outputs_.size() == 1 ? outputs_[0] : outputs_.empty() ? nullptr : this; }
+  void write(std::string_view bytes) override {
+    for (TraceOutput* o : outputs_) o->write(bytes);
+  }
+
+ private:
+  std::vector<TraceOutput*> outputs_;
+};
+
+// Opens `path` for writing before a run; prints why not (a usage error).
+std::unique_ptr<OutputFile> open_output(const fs::path& path) {
   std::string error;
-  if (write_file_atomically(path.string(), content, &error)) return true;
-  std::cerr << "netsim: cannot write " << path.string() << ": " << error << "\n";
+  auto out = OutputFile::open(path.string(), &error);
+  if (!out) std::cerr << "netsim: cannot write " << error << "\n";
+  return out;
+}
+
+bool commit_output(OutputFile& out) {
+  std::string error;
+  if (out.commit(&error)) return true;
+  std::cerr << "netsim: cannot write " << error << "\n";
   return false;
 }
 
-// `run --out DIR`: the trace and every export of it (pcapng, Chrome JSON, DOT,
-// Mermaid, HTML), each written atomically; the exports read the trace file back line by line.
-// Returns false on an I/O error.
-bool write_run_outputs(const std::string& trace, const std::string& out_dir) {
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  fs::path trace_file = fs::path(out_dir) / "trace.jsonl";
-  if (!write_atomically(trace_file, trace)) return false;
-  std::ifstream in(trace_file, std::ios::binary);
-  try {
-    export_all(in, trace_file.string(), out_dir);
-  } catch (const std::exception& e) {
-    std::cerr << "netsim: cannot write the exports into " << out_dir << ": " << e.what() << "\n";
-    return false;
+// `--out DIR` for `run` (every export) and `check` (the HTML view): the output files,
+// opened before the run so a directory that cannot be written is found first.
+struct ExportOutputs {
+  bool open(const fs::path& dir, const std::vector<ExportFormat>& formats, const std::string& stem) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec && !fs::is_directory(dir)) {
+      std::cerr << "netsim: cannot create directory " << dir.string() << ": " << ec.message() << "\n";
+      return false;
+    }
+    trace = open_output(dir / (stem.empty() ? std::string("trace.jsonl") : stem + ".jsonl"));
+    if (!trace) return false;
+    for (ExportFormat f : formats) {
+      fs::path name = stem.empty() ? fs::path(std::string(export_file_name(f)))
+                                   : fs::path(stem + "." + std::string(to_string(f)));
+      auto out = open_output(dir / name);
+      if (!out) return false;
+      exports.emplace_back(f, std::move(out));
+    }
+    return true;
   }
-  return true;
-}
+  // Commits the trace, then makes every export in one pass over the file just written.
+  bool finish() {
+    std::string trace_path = trace->path();
+    if (!commit_output(*trace)) return false;
+    if (exports.empty()) return true;
+    std::ifstream in(trace_path, std::ios::binary);
+    try {
+      TraceReader reader(in, trace_path);
+      std::vector<std::unique_ptr<TraceExporter>> owned;
+      std::vector<TraceExporter*> exporters;
+      for (auto& [format, out] : exports) {
+        owned.push_back(make_exporter(format, out->stream()));
+        exporters.push_back(owned.back().get());
+      }
+      run_exporters(reader, exporters);
+    } catch (const std::exception& e) {
+      std::cerr << "netsim: cannot export " << trace_path << ": " << e.what() << "\n";
+      return false;
+    }
+    for (auto& [format, out] : exports)
+      if (!commit_output(*out)) return false;
+    return true;
+  }
+  std::unique_ptr<OutputFile> trace;
+  std::vector<std::pair<ExportFormat, std::unique_ptr<OutputFile>>> exports;
+};
 
-// `check --out DIR`: NAME.jsonl and NAME.html per scenario.
-bool write_check_outputs(const std::string& trace, const std::string& out_dir, const std::string& stem) {
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  fs::path trace_file = fs::path(out_dir) / (stem + ".jsonl");
-  if (!write_atomically(trace_file, trace)) return false;
-  std::ifstream in(trace_file, std::ios::binary);
-  try {
-    export_file(in, trace_file.string(), ExportFormat::kHtml, fs::path(out_dir) / (stem + ".html"));
-  } catch (const std::exception& e) {
-    std::cerr << "netsim: cannot write " << stem << ".html: " << e.what() << "\n";
-    return false;
+// Compares a trace with a golden file as it is written, line by line: memory holds
+// one line of each, whatever the length of the run.
+class GoldenComparer : public TraceOutput {
+ public:
+  explicit GoldenComparer(const fs::path& golden) : in_(golden, std::ios::binary) {}
+  bool opened() const { return static_cast<bool>(in_); }
+  void write(std::string_view bytes) override {
+    for (char c : bytes) {
+      if (c != '\n') {
+        if (diff_.empty()) actual_.push_back(c);
+        continue;
+      }
+      compare_line(true);
+    }
   }
-  return true;
-}
+  // The first difference ("" when equal); call after the run.
+  std::string finish() {
+    if (diff_.empty()) compare_line(false);
+    return diff_;
+  }
+
+ private:
+  void compare_line(bool have_actual) {
+    ++line_;
+    if (!diff_.empty()) return;
+    std::string want;
+    bool have_want = static_cast<bool>(std::getline(in_, want));
+    if (!have_actual && !have_want) return;
+    if (have_actual && have_want && want == actual_) {
+      actual_.clear();
+      return;
+    }
+    std::ostringstream out;
+    out << "golden trace differs at line " << line_ << ":\n"
+        << "      golden: " << (have_want ? want : "<end of trace>") << "\n"
+        << "      actual: " << (have_actual ? actual_ : "<end of trace>");
+    diff_ = out.str();
+  }
+  std::ifstream in_;
+  std::string actual_;
+  uint64_t line_ = 0;
+  std::string diff_;
+};
 
 void print_summary(const std::string& file, const scenario::Scenario& s, const RunResult& r,
                    uint64_t seed) {
@@ -105,7 +187,10 @@ void print_summary(const std::string& file, const scenario::Scenario& s, const R
             << r.expectations_passed << " passed, " << r.expectations_failed << " failed\n"
             << "  " << r.trace_events << " trace events, " << r.events << " simulator events, ended at "
             << format_ns(r.end.ns) << "\n"
-            << "  fingerprint " << r.fingerprint << "\n";
+            << "  fingerprint "
+            << (r.fingerprint.empty() ? "not computed (no trace written; --fingerprint computes it)"
+                                      : r.fingerprint)
+            << "\n";
   for (const std::string& f : r.failures) std::cout << "  - " << f << "\n";
 }
 
@@ -126,7 +211,7 @@ void print_stats(const RunResult& r) {
 
 int cmd_run(const std::string& file, const std::string& trace, const std::string& out_dir,
             std::optional<uint64_t> seed, const std::vector<std::string>& sets, bool quiet,
-            scenario::TraceLevel level, bool stats) {
+            scenario::TraceLevel level, bool stats, bool fingerprint) {
   std::vector<Override> overrides;
   if (!parse_overrides(sets, overrides)) return kExitUsage;
   LoadResult loaded = scenario::load_scenario_file(file, overrides);
@@ -134,15 +219,26 @@ int cmd_run(const std::string& file, const std::string& trace, const std::string
     print_diagnostics(loaded);
     return kExitInvalid;
   }
+  std::unique_ptr<OutputFile> trace_file;
+  if (!trace.empty() && !(trace_file = open_output(trace))) return kExitUsage;
+  ExportOutputs outputs;
+  std::vector<ExportFormat> formats(std::begin(kAllExportFormats), std::end(kAllExportFormats));
+  if (!out_dir.empty() && !outputs.open(out_dir, formats, "")) return kExitUsage;
+  TeeOutput tee;
+  tee.add(trace_file.get());
+  tee.add(outputs.trace.get());
+
   RunOptions options;
   options.seed = seed;
   options.trace_level = level;
   options.stats = stats;
+  options.trace_output = tee.single();
+  options.fingerprint = fingerprint;
   RunResult r = scenario::run_scenario(*loaded.scenario, options);
   if (!quiet) print_summary(file, *loaded.scenario, r, seed.value_or(loaded.scenario->seed));
   if (stats) print_stats(r);
-  if (!trace.empty() && !write_atomically(trace, r.trace)) return kExitInternal;
-  if (!out_dir.empty() && !write_run_outputs(r.trace, out_dir)) return kExitInternal;
+  if (trace_file && !commit_output(*trace_file)) return kExitUsage;
+  if (outputs.trace && !outputs.finish()) return kExitUsage;
   return r.exit_code;
 }
 
@@ -169,7 +265,6 @@ struct CheckItem {
   std::string status;    // PASS, FAIL, ERROR
   std::string report;    // the lines printed under it
   double seconds = 0;
-  std::string trace;
 };
 
 std::vector<CheckItem> collect(const std::vector<std::string>& paths, const std::string& filter) {
@@ -212,64 +307,74 @@ std::vector<CheckItem> collect(const std::vector<std::string>& paths, const std:
   return items;
 }
 
-std::string first_difference(const std::string& want, const std::string& got) {
-  std::istringstream a(want), b(got);
-  std::string la, lb;
-  for (int line = 1;; ++line) {
-    bool ha = static_cast<bool>(std::getline(a, la));
-    bool hb = static_cast<bool>(std::getline(b, lb));
-    if (!ha && !hb) return "";
-    if (!ha || !hb || la != lb) {
-      std::ostringstream out;
-      out << "golden trace differs at line " << line << ":\n"
-          << "      golden: " << (ha ? la : "<end of trace>") << "\n"
-          << "      actual: " << (hb ? lb : "<end of trace>");
-      return out.str();
-    }
-  }
-}
-
+// Runs one item of `check`: its trace goes, as it is made, to the golden comparison,
+// the golden file being rewritten, and `--out`; nothing of it stays in memory.
 void check_one(CheckItem& item, const std::vector<Override>& overrides, const std::string& golden,
-               bool update_golden) {
+               bool update_golden, const std::string& out_dir) {
   auto start = std::chrono::steady_clock::now();
   std::ostringstream report;
   LoadResult loaded = scenario::load_scenario_file(item.file, overrides);
+  auto done = [&] {
+    item.report = report.str();
+    item.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   if (!loaded.scenario) {
     item.status = "ERROR";
     for (const auto& d : loaded.errors) report << "      " << scenario::format_diagnostic(d) << "\n";
-  } else {
-    RunResult r = scenario::run_scenario(*loaded.scenario);
-    item.status = r.exit_code == 0 ? "PASS" : "FAIL";
-    for (const std::string& f : r.failures) report << "      " << f << "\n";
-    if (!golden.empty()) {
-      fs::path g = fs::path(golden) / (item.stem + ".jsonl");
-      std::string error;
-      if (update_golden) {
-        std::error_code ec;
-        fs::create_directories(golden, ec);
-        if (!write_file_atomically(g.string(), r.trace, &error)) {
-          item.status = "ERROR";
-          report << "      cannot write golden " << g.string() << ": " << error << "\n";
-        }
-      } else {
-        std::ifstream in(g, std::ios::binary);
-        if (!in) {
-          item.status = "FAIL";
-          report << "      no golden trace " << g.string() << " (run with --update-golden)\n";
-        } else {
-          std::string want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-          std::string diff = first_difference(want, r.trace);
-          if (!diff.empty()) {
-            item.status = "FAIL";
-            report << "      " << diff << "\n";
-          }
-        }
-      }
-    }
-    item.trace = std::move(r.trace);
+    return done();
   }
-  item.report = report.str();
-  item.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  TeeOutput tee;
+  std::unique_ptr<GoldenComparer> compare;
+  std::unique_ptr<OutputFile> new_golden;
+  ExportOutputs outputs;
+  fs::path golden_path = fs::path(golden) / (item.stem + ".jsonl");
+  std::string error;
+  if (!golden.empty() && update_golden) {
+    std::error_code ec;
+    fs::create_directories(golden, ec);
+    new_golden = OutputFile::open(golden_path.string(), &error);
+    if (!new_golden) {
+      item.status = "ERROR";
+      report << "      cannot write golden " << error << "\n";
+      return done();
+    }
+    tee.add(new_golden.get());
+  } else if (!golden.empty()) {
+    compare = std::make_unique<GoldenComparer>(golden_path);
+    if (compare->opened()) tee.add(compare.get());
+  }
+  if (!out_dir.empty()) {
+    if (!outputs.open(out_dir, {ExportFormat::kHtml}, item.stem)) {
+      item.status = "ERROR";
+      report << "      cannot write into " << out_dir << "\n";
+      return done();
+    }
+    tee.add(outputs.trace.get());
+  }
+  RunOptions options;
+  options.trace_output = tee.single();
+  RunResult r = scenario::run_scenario(*loaded.scenario, options);
+  item.status = r.exit_code == 0 ? "PASS" : "FAIL";
+  for (const std::string& f : r.failures) report << "      " << f << "\n";
+  if (new_golden && !new_golden->commit(&error)) {
+    item.status = "ERROR";
+    report << "      cannot write golden " << error << "\n";
+  }
+  if (compare && !compare->opened()) {
+    item.status = "FAIL";
+    report << "      no golden trace " << golden_path.string() << " (run with --update-golden)\n";
+  } else if (compare) {
+    std::string diff = compare->finish();
+    if (!diff.empty()) {
+      item.status = "FAIL";
+      report << "      " << diff << "\n";
+    }
+  }
+  if (outputs.trace && !outputs.finish()) {
+    item.status = "ERROR";
+    report << "      cannot write the outputs into " << out_dir << "\n";
+  }
+  done();
 }
 
 std::string junit_xml(const std::vector<CheckItem>& items) {
@@ -313,6 +418,8 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
       std::cerr << "netsim: no such file or directory: " << p << "\n";
       return kExitUsage;
     }
+  std::unique_ptr<OutputFile> junit_file;
+  if (!junit.empty() && !(junit_file = open_output(junit))) return kExitUsage;
   std::vector<CheckItem> items = collect(paths, filter);
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   std::atomic<size_t> next{0};
@@ -321,7 +428,7 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   std::vector<bool> done(items.size(), false);
   auto worker = [&] {
     for (size_t i = next++; i < items.size(); i = next++) {
-      check_one(items[i], overrides, golden, update_golden);
+      check_one(items[i], overrides, golden, update_golden, out_dir);
       std::lock_guard<std::mutex> lock(print_mutex);
       done[i] = true;
       // Print in file order, as soon as every earlier item is done: deterministic output.
@@ -338,24 +445,17 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   for (auto& t : threads) t.join();
 
   size_t pass = 0, fail = 0, error = 0;
-  int rc = kExitOk;
   for (const auto& it : items) {
     pass += it.status == "PASS";
     fail += it.status == "FAIL";
     error += it.status == "ERROR";
-    if (!out_dir.empty() && !it.trace.empty() && !write_check_outputs(it.trace, out_dir, it.stem))
-      rc = kExitInternal;
   }
   std::printf("\n%zu scenarios: %zu passed, %zu failed, %zu invalid\n", items.size(), pass, fail, error);
   if (!out_dir.empty()) std::printf("traces and HTML views written to %s/\n", out_dir.c_str());
-  if (!junit.empty()) {
-    std::string err;
-    if (!write_file_atomically(junit, junit_xml(items), &err)) {
-      std::cerr << "netsim: cannot write " << junit << ": " << err << "\n";
-      return kExitInternal;
-    }
+  if (junit_file) {
+    junit_file->write(junit_xml(items));
+    if (!commit_output(*junit_file)) return kExitUsage;
   }
-  if (rc != kExitOk) return rc;
   if (fail) return kExitFailed;
   if (error) return kExitInvalid;
   return kExitOk;
@@ -376,6 +476,7 @@ int main(const std::vector<std::string>& args) {
   std::vector<std::string> run_sets;
   bool run_quiet = false;
   bool run_stats = false;
+  bool run_fingerprint = false;
   std::string run_level = "all";
   CLI::App* run = app.add_subcommand("run", "run one scenario and write its trace");
   run->add_option("FILE", run_file, "scenario file")->required();
@@ -389,6 +490,8 @@ int main(const std::vector<std::string>& args) {
                   "none: only the event kinds the expectations match (a filtered trace, "
                   "much faster for large runs; see docs/performance.md)")
       ->check(CLI::IsMember({"all", "sockets", "none"}));
+  run->add_flag("--fingerprint", run_fingerprint,
+                "compute the trace fingerprint also when no trace is written (renders every line)");
   run->add_flag("--stats", run_stats,
                 "print a STATS line: loop wall time, events, packet counters, UDP latency");
 
@@ -434,7 +537,7 @@ int main(const std::vector<std::string>& args) {
   try {
     if (*run)
       return cmd_run(run_file, run_trace, run_out, run_seed, run_sets, run_quiet,
-                     *parse_trace_level(run_level), run_stats);
+                     *parse_trace_level(run_level), run_stats, run_fingerprint);
     if (*validate) return cmd_validate(validate_files);
     if (*sweep) {
       scenario::SweepOptions options{sweep_file, {}, sweep_jobs};

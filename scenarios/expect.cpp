@@ -1,6 +1,7 @@
 #include "scenarios/expect.h"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -10,7 +11,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kClosestShown = 3;
-constexpr size_t kMatchesShown = 20;
 
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -57,16 +57,6 @@ bool value_matches(const json& m, const json& v, std::string_view key) {
   return m == v;
 }
 
-int64_t event_t(const json& ev) {
-  auto it = ev.find("t");
-  return it != ev.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
-uint64_t event_seq(const json& ev, size_t index) {
-  auto it = ev.find("seq");
-  return it != ev.end() && it->is_number_unsigned() ? it->get<uint64_t>() : index;
-}
-
 std::string format_time(int64_t ns) {
   struct Unit {
     int64_t scale;
@@ -78,8 +68,7 @@ std::string format_time(int64_t ns) {
   return std::to_string(ns) + "ns";
 }
 
-bool in_window(const Expectation& e, const json& ev) {
-  int64_t t = event_t(ev);
+bool in_window(const Expectation& e, int64_t t) {
   if (e.after && t < e.after->ns) return false;
   if (e.before && t >= e.before->ns) return false;
   return true;
@@ -118,10 +107,11 @@ std::string window_text(const Expectation& e) {
   return " in " + window_range(e);
 }
 
-std::string event_label(const json& ev, size_t index) {
-  std::string s = "seq " + std::to_string(event_seq(ev, index)) + " t=" + format_time(event_t(ev));
-  auto kind = ev.find("event");
-  if (kind != ev.end() && kind->is_string()) s += " " + kind->get<std::string>();
+// "seq 12 t=3ms deliver on server".
+std::string event_label(const json& ev, uint64_t position) {
+  const JsonEventView view(ev, position);
+  std::string s = "seq " + std::to_string(view.seq()) + " t=" + format_time(view.t());
+  if (!view.kind().empty()) s += " " + std::string(view.kind());
   auto host = ev.find("host");
   if (host != ev.end() && host->is_string()) s += " on " + host->get<std::string>();
   return s;
@@ -157,169 +147,282 @@ void compare(const json& m, const json& v, std::string_view key, const std::stri
   }
 }
 
-// Up to kClosestShown events from `candidates` (indices into events) nearest to the
-// matcher: same `event` kind first, then most matcher fields satisfied, then earliest.
-std::string closest_events(const Expectation& e, const json& matcher,
-                           const std::vector<json>& events, const std::vector<size_t>& candidates) {
-  auto want_kind = matcher.find("event");
-  struct Ranked {
-    bool same_kind;
-    size_t satisfied;
-    size_t index;
+// A matcher object prepared once: its keys, and the nested matchers of object values.
+struct CompiledMatcher {
+  struct Entry {
+    std::string key;
+    const json* value;
+    std::unique_ptr<CompiledMatcher> nested;  // non-empty object values
   };
-  std::vector<Ranked> ranked;
-  ranked.reserve(candidates.size());
-  for (size_t i : candidates) {
-    const json& ev = events[i];
-    bool same = false;
-    if (want_kind != matcher.end()) {
-      auto k = ev.find("event");
-      same = k != ev.end() && *k == *want_kind;
+  explicit CompiledMatcher(const json& m) {
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      Entry e{it.key(), &it.value(), nullptr};
+      if (it.value().is_object() && !it.value().empty())
+        e.nested = std::make_unique<CompiledMatcher>(it.value());
+      leaves += leaf_count(it.value());
+      entries.push_back(std::move(e));
     }
-    size_t satisfied = in_window(e, ev) ? 1 : 0;
-    compare(matcher, ev, {}, {}, &satisfied, nullptr);
-    ranked.push_back({same, satisfied, i});
   }
-  auto better = [](const Ranked& a, const Ranked& b) {
-    if (a.same_kind != b.same_kind) return a.same_kind;
-    if (a.satisfied != b.satisfied) return a.satisfied > b.satisfied;
-    return a.index < b.index;
-  };
-  size_t shown = std::min(kClosestShown, ranked.size());
-  std::partial_sort(ranked.begin(), ranked.begin() + shown, ranked.end(), better);
-  if (shown == 0) return "\n  no other events to compare";
-  std::string out = "\n  closest events:";
-  for (size_t r = 0; r < shown; ++r) {
-    const json& ev = events[ranked[r].index];
-    std::vector<std::string> diffs;
-    size_t ignored = 0;
-    compare(matcher, ev, {}, {}, &ignored, &diffs);
-    if (!in_window(e, ev))
-      diffs.push_back("t: " + format_time(event_t(ev)) + " is outside the window " +
-                      window_range(e));
-    out += "\n    " + event_label(ev, ranked[r].index) + ": ";
-    for (size_t d = 0; d < diffs.size(); ++d) out += (d ? "; " : "") + diffs[d];
-    if (diffs.empty()) out += "matches, but was already counted";
+  const Entry* find(std::string_view key) const {
+    for (const Entry& e : entries)
+      if (e.key == key) return &e;
+    return nullptr;
   }
-  return out;
-}
+  std::vector<Entry> entries;
+  size_t leaves = 0;
+};
 
-std::string seq_list(const std::vector<uint64_t>& seqs, const std::vector<json>& events,
-                     const std::vector<size_t>& indices) {
-  std::string out;
-  size_t shown = std::min(kMatchesShown, indices.size());
-  for (size_t k = 0; k < shown; ++k) {
-    if (k) out += ", ";
-    out +=
-        "seq " + std::to_string(seqs[k]) + " (t=" + format_time(event_t(events[indices[k]])) + ")";
-  }
-  if (indices.size() > shown) out += ", ... " + std::to_string(indices.size() - shown) + " more";
-  return out;
-}
+// Compares one event's fields with a compiled matcher: whether every key matches
+// (event_matches) and how many leaves it satisfies (compare(), the closeness score).
+class FieldMatcher : public FieldSink {
+ public:
+  explicit FieldMatcher(const CompiledMatcher& m) : m_(m) {}
+  bool all_matched() const { return matched_keys_ == m_.entries.size(); }
+  size_t satisfied() const { return satisfied_; }
 
-ExpectationResult check_single(const Expectation& e, const EventMatcher& m,
-                               const std::vector<json>& events) {
-  ExpectationResult r;
-  r.pointer = e.pointer;
-  std::vector<size_t> matched;
-  for (size_t i = 0; i < events.size(); ++i)
-    if (in_window(e, events[i]) && event_matches(m.fields, events[i])) matched.push_back(i);
-  r.count = matched.size();
-  for (size_t i : matched) r.matching_seqs.push_back(event_seq(events[i], i));
-  r.pass = count_ok(e, r.count);
-
-  std::string head = e.pointer + ": expected " + count_rule(e, "event") + " matching " +
-                     m.fields.dump() + window_text(e) + "; saw " + std::to_string(r.count);
-  if (r.pass) {
-    r.detail = head;
-    return r;
-  }
-  r.detail = head;
-  if (!matched.empty())
-    r.detail += "\n  matching events: " + seq_list(r.matching_seqs, events, matched);
-  if (r.count < count_floor(e)) {
-    std::vector<size_t> others;
-    others.reserve(events.size() - matched.size());
-    size_t next = 0;
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (next < matched.size() && matched[next] == i) {
-        ++next;
-        continue;
+  void string(std::string_view key, std::string_view v) override {
+    if (const auto* e = m_.find(key)) {
+      const nlohmann::json& m = *e->value;
+      bool ok = false;
+      if (m.is_string()) {
+        const auto& ms = m.get_ref<const std::string&>();
+        ok = ms == v || address_wildcard_matches(ms, v);
       }
-      others.push_back(i);
+      leaf(m, ok);
     }
-    r.detail += closest_events(e, m.fields, events, others);
   }
-  return r;
-}
-
-ExpectationResult check_sequence(const Expectation& e, const std::vector<json>& events) {
-  ExpectationResult r;
-  r.pointer = e.pointer;
-  const size_t n = e.sequence.size();
-  std::vector<size_t> occurrence_indices;  // all matched events of complete occurrences
-  // Where the first incomplete occurrence stopped.
-  size_t missing = 0;
-  std::optional<size_t> missing_after;
-  size_t pos = 0;
-  while (true) {
-    std::vector<size_t> found;
-    size_t scan = pos;
-    for (size_t k = 0; k < n; ++k) {
-      size_t j = scan;
-      while (j < events.size() &&
-             !(in_window(e, events[j]) && event_matches(e.sequence[k].fields, events[j])))
-        ++j;
-      if (j == events.size()) break;
-      found.push_back(j);
-      scan = j + 1;
-    }
-    if (found.size() < n || n == 0) {
-      missing = found.size();
-      if (!found.empty()) missing_after = found.back();
-      break;
-    }
-    ++r.count;
-    occurrence_indices.insert(occurrence_indices.end(), found.begin(), found.end());
-    pos = scan;
+  void integer(std::string_view key, int64_t v) override {
+    if (const auto* e = m_.find(key)) leaf(*e->value, *e->value == nlohmann::json(v));
   }
-  for (size_t i : occurrence_indices) r.matching_seqs.push_back(event_seq(events[i], i));
-  r.pass = n > 0 && count_ok(e, r.count);
-
-  json shown = json::array();
-  for (const auto& m : e.sequence) shown.push_back(m.fields);
-  std::string head = e.pointer + ": expected " + count_rule(e, "occurrence") + " of the sequence " +
-                     shown.dump() + window_text(e) + "; saw " + std::to_string(r.count);
-  r.detail = head;
-  if (r.pass) return r;
-  if (n == 0) {
-    r.detail += "\n  the sequence is empty";
-    return r;
+  void unsigned_integer(std::string_view key, uint64_t v) override {
+    if (const auto* e = m_.find(key)) leaf(*e->value, *e->value == nlohmann::json(v));
   }
-  if (!occurrence_indices.empty())
-    r.detail +=
-        "\n  matching occurrences: " + seq_list(r.matching_seqs, events, occurrence_indices);
-  if (r.count < count_floor(e)) {
-    const EventMatcher& m = e.sequence[missing];
-    std::string which = "element " + std::to_string(missing + 1) + " of " + std::to_string(n) +
-                        (m.pointer.empty() ? "" : " (" + m.pointer + ")") + " " + m.fields.dump();
-    size_t from = pos;
-    if (missing_after) {
-      r.detail +=
-          "\n  " + which + " not met after " + event_label(events[*missing_after], *missing_after);
-      from = *missing_after + 1;
+  void string_list(std::string_view key, const std::vector<std::string>& values) override {
+    if (const auto* e = m_.find(key)) leaf(*e->value, value_matches(*e->value, nlohmann::json(values), key));
+  }
+  void object(std::string_view key, const FieldSource& value) override {
+    const auto* e = m_.find(key);
+    if (!e) return;
+    if (e->nested) {
+      FieldMatcher nested(*e->nested);
+      value.fields(nested);
+      satisfied_ += nested.satisfied();
+      matched_keys_ += nested.all_matched();
     } else {
-      r.detail += "\n  " + which + " never met" +
-                  (pos > 0 ? " after " + event_label(events[pos - 1], pos - 1) : std::string());
+      leaf(*e->value, e->value->is_object());  // {} matches any object; a scalar none
     }
-    std::vector<size_t> candidates;
-    for (size_t i = from; i < events.size(); ++i) candidates.push_back(i);
-    r.detail += closest_events(e, m.fields, events, candidates);
   }
-  return r;
-}
+  void json(std::string_view key, const nlohmann::json& v) override {
+    if (const auto* e = m_.find(key)) leaf(*e->value, value_matches(*e->value, v, key));
+  }
+
+ private:
+  void leaf(const nlohmann::json& m, bool ok) {
+    if (!ok) return;
+    ++matched_keys_;
+    satisfied_ += leaf_count(m);
+  }
+  const CompiledMatcher& m_;
+  size_t matched_keys_ = 0;
+  size_t satisfied_ = 0;
+};
+
+// The events shown as "closest" when too few matched: same `event` kind first, then
+// most matcher leaves satisfied (the window counting as one), then earliest. Keeps the
+// best kClosestShown seen so far, as JSON.
+class ClosestEvents {
+ public:
+  void clear() { best_.clear(); }
+  // Offers an event that did not match; `score` is computed only when it could enter.
+  template <typename Score>
+  void offer(const TraceEventView& ev, bool same_kind, uint64_t position, Score score) {
+    if (best_.size() == kClosestShown && best_.back().same_kind && !same_kind) return;
+    Candidate c{same_kind, score(), position, {}};
+    if (best_.size() == kClosestShown && !better(c, best_.back())) return;
+    c.event = ev.to_json();
+    auto at = std::upper_bound(best_.begin(), best_.end(), c, better);
+    best_.insert(at, std::move(c));
+    if (best_.size() > kClosestShown) best_.pop_back();
+  }
+  // The report lines, as offline checking wrote them.
+  std::string describe(const Expectation& e, const json& matcher) const {
+    if (best_.empty()) return "\n  no other events to compare";
+    std::string out = "\n  closest events:";
+    for (const Candidate& c : best_) {
+      std::vector<std::string> diffs;
+      size_t ignored = 0;
+      compare(matcher, c.event, {}, {}, &ignored, &diffs);
+      const JsonEventView view(c.event, c.position);
+      if (!in_window(e, view.t()))
+        diffs.push_back("t: " + format_time(view.t()) + " is outside the window " + window_range(e));
+      out += "\n    " + event_label(c.event, c.position) + ": ";
+      for (size_t d = 0; d < diffs.size(); ++d) out += (d ? "; " : "") + diffs[d];
+      if (diffs.empty()) out += "matches, but was already counted";
+    }
+    return out;
+  }
+
+ private:
+  struct Candidate {
+    bool same_kind;
+    size_t score;
+    uint64_t position;
+    json event;
+  };
+  static bool better(const Candidate& a, const Candidate& b) {
+    if (a.same_kind != b.same_kind) return a.same_kind;
+    if (a.score != b.score) return a.score > b.score;
+    return a.position < b.position;
+  }
+  std::vector<Candidate> best_;
+};
+
+// The first kMatchesListed matches (seq and time) and how many there were in all.
+struct MatchList {
+  void add(uint64_t seq, int64_t t) {
+    if (listed.size() < kMatchesListed) listed.push_back({seq, t});
+    ++total;
+  }
+  std::string describe() const {
+    std::string out;
+    for (size_t k = 0; k < listed.size(); ++k) {
+      if (k) out += ", ";
+      out += "seq " + std::to_string(listed[k].first) + " (t=" + format_time(listed[k].second) + ")";
+    }
+    if (total > listed.size()) out += ", ... " + std::to_string(total - listed.size()) + " more";
+    return out;
+  }
+  std::vector<std::pair<uint64_t, int64_t>> listed;
+  uint64_t total = 0;
+};
+
+// One matcher of an expectation, with what the online check needs of it.
+struct PreparedMatcher {
+  explicit PreparedMatcher(const EventMatcher& m) : source(m), compiled(m.fields) {
+    auto it = m.fields.find("event");
+    if (it != m.fields.end()) kind = &*it;
+  }
+  // Whether `ev` is of the kind the matcher names (false when it names none).
+  bool same_kind(const TraceEventView& ev) const {
+    return kind && kind->is_string() && !ev.kind().empty() &&
+           ev.kind() == kind->get_ref<const std::string&>();
+  }
+  // Whether the matcher can only match events of another kind than `ev`'s.
+  bool excludes(const TraceEventView& ev) const {
+    return kind && kind->is_string() && ev.kind() != kind->get_ref<const std::string&>();
+  }
+
+  const EventMatcher& source;
+  CompiledMatcher compiled;
+  const json* kind = nullptr;  // the matcher's `event` value
+};
 
 }  // namespace
+
+struct ExpectationMatcher::State {
+  explicit State(const Expectation& exp) : e(exp) {
+    if (e.match) {
+      matchers.emplace_back(*e.match);
+    } else {
+      for (const EventMatcher& m : e.sequence) matchers.emplace_back(m);
+    }
+  }
+
+  void on_event(const TraceEventView& ev) {
+    const uint64_t position = next_position++;
+    if (matchers.empty()) return;  // an empty sequence never holds
+    const PreparedMatcher& m = matchers[element];
+    const bool in_win = in_window(e, ev.t());
+    std::optional<FieldMatcher> fm;
+    auto run = [&]() -> FieldMatcher& {
+      if (!fm) {
+        fm.emplace(m.compiled);
+        ev.fields(*fm);
+      }
+      return *fm;
+    };
+    if (in_win && !m.excludes(ev) && run().all_matched()) {
+      matched(ev, position);
+      return;
+    }
+    if (count >= count_floor(e)) return;  // the closest events will not be shown
+    closest.offer(ev, m.same_kind(ev), position, [&] { return (in_win ? 1 : 0) + run().satisfied(); });
+  }
+
+  void matched(const TraceEventView& ev, uint64_t position) {
+    const size_t n = matchers.size();
+    closest.clear();
+    if (n == 1 && e.match) {
+      ++count;
+      matches.add(static_cast<uint64_t>(ev.seq()), ev.t());
+      return;
+    }
+    partial.push_back({static_cast<uint64_t>(ev.seq()), ev.t()});
+    last_partial_label = event_label(ev.to_json(), position);
+    if (++element < n) return;
+    ++count;
+    for (auto [seq, t] : partial) matches.add(seq, t);
+    partial.clear();
+    element = 0;
+    last_complete_label = last_partial_label;
+  }
+
+  ExpectationResult result() const {
+    ExpectationResult r;
+    r.pointer = e.pointer;
+    r.count = count;
+    for (auto [seq, t] : matches.listed) r.matching_seqs.push_back(seq);
+    if (e.match) {
+      r.pass = count_ok(e, count);
+      r.detail = e.pointer + ": expected " + count_rule(e, "event") + " matching " +
+                 e.match->fields.dump() + window_text(e) + "; saw " + std::to_string(count);
+      if (r.pass) return r;
+      if (matches.total) r.detail += "\n  matching events: " + matches.describe();
+      if (count < count_floor(e)) r.detail += closest.describe(e, e.match->fields);
+      return r;
+    }
+    const size_t n = e.sequence.size();
+    r.pass = n > 0 && count_ok(e, count);
+    json shown = json::array();
+    for (const auto& m : e.sequence) shown.push_back(m.fields);
+    r.detail = e.pointer + ": expected " + count_rule(e, "occurrence") + " of the sequence " +
+               shown.dump() + window_text(e) + "; saw " + std::to_string(count);
+    if (r.pass) return r;
+    if (n == 0) {
+      r.detail += "\n  the sequence is empty";
+      return r;
+    }
+    if (matches.total) r.detail += "\n  matching occurrences: " + matches.describe();
+    if (count < count_floor(e)) {
+      const EventMatcher& m = e.sequence[element];
+      std::string which = "element " + std::to_string(element + 1) + " of " + std::to_string(n) +
+                          (m.pointer.empty() ? "" : " (" + m.pointer + ")") + " " + m.fields.dump();
+      if (!partial.empty())
+        r.detail += "\n  " + which + " not met after " + last_partial_label;
+      else
+        r.detail += "\n  " + which + " never met" +
+                    (count > 0 ? " after " + last_complete_label : std::string());
+      r.detail += closest.describe(e, m.fields);
+    }
+    return r;
+  }
+
+  const Expectation& e;
+  std::vector<PreparedMatcher> matchers;  // one, or the sequence's elements
+  size_t element = 0;                     // the sequence element looked for next
+  uint64_t count = 0;
+  uint64_t next_position = 0;
+  MatchList matches;
+  std::vector<std::pair<uint64_t, int64_t>> partial;  // the incomplete occurrence so far
+  std::string last_partial_label, last_complete_label;
+  ClosestEvents closest;  // for matchers[element], since its last match
+};
+
+ExpectationMatcher::ExpectationMatcher(const Expectation& e) : state_(std::make_unique<State>(e)) {}
+ExpectationMatcher::~ExpectationMatcher() = default;
+ExpectationMatcher::ExpectationMatcher(ExpectationMatcher&&) noexcept = default;
+void ExpectationMatcher::on_event(const TraceEventView& event) { state_->on_event(event); }
+ExpectationResult ExpectationMatcher::result() const { return state_->result(); }
 
 bool event_matches(const nlohmann::json& matcher_fields, const nlohmann::json& event) {
   return value_matches(matcher_fields, event, {});
@@ -327,8 +430,9 @@ bool event_matches(const nlohmann::json& matcher_fields, const nlohmann::json& e
 
 ExpectationResult check_expectation(const Expectation& e,
                                     const std::vector<nlohmann::json>& events) {
-  if (e.match) return check_single(e, *e.match, events);
-  return check_sequence(e, events);
+  ExpectationMatcher matcher(e);
+  for (size_t i = 0; i < events.size(); ++i) matcher.on_event(JsonEventView(events[i], i));
+  return matcher.result();
 }
 
 std::optional<std::vector<std::string>> referenced_event_kinds(

@@ -1,10 +1,13 @@
-// The expectation matcher: checks a scenario's expectations against the events of
-// its trace (scenario-format.md, EXPECTATION) and explains failures packetdrill-style:
+// The expectation matchers: check a scenario's expectations against the events of
+// its trace (scenario-format.md, EXPECTATION) and explain failures packetdrill-style:
 // the pointer, what was expected, the count seen, and the closest events with the fields
-// that differ. Pure functions over parsed trace events; no state.
+// that differ. Online: an ExpectationMatcher is fed every event as the run emits it
+// (typed records, or lines parsed back from a trace) and keeps O(1) state: counts, the
+// first matches it will list, and the few closest candidates it will show.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scenarios/scenario.h"
+#include "viz/trace_fields.h"
 
 namespace netsim::scenario {
 
@@ -22,8 +26,28 @@ struct ExpectationResult {
   // Human-readable, one or more lines, starting with the pointer: what was expected,
   // what was seen, and on failure the closest events or the matching ones.
   std::string detail;
-  // Seqs of the matching events (a sequence: the events of each occurrence, in order).
+  // Seqs of the first kMatchesListed matching events (a sequence: the events of each
+  // complete occurrence, in order).
   std::vector<uint64_t> matching_seqs;
+};
+
+// How many matching events a result lists (the detail says how many more there were).
+inline constexpr size_t kMatchesListed = 20;
+
+// One expectation, checked online. Requires: `e` outlives the matcher.
+class ExpectationMatcher {
+ public:
+  explicit ExpectationMatcher(const Expectation& e);
+  ~ExpectationMatcher();
+  ExpectationMatcher(ExpectationMatcher&&) noexcept;
+  // Events in trace order (the `expect` lines and the summary excluded).
+  void on_event(const TraceEventView& event);
+  // The verdict on the events seen so far.
+  ExpectationResult result() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 // Matching rules, per key of `matcher_fields` (every key must match):

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scenarios/scenario.h"
+#include "viz/trace_writer.h"
 
 namespace netsim::scenario {
 
@@ -37,18 +38,23 @@ struct RunOptions {
   // A scenario's `limits` replace the three guards above; with this set they can only
   // lower them (the fuzzer's budget is a ceiling).
   bool cap_scenario_limits = false;
+  // Where the JSONL trace goes as it is made (null: nowhere). A written trace carries
+  // its fingerprint; without an output the fingerprint is computed only when asked for
+  // here or pinned by the scenario, and the lines nobody reads are never rendered.
+  TraceOutput* trace_output = nullptr;
+  bool fingerprint = false;
 };
 
 struct RunResult {
   int exit_code = 0;        // 0 all held, 1 some step or expectation failed, 4 internal error
-  std::string trace;        // the JSONL trace
-  std::string fingerprint;
+  std::string fingerprint;  // empty when not computed (RunOptions::fingerprint)
   uint64_t events = 0;      // simulator events executed
   uint64_t trace_events = 0;
   SimTime end{};
   uint64_t steps_passed = 0, steps_failed = 0;
   uint64_t expectations_passed = 0, expectations_failed = 0;
   std::vector<std::string> failures;  // one readable report per failed step or expectation
+  std::vector<std::pair<std::string, bool>> expectations;  // (pointer, held), in file order
   std::optional<std::string> guard;   // the resource guard that stopped the run, if any
   double loop_seconds = 0;            // wall time spent running events
   // With RunOptions::stats: counters as (key, value), in a fixed order (`netsim run --stats`).

@@ -42,20 +42,6 @@ std::vector<Variation> expand(const std::vector<SweepAxis>& axes) {
   return out;
 }
 
-// The `expect` events at the end of a trace: pointer -> pass.
-std::map<std::string, bool> expectation_results(const std::string& trace) {
-  std::map<std::string, bool> out;
-  std::istringstream in(trace);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find("\"event\":\"expect\"") == std::string::npos) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("pointer"))
-      out[j["pointer"].get<std::string>()] = j.value("result", "") == "pass";
-  }
-  return out;
-}
-
 std::string describe(const Expectation& e) {
   std::string what = e.match ? e.match->fields.dump() : "sequence of " + std::to_string(e.sequence.size());
   if (e.count) what += " count " + std::to_string(*e.count);
@@ -134,7 +120,7 @@ int run_sweep(const SweepOptions& options) {
         continue;
       }
       RunResult r = run_scenario(*loaded.scenario);
-      v.held = expectation_results(r.trace);
+      v.held = std::map<std::string, bool>(r.expectations.begin(), r.expectations.end());
       v.steps_failed = r.steps_failed;
       v.guard = r.guard;
       v.passed = r.exit_code == 0;

@@ -1,11 +1,5 @@
 #include "viz/export.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <deque>
 #include <fstream>
 #include <iostream>
@@ -16,6 +10,7 @@
 #include "viz/export_html.h"
 #include "viz/export_mermaid.h"
 #include "viz/export_pcapng.h"
+#include "viz/output_file.h"
 
 namespace netsim {
 
@@ -60,62 +55,22 @@ std::optional<int64_t> parse_time(const std::string& text) {
   return value * scale;
 }
 
-// A file written through a temporary in its directory, renamed over it by commit(); the
-// temporary is removed when the output is dropped uncommitted. A symlink is written through to
-// its target; a path that exists and is not a regular file is refused.
+// An OutputFile (viz/output_file.h) whose failures throw, as the export functions report them.
 class AtomicOutput {
  public:
   explicit AtomicOutput(const fs::path& path) {
-    std::error_code ec;
-    target_ = path;
-    if (fs::is_symlink(fs::symlink_status(path, ec))) {
-      target_ = fs::weakly_canonical(path, ec);
-      if (ec) fail("cannot resolve the link " + path.string(), ec.value());
-    }
-    auto st = fs::status(target_, ec);
-    if (fs::exists(st) && !fs::is_regular_file(st)) {
-      throw std::runtime_error("cannot write " + path.string() + ": not a regular file");
-    }
-    fs::path dir = target_.parent_path().empty() ? fs::path(".") : target_.parent_path();
-    std::string tmpl = (dir / ("." + target_.filename().string() + ".tmp.XXXXXX")).string();
-    std::vector<char> name(tmpl.begin(), tmpl.end());
-    name.push_back('\0');
-    int fd = ::mkstemp(name.data());
-    if (fd < 0) fail("cannot create a temporary file in " + dir.string(), errno);
-    temp_ = name.data();
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(fd, 0666 & ~mask);
-    ::close(fd);
-    out_.open(temp_, std::ios::binary | std::ios::trunc);
-    if (!out_) fail("cannot open " + temp_, errno);
+    std::string error;
+    file_ = OutputFile::open(path.string(), &error);
+    if (!file_) throw std::runtime_error("cannot write " + error);
   }
-  ~AtomicOutput() {
-    if (!temp_.empty()) ::unlink(temp_.c_str());
-  }
-  AtomicOutput(const AtomicOutput&) = delete;
-  AtomicOutput& operator=(const AtomicOutput&) = delete;
-
-  std::ostream& stream() { return out_; }
-
+  std::ostream& stream() { return file_->stream(); }
   void commit() {
-    out_.flush();
-    if (!out_) fail("cannot write " + target_.string(), errno);
-    out_.close();
-    if (!out_ || ::rename(temp_.c_str(), target_.c_str()) != 0) {
-      fail("cannot write " + target_.string(), errno);
-    }
-    temp_.clear();
+    std::string error;
+    if (!file_->commit(&error)) throw std::runtime_error("cannot write " + error);
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what, int err) {
-    throw std::runtime_error(what + ": " + std::strerror(err));
-  }
-
-  fs::path target_;
-  std::string temp_;
-  std::ofstream out_;
+  std::unique_ptr<OutputFile> file_;
 };
 
 bool in_window(const nlohmann::json& e, const ExportOptions& o) {

@@ -1,7 +1,9 @@
 // TraceWriter: the TraceSink that turns typed TraceRecords into the JSONL trace
-// of ../shared/spec/trace-format.md (sorted keys, one line per event, `\n`).
-// It owns the trace text: header, event lines (seq 0, 1, ... header excluded),
-// `expect` lines, then the summary whose fingerprint is SHA-256 of all lines before it.
+// of docs/trace-format.md (sorted keys, one line per event, `\n`) and streams it:
+// each line goes to the TraceOutput (if any) as it is made, the fingerprint is hashed
+// incrementally, and the TraceObserver (the online expectation matchers) sees every
+// kept event. Nothing proportional to the length of a run is kept in memory; lines
+// nobody reads (no output, no fingerprint) are never rendered.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "sim/time.h"
 #include "stack/packet.h"
 #include "stack/trace.h"
+#include "viz/trace_fields.h"
 #include "viz/sha256.h"
 
 namespace netsim {
@@ -29,6 +32,31 @@ struct TraceHeader {
   nlohmann::json topology;  // extension; null: the key is left out
 };
 
+// Where trace bytes go, in order. Implementations buffer as they like; a failure is
+// reported by the owner of the output (OutputFile), not through write().
+class TraceOutput {
+ public:
+  virtual ~TraceOutput() = default;
+  virtual void write(std::string_view bytes) = 0;
+};
+
+// Keeps the trace in memory: for tests, the fuzzer and small comparisons.
+class StringTraceOutput : public TraceOutput {
+ public:
+  void write(std::string_view bytes) override { text_.append(bytes); }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+};
+
+// Sees every event the writer keeps, as it is emitted (before `expect` lines).
+class TraceObserver {
+ public:
+  virtual ~TraceObserver() = default;
+  virtual void on_event(const TraceEventView& event) = 0;
+};
+
 // Packet object format (sorted keys, as written):
 //   TCP  {"ack","dst","flags","id","len","mss"?,"proto":"tcp","seq","src","ttl","window"}
 //   UDP  {"dst","id","len","proto":"udp","src","ttl"}
@@ -40,7 +68,10 @@ class TraceWriter : public TraceSink {
   // The `data` field holds a payload of at most this many bytes (valid UTF-8); else `size`.
   static constexpr size_t kMaxInlineData = 64;
 
-  explicit TraceWriter(const TraceHeader& header);
+  // Lines go to `output` (may be null); a written trace always carries its fingerprint.
+  // With no output and `fingerprint` false, lines are not rendered at all and
+  // fingerprint() is empty.
+  TraceWriter(const TraceHeader& header, TraceOutput* output, bool fingerprint = true);
   ~TraceWriter() override;
 
   // Time source for `t`; unset, every event is at t = 0.
@@ -49,8 +80,10 @@ class TraceWriter : public TraceSink {
   // empty pointer leave the key out. Set by the runner around a step or a packet event.
   void set_context(int64_t cause, std::string step_pointer);
   void clear_context();
+  // Receives every kept event as it is emitted (may be null).
+  void set_observer(TraceObserver* observer) { observer_ = observer; }
 
-  // Appends one event line; returns its seq. Requires: finish() not called (else -1).
+  // Emits one event; returns its seq. Requires: finish() not called (else -1).
   // A record of a kind the writer does not keep (set_kinds) is ignored and returns -1.
   int64_t emit(const TraceRecord& r) override;
   // Keeps only events of these kinds (a bit per TraceKind value); default: every kind.
@@ -66,21 +99,9 @@ class TraceWriter : public TraceSink {
               uint64_t exp_failed);
 
   // Number of event lines so far (header and summary excluded).
-  size_t event_count() const { return line_start_.size(); }
-  // Kind name of event i ("tx", "expect", ...), without parsing the line.
-  std::string_view event_kind(size_t i) const { return kinds_[i]; }
-  // The event lines parsed into objects (header and summary excluded). Parsed lazily on
-  // the first call after new events and cached: a cost only runs that check pay.
-  const std::vector<nlohmann::json>& events() const;
-  // Only the events whose kind is in `kinds`, parsed now and not cached: for long runs
-  // whose expectations name their kinds (scenario::referenced_event_kinds).
-  std::vector<nlohmann::json> parse_events(const std::vector<std::string>& kinds) const;
-  // Event i as written, without the `\n`.
-  std::string_view event_line(size_t i) const;
-
-  const std::string& text() const { return text_; }
+  size_t event_count() const { return static_cast<size_t>(next_seq_); }
   // SHA-256 hex of every line before the summary (header included); after finish() it
-  // equals the summary's `fingerprint`.
+  // equals the summary's `fingerprint`. Empty when the writer does not hash.
   std::string fingerprint() const;
   bool finished() const { return finished_; }
 
@@ -89,29 +110,24 @@ class TraceWriter : public TraceSink {
 
  private:
   SimTime now() const;
-  void append_line(std::string_view kind, std::string_view line);
+  void write_line(std::string_view line);
+  bool renders() const { return output_ != nullptr || hashing_; }
 
+  TraceOutput* output_;
+  bool hashing_;
+  TraceObserver* observer_ = nullptr;
   std::function<SimTime()> clock_;
   uint64_t kinds_mask_ = kAllKinds;
   int64_t context_cause_ = -1;
   std::string context_step_;
-  std::string text_;
-  std::vector<size_t> line_start_;       // offset in text_ of each event line
-  std::vector<std::string_view> kinds_;  // static strings
-  size_t events_end_ = 0;                // end of the last event line in text_
+  int64_t next_seq_ = 0;
   Sha256 hash_;
   std::string fingerprint_;  // set by finish()
   bool finished_ = false;
   SimTime last_t_{};
-  mutable std::vector<nlohmann::json> parsed_;
   struct Scratch;
   std::unique_ptr<Scratch> scratch_;
 };
-
-// Writes `content` to `path` atomically: a temporary file in the same directory, fsync,
-// rename over `path`. On failure `path` is untouched, no temporary is left, and *error
-// (if given) says why.
-bool write_file_atomically(const std::string& path, std::string_view content, std::string* error);
 
 // JSON text helpers shared by the viz exporters; output is byte-identical to
 // nlohmann::json::dump() for the same value.

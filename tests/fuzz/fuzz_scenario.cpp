@@ -41,9 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   static const netsim::scenario::RunOptions kBudget = fuzz_budget();
-  netsim::scenario::RunResult a = netsim::scenario::run_scenario(*loaded.scenario, kBudget);
-  netsim::scenario::RunResult b = netsim::scenario::run_scenario(*loaded.scenario, kBudget);
-  if (a.trace != b.trace) {
+  netsim::StringTraceOutput trace_a, trace_b;
+  netsim::scenario::RunOptions options_a = kBudget, options_b = kBudget;
+  options_a.trace_output = &trace_a;
+  options_b.trace_output = &trace_b;
+  netsim::scenario::RunResult a = netsim::scenario::run_scenario(*loaded.scenario, options_a);
+  netsim::scenario::RunResult b = netsim::scenario::run_scenario(*loaded.scenario, options_b);
+  if (trace_a.text() != trace_b.text()) {
     std::fprintf(stderr, "two runs of the same scenario gave different traces\n");
     std::abort();
   }

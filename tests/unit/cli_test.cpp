@@ -1,6 +1,7 @@
 // The command line as a user runs it (scenario-format.md "Command line and
 // results", issue 5): exit codes, check in parallel, JUnit, golden traces,
 // fingerprint pinning, overrides and sweeps. Runs the real `netsim` binary.
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -162,7 +163,7 @@ TEST_F(Cli, GoldenTracesAreWrittenOnUpdateThenCompared) {
 }
 
 TEST_F(Cli, PinnedFingerprintFailsWhenTheTraceChanges) {
-  Output first = netsim("run " + kData + "/ok.json");
+  Output first = netsim("run " + kData + "/ok.json --fingerprint");
   size_t at = first.text.find("fingerprint ");
   ASSERT_NE(at, std::string::npos);
   std::string fingerprint = first.text.substr(at + 12, 64);
@@ -215,13 +216,42 @@ TEST_F(Cli, RunOutWritesTheTraceAndEveryExport) {
     EXPECT_GT(fs::file_size(out / f), 0u) << f;
 }
 
+TEST_F(Cli, WithoutATraceTheFingerprintIsNotComputedUnlessAsked) {
+  Output plain = netsim("run " + kData + "/ok.json");
+  EXPECT_EQ(plain.code, 0);
+  EXPECT_NE(plain.text.find("fingerprint not computed"), std::string::npos) << plain.text;
+  fs::path trace = dir_ / "t.jsonl";
+  Output written = netsim("run " + kData + "/ok.json --trace " + trace.string());
+  Output asked = netsim("run " + kData + "/ok.json --fingerprint");
+  size_t at = written.text.find("fingerprint ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NE(asked.text.find(written.text.substr(at, 12 + 64)), std::string::npos) << asked.text;
+}
+
 // (Atomic replacement itself is tested in trace_writer_test.)
-TEST_F(Cli, AnUnwritableTraceIsAnInternalErrorAndLeavesNoFile) {
+TEST_F(Cli, AnUnwritableTraceIsAUsageErrorFoundBeforeTheRun) {
   fs::path trace = dir_ / "missing" / "t.jsonl";
-  Output out = netsim("run " + kData + "/ok.json -q --trace " + trace.string());
-  EXPECT_EQ(out.code, 4);
-  EXPECT_NE(out.text.find("cannot write"), std::string::npos) << out.text;
+  Output out = netsim("run " + kData + "/ok.json --trace " + trace.string());
+  EXPECT_EQ(out.code, 2);
+  EXPECT_NE(out.text.find("cannot write " + trace.string()), std::string::npos) << out.text;
+  EXPECT_EQ(out.text.find("PASS"), std::string::npos) << out.text;  // nothing ran
   EXPECT_FALSE(fs::exists(dir_ / "missing"));
+}
+
+TEST_F(Cli, OutputsThatAreNotRegularFilesAreRefused) {
+  fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Output trace = netsim("run " + kData + "/ok.json --trace " + fifo.string());
+  EXPECT_EQ(trace.code, 2) << trace.text;
+  EXPECT_NE(trace.text.find("not a regular file"), std::string::npos) << trace.text;
+  EXPECT_EQ(fs::status(fifo).type(), fs::file_type::fifo);
+  fs::create_directories(dir_ / "o" / "trace.jsonl");  // --out DIR whose trace.jsonl is a directory
+  Output out = netsim("run " + kData + "/ok.json --out " + (dir_ / "o").string());
+  EXPECT_EQ(out.code, 2) << out.text;
+  EXPECT_TRUE(fs::is_directory(dir_ / "o" / "trace.jsonl"));
+  Output junit = netsim("check " + kData + "/ok.json --junit " + fifo.string());
+  EXPECT_EQ(junit.code, 2) << junit.text;
+  EXPECT_EQ(fs::status(fifo).type(), fs::file_type::fifo);
 }
 
 }  // namespace

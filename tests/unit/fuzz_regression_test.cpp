@@ -45,17 +45,23 @@ std::string errors(const LoadResult& r) {
   return out;
 }
 
-RunResult run(const std::string& text, const RunOptions& options = {}) {
+// Runs `text`; with `trace`, the JSONL trace is written there.
+RunResult run(const std::string& text, const RunOptions& options = {}, std::string* trace = nullptr) {
   LoadResult r = load(text);
   EXPECT_TRUE(r.scenario) << errors(r);
   if (!r.scenario) return {};
-  return netsim::scenario::run_scenario(*r.scenario, options);
+  netsim::StringTraceOutput out;
+  RunOptions o = options;
+  if (trace) o.trace_output = &out;
+  RunResult result = netsim::scenario::run_scenario(*r.scenario, o);
+  if (trace) *trace = out.text();
+  return result;
 }
 
-std::string guard_line(const RunResult& r) {
-  size_t at = r.trace.find(R"({"event":"guard")");
+std::string guard_line(const std::string& trace) {
+  size_t at = trace.find(R"({"event":"guard")");
   if (at == std::string::npos) return "";
-  return r.trace.substr(at, r.trace.find('\n', at) - at);
+  return trace.substr(at, trace.find('\n', at) - at);
 }
 
 const std::string kMax = "1000000000000000000";  // the largest duration, 1e18 ns
@@ -175,30 +181,33 @@ TEST(FuzzRegression, BigTcpSendUnderAnEventBudget) {
 // --- guards --------------------------------------------------------------------
 
 TEST(Guards, EventGuardReportsWhereItWasHit) {
+  std::string trace;
   RunResult r = run(scenario(R"("until": "1s", "limits": {"events": 500},)", "",
-                             R"({"at": 0, "host": "a", "op": "ping", "to": "10.0.0.2", "count": 4294967295, "every": 0})"));
+                             R"({"at": 0, "host": "a", "op": "ping", "to": "10.0.0.2", "count": 4294967295, "every": 0})"),
+                    {}, &trace);
   EXPECT_EQ(r.exit_code, 1);
   ASSERT_EQ(r.guard, "events");
   EXPECT_EQ(r.events, 500u);
   ASSERT_FALSE(r.failures.empty());
   EXPECT_EQ(r.failures[0].rfind("guard events: event limit of 500 events reached at t=0ns after 500 events", 0), 0u)
       << r.failures[0];
-  std::string g = guard_line(r);
+  std::string g = guard_line(trace);
   EXPECT_NE(g.find(R"("events":500,"guard":"events")"), std::string::npos) << g;
   EXPECT_NE(g.find(R"("limit":500)"), std::string::npos) << g;
 }
 
 TEST(Guards, TimeGuardOnlyWithoutUntil) {
   const std::string steps = R"({"at": 0, "host": "a", "op": "ping", "to": "10.0.0.2", "count": 100, "every": "1s"})";
-  RunResult r = run(scenario(R"("limits": {"time": "5s"},)", "", steps));
+  std::string trace;
+  RunResult r = run(scenario(R"("limits": {"time": "5s"},)", "", steps), {}, &trace);
   EXPECT_EQ(r.exit_code, 1);
   ASSERT_EQ(r.guard, "time");
   EXPECT_EQ(r.end.ns, 5'000'000'000);
   ASSERT_FALSE(r.failures.empty());
   EXPECT_NE(r.failures[0].find("virtual time limit of 5s reached with"), std::string::npos) << r.failures[0];
   EXPECT_NE(r.failures[0].find("1 events pending, the next at t=6s"), std::string::npos) << r.failures[0];
-  EXPECT_NE(guard_line(r).find(R"("guard":"time","in_flight":0,"limit":5000000000,"pending":1)"), std::string::npos)
-      << guard_line(r);
+  EXPECT_NE(guard_line(trace).find(R"("guard":"time","in_flight":0,"limit":5000000000,"pending":1)"), std::string::npos)
+      << guard_line(trace);
   // With `until` the same run just stops there.
   RunResult u = run(scenario(R"("until": "5s", "limits": {"time": "5s"},)", "", steps));
   EXPECT_EQ(u.exit_code, 0);
@@ -210,16 +219,18 @@ TEST(Guards, TimeGuardOnlyWithoutUntil) {
 }
 
 TEST(Guards, InFlightGuardNamesTheLink) {
+  std::string trace;
   RunResult r = run(scenario(R"("until": "10s", "limits": {"in_flight": 100},)",
                              R"("name": "slow", "bandwidth": "9600bps", "queue": 100000)",
-                             R"({"at": 0, "host": "a", "op": "ping", "to": "10.0.0.2", "count": 5000, "every": 0})"));
+                             R"({"at": 0, "host": "a", "op": "ping", "to": "10.0.0.2", "count": 5000, "every": 0})"),
+                    {}, &trace);
   EXPECT_EQ(r.exit_code, 1);
   ASSERT_EQ(r.guard, "in_flight");
   ASSERT_FALSE(r.failures.empty());
   EXPECT_NE(r.failures[0].find("more than 100 packets in flight (4096) at t=0ns after 4096 events; 4096 of them on link `slow`"),
             std::string::npos)
       << r.failures[0];
-  std::string g = guard_line(r);
+  std::string g = guard_line(trace);
   EXPECT_NE(g.find(R"("in_flight":4096,"limit":100,"link":"slow","link_in_flight":4096)"), std::string::npos) << g;
 }
 

@@ -1,9 +1,11 @@
 // The JSONL trace writer: line format, packet objects, data/size, fingerprint,
 // summary, and the atomic file write (trace-format.md).
 #include "viz/trace_writer.h"
+#include "viz/output_file.h"
 
 #include <openssl/evp.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -30,6 +32,27 @@ TraceHeader header() {
   h.topology = json{{"hosts", json::array({"a", "b"})}};
   return h;
 }
+
+// A writer whose trace is kept in memory, with the lines parsed back for assertions.
+struct CapturedOutput {
+  StringTraceOutput out;
+};
+class CapturedWriter : private CapturedOutput, public TraceWriter {
+ public:
+  CapturedWriter() : TraceWriter(header(), &out) {}
+  const std::string& text() const { return out.text(); }
+  // The event lines parsed (header and summary excluded).
+  std::vector<json> events() const {
+    std::vector<json> ev;
+    std::istringstream in(out.text());
+    std::string line;
+    while (std::getline(in, line)) {
+      json j = json::parse(line);
+      if (j["event"] != "header" && j["event"] != "summary") ev.push_back(std::move(j));
+    }
+    return ev;
+  }
+};
 
 Packet udp(std::string payload = "hi") {
   Packet p;
@@ -173,13 +196,13 @@ void emit_every_kind(TraceWriter& w, const Packet& p) {
 }
 
 json emit_one(const TraceRecord& r) {
-  TraceWriter w(header());
+  CapturedWriter w;
   w.emit(r);
   return w.events().back();
 }
 
 TEST(TraceWriter, EveryLineIsCanonicalJsonWithSortedKeys) {
-  TraceWriter w(header());
+  CapturedWriter w;
   Packet p = tcp(tcp_flags::kSyn);
   emit_every_kind(w, p);
   w.append_expect("/expect/0", true, "fine");
@@ -203,7 +226,7 @@ TEST(TraceWriter, EveryLineIsCanonicalJsonWithSortedKeys) {
 }
 
 TEST(TraceWriter, HeaderComesFirstWithFormatAndTopology) {
-  TraceWriter w(header());
+  CapturedWriter w;
   auto lines = lines_of(w.text());
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(
@@ -214,7 +237,7 @@ TEST(TraceWriter, HeaderComesFirstWithFormatAndTopology) {
 }
 
 TEST(TraceWriter, EventKindsCarryTheirTableFields) {
-  TraceWriter w(header());
+  CapturedWriter w;
   Packet p = udp();
   emit_every_kind(w, p);
   const auto& ev = w.events();
@@ -238,8 +261,6 @@ TEST(TraceWriter, EventKindsCarryTheirTableFields) {
   EXPECT_EQ(ev[13]["address"], "10.0.0.1/24");
   EXPECT_EQ(ev[16], json::parse(R"({"event":"link_down","link":"wan","seq":16,"t":0})"));
   EXPECT_EQ(ev[18]["rtt"], 2000);
-  for (size_t i = 0; i < ev.size(); ++i)
-    EXPECT_EQ(w.event_kind(i), ev[i]["event"].get<std::string>());
 }
 
 TEST(TraceWriter, StepShowsErrorResultAndExpectedKind) {
@@ -256,7 +277,7 @@ TEST(TraceWriter, StepShowsErrorResultAndExpectedKind) {
 }
 
 TEST(TraceWriter, SeqCountsEventLinesFromZeroAndTComesFromTheClock) {
-  TraceWriter w(header());
+  CapturedWriter w;
   SimTime now{0};
   w.set_clock([&] { return now; });
   TraceRecord r;
@@ -278,7 +299,7 @@ TEST(TraceWriter, SeqCountsEventLinesFromZeroAndTComesFromTheClock) {
 }
 
 TEST(TraceWriter, CauseAndStepComeFromTheRecordOrTheContext) {
-  TraceWriter w(header());
+  CapturedWriter w;
   TraceRecord r;
   r.kind = TraceKind::kInterfaceUp;
   r.interface = "eth0";
@@ -434,7 +455,7 @@ TEST(TraceData, ReceiveUsesDataOrSize) {
 }
 
 TEST(TraceWriter, FingerprintIsSha256OfEveryLineBeforeTheSummary) {
-  TraceWriter w(header());
+  CapturedWriter w;
   Packet p = udp();
   emit_every_kind(w, p);
   w.append_expect("/expect/0", true, "");
@@ -451,7 +472,7 @@ TEST(TraceWriter, FingerprintIsSha256OfEveryLineBeforeTheSummary) {
 
 TEST(TraceWriter, EqualRunsGiveEqualFingerprintsAndAnyChangeAnother) {
   auto run = [](int64_t t) {
-    TraceWriter w(header());
+    CapturedWriter w;
     w.set_clock([t] { return SimTime{t}; });
     TraceRecord r;
     r.kind = TraceKind::kLinkUp;
@@ -464,7 +485,7 @@ TEST(TraceWriter, EqualRunsGiveEqualFingerprintsAndAnyChangeAnother) {
 }
 
 TEST(TraceWriter, SummaryCountsEventsStepsAndExpectations) {
-  TraceWriter w(header());
+  CapturedWriter w;
   SimTime now{0};
   w.set_clock([&] { return now; });
   TraceRecord r;
@@ -485,16 +506,58 @@ TEST(TraceWriter, SummaryCountsEventsStepsAndExpectations) {
   EXPECT_EQ(w.events().size(), 3u);  // header and summary are not events
 }
 
-TEST(TraceWriter, ParseEventsKeepsOnlyTheNamedKindsInOrder) {
-  TraceWriter w(header());
+TEST(TraceWriter, WithoutOutputOrFingerprintNothingIsRendered) {
+  TraceWriter w(header(), nullptr, false);
   Packet p = udp();
   emit_every_kind(w, p);
-  auto some = w.parse_events({"link_up", "tx"});
-  ASSERT_EQ(some.size(), 2u);
-  EXPECT_EQ(some[0]["event"], "tx");
-  EXPECT_EQ(some[1]["event"], "link_up");
-  EXPECT_EQ(some[1], w.events()[17]);
-  EXPECT_EQ(json::parse(w.event_line(17)), some[1]);
+  w.finish(0, 0, 0, 0);
+  EXPECT_EQ(w.event_count(), 19u);
+  EXPECT_EQ(w.fingerprint(), "");
+}
+
+TEST(TraceWriter, FingerprintWithoutOutputEqualsTheWrittenTracesFingerprint) {
+  TraceWriter hashed(header(), nullptr, true);
+  CapturedWriter written;
+  Packet p = udp();
+  emit_every_kind(hashed, p);
+  emit_every_kind(written, p);
+  EXPECT_EQ(hashed.fingerprint(), written.fingerprint());
+  EXPECT_EQ(hashed.fingerprint(), evp_sha256_hex(written.text()));
+}
+
+// Memory does not grow with the length of the trace: a counting output sees every
+// byte while the writer holds no more than one line at a time.
+TEST(TraceWriter, StreamsTenMillionRecordsWithoutKeepingThem) {
+  struct Counting : TraceOutput {
+    void write(std::string_view bytes) override {
+      total += bytes.size();
+      largest = std::max(largest, bytes.size());
+    }
+    uint64_t total = 0;
+    size_t largest = 0;
+  } counting;
+  TraceWriter w(header(), &counting, false);
+  TraceRecord r;
+  r.kind = TraceKind::kLinkUp;
+  r.link = "l";
+  const uint64_t kRecords = 10'000'000;
+  for (uint64_t i = 0; i < kRecords; ++i) w.emit(r);
+  w.finish(0, 0, 0, 0);
+  EXPECT_EQ(w.event_count(), kRecords);
+  EXPECT_GT(counting.total, kRecords * 40);  // every line went out...
+  EXPECT_LT(counting.largest, 256u);         // ...one at a time, none accumulated
+}
+
+TEST(TraceWriter, ObserverSeesEveryKeptEventWithItsLineFields) {
+  struct Collect : TraceObserver {
+    void on_event(const TraceEventView& e) override { seen.push_back(e.to_json()); }
+    std::vector<json> seen;
+  } collect;
+  CapturedWriter w;
+  w.set_observer(&collect);
+  Packet p = tcp(tcp_flags::kSyn);
+  emit_every_kind(w, p);
+  EXPECT_EQ(collect.seen, w.events());  // the observer's view is the written line
 }
 
 TEST(TraceWriter, StringsAreEscapedLikeNlohmann) {
@@ -564,6 +627,45 @@ TEST_F(AtomicWrite, FailedWriteLeavesTheOldFileAndNoTemporary) {
   EXPECT_FALSE(error.empty());
   EXPECT_EQ(read(path), "old\n");
   EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(AtomicWrite, FollowsASymlinkToARegularFileAndKeepsTheLink) {
+  auto real = dir_ / "real.jsonl";
+  auto link = dir_ / "link.jsonl";
+  ASSERT_TRUE(write_file_atomically(real.string(), "old\n", nullptr));
+  std::filesystem::create_symlink(real, link);
+  std::string error;
+  ASSERT_TRUE(write_file_atomically(link.string(), "new\n", &error)) << error;
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(read(real), "new\n");
+  EXPECT_EQ(entries(), 2u);
+}
+
+TEST_F(AtomicWrite, RefusesAFifoAndADanglingSymlink) {
+  auto fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string error;
+  EXPECT_FALSE(write_file_atomically(fifo.string(), "x", &error));
+  EXPECT_NE(error.find("not a regular file"), std::string::npos) << error;
+  EXPECT_EQ(std::filesystem::status(fifo).type(), std::filesystem::file_type::fifo);
+  auto dangling = dir_ / "dangling";
+  std::filesystem::create_symlink(dir_ / "nowhere" / "x", dangling);
+  EXPECT_FALSE(write_file_atomically(dangling.string(), "x", &error));
+  EXPECT_TRUE(std::filesystem::is_symlink(dangling));
+  EXPECT_EQ(entries(), 2u);
+}
+
+TEST_F(AtomicWrite, UncommittedOutputLeavesNoTemporary) {
+  auto path = dir_ / "trace.jsonl";
+  {
+    std::string error;
+    auto out = OutputFile::open(path.string(), &error);
+    ASSERT_TRUE(out) << error;
+    out->write("partial");
+    EXPECT_EQ(entries(), 1u);  // the temporary
+  }
+  EXPECT_EQ(entries(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 TEST_F(AtomicWrite, TargetThatIsADirectoryFailsAndCleansUp) {
