@@ -86,38 +86,15 @@ std::optional<RouteEntry> static_route(const netsim::Host& host, const Route& r)
   return e;
 }
 
-// Shortest paths by latency (semantics.md 3): for every host and every address
-// of every other host, a route through the first hop's interface, via the
-// neighbour's address of the same family. Metric 100 keeps static routes first
-// on equal prefixes.
+// Shortest paths by latency (semantics.md 3, docs/routing.md): every host gets a route to
+// every address another host has now (loopbacks aside), answered on demand by one AutoRoutes.
 void World::install_auto_routes() {
-  topology_.compute_routes();
-  for (HostId from = 0; from < hosts_.size(); ++from) {
-    for (HostId to = 0; to < hosts_.size(); ++to) {
-      if (from == to) continue;
-      auto hop = topology_.first_hop(from, to);
-      if (!hop) continue;
-      netsim::Host& neighbour = *hosts_[hop->next_hop.host];
-      for (uint32_t i = 1; i < hosts_[to]->interface_count(); ++i) {
-        for (const Prefix& dst : hosts_[to]->addresses(i)) {
-          std::optional<IpAddr> via;
-          for (const Prefix& n : neighbour.addresses(hop->next_hop.index))
-            if (n.family() == dst.family()) {
-              via = n.addr();
-              break;
-            }
-          if (!via) continue;
-          RouteEntry e;
-          e.to = Prefix(dst.addr(), dst.addr().bit_length());
-          e.via = hop->next_hop.host == to ? std::nullopt : via;
-          e.interface = hop->egress.index;
-          e.metric = 100;
-          e.origin = RouteOrigin::kAuto;
-          hosts_[from]->add_route(e);
-        }
-      }
-    }
-  }
+  std::vector<AutoRoutes::Address> addresses;
+  for (HostId h = 0; h < hosts_.size(); ++h)
+    for (uint32_t i = netsim::Host::kLoopback + 1; i < hosts_[h]->interface_count(); ++i)
+      for (const Prefix& a : hosts_[h]->addresses(i)) addresses.push_back({h, i, a.addr()});
+  auto_routes_ = std::make_unique<AutoRoutes>(topology_, std::move(addresses));
+  for (auto& h : hosts_) h->use_auto_routes(*auto_routes_);
 }
 
 void World::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, Packet packet) {

@@ -17,6 +17,7 @@
 #include "sim/link.h"
 #include "sim/random.h"
 #include "sim/topology.h"
+#include "stack/auto_routes.h"
 #include "stack/host.h"
 #include "stack/trace.h"
 
@@ -92,6 +93,7 @@ class World : public HostEnvironment {
   EventLoop loop_;
   Rng root_;
   Topology topology_;
+  std::unique_ptr<AutoRoutes> auto_routes_;  // with "routes": "auto"; the hosts' tables use it
   std::vector<std::unique_ptr<netsim::Host>> hosts_;
   std::map<std::string, size_t> host_index_;
   std::vector<std::unique_ptr<netsim::Link>> links_;

@@ -1,7 +1,7 @@
 // The topology graph: hosts (vertices) with numbered interfaces, and links that join two
 // interfaces (point to point) or more (a shared segment: every pair of ends is adjacent).
-// Grows only by add_*; compute_routes() then answers first_hop() for every host pair.
-// Plain value types only; the Boost.Graph machinery stays in topology.cpp.
+// Grows only by add_*. Plain value types only; routes over it are RouteTrees
+// (sim/route_trees.h).
 #pragma once
 
 #include <compare>
@@ -28,23 +28,6 @@ struct InterfaceRef {
 
 class Topology {
  public:
-  // Routing, as compute_routes() does it:
-  // - Weight of a hop = the link's latency; a segment joins every ordered pair of its ends'
-  //   hosts. Two ends on the same host give no hop. Zero-latency links are allowed.
-  // - Only hosts with forwarding=true are transit nodes; the source and destination need not
-  //   forward.
-  // - Ties, in this order: least total latency; then fewest hops; then the first hop on the
-  //   lowest LinkId; then the egress interface declared first among that link's ends; then
-  //   the neighbour interface declared first among that link's ends.
-  // - For each destination the chosen routes form a tree: the route of a host's first hop
-  //   continues the host's own route, so hop-by-hop forwarding never loops, even across
-  //   zero-latency links.
-  struct FirstHop {
-    InterfaceRef egress;    // the source's interface the packet leaves by
-    InterfaceRef next_hop;  // the neighbour's interface on the same link
-    Duration distance;      // total latency to the destination
-  };
-
   HostId add_host(std::string name, bool forwarding);
   // Returns the interface's index within the host. Requires: host < host_count().
   uint32_t add_interface(HostId host, std::string name);
@@ -54,13 +37,6 @@ class Topology {
   // nothing changed). The loader reports these to users first; this is the engine's guard.
   std::variant<LinkId, std::string> add_link(std::string name, Duration latency,
                                              std::vector<InterfaceRef> ends);
-
-  // Shortest paths by latency for every (source, destination) pair: V Dijkstras.
-  void compute_routes();
-  bool routes_computed() const { return routes_valid_; }
-
-  // Requires: routes_computed(), both hosts exist. nullopt: unreachable, or from == to.
-  std::optional<FirstHop> first_hop(HostId from, HostId to) const;
 
   // nullopt when the interface is on no link (or does not exist).
   std::optional<LinkId> link_of(InterfaceRef i) const;
@@ -85,7 +61,6 @@ class Topology {
 
  private:
   static constexpr uint32_t kNoLink = UINT32_MAX;
-  static constexpr uint32_t kNoRoute = UINT32_MAX;
 
   struct Interface {
     std::string name;
@@ -102,12 +77,6 @@ class Topology {
     Duration latency;
     std::vector<InterfaceRef> ends;
   };
-  // A directed hop between two ends of one link, on different hosts.
-  struct Hop {
-    LinkId link;
-    uint32_t from_end;
-    uint32_t to_end;
-  };
 
   bool exists(InterfaceRef i) const;
   std::string describe(InterfaceRef i) const;
@@ -116,12 +85,6 @@ class Topology {
   std::vector<Link> links_;
   std::map<std::string, HostId> host_by_name_;
   std::map<std::string, LinkId> link_by_name_;
-
-  bool routes_valid_ = false;
-  std::vector<Hop> hops_;
-  // Row-major [to * V + from]: index into hops_ of the first hop, and the distance.
-  std::vector<uint32_t> route_hop_;
-  std::vector<int64_t> route_distance_;
 };
 
 // A route's latency is at most the sum of every link's latency (a shortest path crosses a

@@ -125,6 +125,8 @@ class Host {
   void add_route(RouteEntry route) { routes_.add(route); }
   size_t remove_route(const RouteEntry& route) { return routes_.remove(route); }
   const RoutingTable& routes() const { return routes_; }
+  // `"routes": "auto"`: see RoutingTable::use_auto_routes.
+  void use_auto_routes(const AutoRoutes& routes) { routes_.use_auto_routes(routes, id_); }
   void set_host_model(HostModel model) { config_.host_model = model; }
 
   // --- sockets ---------------------------------------------------------------

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <tuple>
 
+#include "stack/auto_routes.h"
+
 namespace netsim {
 namespace {
 
@@ -27,6 +29,13 @@ void RoutingTable::add(RouteEntry route) {
                                 return std::tie(a.metric, a.order) < std::tie(b.metric, b.order);
                               });
   candidates.insert(pos, route);
+}
+
+void RoutingTable::use_auto_routes(const AutoRoutes& routes, uint32_t self) {
+  ++generation_;
+  auto_routes_ = &routes;
+  self_ = self;
+  auto_order_ = next_order_++;
 }
 
 size_t RoutingTable::remove(const RouteEntry& route) {
@@ -73,15 +82,23 @@ std::optional<RouteEntry> RoutingTable::lookup(const IpAddr& dst,
 
 std::optional<RouteEntry> RoutingTable::lookup_uncached(const IpAddr& dst,
                                                         std::optional<uint32_t> only_interface) const {
+  std::optional<RouteEntry> automatic;
+  if (auto_routes_) automatic = auto_routes_->route(self_, dst, only_interface);
+  if (automatic) automatic->order = auto_order_;
   for (const auto& [length, bucket] : buckets_[family_index(dst.family())]) {
+    if (automatic && length < automatic->to.length()) return automatic;  // a longer prefix
     IpAddr network = Prefix(dst, length).network().addr();
     auto it = bucket.by_network.find(network);
     if (it == bucket.by_network.end()) continue;
     for (const RouteEntry& r : it->second) {
-      if (!only_interface || r.interface == *only_interface) return r;
+      if (only_interface && r.interface != *only_interface) continue;
+      const bool automatic_first = automatic && length == automatic->to.length() &&
+                                   std::tie(automatic->metric, automatic->order) <
+                                       std::tie(r.metric, r.order);
+      return automatic_first ? automatic : r;
     }
   }
-  return std::nullopt;
+  return automatic;
 }
 
 std::vector<RouteEntry> RoutingTable::routes() const {

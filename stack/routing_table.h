@@ -2,7 +2,8 @@
 // interface address's prefix plus static and automatic routes. Lookup is
 // longest prefix match, ties broken on lower metric, then declaration order.
 // Routes are bucketed by prefix length, so a lookup costs one hash probe per
-// distinct length in use, not a scan of the table.
+// distinct length in use, not a scan of the table. Automatic routes are not
+// stored: a shared AutoRoutes answers them and lookup merges them in.
 #pragma once
 
 #include <array>
@@ -28,6 +29,8 @@ struct RouteEntry {
   uint64_t order = 0;         // declaration order; set by the table
 };
 
+class AutoRoutes;
+
 class RoutingTable {
  public:
   // Adds a route; `to` is normalised to its network.
@@ -37,11 +40,17 @@ class RoutingTable {
   // Removes every route of the origin through `interface` for `to` (on-link routes of an address).
   void remove_on_link(const Prefix& to, uint32_t interface);
 
+  // From now on, lookups also consider `routes`' automatic routes of host `self`. They rank as
+  // if added now, all at once: after every route added before, ahead of every route added
+  // later (on an equal prefix and metric). `routes` must outlive the table. Call at most once.
+  void use_auto_routes(const AutoRoutes& routes, uint32_t self);
+
   // Best route to `dst`; with `only_interface`, the best route through that interface.
   std::optional<RouteEntry> lookup(const IpAddr& dst,
                                    std::optional<uint32_t> only_interface = std::nullopt) const;
 
-  // Every route, ordered by (family, longest prefix first, metric, order): for dumps and tests.
+  // Every stored route (automatic ones are not), ordered by (family, longest prefix first,
+  // metric, order): for dumps and tests.
   std::vector<RouteEntry> routes() const;
 
  private:
@@ -52,6 +61,9 @@ class RoutingTable {
   // Index: family (0 v4, 1 v6), then prefix length, longest first.
   std::map<int, Bucket, std::greater<int>> buckets_[2];
   uint64_t next_order_ = 0;
+  const AutoRoutes* auto_routes_ = nullptr;
+  uint32_t self_ = 0;
+  uint64_t auto_order_ = 0;  // the order every automatic route ranks with
 
   // Memo of recent lookups (direct-mapped by destination), valid while `generation`
   // matches: every add or remove starts a new generation. A lookup per packet per hop
