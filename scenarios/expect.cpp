@@ -351,12 +351,12 @@ struct ExpectationMatcher::State {
 
   void matched(const TraceEventView& ev, uint64_t position) {
     const size_t n = matchers.size();
-    closest.clear();
     if (n == 1 && e.match) {
       ++count;
       matches.add(static_cast<uint64_t>(ev.seq()), ev.t());
       return;
     }
+    closest.clear();  // a sequence's candidates are the events after its last match
     partial.push_back({static_cast<uint64_t>(ev.seq()), ev.t()});
     last_partial_label = event_label(ev.to_json(), position);
     if (++element < n) return;

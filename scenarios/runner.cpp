@@ -35,12 +35,12 @@ class Runner {
         max_time_(SimTime{effective(o.max_time.ns, s.limits.time ? std::optional<int64_t>(s.limits.time->ns)
                                                                  : std::nullopt)}),
         max_in_flight_(effective(o.max_in_flight, s.limits.in_flight)),
-        writer_(header(), o.trace_output, o.fingerprint || s.fingerprint.has_value()),
+        matchers_(s.expect.begin(), s.expect.end()),
+        writer_(header(), o.trace_output, o.fingerprint || s.fingerprint.has_value(),
+                matchers_.empty() ? nullptr : &observer_),
         names_(writer_, s.hosts.size()),
         world_(s, seed_, names_) {
     for (size_t h = 0; h < world_.host_count(); ++h) world_.host(h).set_socket_observer(&names_);
-    for (const Expectation& e : s.expect) matchers_.emplace_back(e);
-    if (!matchers_.empty()) writer_.set_observer(&observer_);
     writer_.set_clock([this] { return world_.loop().now(); });
     if (o.trace_level != TraceLevel::kAll) writer_.set_kinds(kept_kinds());
     if (o.stats) world_.enable_latency_stats();

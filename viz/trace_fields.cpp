@@ -276,8 +276,8 @@ std::string_view JsonEventView::kind() const {
 
 int64_t JsonEventView::seq() const {
   auto it = event_.find("seq");
-  return it != event_.end() && it->is_number_unsigned() ? it->get<int64_t>()
-                                                         : static_cast<int64_t>(position_);
+  if (it != event_.end() && it->is_number_integer() && it->get<int64_t>() >= 0) return it->get<int64_t>();
+  return static_cast<int64_t>(position_);
 }
 
 int64_t JsonEventView::t() const {

@@ -148,8 +148,9 @@ struct TraceWriter::Scratch {
   std::string line;
 };
 
-TraceWriter::TraceWriter(const TraceHeader& header, TraceOutput* output, bool fingerprint)
-    : output_(output), hashing_(fingerprint || output != nullptr), scratch_(std::make_unique<Scratch>()) {
+TraceWriter::TraceWriter(const TraceHeader& header, TraceOutput* output, bool fingerprint,
+                         TraceObserver* observer)
+    : output_(output), hashing_(fingerprint || output != nullptr), observer_(observer), scratch_(std::make_unique<Scratch>()) {
   if (!renders()) return;
   nlohmann::json h = nlohmann::json::object();
   h["event"] = "header";

@@ -71,7 +71,9 @@ class TraceWriter : public TraceSink {
   // Lines go to `output` (may be null); a written trace always carries its fingerprint.
   // With no output and `fingerprint` false, lines are not rendered at all and
   // fingerprint() is empty.
-  TraceWriter(const TraceHeader& header, TraceOutput* output, bool fingerprint = true);
+  // `observer` (may be null) sees every kept event, from the first.
+  TraceWriter(const TraceHeader& header, TraceOutput* output, bool fingerprint = true,
+              TraceObserver* observer = nullptr);
   ~TraceWriter() override;
 
   // Time source for `t`; unset, every event is at t = 0.
@@ -80,8 +82,6 @@ class TraceWriter : public TraceSink {
   // empty pointer leave the key out. Set by the runner around a step or a packet event.
   void set_context(int64_t cause, std::string step_pointer);
   void clear_context();
-  // Receives every kept event as it is emitted (may be null).
-  void set_observer(TraceObserver* observer) { observer_ = observer; }
 
   // Emits one event; returns its seq. Requires: finish() not called (else -1).
   // A record of a kind the writer does not keep (set_kinds) is ignored and returns -1.

@@ -322,6 +322,21 @@ TEST(ExpectationDetail, CountMismatchListsMatchingEventsCappedAt20) {
   EXPECT_EQ(r.detail.find("seq 20 ("), std::string::npos) << r.detail;
 }
 
+TEST(ExpectationDetail, ClosestEventsIncludeNonMatchingEventsBeforeAMatch) {
+  std::vector<json> events = {
+      json::parse(R"({"seq":0,"t":0,"event":"deliver","host":"s","socket":"other"})"),
+      json::parse(R"({"seq":1,"t":1,"event":"deliver","host":"s","socket":"web#1"})"),
+      json::parse(R"({"seq":2,"t":2,"event":"accept","host":"s","socket":"web#1"})")};
+  auto e = single(ev(R"({"event":"deliver","socket":"web#1"})"), "/expect/0");
+  e.count = 2;
+  auto r = check_expectation(e, events);
+  ASSERT_FALSE(r.pass);
+  // The earlier deliver (same kind) ranks first although a match came after it.
+  size_t closest = r.detail.find("closest events:");
+  ASSERT_NE(closest, std::string::npos) << r.detail;
+  EXPECT_NE(r.detail.find("seq 0 t=0ns deliver on s: socket", closest), std::string::npos) << r.detail;
+}
+
 TEST(ExpectationDetail, PassReportsTheCount) {
   auto r = check_expectation(single(ev(R"({"event":"tx"})")), trace());
   EXPECT_TRUE(r.pass);

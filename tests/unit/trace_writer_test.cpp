@@ -39,7 +39,8 @@ struct CapturedOutput {
 };
 class CapturedWriter : private CapturedOutput, public TraceWriter {
  public:
-  CapturedWriter() : TraceWriter(header(), &out) {}
+  explicit CapturedWriter(TraceObserver* observer = nullptr)
+      : TraceWriter(header(), &out, true, observer) {}
   const std::string& text() const { return out.text(); }
   // The event lines parsed (header and summary excluded).
   std::vector<json> events() const {
@@ -553,8 +554,7 @@ TEST(TraceWriter, ObserverSeesEveryKeptEventWithItsLineFields) {
     void on_event(const TraceEventView& e) override { seen.push_back(e.to_json()); }
     std::vector<json> seen;
   } collect;
-  CapturedWriter w;
-  w.set_observer(&collect);
+  CapturedWriter w(&collect);
   Packet p = tcp(tcp_flags::kSyn);
   emit_every_kind(w, p);
   EXPECT_EQ(collect.seen, w.events());  // the observer's view is the written line
