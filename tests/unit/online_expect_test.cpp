@@ -44,6 +44,10 @@ std::vector<json> variations(const json& e) {
     for (const char* k : {"count", "min", "max", "never"}) v.erase(k);
     return v;
   };
+  json late = e;  // every event falls before the window
+  late.erase("before");
+  late["after"] = "999s";
+  out.push_back(late);
   if (e.contains("sequence")) {
     json reversed = e;
     std::reverse(reversed["sequence"].begin(), reversed["sequence"].end());
@@ -51,10 +55,6 @@ std::vector<json> variations(const json& e) {
     json broken = e;
     broken["sequence"].back()["event"] = "sever";
     out.push_back(broken);
-    json late = e;
-    late.erase("before");
-    late["after"] = "999s";
-    out.push_back(late);
     return out;
   }
   json more = without_counts(e);
@@ -71,10 +71,6 @@ std::vector<json> variations(const json& e) {
       break;
     }
   out.push_back(changed);
-  json late = e;
-  late.erase("before");
-  late["after"] = "999s";
-  out.push_back(late);
   return out;
 }
 
