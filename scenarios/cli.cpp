@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -192,6 +193,7 @@ void print_summary(const std::string& file, const scenario::Scenario& s, const R
                                       : r.fingerprint)
             << "\n";
   for (const std::string& f : r.failures) std::cout << "  - " << f << "\n";
+  for (const std::string& n : r.notes) std::cout << "  note: " << n << "\n";
 }
 
 std::optional<scenario::TraceLevel> parse_trace_level(const std::string& s) {
@@ -463,16 +465,32 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
 
 }  // namespace
 
+// A whole non-negative decimal number that fits 64 bits ("-1", "1e3", "0x10" are not).
+std::optional<uint64_t> parse_u64(const std::string& text) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
 int main(const std::vector<std::string>& args) {
+  static const std::vector<std::string> kCommands = {"run", "validate", "check", "sweep", "export"};
   if (!args.empty() && args[0] == "export") {
     return export_main(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  // A first word that is not an option must be a command (CLI11 would only say that one
+  // is required).
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      std::find(kCommands.begin(), kCommands.end(), args[0]) == kCommands.end()) {
+    std::cerr << "netsim: unknown command `" << args[0] << "` (commands: run, validate, check, sweep, "
+              << "export; see netsim --help)\n";
+    return kExitUsage;
   }
   CLI::App app{"netsim: a deterministic discrete-event network simulator"};
   app.require_subcommand(1);
   app.set_version_flag("--version", NETSIM_VERSION);
 
-  std::string run_file, run_trace, run_out;
-  std::optional<uint64_t> run_seed;
+  std::string run_file, run_trace, run_out, run_seed;
   std::vector<std::string> run_sets;
   bool run_quiet = false;
   bool run_stats = false;
@@ -482,7 +500,7 @@ int main(const std::vector<std::string>& args) {
   run->add_option("FILE", run_file, "scenario file")->required();
   run->add_option("--trace", run_trace, "write the JSONL trace here");
   run->add_option("--out", run_out, "write the trace and every export (pcapng, chrome, dot, mermaid, html) into this directory");
-  run->add_option("--seed", run_seed, "override the scenario's seed");
+  run->add_option("--seed", run_seed, "override the scenario's seed (0 to 18446744073709551615)");
   run->add_option("--set", run_sets, "override a value: POINTER=JSON (e.g. /links/0/loss=0.1)");
   run->add_flag("-q,--quiet", run_quiet, "print nothing but errors");
   run->add_option("--trace-level", run_level,
@@ -535,9 +553,16 @@ int main(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   try {
-    if (*run)
-      return cmd_run(run_file, run_trace, run_out, run_seed, run_sets, run_quiet,
+    if (*run) {
+      std::optional<uint64_t> seed;
+      if (!run_seed.empty() && !(seed = parse_u64(run_seed))) {
+        std::cerr << "netsim: --seed " << run_seed
+                  << ": expected an integer from 0 to 18446744073709551615\n";
+        return kExitUsage;
+      }
+      return cmd_run(run_file, run_trace, run_out, seed, run_sets, run_quiet,
                      *parse_trace_level(run_level), run_stats, run_fingerprint);
+    }
     if (*validate) return cmd_validate(validate_files);
     if (*sweep) {
       scenario::SweepOptions options{sweep_file, {}, sweep_jobs};

@@ -330,13 +330,18 @@ class Parser {
       }
     }
     double d = 0;
+    const std::string_view literal(first, static_cast<size_t>(last - first));
+    out_.number_text[pointer] = std::string(literal.substr(0, 40));
     auto [p, ec] = std::from_chars(first, last, d);
     if (ec == std::errc::result_out_of_range || (ec == std::errc() && !std::isfinite(d))) {
       // Overflow (1e999) or underflow (1e-999): keep a finite stand-in, report it.
-      bool tiny = std::string_view(first, last - first).find("e-") != std::string_view::npos ||
-                  std::string_view(first, last - first).find("E-") != std::string_view::npos;
+      bool tiny = literal.find("e-") != std::string_view::npos ||
+                  literal.find("E-") != std::string_view::npos;
       if (!tiny) {
-        out_.errors.push_back(JsonSourceError{start, pointer, "number out of range"});
+        out_.errors.push_back(JsonSourceError{
+            start, pointer,
+            "number " + std::string(literal.substr(0, 40)) +
+                " is out of range (JSON numbers are read as doubles: at most about 1.8e308)"});
         d = negative ? std::numeric_limits<double>::lowest() : std::numeric_limits<double>::max();
       } else {
         d = 0.0;

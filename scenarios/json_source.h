@@ -30,6 +30,9 @@ struct JsonSource {
   nlohmann::json value;  // discarded when `errors` holds a syntax error
   std::map<std::string, SourcePos> value_pos;  // JSON Pointer -> first byte of the value
   std::map<std::string, SourcePos> key_pos;    // JSON Pointer of a member -> its key
+  // The literal of every number that is not an exact integer ("1e12", "0.25", "1e400",
+  // "18446744073709551616"), so messages show the number as written.
+  std::map<std::string, std::string> number_text;
   std::vector<JsonSourceError> errors;         // syntax errors (at most one) and duplicate keys
   bool syntax_ok = false;
 };

@@ -1,7 +1,5 @@
 #include "scenarios/loader.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -17,6 +15,7 @@
 
 #include "scenarios/json_source.h"
 #include "sim/topology.h"
+#include "viz/sha256.h"
 
 namespace netsim::scenario {
 
@@ -100,19 +99,6 @@ std::string safe_dump(const json& v) {
   return s;
 }
 
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
-
 // Splits "12.5ms" into an exact value in units of 1/scale: number * unit_factor.
 // Returns nullopt and an error message when the text is malformed, negative, finer
 // than one unit or overflows.
@@ -145,6 +131,12 @@ std::optional<uint64_t> parse_with_unit(std::string_view text, const std::vector
   if (int_part.empty())
     return fail("expected a number and a unit (" + join(names) + "), got `" + std::string(text) + "`");
   std::string_view unit = text.substr(i);
+  if (unit.size() >= 2 && (unit[0] == 'e' || unit[0] == 'E') &&
+      (std::isdigit(static_cast<unsigned char>(unit[1])) || unit[1] == '-' || unit[1] == '+'))
+    return fail("`" + std::string(text) + "`: a " + what +
+                " is written without an exponent (e.g. `1000ms`, not `1e3ms`)");
+  if (!unit.empty() && std::isspace(static_cast<unsigned char>(unit[0])))
+    return fail("`" + std::string(text) + "`: no space between the number and the unit");
   if (unit.empty())
     return fail("missing unit in `" + std::string(text) + "` (use " + join(names) + ")");
   const UnitTable* found = nullptr;
@@ -209,30 +201,49 @@ const std::vector<std::string> kRepeatKeys = {"count", "every"};
 const std::vector<std::string> kExpectCountKeys = {"count", "min", "max", "never", "after", "before"};
 const std::vector<std::string> kSequenceKeys = {"sequence", "after", "before"};
 
-const std::map<std::string, std::vector<std::string>>& op_keys() {
-  static const std::map<std::string, std::vector<std::string>> kOps = {
-      {"listen", {"proto", "socket", "port", "addresses", "family", "device", "reuse_addr",
-                  "reuse_port", "backlog"}},
-      {"connect", {"proto", "socket", "remote", "local", "device", "reuse_addr", "reuse_port"}},
-      {"send", {"socket", "data", "size", "to", "repeat"}},
-      {"close", {"socket"}},
-      {"shutdown", {"socket", "how"}},
-      {"add_address", {"interface", "address"}},
-      {"remove_address", {"interface", "address"}},
-      {"change_address", {"interface", "from", "to"}},
-      {"interface_down", {"interface"}},
-      {"interface_up", {"interface"}},
-      {"link_down", {"link"}},
-      {"link_up", {"link"}},
-      {"add_route", {"to", "via", "dev", "metric"}},
-      {"remove_route", {"to", "via", "dev", "metric"}},
-      {"set_host_model", {"host_model"}},
-      {"ping", {"to", "count", "every", "size"}},
-  };
-  return kOps;
+// --- op descriptors ------------------------------------------------------------
+// One descriptor per op: its name, its keys (each with its JSON Schema and a line of
+// documentation) and its parser. The step key checks, the required-key checks, the
+// parsing and the JSON Schema's `$defs/step_OP` (op_schema_defs(), checked equal to
+// scenarios/schema/scenario.schema.json by loader_test) all come from op_specs().
+
+class OpReader;
+
+struct KeySpec {
+  const char* name;
+  bool required;
+  const char* schema;  // the key's JSON Schema, as JSON text
+  const char* doc;     // "" when the schema says it all
+};
+
+struct OpSpec {
+  const char* name;
+  bool on_host;  // false for link ops, which take no `host`
+  std::vector<KeySpec> keys;
+  const char* doc;
+  const char* extra_schema;  // JSON object merged into the op's schema ("" when none)
+  std::optional<StepOp> (*parse)(OpReader&);
+};
+
+const std::vector<OpSpec>& op_specs();
+
+const OpSpec* find_op(std::string_view name) {
+  for (const OpSpec& op : op_specs())
+    if (op.name == name) return &op;
+  return nullptr;
 }
 
-bool is_link_op(const std::string& op) { return op == "link_down" || op == "link_up"; }
+// The keys every step has besides its op's own.
+const std::vector<KeySpec>& common_step_keys() {
+  static const std::vector<KeySpec> kKeys = {
+      {"at", true, R"({"$ref": "#/$defs/duration"})", "virtual time of the step"},
+      {"host", true, R"({"type": "string", "minLength": 1})", "the host it runs on"},
+      {"op", true, "", ""},  // the schema is the op's name as a const
+      {"expect_error", false, R"({"$ref": "#/$defs/error_kind"})",
+       "the step must fail with exactly this error"},
+  };
+  return kKeys;
+}
 
 struct IfaceInfo {
   bool has_v6 = false;
@@ -247,6 +258,8 @@ struct HostInfo {
 // The loader proper: walks the JSON once, collecting every error.
 
 class Loader {
+  friend class OpReader;
+
  public:
   Loader(const JsonSource& src, std::string file, std::vector<std::string> overridden)
       : src_(src), file_(std::move(file)), overridden_(std::move(overridden)) {}
@@ -335,6 +348,13 @@ class Loader {
     if (is_overridden(ptr)) {
       d.message += " (value set by --set)";
     } else {
+      // An object or array in the file that holds a set value: the position is the
+      // file's, the message says what changed inside it.
+      for (const auto& o : overridden_)
+        if (!ptr.empty() && o.rfind(ptr + "/", 0) == 0) {
+          d.message += " (with " + o + " set by --set)";
+          break;
+        }
       auto k = at_key ? src_.key_pos.find(ptr) : src_.key_pos.end();
       if (k != src_.key_pos.end()) {
         d.line = k->second.line;
@@ -358,6 +378,16 @@ class Loader {
   }
 
   // --- generic readers ----------------------------------------------------
+
+  // A value for a message: a number as it is written in the file ("1e12", not
+  // 1000000000000.0), anything else as compact JSON.
+  std::string shown(const json& v, const std::string& ptr) const {
+    if (v.is_number_float() && !is_overridden(ptr)) {
+      auto it = src_.number_text.find(ptr);
+      if (it != src_.number_text.end()) return it->second;
+    }
+    return safe_dump(v);
+  }
 
   static const json* member(const json& obj, const char* key) {
     if (!obj.is_object()) return nullptr;
@@ -425,10 +455,10 @@ class Loader {
 
   std::optional<uint64_t> as_uint(const json& v, const std::string& ptr, uint64_t lo, uint64_t hi,
                                   const char* what = nullptr) {
+    // Both bounds, unless the upper one is the 64-bit limit.
     std::string range = "an integer from " + std::to_string(lo) + " to " + std::to_string(hi);
-    if (hi == std::numeric_limits<uint64_t>::max()) range = "a non-negative integer";
-    if (lo > 0 && hi == std::numeric_limits<uint32_t>::max())
-      range = "an integer >= " + std::to_string(lo);
+    if (hi == std::numeric_limits<uint64_t>::max())
+      range = lo == 0 ? "a non-negative integer" : "an integer >= " + std::to_string(lo);
     std::string name = what ? std::string(what) + " must be " : "expected ";
     if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) {
       uint64_t n = v.get<uint64_t>();
@@ -440,7 +470,7 @@ class Loader {
       error(ptr, name + range + ", got " + std::to_string(v.get<int64_t>()));
       return std::nullopt;
     }
-    error(ptr, name + range + ", got " + (v.is_number() ? safe_dump(v) : type_name(v)));
+    error(ptr, name + range + ", got " + (v.is_number() ? shown(v, ptr) : type_name(v)));
     return std::nullopt;
   }
 
@@ -459,7 +489,7 @@ class Loader {
     }
     double d = v.get<double>();
     if (!(d >= 0.0 && d <= 1.0)) {
-      error(ptr, "loss must be a number from 0 to 1, got " + safe_dump(v));
+      error(ptr, "loss must be a number from 0 to 1, got " + shown(v, ptr));
       return std::nullopt;
     }
     return d;
@@ -501,7 +531,7 @@ class Loader {
     }
     error(ptr, std::string("a duration is a string with a unit (\"1.5ms\"; ns, us, ms, s) or an "
                            "integer of nanoseconds, got ") +
-                   (v.is_number() ? safe_dump(v) : type_name(v)));
+                   (v.is_number() ? shown(v, ptr) : type_name(v)));
     return std::nullopt;
   }
 
@@ -519,7 +549,7 @@ class Loader {
     } else {
       error(ptr, std::string("a rate is a string with a unit (\"100Mbps\"; bps, kbps, Mbps, Gbps) "
                              "or an integer of bits per second, got ") +
-                     (v.is_number() ? safe_dump(v) : type_name(v)));
+                     (v.is_number() ? shown(v, ptr) : type_name(v)));
       return std::nullopt;
     }
     if (*r == 0) {
@@ -636,6 +666,14 @@ class Loader {
         u32("backlog", tp.backlog, 0);
         if (const json* x = member(*t, "delayed_ack"))
           if (auto b = as_bool(*x, p + "/delayed_ack")) tp.delayed_ack = *b;
+        // A zero timeout would retransmit at once and double to zero again, forever (Linux
+        // keeps every RTO at least one jiffy); min_rto may be 0 (RFC 6298's clock
+        // granularity term keeps the computed RTO above 0).
+        for (const char* key : {"initial_rto", "max_rto"}) {
+          const json* x = member(*t, key);
+          if (x && (std::string_view(key) == "initial_rto" ? tp.initial_rto : tp.max_rto).ns == 0)
+            error(pointer_append(p, key), std::string(key) + " must be greater than 0");
+        }
         if (tp.min_rto > tp.max_rto)
           error(p, "min_rto (" + std::to_string(tp.min_rto.ns) + " ns) exceeds max_rto (" +
                        std::to_string(tp.max_rto.ns) + " ns)");
@@ -953,217 +991,48 @@ class Loader {
 
   // --- steps --------------------------------------------------------------
 
-  std::optional<StepOp> load_op(const std::string& op, const json& v, const std::string& ptr,
-                                const std::string& host) {
-    auto key = [&](const char* k) { return ptr + "/" + k; };
+  // The step's keys against the common ones and its op's (a key of another op is
+  // named as such), and the op's required keys. False when any is wrong.
+  bool check_step_keys(const json& sv, const std::string& ptr, const OpSpec& spec) {
     bool ok = true;
-    auto need = [&](const char* k) -> const json* {
-      const json* x = member(v, k);
-      if (!x) {
-        error(ptr, "missing required key `" + std::string(k) + "` for op `" + op + "`");
-        ok = false;
+    std::vector<std::string> own, valid;
+    for (const KeySpec& k : spec.keys) own.emplace_back(k.name);
+    for (const KeySpec& k : common_step_keys())
+      if (spec.on_host || std::string_view(k.name) != "host") valid.emplace_back(k.name);
+    valid.insert(valid.end(), own.begin(), own.end());
+    for (const auto& k : ordered_keys(sv, ptr)) {
+      if (std::find(valid.begin(), valid.end(), k) != valid.end()) continue;
+      ok = false;
+      if (k == "host") {
+        key_error(pointer_append(ptr, k),
+                  "op `" + std::string(spec.name) + "` takes no `host` (links are not on a host)");
+        continue;
       }
-      return x;
-    };
-    auto fail_if_empty = [&](auto&& o) {
-      if (!o) ok = false;
-      return o;
-    };
-    auto proto = [&](Proto& out) {
-      if (const json* x = need("proto"))
-        if (auto p = fail_if_empty(as_enum<Proto>(*x, key("proto"), {{"tcp", Proto::kTcp}, {"udp", Proto::kUdp}})))
-          out = *p;
-    };
-    auto socket = [&](std::string& out) {
-      if (const json* x = need("socket")) {
-        if (auto s = fail_if_empty(as_string(*x, key("socket")))) {
-          if (s->empty()) {
-            error(key("socket"), "socket name must not be empty");
-            ok = false;
-          }
-          out = *s;
-        }
-      }
-    };
-    auto boolean = [&](const char* k, bool& out) {
-      if (const json* x = member(v, k))
-        if (auto b = fail_if_empty(as_bool(*x, key(k)))) out = *b;
-    };
-    auto iface = [&](const char* k, bool required) -> std::optional<std::string> {
-      const json* x = required ? need(k) : member(v, k);
-      if (!x) return std::nullopt;
-      return fail_if_empty(check_interface(*x, key(k), host));
-    };
-    auto route = [&]() -> Route {
-      auto r = load_route(v, ptr, host, /*in_step=*/true);
-      if (!r) ok = false;
-      return r ? *r : Route{};
-    };
-
-    StepOp out;
-    if (op == "listen") {
-      ListenStep s;
-      proto(s.proto);
-      socket(s.socket);
-      if (const json* x = member(v, "port"))
-        if (auto p = fail_if_empty(as_uint(*x, key("port"), 0, 65535, "port"))) s.port = static_cast<Port>(*p);
-      if (const json* x = member(v, "addresses")) {
-        if (expect_array(*x, key("addresses"), "`addresses`")) {
-          for (size_t k = 0; k < x->size(); ++k) {
-            if (auto a = fail_if_empty(as_ip((*x)[k], pointer_append(key("addresses"), k))))
-              s.addresses.push_back(*a);
-          }
-        } else {
-          ok = false;
-        }
-      }
-      if (const json* x = member(v, "family")) {
-        if (auto f = fail_if_empty(as_enum<FamilyFilter>(
-                *x, key("family"), {{"ipv4", FamilyFilter::kV4}, {"ipv6", FamilyFilter::kV6}})))
-          s.family = *f;
-        if (!s.addresses.empty()) {
-          error(key("family"), "`family` applies to wildcard listeners only (no `addresses`)");
-          ok = false;
-        }
-      }
-      s.device = iface("device", false);
-      boolean("reuse_addr", s.reuse_addr);
-      boolean("reuse_port", s.reuse_port);
-      if (const json* x = member(v, "backlog"))
-        s.backlog = fail_if_empty(as_u32(*x, key("backlog"), 0, UINT32_MAX, "backlog"));
-      out = std::move(s);
-    } else if (op == "connect") {
-      ConnectStep s;
-      proto(s.proto);
-      socket(s.socket);
-      if (const json* x = need("remote"))
-        if (auto a = fail_if_empty(as_sockaddr(*x, key("remote"), false))) s.remote = *a;
-      if (const json* x = member(v, "local")) {
-        s.local = fail_if_empty(as_sockaddr(*x, key("local"), true));
-        if (s.local && member(v, "remote") && ok && s.local->addr.family() != s.remote.addr.family()) {
-          error(key("local"), "`local` " + s.local->to_string() + " and `remote` " +
-                                  s.remote.to_string() + " are of different families");
-          ok = false;
-        }
-      }
-      s.device = iface("device", false);
-      boolean("reuse_addr", s.reuse_addr);
-      boolean("reuse_port", s.reuse_port);
-      out = std::move(s);
-    } else if (op == "send") {
-      SendStep s;
-      socket(s.socket);
-      const json* data = member(v, "data");
-      const json* size = member(v, "size");
-      if (data && size) {
-        error(key("size"), "give either `data` or `size`, not both");
-        ok = false;
-      } else if (!data && !size) {
-        error(ptr, "op `send` needs `data` (a string) or `size` (bytes)");
-        ok = false;
-      }
-      if (data) s.data = fail_if_empty(as_string(*data, key("data")));
-      if (size) s.size = fail_if_empty(as_uint(*size, key("size"), 0, UINT32_MAX, "size"));
-      if (const json* x = member(v, "to")) s.to = fail_if_empty(as_sockaddr(*x, key("to"), false));
-      if (const json* x = member(v, "repeat")) {
-        const std::string rp = key("repeat");
-        if (expect_object(*x, rp, "`repeat`")) {
-          check_keys(*x, rp, kRepeatKeys, "key of `repeat`");
-          Repeat r;
-          if (const json* c = member(*x, "count")) {
-            if (auto n = fail_if_empty(as_u32(*c, rp + "/count", 1, UINT32_MAX, "count"))) r.count = *n;
-          } else {
-            error(rp, "missing required key `count` in `repeat`");
-            ok = false;
-          }
-          if (const json* e = member(*x, "every")) {
-            if (auto d = fail_if_empty(as_duration(*e, rp + "/every"))) r.every = *d;
-          } else {
-            error(rp, "missing required key `every` in `repeat`");
-            ok = false;
-          }
-          s.repeat = r;
-        } else {
-          ok = false;
-        }
-      }
-      out = std::move(s);
-    } else if (op == "close") {
-      CloseStep s;
-      socket(s.socket);
-      out = std::move(s);
-    } else if (op == "shutdown") {
-      ShutdownStep s;
-      socket(s.socket);
-      if (const json* x = member(v, "how"))
-        if (auto h = fail_if_empty(as_enum<ShutdownHow>(*x, key("how"), {{"read", ShutdownHow::kRead},
-                                                                        {"write", ShutdownHow::kWrite},
-                                                                        {"both", ShutdownHow::kBoth}})))
-          s.how = *h;
-      out = std::move(s);
-    } else if (op == "add_address") {
-      AddAddressStep s;
-      if (auto i = iface("interface", true)) s.interface = *i;
-      if (const json* x = need("address"))
-        if (auto p = fail_if_empty(as_prefix(*x, key("address")))) s.address = *p;
-      out = std::move(s);
-    } else if (op == "remove_address") {
-      RemoveAddressStep s;
-      if (auto i = iface("interface", true)) s.interface = *i;
-      if (const json* x = need("address"))
-        if (auto a = fail_if_empty(as_ip(*x, key("address"), true))) s.address = *a;
-      out = std::move(s);
-    } else if (op == "change_address") {
-      ChangeAddressStep s;
-      if (auto i = iface("interface", true)) s.interface = *i;
-      if (const json* x = need("from"))
-        if (auto a = fail_if_empty(as_ip(*x, key("from"), true))) s.from = *a;
-      if (const json* x = need("to"))
-        if (auto p = fail_if_empty(as_prefix(*x, key("to")))) s.to = *p;
-      out = std::move(s);
-    } else if (op == "interface_down") {
-      InterfaceDownStep s;
-      if (auto i = iface("interface", true)) s.interface = *i;
-      out = std::move(s);
-    } else if (op == "interface_up") {
-      InterfaceUpStep s;
-      if (auto i = iface("interface", true)) s.interface = *i;
-      out = std::move(s);
-    } else if (op == "link_down" || op == "link_up") {
-      std::string name;
-      if (const json* x = need("link"))
-        if (auto l = fail_if_empty(resolve_link(*x, key("link")))) name = *l;
-      if (op == "link_down") out = LinkDownStep{name};
-      else out = LinkUpStep{name};
-    } else if (op == "add_route") {
-      out = AddRouteStep{route()};
-    } else if (op == "remove_route") {
-      out = RemoveRouteStep{route()};
-    } else if (op == "set_host_model") {
-      SetHostModelStep s;
-      if (const json* x = need("host_model"))
-        if (auto m = fail_if_empty(as_host_model(*x, key("host_model")))) s.host_model = *m;
-      out = s;
-    } else if (op == "ping") {
-      PingStep s;
-      if (const json* x = need("to"))
-        if (auto a = fail_if_empty(as_ip(*x, key("to")))) s.to = *a;
-      if (const json* x = member(v, "count"))
-        if (auto n = fail_if_empty(as_u32(*x, key("count"), 1, UINT32_MAX, "count"))) s.count = *n;
-      if (const json* x = member(v, "every"))
-        if (auto d = fail_if_empty(as_duration(*x, key("every")))) s.every = *d;
-      if (const json* x = member(v, "size"))
-        if (auto n = fail_if_empty(as_u32(*x, key("size"), 0, 65507, "size"))) s.size = *n;
-      out = s;
+      bool other_op = false;
+      for (const OpSpec& op : op_specs())
+        for (const KeySpec& ks : op.keys) other_op = other_op || k == ks.name;
+      if (other_op)
+        key_error(pointer_append(ptr, k), "key `" + k + "` is not valid for op `" +
+                                              std::string(spec.name) + "` (its keys: " + join(own) + ")");
+      else
+        key_error(pointer_append(ptr, k), "unknown step key `" + k + "`" + did_you_mean(k, valid));
     }
-    if (!ok) return std::nullopt;
-    return out;
+    for (const KeySpec& k : spec.keys) {
+      if (!k.required || member(sv, k.name)) continue;
+      error(ptr, "missing required key `" + std::string(k.name) + "` for op `" + spec.name + "`");
+      ok = false;
+    }
+    return ok;
   }
+
+  // The op's typed action, by its descriptor's parser (defined after OpReader).
+  std::optional<StepOp> load_op(const OpSpec& spec, const json& v, const std::string& ptr,
+                                const std::string& host);
 
   void load_steps(const json& v, Scenario& s) {
     if (!expect_array(v, "/steps", "`steps`")) return;
     std::vector<std::string> op_names;
-    for (const auto& [n, k] : op_keys()) op_names.push_back(n);
+    for (const OpSpec& op : op_specs()) op_names.push_back(op.name);
     std::vector<std::string> error_names;
     for (NetError e : kAllNetErrors) error_names.emplace_back(to_string(e));
     std::vector<Step> steps;
@@ -1175,16 +1044,15 @@ class Loader {
       step.pointer = ptr;
       bool ok = true;
       // op first: it decides which keys are valid.
-      const std::vector<std::string>* keys = nullptr;
+      const OpSpec* spec = nullptr;
       if (const json* x = member(sv, "op")) {
         if (auto op = as_string(*x, ptr + "/op")) {
-          auto it = op_keys().find(*op);
-          if (it == op_keys().end()) {
+          spec = find_op(*op);
+          if (!spec) {
             error(ptr + "/op", "unknown op `" + *op + "`" + did_you_mean(*op, op_names));
             ok = false;
           } else {
             step.op = *op;
-            keys = &it->second;
           }
         } else {
           ok = false;
@@ -1193,32 +1061,7 @@ class Loader {
         error(ptr, "missing required key `op` in a step");
         ok = false;
       }
-      if (keys) {
-        bool link_op = is_link_op(step.op);
-        for (const auto& k : ordered_keys(sv, ptr)) {
-          if (k == "host" && link_op) {
-            key_error(pointer_append(ptr, k), "op `" + step.op + "` takes no `host` (links are not on a host)");
-            ok = false;
-            continue;
-          }
-          if (std::find(kStepCommonKeys.begin(), kStepCommonKeys.end(), k) != kStepCommonKeys.end() ||
-              std::find(keys->begin(), keys->end(), k) != keys->end())
-            continue;
-          std::vector<std::string> valid = kStepCommonKeys;
-          if (link_op) valid.erase(std::find(valid.begin(), valid.end(), "host"));
-          valid.insert(valid.end(), keys->begin(), keys->end());
-          bool other_op = false;
-          for (const auto& [n, ks] : op_keys())
-            if (std::find(ks.begin(), ks.end(), k) != ks.end()) other_op = true;
-          std::string hint = did_you_mean(k, valid);
-          if (other_op)
-            key_error(pointer_append(ptr, k), "key `" + k + "` is not valid for op `" + step.op +
-                                                  "` (its keys: " + join(*keys) + ")");
-          else
-            key_error(pointer_append(ptr, k), "unknown step key `" + k + "`" + hint);
-          ok = false;
-        }
-      }
+      if (spec && !check_step_keys(sv, ptr, *spec)) ok = false;
       if (const json* x = member(sv, "at")) {
         if (auto d = as_duration(*x, ptr + "/at")) step.at = SimTime{d->ns};
         else ok = false;
@@ -1227,7 +1070,7 @@ class Loader {
         ok = false;
       }
       bool host_ok = true;
-      if (keys && !is_link_op(step.op)) {
+      if (spec && spec->on_host) {
         if (const json* x = member(sv, "host")) {
           host_ok = check_host(*x, ptr + "/host", step.host);
         } else {
@@ -1247,8 +1090,8 @@ class Loader {
           ok = false;
         }
       }
-      if (keys && host_ok) {
-        auto action = load_op(step.op, sv, ptr, step.host);
+      if (spec && host_ok) {
+        auto action = load_op(*spec, sv, ptr, step.host);
         if (action) step.action = std::move(*action);
         else ok = false;
       }
@@ -1428,11 +1271,374 @@ class Loader {
   std::vector<std::string> link_names_by_index_;  // "" where the link was invalid
 };
 
-// Splits an RFC 6901 pointer into unescaped tokens; false when malformed.
-bool split_pointer(std::string_view ptr, std::vector<std::string>& tokens) {
+// ---------------------------------------------------------------------------
+// Op parsers
+
+// What an op's parser reads its step with: the step's keys, typed by the Loader's
+// readers. Every reader does nothing when its key is absent (required keys are
+// checked from the descriptor before parsing); any error marks the step invalid.
+class OpReader {
+ public:
+  OpReader(Loader& loader, const json& step, const std::string& pointer,
+           const std::string& host)
+      : l_(loader), step_(step), pointer_(pointer), host_(host) {}
+
+  bool ok() const { return ok_; }
+  const std::string& pointer() const { return pointer_; }
+  const json* get(const char* key) const { return Loader::member(step_, key); }
+  std::string at(const char* key) const { return pointer_ + "/" + key; }
+  void error(const std::string& ptr, std::string message) {
+    l_.error(ptr, std::move(message));
+    ok_ = false;
+  }
+
+  template <typename T>
+  std::optional<T> check(std::optional<T> value) {
+    if (!value) ok_ = false;
+    return value;
+  }
+
+  std::optional<uint64_t> uint(const char* key, uint64_t lo, uint64_t hi) {
+    const json* x = get(key);
+    return x ? check(l_.as_uint(*x, at(key), lo, hi, key)) : std::nullopt;
+  }
+  std::optional<std::string> string(const char* key) {
+    const json* x = get(key);
+    return x ? check(l_.as_string(*x, at(key))) : std::nullopt;
+  }
+  void boolean(const char* key, bool& out) {
+    if (const json* x = get(key))
+      if (auto b = check(l_.as_bool(*x, at(key)))) out = *b;
+  }
+  std::optional<Duration> duration(const char* key) {
+    const json* x = get(key);
+    return x ? check(l_.as_duration(*x, at(key))) : std::nullopt;
+  }
+  std::optional<IpAddr> ip(const char* key, bool allow_prefix = false) {
+    const json* x = get(key);
+    return x ? check(l_.as_ip(*x, at(key), allow_prefix)) : std::nullopt;
+  }
+  std::optional<Prefix> prefix(const char* key) {
+    const json* x = get(key);
+    return x ? check(l_.as_prefix(*x, at(key))) : std::nullopt;
+  }
+  std::optional<SocketAddr> socket_addr(const char* key, bool allow_no_port) {
+    const json* x = get(key);
+    return x ? check(l_.as_sockaddr(*x, at(key), allow_no_port)) : std::nullopt;
+  }
+  template <typename E>
+  std::optional<E> enumerated(const char* key, const std::vector<std::pair<std::string, E>>& table) {
+    const json* x = get(key);
+    return x ? check(l_.as_enum<E>(*x, at(key), table)) : std::nullopt;
+  }
+  std::optional<HostModel> host_model(const char* key) {
+    const json* x = get(key);
+    return x ? check(l_.as_host_model(*x, at(key))) : std::nullopt;
+  }
+  // An interface of the step's host (`lo` included).
+  std::optional<std::string> interface(const char* key) {
+    const json* x = get(key);
+    return x ? check(l_.check_interface(*x, at(key), host_)) : std::nullopt;
+  }
+  std::optional<std::string> link(const char* key) {
+    const json* x = get(key);
+    return x ? check(l_.resolve_link(*x, at(key))) : std::nullopt;
+  }
+  std::optional<IpAddr> ip_value(const json& v, const std::string& ptr) {
+    return check(l_.as_ip(v, ptr));
+  }
+  // `{"count": N >= 1, "every": DURATION}`, both required.
+  std::optional<Repeat> repeat(const char* key) {
+    const json* x = get(key);
+    if (!x) return std::nullopt;
+    const std::string rp = at(key);
+    if (!l_.expect_object(*x, rp, "`repeat`")) {
+      ok_ = false;
+      return std::nullopt;
+    }
+    l_.check_keys(*x, rp, kRepeatKeys, "key of `repeat`");
+    Repeat r;
+    if (const json* c = Loader::member(*x, "count")) {
+      if (auto n = check(l_.as_u32(*c, rp + "/count", 1, UINT32_MAX, "count"))) r.count = *n;
+    } else {
+      error(rp, "missing required key `count` in `repeat`");
+    }
+    if (const json* e = Loader::member(*x, "every")) {
+      if (auto d = check(l_.as_duration(*e, rp + "/every"))) r.every = *d;
+    } else {
+      error(rp, "missing required key `every` in `repeat`");
+    }
+    return r;
+  }
+  // The step's own keys read as a route (add_route / remove_route).
+  Route route() { return check(l_.load_route(step_, pointer_, host_, /*in_step=*/true)).value_or(Route{}); }
+
+  // A socket the step refers to: non-empty (whether it exists is checked across steps).
+  void socket(std::string& out) {
+    auto s = string("socket");
+    if (!s) return;
+    if (s->empty()) error(at("socket"), "socket name must not be empty");
+    out = *s;
+  }
+  // The name of the socket a listen or connect step creates: non-empty and without
+  // `#`, which only the names of accepted connections (`LISTENER#N`) contain.
+  void new_socket(std::string& out) {
+    socket(out);
+    if (out.find('#') != std::string::npos)
+      error(at("socket"), "socket name `" + out + "` may not contain `#` (`LISTENER#N` names the "
+                          "connections a TCP listener accepts)");
+  }
+  void proto(Proto& out) {
+    if (auto p = enumerated<Proto>("proto", {{"tcp", Proto::kTcp}, {"udp", Proto::kUdp}})) out = *p;
+  }
+
+ private:
+  Loader& l_;
+  const json& step_;
+  const std::string& pointer_;
+  const std::string& host_;
+  bool ok_ = true;
+};
+
+std::optional<StepOp> Loader::load_op(const OpSpec& spec, const json& v, const std::string& ptr,
+                                      const std::string& host) {
+  OpReader reader(*this, v, ptr, host);
+  std::optional<StepOp> out = spec.parse(reader);
+  if (!reader.ok()) return std::nullopt;
+  return out;
+}
+
+std::optional<StepOp> parse_listen(OpReader& r) {
+  ListenStep s;
+  r.proto(s.proto);
+  r.new_socket(s.socket);
+  if (auto p = r.uint("port", 0, 65535)) s.port = static_cast<Port>(*p);
+  if (const json* x = r.get("addresses")) {
+    if (!x->is_array()) {
+      r.error(r.at("addresses"), std::string("`addresses` must be an array, got ") + type_name(*x));
+    } else {
+      // Each address once: a listener binds each of them (as Linux would bind one
+      // socket per address, where the second bind of an address fails).
+      std::map<IpAddr, std::string> seen;
+      for (size_t k = 0; k < x->size(); ++k) {
+        const std::string p = pointer_append(r.at("addresses"), k);
+        auto a = r.ip_value((*x)[k], p);
+        if (!a) continue;
+        auto [it, fresh] = seen.emplace(*a, p);
+        if (!fresh) {
+          r.error(p, "address " + a->to_string() + " is listed twice (also at " + it->second + ")");
+          continue;
+        }
+        s.addresses.push_back(*a);
+      }
+    }
+  }
+  if (auto f = r.enumerated<FamilyFilter>("family", {{"ipv4", FamilyFilter::kV4},
+                                                     {"ipv6", FamilyFilter::kV6}})) {
+    s.family = *f;
+    if (!s.addresses.empty())
+      r.error(r.at("family"), "`family` applies to wildcard listeners only (no `addresses`)");
+  }
+  s.device = r.interface("device");
+  r.boolean("reuse_addr", s.reuse_addr);
+  r.boolean("reuse_port", s.reuse_port);
+  if (auto b = r.uint("backlog", 0, UINT32_MAX)) s.backlog = static_cast<uint32_t>(*b);
+  return s;
+}
+
+std::optional<StepOp> parse_connect(OpReader& r) {
+  ConnectStep s;
+  r.proto(s.proto);
+  r.new_socket(s.socket);
+  auto remote = r.socket_addr("remote", false);
+  if (remote) s.remote = *remote;
+  s.local = r.socket_addr("local", true);
+  if (s.local && remote && s.local->addr.family() != remote->addr.family())
+    r.error(r.at("local"), "`local` " + s.local->to_string() + " and `remote` " + remote->to_string() +
+                               " are of different families");
+  s.device = r.interface("device");
+  r.boolean("reuse_addr", s.reuse_addr);
+  r.boolean("reuse_port", s.reuse_port);
+  return s;
+}
+
+std::optional<StepOp> parse_send(OpReader& r) {
+  SendStep s;
+  r.socket(s.socket);
+  const bool data = r.get("data"), size = r.get("size");
+  if (data && size) r.error(r.at("size"), "give either `data` or `size`, not both");
+  else if (!data && !size) r.error(r.pointer(), "op `send` needs `data` (a string) or `size` (bytes)");
+  s.data = r.string("data");
+  s.size = r.uint("size", 0, UINT32_MAX);
+  s.to = r.socket_addr("to", false);
+  s.repeat = r.repeat("repeat");
+  return s;
+}
+
+std::optional<StepOp> parse_close(OpReader& r) {
+  CloseStep s;
+  r.socket(s.socket);
+  return s;
+}
+
+std::optional<StepOp> parse_shutdown(OpReader& r) {
+  ShutdownStep s;
+  r.socket(s.socket);
+  if (auto h = r.enumerated<ShutdownHow>("how", {{"read", ShutdownHow::kRead},
+                                                 {"write", ShutdownHow::kWrite},
+                                                 {"both", ShutdownHow::kBoth}}))
+    s.how = *h;
+  return s;
+}
+
+std::optional<StepOp> parse_add_address(OpReader& r) {
+  AddAddressStep s;
+  s.interface = r.interface("interface").value_or("");
+  if (auto p = r.prefix("address")) s.address = *p;
+  return s;
+}
+
+std::optional<StepOp> parse_remove_address(OpReader& r) {
+  RemoveAddressStep s;
+  s.interface = r.interface("interface").value_or("");
+  if (auto a = r.ip("address", true)) s.address = *a;
+  return s;
+}
+
+std::optional<StepOp> parse_change_address(OpReader& r) {
+  ChangeAddressStep s;
+  s.interface = r.interface("interface").value_or("");
+  if (auto a = r.ip("from", true)) s.from = *a;
+  if (auto p = r.prefix("to")) s.to = *p;
+  return s;
+}
+
+std::optional<StepOp> parse_interface_down(OpReader& r) {
+  return InterfaceDownStep{r.interface("interface").value_or("")};
+}
+
+std::optional<StepOp> parse_interface_up(OpReader& r) {
+  return InterfaceUpStep{r.interface("interface").value_or("")};
+}
+
+std::optional<StepOp> parse_link_down(OpReader& r) { return LinkDownStep{r.link("link").value_or("")}; }
+
+std::optional<StepOp> parse_link_up(OpReader& r) { return LinkUpStep{r.link("link").value_or("")}; }
+
+std::optional<StepOp> parse_add_route(OpReader& r) { return AddRouteStep{r.route()}; }
+
+std::optional<StepOp> parse_remove_route(OpReader& r) { return RemoveRouteStep{r.route()}; }
+
+std::optional<StepOp> parse_set_host_model(OpReader& r) {
+  SetHostModelStep s;
+  if (auto m = r.host_model("host_model")) s.host_model = *m;
+  return s;
+}
+
+std::optional<StepOp> parse_ping(OpReader& r) {
+  PingStep s;
+  if (auto a = r.ip("to")) s.to = *a;
+  if (auto n = r.uint("count", 1, UINT32_MAX)) s.count = static_cast<uint32_t>(*n);
+  if (auto d = r.duration("every")) s.every = *d;
+  if (auto n = r.uint("size", 0, 65507)) s.size = static_cast<uint32_t>(*n);
+  return s;
+}
+
+// Key schemas used by several ops.
+constexpr const char* kSocketSchema = R"({"type": "string", "minLength": 1})";
+constexpr const char* kInterfaceSchema = R"({"type": "string"})";
+constexpr const char* kBoolSchema = R"({"type": "boolean"})";
+
+const std::vector<OpSpec>& op_specs() {
+  const std::vector<KeySpec> route_keys = {
+      {"to", true, R"({"$ref": "#/$defs/prefix"})", ""},
+      {"via", false, R"({"$ref": "#/$defs/ip"})", "same family as `to`"},
+      {"dev", false, R"({"type": "string", "minLength": 1})", "an interface of the host"},
+      {"metric", false, R"({"$ref": "#/$defs/u32"})", ""}};
+  static const std::vector<OpSpec> kOps = {
+      {"listen", true,
+       {{"proto", true, R"({"$ref": "#/$defs/proto"})", ""},
+        {"socket", true, kSocketSchema, "name of the new socket; no `#`"},
+        {"port", false, R"({"$ref": "#/$defs/port"})", "0 or absent: ephemeral"},
+        {"addresses", false, R"({"type": "array", "items": {"$ref": "#/$defs/ip"}})",
+         "each address once; absent or empty: wildcard"},
+        {"family", false, R"({"enum": ["ipv4", "ipv6"]})", "wildcard only; default both"},
+        {"device", false, kInterfaceSchema, "an interface of the host"},
+        {"reuse_addr", false, kBoolSchema, ""},
+        {"reuse_port", false, kBoolSchema, ""},
+        {"backlog", false, R"({"$ref": "#/$defs/u32"})", ""}},
+       "create a listener (for UDP, a bound unconnected socket)", "", parse_listen},
+      {"connect", true,
+       {{"proto", true, R"({"$ref": "#/$defs/proto"})", ""},
+        {"socket", true, kSocketSchema, "name of the new socket; no `#`"},
+        {"remote", true, R"({"$ref": "#/$defs/socket_addr"})", ""},
+        {"local", false, R"({"anyOf": [{"$ref": "#/$defs/socket_addr"}, {"$ref": "#/$defs/ip"}]})",
+         "address, or address:port (port may be 0); same family as `remote`"},
+        {"device", false, kInterfaceSchema, "an interface of the host"},
+        {"reuse_addr", false, kBoolSchema, ""},
+        {"reuse_port", false, kBoolSchema, ""}},
+       "create a connection (TCP: starts the handshake; UDP: a connected socket)", "",
+       parse_connect},
+      {"send", true,
+       {{"socket", true, kSocketSchema, ""},
+        {"data", false, R"({"type": "string"})", "exactly one of `data` / `size`"},
+        {"size", false, R"({"$ref": "#/$defs/u32"})", "bytes of generated payload"},
+        {"to", false, R"({"$ref": "#/$defs/socket_addr"})", "UDP unconnected only"},
+        {"repeat", false,
+         R"({"type": "object", "additionalProperties": false, "required": ["count", "every"],
+             "properties": {"count": {"type": "integer", "minimum": 1, "maximum": 4294967295},
+                            "every": {"$ref": "#/$defs/duration"}}})",
+         "send `count` times, `every` apart"}},
+       "send", R"({"oneOf": [{"required": ["data"]}, {"required": ["size"]}]})", parse_send},
+      {"close", true, {{"socket", true, kSocketSchema, ""}},
+       "close (TCP: FIN; a listener closes at once and resets its unaccepted connections)", "",
+       parse_close},
+      {"shutdown", true,
+       {{"socket", true, kSocketSchema, ""},
+        {"how", false, R"({"enum": ["read", "write", "both"]})", "default both"}},
+       "shut down one direction", "", parse_shutdown},
+      {"add_address", true,
+       {{"interface", true, kInterfaceSchema, ""},
+        {"address", true, R"({"$ref": "#/$defs/prefix"})", "with prefix length"}},
+       "assign an address", "", parse_add_address},
+      {"remove_address", true,
+       {{"interface", true, kInterfaceSchema, ""},
+        {"address", true, R"({"$ref": "#/$defs/ip_or_prefix"})", "a prefix length is ignored"}},
+       "remove an address (severs connections under policy `seed`)", "", parse_remove_address},
+      {"change_address", true,
+       {{"interface", true, kInterfaceSchema, ""},
+        {"from", true, R"({"$ref": "#/$defs/ip_or_prefix"})", "a prefix length is ignored"},
+        {"to", true, R"({"$ref": "#/$defs/prefix"})", "with prefix length"}},
+       "remove `from`, then add `to`, in one step", "", parse_change_address},
+      {"interface_down", true, {{"interface", true, kInterfaceSchema, ""}}, "take an interface down",
+       "", parse_interface_down},
+      {"interface_up", true, {{"interface", true, kInterfaceSchema, ""}}, "bring an interface up", "",
+       parse_interface_up},
+      {"link_down", false, {{"link", true, R"({"type": "string"})", "a link name or `linkN`"}},
+       "take a link down", "", parse_link_down},
+      {"link_up", false, {{"link", true, R"({"type": "string"})", "a link name or `linkN`"}},
+       "bring a link up", "", parse_link_up},
+      {"add_route", true, route_keys, "add a static route", "", parse_add_route},
+      {"remove_route", true, route_keys, "remove a static route", "", parse_remove_route},
+      {"set_host_model", true, {{"host_model", true, R"({"$ref": "#/$defs/host_model"})", ""}},
+       "change the host model", "", parse_set_host_model},
+      {"ping", true,
+       {{"to", true, R"({"$ref": "#/$defs/ip"})", ""},
+        {"count", false, R"({"type": "integer", "minimum": 1, "maximum": 4294967295})", "default 1"},
+        {"every", false, R"({"$ref": "#/$defs/duration"})", "default 1s"},
+        {"size", false, R"({"type": "integer", "minimum": 0, "maximum": 65507})",
+         "payload bytes, default 56; the packet must fit the first hop's MTU"}},
+       "extension: ICMP echo requests", "", parse_ping},
+  };
+  return kOps;
+}
+
+// Splits an RFC 6901 pointer into unescaped tokens; returns why not when malformed
+// ("" when it is fine).
+std::string split_pointer(std::string_view ptr, std::vector<std::string>& tokens) {
   tokens.clear();
-  if (ptr.empty()) return true;
-  if (ptr[0] != '/') return false;
+  if (ptr.empty()) return "";
+  if (ptr[0] != '/') return "a JSON Pointer starts with `/` (e.g. /seed)";
   std::string cur;
   for (size_t i = 1; i <= ptr.size(); ++i) {
     if (i == ptr.size() || ptr[i] == '/') {
@@ -1441,65 +1647,164 @@ bool split_pointer(std::string_view ptr, std::vector<std::string>& tokens) {
       continue;
     }
     if (ptr[i] == '~') {
-      if (i + 1 >= ptr.size() || (ptr[i + 1] != '0' && ptr[i + 1] != '1')) return false;
+      if (i + 1 >= ptr.size() || (ptr[i + 1] != '0' && ptr[i + 1] != '1'))
+        return "`~` must be followed by `0` (for `~`) or `1` (for `/`)";
       cur += ptr[i + 1] == '0' ? '~' : '/';
       ++i;
       continue;
     }
     cur += ptr[i];
   }
-  return true;
+  return "";
 }
 
-// Applies one override; returns an error message or "".
-std::string apply_override(json& root, const Override& o) {
+// An RFC 6901 array index: `0`, or digits without a leading zero.
+std::optional<size_t> array_index(std::string_view token) {
+  if (token.empty() || (token[0] == '0' && token.size() > 1)) return std::nullopt;
+  size_t idx = 0;
+  auto [p, ec] = std::from_chars(token.data(), token.data() + token.size(), idx);
+  if (ec != std::errc() || p != token.data() + token.size()) return std::nullopt;
+  return idx;
+}
+
+std::string not_an_index(const std::string& pointer, const std::string& token) {
+  return "cannot set `" + pointer + "`: `" + token +
+         "` is not an array index (RFC 6901: `0`, or digits without a leading zero; `-` "
+         "appends)";
+}
+
+// Applies one override. Returns an error message, or "" and sets `applied` to the
+// pointer of the value it set (`-` replaced by the index it appended at).
+std::string apply_override(json& root, const Override& o, std::string& applied) {
   std::vector<std::string> tokens;
-  if (!split_pointer(o.pointer, tokens)) return "invalid JSON Pointer `" + o.pointer + "`";
+  if (std::string why = split_pointer(o.pointer, tokens); !why.empty())
+    return "invalid JSON Pointer `" + o.pointer + "`: " + why;
   if (tokens.empty()) {
     root = o.value;
+    applied = "";
     return "";
   }
   json* cur = &root;
   std::string walked;
   for (size_t i = 0; i + 1 < tokens.size(); ++i) {
     const std::string& t = tokens[i];
-    walked = pointer_append(walked, t);
     if (cur->is_object()) {
+      walked = pointer_append(walked, t);
       auto it = cur->find(t);
       if (it == cur->end()) return "cannot set `" + o.pointer + "`: `" + walked + "` does not exist";
       cur = &*it;
     } else if (cur->is_array()) {
-      size_t idx = 0;
-      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), idx);
-      if (t.empty() || ec != std::errc() || p != t.data() + t.size() || idx >= cur->size())
-        return "cannot set `" + o.pointer + "`: `" + walked + "` does not exist";
-      cur = &(*cur)[idx];
+      auto idx = array_index(t);
+      if (!idx) return not_an_index(o.pointer, t);
+      walked = pointer_append(walked, *idx);
+      if (*idx >= cur->size()) return "cannot set `" + o.pointer + "`: `" + walked + "` does not exist";
+      cur = &(*cur)[*idx];
     } else {
-      return "cannot set `" + o.pointer + "`: `" + walked + "` does not exist";
+      return "cannot set `" + o.pointer + "`: `" + walked + "` is neither an object nor an array";
     }
   }
   const std::string& last = tokens.back();
   if (cur->is_object()) {
     (*cur)[last] = o.value;
+    applied = pointer_append(walked, last);
     return "";
   }
   if (cur->is_array()) {
-    if (last == "-") {
-      cur->push_back(o.value);
-      return "";
-    }
-    size_t idx = 0;
-    auto [p, ec] = std::from_chars(last.data(), last.data() + last.size(), idx);
-    if (last.empty() || ec != std::errc() || p != last.data() + last.size() || idx > cur->size())
-      return "cannot set `" + o.pointer + "`: no array element `" + last + "`";
-    if (idx == cur->size()) cur->push_back(o.value);
-    else (*cur)[idx] = o.value;
+    std::optional<size_t> idx = last == "-" ? std::optional<size_t>(cur->size()) : array_index(last);
+    if (!idx) return not_an_index(o.pointer, last);
+    if (*idx > cur->size()) return "cannot set `" + o.pointer + "`: no array element `" + last + "`";
+    if (*idx == cur->size()) cur->push_back(o.value);
+    else (*cur)[*idx] = o.value;
+    applied = pointer_append(walked, *idx);
     return "";
   }
   return "cannot set `" + o.pointer + "`: its parent is neither an object nor an array";
 }
 
+// Byte offset of a line:column position (both 1-based, columns in bytes).
+size_t offset_of(std::string_view text, SourcePos pos) {
+  size_t offset = 0;
+  for (int line = 1; line < pos.line && offset < text.size(); ++line) {
+    size_t nl = text.find('\n', offset);
+    if (nl == std::string_view::npos) return text.size();
+    offset = nl + 1;
+  }
+  return std::min(text.size(), offset + static_cast<size_t>(std::max(pos.column, 1) - 1));
+}
+
+// What the trace header's `scenario_sha256` covers (docs/scenario-format.md): the file's
+// bytes, except that the string that is the value of a top-level `fingerprint` counts as
+// `""`. A pin is made from a trace whose header holds this hash, so the hash cannot cover
+// the pin itself. Without a pin it is exactly the SHA-256 of the file.
+std::string scenario_sha256(std::string_view text, const JsonSource& src) {
+  auto pin = src.value_pos.find("/fingerprint");
+  const json* value = src.value.is_object() && src.value.contains("fingerprint")
+                          ? &src.value["fingerprint"] : nullptr;
+  if (!value || !value->is_string() || pin == src.value_pos.end()) return sha256_hex(text);
+  const size_t begin = offset_of(text, pin->second);
+  if (begin >= text.size() || text[begin] != '"') return sha256_hex(text);
+  size_t end = begin + 1;
+  while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+  if (end >= text.size()) return sha256_hex(text);
+  std::string bytes(text.substr(0, begin));
+  bytes += "\"\"";
+  bytes += text.substr(end + 1);
+  return sha256_hex(bytes);
+}
+
 }  // namespace
+
+nlohmann::ordered_json step_schema_defs() {
+  using ojson = nlohmann::ordered_json;
+  auto key_schema = [](const KeySpec& k) {
+    ojson out = ojson::object();
+    if (*k.doc) out["description"] = k.doc;
+    const ojson schema = ojson::parse(k.schema);
+    for (const auto& [name, value] : schema.items()) out[name] = value;
+    return out;
+  };
+  ojson defs = ojson::object();
+  ojson names = ojson::array(), cases = ojson::array();
+  for (const OpSpec& op : op_specs()) {
+    names.push_back(op.name);
+    ojson when = ojson::object();
+    when["properties"]["op"]["const"] = op.name;
+    when["required"] = ojson::array({"op"});
+    ojson c = ojson::object();
+    c["if"] = when;
+    c["then"]["$ref"] = std::string("#/$defs/step_") + op.name;
+    cases.push_back(c);
+  }
+  ojson& step = defs["step"];
+  step["type"] = "object";
+  step["required"] = ojson::array({"at", "op"});
+  step["properties"]["op"]["enum"] = names;
+  step["allOf"] = cases;
+  for (const OpSpec& op : op_specs()) {
+    ojson& d = defs[std::string("step_") + op.name];
+    d["description"] = op.doc;
+    d["type"] = "object";
+    d["additionalProperties"] = false;
+    ojson required = ojson::array(), properties = ojson::object();
+    for (const KeySpec& k : common_step_keys()) {
+      if (!op.on_host && std::string_view(k.name) == "host") continue;
+      if (k.required) required.push_back(k.name);
+      if (std::string_view(k.name) == "op") properties["op"]["const"] = op.name;
+      else properties[k.name] = key_schema(k);
+    }
+    for (const KeySpec& k : op.keys) {
+      if (k.required) required.push_back(k.name);
+      properties[k.name] = key_schema(k);
+    }
+    d["required"] = required;
+    d["properties"] = properties;
+    if (*op.extra_schema) {
+      const ojson extra = ojson::parse(op.extra_schema);
+      for (const auto& [name, value] : extra.items()) d[name] = value;
+    }
+  }
+  return defs;
+}
 
 const std::vector<std::string>& trace_event_kinds() {
   static const std::vector<std::string> kKinds = {
@@ -1532,6 +1837,11 @@ std::string format_diagnostic(const Diagnostic& d) {
   return out;
 }
 
+std::string pointer_error(std::string_view pointer) {
+  std::vector<std::string> tokens;
+  return split_pointer(pointer, tokens);
+}
+
 std::optional<Override> parse_override(std::string_view text, std::string* error) {
   auto fail = [&](std::string m) -> std::optional<Override> {
     if (error) *error = std::move(m);
@@ -1542,9 +1852,9 @@ std::optional<Override> parse_override(std::string_view text, std::string* error
     return fail("expected POINTER=VALUE (e.g. /links/0/loss=0.1), got `" + std::string(text) + "`");
   Override o;
   o.pointer = std::string(text.substr(0, eq));
-  std::vector<std::string> tokens;
-  if (o.pointer.empty() || !split_pointer(o.pointer, tokens))
-    return fail("invalid JSON Pointer `" + o.pointer + "` (it starts with `/`, e.g. /seed)");
+  if (o.pointer.empty()) return fail("empty JSON Pointer (it starts with `/`, e.g. /seed=7)");
+  if (std::string why = pointer_error(o.pointer); !why.empty())
+    return fail("invalid JSON Pointer `" + o.pointer + "`: " + why);
   std::string_view value = text.substr(eq + 1);
   JsonSource parsed = parse_json_source(value);
   if (parsed.syntax_ok && parsed.errors.empty()) o.value = std::move(parsed.value);
@@ -1560,24 +1870,34 @@ LoadResult load_scenario_text(std::string_view text, const std::string& file_nam
     result.errors.push_back(Diagnostic{file_name, e.pos.line, e.pos.column, e.pointer, e.message});
   if (!src.syntax_ok) return result;
 
+  const std::string hash = scenario_sha256(text, src);
   json root = std::move(src.value);
   std::vector<std::string> overridden;
   for (const auto& o : overrides) {
-    std::string err = apply_override(root, o);
+    std::string applied;
+    std::string err = apply_override(root, o, applied);
     if (!err.empty()) result.errors.push_back(Diagnostic{file_name, 0, 0, o.pointer, "--set: " + err});
-    else overridden.push_back(o.pointer);
+    else overridden.push_back(applied);
   }
 
   Loader loader(src, file_name, overridden);
   Scenario s = loader.load(root, file_name);
   auto& errs = loader.errors();
-  std::stable_sort(errs.begin(), errs.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
-  });
+  // A value the parser already reported (a number out of range) gets no second error
+  // about the stand-in it was read as.
+  std::set<std::string> reported;
+  for (const auto& e : src.errors) reported.insert(e.pointer);
+  errs.erase(std::remove_if(errs.begin(), errs.end(),
+                            [&](const Diagnostic& d) { return d.line > 0 && reported.count(d.pointer); }),
+             errs.end());
   result.errors.insert(result.errors.end(), errs.begin(), errs.end());
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+                   });
   if (!result.errors.empty()) return result;
   s.source_path = file_name;
-  s.source_sha256 = sha256_hex(text);
+  s.source_sha256 = hash;
   result.scenario = std::move(s);
   return result;
 }

@@ -45,6 +45,9 @@ LoadResult load_scenario_file(const std::string& path, const std::vector<Overrid
 // pointer when it is the document root).
 std::string format_diagnostic(const Diagnostic& d);
 
+// "" when `pointer` is a well-formed RFC 6901 JSON Pointer, else what is wrong with it.
+std::string pointer_error(std::string_view pointer);
+
 // Parses "POINTER=VALUE"; VALUE is JSON, or taken as a bare string when it is not
 // valid JSON. On failure returns nullopt and sets *error (when given).
 std::optional<Override> parse_override(std::string_view text, std::string* error);
@@ -54,6 +57,11 @@ std::optional<Override> parse_override(std::string_view text, std::string* error
 std::optional<Duration> parse_duration(std::string_view text, std::string* error);
 // "100Mbps", "2.5Gbps", "64kbps", "9600bps" -> exact bits per second.
 std::optional<uint64_t> parse_rate(std::string_view text, std::string* error);
+
+// The JSON Schema of steps, made from the loader's op descriptors (one per op: its keys,
+// their schemas and docs, its parser): `step` (the op names and one if/then per op) and
+// `step_OP` for every op. scenarios/schema/scenario.schema.json holds exactly these.
+nlohmann::ordered_json step_schema_defs();
 
 // The trace event kinds an expectation's `event` may name (trace-format.md).
 const std::vector<std::string>& trace_event_kinds();

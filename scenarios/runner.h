@@ -55,6 +55,7 @@ struct RunResult {
   uint64_t expectations_passed = 0, expectations_failed = 0;
   std::vector<std::string> failures;  // one readable report per failed step or expectation
   std::vector<std::pair<std::string, bool>> expectations;  // (pointer, held), in file order
+  std::vector<std::string> notes;     // what the run did not check, and why (never a failure)
   std::optional<std::string> guard;   // the resource guard that stopped the run, if any
   double loop_seconds = 0;            // wall time spent running events
   // With RunOptions::stats: counters as (key, value), in a fixed order (`netsim run --stats`).

@@ -15,17 +15,19 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/time.h"
+#include "stack/host.h"
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
+#include "stack/socket_table.h"
 #include "stack/tcp/params.h"
 
 namespace netsim::scenario {
 
 enum class Policy : uint8_t { kSeed, kNetstack3 };
-enum class HostModel : uint8_t { kWeak, kStrong };
-enum class Proto : uint8_t { kUdp, kTcp };
-// Which families a wildcard listener covers.
-enum class FamilyFilter : uint8_t { kBoth, kV4, kV6 };
+// The stack's own vocabulary, used as is (the loader parses it, the runner passes it on).
+using HostModel = netsim::HostModel;
+using Proto = netsim::TransportProto;
+using FamilyFilter = netsim::FamilySet;  // which families a wildcard listener covers
 enum class ShutdownHow : uint8_t { kRead, kWrite, kBoth };
 
 struct LinkDefaults {

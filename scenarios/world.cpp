@@ -5,10 +5,6 @@
 
 namespace netsim::scenario {
 
-netsim::HostModel to_stack(scenario::HostModel m) {
-  return m == scenario::HostModel::kStrong ? netsim::HostModel::kStrong : netsim::HostModel::kWeak;
-}
-
 World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace)
     : trace_(trace), root_(seed) {
   const SocketPolicy policy =
@@ -18,7 +14,7 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace)
     config.name = h.name;
     config.forwarding = h.forwarding;
     auto model = h.host_model ? h.host_model : scenario.default_host_model;
-    config.host_model = model ? to_stack(*model) : policy_rules(policy).default_host_model;
+    config.host_model = model.value_or(policy_rules(policy).default_host_model);
     config.policy = policy;
     config.tcp = scenario.tcp;
     HostId id = topology_.add_host(h.name, h.forwarding);

@@ -101,8 +101,6 @@ class World : public HostEnvironment {
   uint64_t next_packet_id_ = 1;
 };
 
-netsim::HostModel to_stack(scenario::HostModel m);
-
 // The forwarding-table entry of a scenario route on `host`: through `dev`, or through the
 // interface of the route to `via`. nullopt when neither resolves (a gateway not on link).
 std::optional<RouteEntry> static_route(const netsim::Host& host, const Route& r);

@@ -254,4 +254,55 @@ TEST_F(Cli, OutputsThatAreNotRegularFilesAreRefused) {
   EXPECT_EQ(fs::status(fifo).type(), fs::file_type::fifo);
 }
 
+// --- issue 12 -------------------------------------------------------------------------
+
+// Item 9: the header's scenario_sha256 counts the pin as "", so a pin written into the
+// file (here copied from a run of the same file with a placeholder pin) can match.
+TEST_F(Cli, FingerprintPinnedInTheFileCanMatch) {
+  std::string text = read(kData + "/ok.json");
+  auto pinned = [&](const std::string& pin) {
+    std::string t = text;
+    t.replace(t.find("\"until\""), 0, "\"fingerprint\": \"" + pin + "\",\n  ");
+    return t;
+  };
+  fs::path file = dir_ / "pinned.json";
+  std::ofstream(file, std::ios::binary) << pinned("placeholder");
+  Output first = netsim("run " + file.string());
+  size_t at = first.text.find("fingerprint ");
+  ASSERT_NE(at, std::string::npos) << first.text;
+  std::string fingerprint = first.text.substr(at + 12, 64);
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << pinned(fingerprint);
+  Output second = netsim("run " + file.string());
+  EXPECT_EQ(second.code, 0) << second.text;
+  // A filtered trace has another fingerprint: the pin is not checked, and it says so.
+  Output filtered = netsim("run " + file.string() + " --trace-level sockets");
+  EXPECT_EQ(filtered.code, 0) << filtered.text;
+  EXPECT_NE(filtered.text.find("/fingerprint: not checked"), std::string::npos) << filtered.text;
+  EXPECT_EQ(second.text.find("not checked"), std::string::npos) << second.text;
+}
+
+// Item 16: a seed is 0..2^64-1 everywhere; the command line does not wrap -1.
+TEST_F(Cli, NegativeOrMalformedSeedIsAUsageError) {
+  for (const char* seed : {"-1", "1e3", "18446744073709551616", "x"}) {
+    Output out = netsim("run " + kData + "/ok.json --seed " + seed);
+    EXPECT_EQ(out.code, 2) << seed << ": " << out.text;
+    EXPECT_NE(out.text.find("--seed"), std::string::npos) << out.text;
+  }
+  EXPECT_EQ(netsim("run " + kData + "/ok.json -q --seed 18446744073709551615").code, 0);
+}
+
+// Item 17: messages state what is wrong.
+TEST_F(Cli, UnknownCommandIsNamed) {
+  Output out = netsim("frobnicate");
+  EXPECT_EQ(out.code, 2);
+  EXPECT_NE(out.text.find("unknown command `frobnicate`"), std::string::npos) << out.text;
+  EXPECT_EQ(netsim("--version").code, 0);
+}
+
+TEST_F(Cli, ExportOfADirectoryIsAUsageErrorSayingSo) {
+  Output out = netsim("export " + dir_.string() + " -o " + (dir_ / "x.dot").string());
+  EXPECT_EQ(out.code, 2);
+  EXPECT_NE(out.text.find("is a directory"), std::string::npos) << out.text;
+}
+
 }  // namespace
