@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -15,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "scenarios/loader.h"
+#include "scenarios/progress.h"
 #include "scenarios/runner.h"
 #include "scenarios/sweep.h"
 #include "viz/export.h"
@@ -269,44 +271,100 @@ struct CheckItem {
   double seconds = 0;
 };
 
+// What `check` finds under one PATH (docs/scenario-format.md, "Running scenarios"):
+// every regular `*.json` file, recursively, in sorted order; a directory holding a file
+// named `.netsim-check-skip` is skipped with all it contains (e.g. scenarios/guards/,
+// which fail on purpose; a file named on the command line, or a skipped directory given
+// itself as PATH, still runs), and so are `schema/` folders. Symlinked directories are
+// not descended (no loops). An entry that cannot be examined (a symlink loop, a dangling
+// link named *.json, a directory without permission, a *.json that is not a regular
+// file) is returned in `bad` with the reason: it is reported, the walk goes on.
+struct BadEntry {
+  fs::path path;
+  std::string reason;
+};
+
+void walk(const fs::path& dir, std::vector<fs::path>& found, std::vector<BadEntry>& bad) {
+  std::error_code ec;
+  std::vector<fs::directory_entry> entries;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    entries.push_back(*it);
+  if (ec) {
+    bad.push_back({dir, "cannot read directory: " + ec.message()});
+    return;
+  }
+  for (const fs::directory_entry& e : entries) {
+    const bool json = e.path().extension() == ".json";
+    std::error_code sec;
+    const fs::file_status st = fs::status(e.path(), sec);
+    if (sec) {
+      // A dangling link with another name cannot be a scenario: nothing to report.
+      if (json || sec != std::errc::no_such_file_or_directory) bad.push_back({e.path(), sec.message()});
+      continue;
+    }
+    if (fs::is_directory(st)) {
+      if (e.is_symlink(sec) || fs::exists(e.path() / ".netsim-check-skip", sec)) continue;
+      if (e.path().filename() == "schema") continue;
+      walk(e.path(), found, bad);
+    } else if (json) {
+      if (fs::is_regular_file(st)) found.push_back(e.path());
+      else bad.push_back({e.path(), "not a regular file"});
+    }
+  }
+}
+
 std::vector<CheckItem> collect(const std::vector<std::string>& paths, const std::string& filter) {
   std::vector<CheckItem> items;
   for (const std::string& p : paths) {
     fs::path root(p);
     std::vector<fs::path> found;
-    if (fs::is_directory(root)) {
-      // Rule: a directory holding a file named `.netsim-check-skip` is skipped with all
-      // it contains (e.g. scenarios/guards/, which fail on purpose); a file named on the
-      // command line, or a skipped directory given itself as PATH, still runs.
-      for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-           ++it) {
-        const auto& e = *it;
-        if (e.is_directory() && fs::exists(e.path() / ".netsim-check-skip")) {
-          it.disable_recursion_pending();
-          continue;
-        }
-        if (!e.is_regular_file() || e.path().extension() != ".json") continue;
-        std::string rel = fs::relative(e.path(), root).generic_string();
-        if (rel.rfind("schema/", 0) == 0 || rel.find("/schema/") != std::string::npos) continue;
-        found.push_back(e.path());
-      }
-      std::sort(found.begin(), found.end());
-    } else {
-      found.push_back(root);
-    }
+    std::vector<BadEntry> bad;
+    std::error_code ec;
+    const fs::file_status st = fs::status(root, ec);
+    const bool is_dir = !ec && fs::is_directory(st);
+    if (ec) bad.push_back({root, ec.message()});
+    else if (is_dir) walk(root, found, bad);
+    else found.push_back(root);
+    std::vector<CheckItem> here;
     for (const fs::path& f : found) {
       CheckItem item;
       item.file = f.generic_string();
-      std::string rel = fs::is_directory(root) ? fs::relative(f, root).generic_string()
-                                               : f.filename().generic_string();
+      std::string rel = is_dir ? f.lexically_relative(root).generic_string() : f.filename().generic_string();
       if (rel.size() > 5 && rel.substr(rel.size() - 5) == ".json") rel.resize(rel.size() - 5);
       std::replace(rel.begin(), rel.end(), '/', '-');
       item.stem = rel;
-      if (!filter.empty() && item.file.find(filter) == std::string::npos) continue;
-      items.push_back(std::move(item));
+      here.push_back(std::move(item));
     }
+    for (const BadEntry& b : bad) {
+      CheckItem item;
+      item.file = b.path.generic_string();
+      item.status = "ERROR";
+      item.report = "      " + item.file + ": " + b.reason + "\n";
+      here.push_back(std::move(item));
+    }
+    std::sort(here.begin(), here.end(),
+              [](const CheckItem& a, const CheckItem& b) { return a.file < b.file; });
+    for (CheckItem& item : here)
+      if (filter.empty() || item.file.find(filter) != std::string::npos) items.push_back(std::move(item));
   }
   return items;
+}
+
+// With --out or --golden every scenario needs an output name of its own: two that map to
+// one name (same-named files under two PATHs, or `a-b.json` next to `a/b.json`) are a
+// usage error naming both, before anything runs. Returns false after printing it.
+bool output_names_unique(const std::vector<CheckItem>& items) {
+  std::map<std::string, const CheckItem*> seen;
+  for (const CheckItem& item : items) {
+    if (item.stem.empty()) continue;
+    auto [it, fresh] = seen.emplace(item.stem, &item);
+    if (fresh) continue;
+    std::cerr << "netsim: " << it->second->file << " and " << item.file << " would both write "
+              << item.stem << ".jsonl; check them in separate runs (output names are the path "
+              << "relative to the PATH given, `/` replaced by `-`)\n";
+    return false;
+  }
+  return true;
 }
 
 // Runs one item of `check`: its trace goes, as it is made, to the golden comparison,
@@ -412,17 +470,22 @@ std::string junit_xml(const std::vector<CheckItem>& items) {
 
 int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::string& filter,
               const std::string& junit, const std::string& golden, bool update_golden,
-              const std::string& out_dir, const std::vector<std::string>& sets) {
+              const std::string& out_dir, const std::vector<std::string>& sets,
+              Progress::Mode progress_mode) {
   std::vector<Override> overrides;
   if (!parse_overrides(sets, overrides)) return kExitUsage;
-  for (const std::string& p : paths)
-    if (!fs::exists(p)) {
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (fs::symlink_status(p, ec).type() == fs::file_type::not_found) {
       std::cerr << "netsim: no such file or directory: " << p << "\n";
       return kExitUsage;
     }
+  }
+  std::vector<CheckItem> items = collect(paths, filter);
+  if ((!out_dir.empty() || !golden.empty()) && !output_names_unique(items)) return kExitUsage;
   std::unique_ptr<OutputFile> junit_file;
   if (!junit.empty() && !(junit_file = open_output(junit))) return kExitUsage;
-  std::vector<CheckItem> items = collect(paths, filter);
+  Progress progress("netsim check", items.size(), progress_mode);
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   std::atomic<size_t> next{0};
   std::mutex print_mutex;
@@ -430,7 +493,8 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   std::vector<bool> done(items.size(), false);
   auto worker = [&] {
     for (size_t i = next++; i < items.size(); i = next++) {
-      check_one(items[i], overrides, golden, update_golden, out_dir);
+      if (items[i].status.empty()) check_one(items[i], overrides, golden, update_golden, out_dir);
+      progress.step();
       std::lock_guard<std::mutex> lock(print_mutex);
       done[i] = true;
       // Print in file order, as soon as every earlier item is done: deterministic output.
@@ -463,8 +527,6 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   return kExitOk;
 }
 
-}  // namespace
-
 // A whole non-negative decimal number that fits 64 bits ("-1", "1e3", "0x10" are not).
 std::optional<uint64_t> parse_u64(const std::string& text) {
   uint64_t v = 0;
@@ -472,6 +534,14 @@ std::optional<uint64_t> parse_u64(const std::string& text) {
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
 }
+
+Progress::Mode parse_progress(const std::string& s) {
+  if (s == "always") return Progress::Mode::kAlways;
+  if (s == "never") return Progress::Mode::kNever;
+  return Progress::Mode::kAuto;
+}
+
+}  // namespace
 
 int main(const std::vector<std::string>& args) {
   static const std::vector<std::string> kCommands = {"run", "validate", "check", "sweep", "export"};
@@ -530,6 +600,11 @@ int main(const std::vector<std::string>& args) {
   check->add_flag("--update-golden", check_update, "rewrite the golden traces");
   check->add_option("--out", check_out, "write each trace and its HTML view into this directory");
   check->add_option("--set", check_sets, "override a value in every scenario: POINTER=JSON");
+  const char* progress_help =
+      "progress on stderr: auto (default: on a terminal, or after 10 s), always, never";
+  std::string check_progress = "auto", sweep_progress = "auto";
+  check->add_option("--progress", check_progress, progress_help)
+      ->check(CLI::IsMember({"auto", "always", "never"}));
 
   std::string sweep_file;
   std::vector<std::string> sweep_sets;
@@ -538,6 +613,8 @@ int main(const std::vector<std::string>& args) {
   sweep->add_option("FILE", sweep_file, "scenario file")->required();
   sweep->add_option("--set", sweep_sets, "POINTER=VALUES: A..B, a JSON array, or a,b,c")->required();
   sweep->add_option("-j,--jobs", sweep_jobs, "parallel runs (default: the cores)");
+  sweep->add_option("--progress", sweep_progress, progress_help)
+      ->check(CLI::IsMember({"auto", "always", "never"}));
 
   app.add_subcommand("export", "turn a trace into pcapng, chrome, dot, mermaid or html");
 
@@ -565,7 +642,7 @@ int main(const std::vector<std::string>& args) {
     }
     if (*validate) return cmd_validate(validate_files);
     if (*sweep) {
-      scenario::SweepOptions options{sweep_file, {}, sweep_jobs};
+      scenario::SweepOptions options{sweep_file, {}, sweep_jobs, parse_progress(sweep_progress)};
       for (const std::string& text : sweep_sets) {
         std::string error;
         auto axis = scenario::parse_sweep_axis(text, &error);
@@ -580,7 +657,7 @@ int main(const std::vector<std::string>& args) {
     if (*check)
       return cmd_check(check_paths, check_jobs, check_filter, check_junit,
                        check_update && check_golden.empty() ? "golden" : check_golden, check_update,
-                       check_out, check_sets);
+                       check_out, check_sets, parse_progress(check_progress));
   } catch (const std::exception& e) {
     std::cerr << "netsim: internal error: " << e.what() << "\n";
     return kExitInternal;

@@ -66,8 +66,12 @@ bool parse_range(std::string_view spec, long long& a, long long& b) {
 
 std::optional<SweepAxis> parse_sweep_axis(std::string_view text, std::string* error) {
   size_t eq = text.find('=');
-  if (eq == std::string_view::npos || eq == 0 || text[0] != '/') {
+  if (eq == std::string_view::npos || eq == 0) {
     *error = "expected POINTER=VALUES, e.g. /seed=1..100";
+    return std::nullopt;
+  }
+  if (std::string why = pointer_error(text.substr(0, eq)); !why.empty()) {
+    *error = "invalid JSON Pointer `" + std::string(text.substr(0, eq)) + "`: " + why;
     return std::nullopt;
   }
   SweepAxis axis;
@@ -75,8 +79,8 @@ std::optional<SweepAxis> parse_sweep_axis(std::string_view text, std::string* er
   std::string spec(text.substr(eq + 1));
   long long a = 0, b = 0;
   if (parse_range(spec, a, b)) {
-    if (b < a || b - a >= 100000) {
-      *error = "a range A..B needs A <= B and at most 100000 values";
+    if (b < a || static_cast<unsigned long long>(b - a) >= kMaxSweepRuns) {
+      *error = "a range A..B needs A <= B and at most " + std::to_string(kMaxSweepRuns) + " values";
       return std::nullopt;
     }
     for (long long v = a; v <= b; ++v) axis.values.push_back(v);
@@ -107,7 +111,20 @@ int run_sweep(const SweepOptions& options) {
     for (const auto& d : base.errors) std::cerr << format_diagnostic(d) << "\n";
     return 3;
   }
+  // The guard on the product of the axes, before anything is expanded.
+  uint64_t product = 1;
+  std::string sizes;
+  for (const SweepAxis& axis : options.axes) {
+    product = axis.values.size() > kMaxSweepRuns / product ? kMaxSweepRuns + 1 : product * axis.values.size();
+    sizes += (sizes.empty() ? "" : " x ") + std::to_string(axis.values.size());
+  }
+  if (product > kMaxSweepRuns) {
+    std::cerr << "netsim sweep: " << sizes << " values make more than " << kMaxSweepRuns
+              << " runs (the cap); sweep fewer values, or split the sweep\n";
+    return 2;
+  }
   std::vector<Variation> runs = expand(options.axes);
+  Progress progress("netsim sweep", runs.size(), options.progress);
   unsigned jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
   std::atomic<size_t> next{0};
   auto worker = [&] {
@@ -117,6 +134,7 @@ int run_sweep(const SweepOptions& options) {
       if (!loaded.scenario) {
         v.valid = false;
         for (const auto& d : loaded.errors) v.load_errors.push_back(format_diagnostic(d));
+        progress.step();
         continue;
       }
       RunResult r = run_scenario(*loaded.scenario);
@@ -124,6 +142,7 @@ int run_sweep(const SweepOptions& options) {
       v.steps_failed = r.steps_failed;
       v.guard = r.guard;
       v.passed = r.exit_code == 0;
+      progress.step();
     }
   };
   std::vector<std::thread> threads;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "scenarios/loader.h"
+#include "scenarios/progress.h"
 
 namespace netsim::scenario {
 
@@ -19,10 +20,15 @@ struct SweepAxis {
 };
 std::optional<SweepAxis> parse_sweep_axis(std::string_view text, std::string* error);
 
+// The most runs one sweep makes (the product of its axes' sizes); more is a usage error
+// before anything runs, as is a range A..B of more values.
+inline constexpr uint64_t kMaxSweepRuns = 100000;
+
 struct SweepOptions {
   std::string file;
   std::vector<SweepAxis> axes;
   unsigned jobs = 0;  // 0: the cores
+  Progress::Mode progress = Progress::Mode::kAuto;  // on stderr, never in the table
 };
 
 // Prints the table to stdout; returns 0 when every run held everything, 1 when some

@@ -23,8 +23,10 @@ struct Output {
   std::string text;  // stdout and stderr
 };
 
-Output netsim(const std::string& args) {
-  std::string cmd = std::string(NETSIM_BINARY) + " " + args + " 2>&1";
+// Runs netsim with `args`; stderr goes into the output too unless `stderr_file` is given.
+Output netsim(const std::string& args, const std::string& stderr_file = "") {
+  std::string cmd = std::string(NETSIM_BINARY) + " " + args + " 2>" +
+                    (stderr_file.empty() ? std::string("&1") : stderr_file);
   Output out;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return out;
@@ -303,6 +305,70 @@ TEST_F(Cli, ExportOfADirectoryIsAUsageErrorSayingSo) {
   Output out = netsim("export " + dir_.string() + " -o " + (dir_ / "x.dot").string());
   EXPECT_EQ(out.code, 2);
   EXPECT_NE(out.text.find("is a directory"), std::string::npos) << out.text;
+}
+
+// Item 5: an entry `check` cannot examine is an ERROR line; the rest still runs.
+TEST_F(Cli, CheckReportsABadEntryAndRunsTheRest) {
+  std::string s = suite({"ok.json"});
+  fs::create_symlink("loop", fs::path(s) / "loop");        // a link to itself
+  fs::create_symlink("a.json", fs::path(s) / "b.json");    // a loop of two links
+  fs::create_symlink("b.json", fs::path(s) / "a.json");
+  fs::create_directory_symlink(".", fs::path(s) / "self");  // not descended
+  ASSERT_EQ(::mkfifo((fs::path(s) / "fifo.json").c_str(), 0600), 0);  // would block a reader
+  Output out = netsim("check " + s);
+  EXPECT_EQ(out.code, 3) << out.text;
+  EXPECT_NE(out.text.find("PASS  " + s + "/ok.json"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("ERROR " + s + "/loop\n"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("ERROR " + s + "/a.json"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("fifo.json: not a regular file"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("1 passed, 0 failed, 4 invalid"), std::string::npos) << out.text;
+  EXPECT_EQ(out.text.find("internal error"), std::string::npos) << out.text;
+  // A looping link given as PATH is a bad entry too, not an internal error.
+  Output root = netsim("check " + s + "/loop");
+  EXPECT_EQ(root.code, 3) << root.text;
+}
+
+// Item 10: with --out or --golden, two scenarios may not share an output name.
+TEST_F(Cli, CheckOutputNamesMustBeUnique) {
+  for (const char* d : {"a", "b"}) {
+    fs::create_directories(dir_ / d);
+    fs::copy_file(kData + "/ok.json", dir_ / d / "x.json");
+  }
+  std::string both = (dir_ / "a").string() + " " + (dir_ / "b").string();
+  Output out = netsim("check " + both + " --out " + (dir_ / "o").string());
+  EXPECT_EQ(out.code, 2) << out.text;
+  EXPECT_NE(out.text.find("would both write x.jsonl"), std::string::npos) << out.text;
+  EXPECT_FALSE(fs::exists(dir_ / "o" / "x.jsonl"));
+  EXPECT_EQ(netsim("check " + both + " --update-golden --golden " + (dir_ / "g").string()).code, 2);
+  // `a-x.json` next to `a/x.json` maps to the same name too.
+  fs::copy_file(kData + "/ok.json", dir_ / "a-x.json");
+  fs::create_directories(dir_ / "c");
+  Output dashed = netsim("check " + dir_.string() + " --filter x.json --out " + (dir_ / "o2").string());
+  EXPECT_EQ(dashed.code, 2) << dashed.text;
+  EXPECT_EQ(netsim("check " + both).code, 0);  // without outputs, names do not matter
+}
+
+// Item 18: the product of a sweep's axes is capped before anything runs.
+TEST_F(Cli, SweepPastTheCapIsAUsageErrorNamingIt) {
+  Output out = netsim("sweep " + kData + "/ok.json --set /seed=1..1000 --set /links/0/latency=0..1000");
+  EXPECT_EQ(out.code, 2) << out.text;
+  EXPECT_NE(out.text.find("1000 x 1001 values make more than 100000 runs"), std::string::npos) << out.text;
+  EXPECT_EQ(netsim("sweep " + kData + "/ok.json --set /a~2=1..2").code, 2);
+}
+
+// Item 18: progress goes to stderr, never into the results on stdout.
+TEST_F(Cli, ProgressIsOnStderrOnly) {
+  std::string s = suite({"ok.json", "failing.json"});
+  fs::path err = dir_ / "stderr";
+  Output check = netsim("check " + s + " -j1 --progress always", err.string());
+  EXPECT_NE(read(err).find("netsim check: 2/2 done"), std::string::npos) << read(err);
+  EXPECT_EQ(check.text.find("done,"), std::string::npos) << check.text;
+  Output sweep = netsim("sweep " + kData + "/ok.json --set /seed=1..3 --progress always", err.string());
+  EXPECT_NE(read(err).find("netsim sweep: 3/3 done"), std::string::npos) << read(err);
+  EXPECT_EQ(sweep.text.find("done,"), std::string::npos) << sweep.text;
+  // auto: not a terminal and short, so nothing.
+  netsim("check " + s, err.string());
+  EXPECT_EQ(read(err).find("done,"), std::string::npos) << read(err);
 }
 
 }  // namespace

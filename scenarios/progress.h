@@ -1,0 +1,43 @@
+// Progress of a long `check` or `sweep`, on stderr only (stdout holds the results):
+// "netsim check: 120/1000 done, 35 s". Shown from the start when stderr is a terminal
+// (one line redrawn in place), otherwise only once the work has lasted kQuietSeconds
+// and then one line every kQuietSeconds, so short runs and logs stay clean. Wall-clock
+// time decides only when a line is printed; nothing of it reaches a trace or stdout.
+// Thread-safe: workers call step() as they finish items.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+namespace netsim {
+
+class Progress {
+ public:
+  enum class Mode { kAuto, kAlways, kNever };  // kAlways: as on a terminal, from the start
+  static constexpr double kQuietSeconds = 10;
+
+  Progress(std::string what, size_t total, Mode mode);
+  ~Progress();  // ends the line it drew
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  // One more item is done.
+  void step();
+
+ private:
+  void print(double elapsed);
+
+  std::mutex mutex_;
+  const std::string what_;
+  const size_t total_;
+  const bool terminal_;
+  const Mode mode_;
+  size_t done_ = 0;
+  bool drawn_ = false;  // a terminal line without its newline yet
+  double last_print_ = -1;
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace netsim
