@@ -1,5 +1,10 @@
 # Runs one scenario twice; fails unless both runs pass and the traces are byte-identical.
-get_filename_component(name ${SCENARIO} NAME_WE)
+# NAME (unique among the scenarios run in parallel) names the traces.
+if(DEFINED NAME)
+  set(name ${NAME})
+else()
+  get_filename_component(name ${SCENARIO} NAME_WE)
+endif()
 file(MAKE_DIRECTORY ${OUT})
 foreach(run a b)
   execute_process(COMMAND ${NETSIM} run ${SCENARIO} --trace ${OUT}/${name}.${run}.jsonl
