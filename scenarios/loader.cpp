@@ -1754,6 +1754,16 @@ std::string scenario_sha256(std::string_view text, const JsonSource& src) {
 
 }  // namespace
 
+std::vector<OpKeys> op_keys() {
+  std::vector<OpKeys> out;
+  for (const OpSpec& op : op_specs()) {
+    OpKeys& o = out.emplace_back();
+    o.op = op.name;
+    for (const KeySpec& k : op.keys) o.keys.emplace_back(k.name, k.required);
+  }
+  return out;
+}
+
 nlohmann::ordered_json step_schema_defs() {
   using ojson = nlohmann::ordered_json;
   auto key_schema = [](const KeySpec& k) {

@@ -63,6 +63,14 @@ std::optional<uint64_t> parse_rate(std::string_view text, std::string* error);
 // `step_OP` for every op. scenarios/schema/scenario.schema.json holds exactly these.
 nlohmann::ordered_json step_schema_defs();
 
+// Every op with its keys, each marked required or not (from the same descriptors), for
+// checks that other descriptions of the format (docs) agree with the loader.
+struct OpKeys {
+  std::string op;
+  std::vector<std::pair<std::string, bool>> keys;  // (key, required), in descriptor order
+};
+std::vector<OpKeys> op_keys();
+
 // The trace event kinds an expectation's `event` may name (trace-format.md).
 const std::vector<std::string>& trace_event_kinds();
 

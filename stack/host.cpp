@@ -430,6 +430,7 @@ Result<void> Host::ping(const IpAddr& to, uint32_t size) {
   p.sport = ping_identifier_;
   p.dport = sequence;
   assign_generated(p.payload, size);
+  uint32_t first_hop = kLoopback;
   if (owner_of(to)) {
     p.src = to;
   } else {
@@ -438,7 +439,10 @@ Result<void> Host::ping(const IpAddr& to, uint32_t size) {
     auto src = source_for(to, route->interface);
     if (!src) return NetError::kAddressNotAvailable;
     p.src = *src;
+    first_hop = route->interface;
   }
+  // No fragmentation in v1: like a UDP datagram, the request must fit the first hop's MTU.
+  if (p.ip_size() > egress_mtu(first_hop)) return NetError::kMessageTooLong;
   ping_sent_[sequence] = env_.loop().now();
   return output(std::move(p), std::nullopt);
 }

@@ -758,5 +758,28 @@ TEST(Schema, StepDefinitionsComeFromTheOpDescriptors) {
 }
 
 
+// The op table of docs/scenario-format.md names every op and its keys as the descriptors
+// do: required keys in bold (**`key`**), the others plain.
+TEST(Docs, OpTableAgreesWithTheOpDescriptors) {
+  std::istringstream doc(read_file(kSourceDir + "/docs/scenario-format.md"));
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(doc, line);)
+    if (line.rfind("| `", 0) == 0) rows.push_back(line);
+  for (const OpKeys& op : op_keys()) {
+    SCOPED_TRACE(op.op);
+    const std::string* row = nullptr;
+    for (const std::string& r : rows) {
+      std::string first = r.substr(0, r.find(" | ", 2));
+      if (first.find("`" + op.op + "`") != std::string::npos) row = &r;
+    }
+    ASSERT_NE(row, nullptr) << "no row for op `" << op.op << "`";
+    std::string keys = row->substr(row->find(" | ", 2));
+    for (const auto& [key, required] : op.keys) {
+      EXPECT_NE(keys.find("`" + key + "`"), std::string::npos) << key;
+      EXPECT_EQ(keys.find("**`" + key + "`**") != std::string::npos, required) << key;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace netsim::scenario
