@@ -494,21 +494,23 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   auto worker = [&] {
     for (size_t i = next++; i < items.size(); i = next++) {
       if (items[i].status.empty()) check_one(items[i], overrides, golden, update_golden, out_dir);
-      progress.step();
       std::lock_guard<std::mutex> lock(print_mutex);
       done[i] = true;
       // Print in file order, as soon as every earlier item is done: deterministic output.
+      if (printed < items.size() && done[printed]) progress.clear();
       while (printed < items.size() && done[printed]) {
         const CheckItem& it = items[printed];
         std::printf("%-5s %s\n%s", it.status.c_str(), it.file.c_str(), it.report.c_str());
         ++printed;
       }
       std::fflush(stdout);
+      progress.step();
     }
   };
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < std::min<size_t>(jobs, items.size()); ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  progress.clear();
 
   size_t pass = 0, fail = 0, error = 0;
   for (const auto& it : items) {

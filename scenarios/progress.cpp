@@ -9,8 +9,14 @@ namespace netsim {
 Progress::Progress(std::string what, size_t total, Mode mode)
     : what_(std::move(what)), total_(total), terminal_(::isatty(STDERR_FILENO) == 1), mode_(mode) {}
 
-Progress::~Progress() {
-  if (drawn_) std::fputc('\n', stderr);
+Progress::~Progress() { clear(); }
+
+void Progress::clear() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!drawn_) return;
+  std::fputs("\r\033[K", stderr);
+  std::fflush(stderr);
+  drawn_ = false;
 }
 
 void Progress::step() {

@@ -19,12 +19,15 @@ class Progress {
   static constexpr double kQuietSeconds = 10;
 
   Progress(std::string what, size_t total, Mode mode);
-  ~Progress();  // ends the line it drew
+  ~Progress();  // erases the line it drew
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
   // One more item is done.
   void step();
+  // Erases the line drawn on a terminal, before results go to stdout on the same screen
+  // (the next step() draws it again).
+  void clear();
 
  private:
   void print(double elapsed);

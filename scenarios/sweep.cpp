@@ -148,6 +148,7 @@ int run_sweep(const SweepOptions& options) {
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < std::min<size_t>(jobs, runs.size()); ++t) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  progress.clear();
 
   size_t invalid = 0, passed = 0;
   for (const Variation& v : runs) {
