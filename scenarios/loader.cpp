@@ -193,10 +193,8 @@ const std::vector<std::string> kTcpKeys = {
     "delayed_ack_timeout", "backlog"};
 const std::vector<std::string> kHostKeys = {"host_model", "forwarding", "interfaces", "routes"};
 const std::vector<std::string> kInterfaceKeys = {"addresses", "mtu", "up"};
-const std::vector<std::string> kRouteKeys = {"to", "via", "dev", "metric"};
 const std::vector<std::string> kLinkKeys = {"between", "latency", "bandwidth", "loss",
                                             "queue", "mtu", "name"};
-const std::vector<std::string> kStepCommonKeys = {"at", "host", "op", "expect_error"};
 const std::vector<std::string> kRepeatKeys = {"count", "every"};
 const std::vector<std::string> kExpectCountKeys = {"count", "min", "max", "never", "after", "before"};
 const std::vector<std::string> kSequenceKeys = {"sequence", "after", "before"};
@@ -204,7 +202,7 @@ const std::vector<std::string> kSequenceKeys = {"sequence", "after", "before"};
 // --- op descriptors ------------------------------------------------------------
 // One descriptor per op: its name, its keys (each with its JSON Schema and a line of
 // documentation) and its parser. The step key checks, the required-key checks, the
-// parsing and the JSON Schema's `$defs/step_OP` (op_schema_defs(), checked equal to
+// parsing and the JSON Schema's `$defs/step_OP` (step_schema_defs(), checked equal to
 // scenarios/schema/scenario.schema.json by loader_test) all come from op_specs().
 
 class OpReader;
@@ -231,6 +229,22 @@ const OpSpec* find_op(std::string_view name) {
   for (const OpSpec& op : op_specs())
     if (op.name == name) return &op;
   return nullptr;
+}
+
+// The keys of a route: an entry of a host's `routes`, and add_route / remove_route.
+const std::vector<KeySpec>& route_keys() {
+  static const std::vector<KeySpec> kKeys = {
+      {"to", true, R"({"$ref": "#/$defs/prefix"})", ""},
+      {"via", false, R"({"$ref": "#/$defs/ip"})", "same family as `to`"},
+      {"dev", false, R"({"type": "string", "minLength": 1})", "an interface of the host"},
+      {"metric", false, R"({"$ref": "#/$defs/u32"})", ""}};
+  return kKeys;
+}
+
+std::vector<std::string> key_names(const std::vector<KeySpec>& keys) {
+  std::vector<std::string> names;
+  for (const KeySpec& k : keys) names.emplace_back(k.name);
+  return names;
 }
 
 // The keys every step has besides its op's own.
@@ -702,7 +716,7 @@ class Loader {
   std::optional<Route> load_route(const json& v, const std::string& ptr, const std::string& host,
                                   bool in_step = false) {
     if (!expect_object(v, ptr, "a route")) return std::nullopt;
-    if (!in_step) check_keys(v, ptr, kRouteKeys, "route key");
+    if (!in_step) check_keys(v, ptr, key_names(route_keys()), "route key");
     Route r;
     r.pointer = ptr;
     bool ok = true;
@@ -995,8 +1009,7 @@ class Loader {
   // named as such), and the op's required keys. False when any is wrong.
   bool check_step_keys(const json& sv, const std::string& ptr, const OpSpec& spec) {
     bool ok = true;
-    std::vector<std::string> own, valid;
-    for (const KeySpec& k : spec.keys) own.emplace_back(k.name);
+    std::vector<std::string> own = key_names(spec.keys), valid;
     for (const KeySpec& k : common_step_keys())
       if (spec.on_host || std::string_view(k.name) != "host") valid.emplace_back(k.name);
     valid.insert(valid.end(), own.begin(), own.end());
@@ -1550,11 +1563,6 @@ constexpr const char* kInterfaceSchema = R"({"type": "string"})";
 constexpr const char* kBoolSchema = R"({"type": "boolean"})";
 
 const std::vector<OpSpec>& op_specs() {
-  const std::vector<KeySpec> route_keys = {
-      {"to", true, R"({"$ref": "#/$defs/prefix"})", ""},
-      {"via", false, R"({"$ref": "#/$defs/ip"})", "same family as `to`"},
-      {"dev", false, R"({"type": "string", "minLength": 1})", "an interface of the host"},
-      {"metric", false, R"({"$ref": "#/$defs/u32"})", ""}};
   static const std::vector<OpSpec> kOps = {
       {"listen", true,
        {{"proto", true, R"({"$ref": "#/$defs/proto"})", ""},
@@ -1618,8 +1626,8 @@ const std::vector<OpSpec>& op_specs() {
        "take a link down", "", parse_link_down},
       {"link_up", false, {{"link", true, R"({"type": "string"})", "a link name or `linkN`"}},
        "bring a link up", "", parse_link_up},
-      {"add_route", true, route_keys, "add a static route", "", parse_add_route},
-      {"remove_route", true, route_keys, "remove a static route", "", parse_remove_route},
+      {"add_route", true, route_keys(), "add a static route", "", parse_add_route},
+      {"remove_route", true, route_keys(), "remove a static route", "", parse_remove_route},
       {"set_host_model", true, {{"host_model", true, R"({"$ref": "#/$defs/host_model"})", ""}},
        "change the host model", "", parse_set_host_model},
       {"ping", true,
