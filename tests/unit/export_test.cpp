@@ -3,8 +3,11 @@
 // Mermaid and the HTML viewer. Tests needing tshark or dot skip when the tool is absent; CI
 // installs both.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +17,39 @@
 #include "viz/export.h"
 #include "viz/export_pcapng.h"
 #include "viz/viewer_assets.h"
+
+// Every heap allocation of this test program is counted, so a test can show how much memory an
+// export holds at its peak (ExportMemory below).
+namespace {
+std::atomic<int64_t> g_live_bytes{0}, g_peak_bytes{0};
+}  // namespace
+
+void* operator new(size_t n) {
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (!p) throw std::bad_alloc();
+  int64_t live = g_live_bytes += static_cast<int64_t>(malloc_usable_size(p));
+  int64_t peak = g_peak_bytes.load();
+  while (live > peak && !g_peak_bytes.compare_exchange_weak(peak, live)) {
+  }
+  return p;
+}
+// GCC sees free() on memory from operator new: this operator new is malloc, so that is right.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+void operator delete(void* p) noexcept {
+  if (!p) return;
+  g_live_bytes -= static_cast<int64_t>(malloc_usable_size(p));
+  std::free(p);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete[](void* p) noexcept { operator delete(p); }
+void operator delete(void* p, size_t) noexcept { operator delete(p); }
+void operator delete[](void* p, size_t) noexcept { operator delete(p); }
 
 namespace netsim {
 namespace {
@@ -726,6 +762,122 @@ TEST(HostileNames, EveryExportStaysWellFormed) {
   // pcapng: every block walks, one interface per interface.
   Pcapng p = parse_pcapng(exported(lines, ExportFormat::kPcapng));
   EXPECT_EQ(p.interfaces.size(), 2u);
+}
+
+// ---------------------------------------------------------------- memory: flat in trace length
+
+// A trace of `groups` sends made on the fly (never held whole): per send a step, a tx, an rx and a
+// delivery (every 100th a drop instead), an address change every 1000th; then the summary.
+class GeneratedTrace : public std::streambuf {
+ public:
+  explicit GeneratedTrace(uint64_t groups) : groups_(groups) { line_ = kHeader + "\n"; set(); }
+
+  uint64_t lines() const { return 4 * groups_ + groups_ / 1000; }
+
+ private:
+  int_type underflow() override {
+    if (done_) return traits_type::eof();
+    line_.clear();
+    if (group_ == groups_) {
+      line_ = "{\"event\":\"summary\",\"events\":" + std::to_string(seq_) + ",\"t\":" + std::to_string(t_) + "}\n";
+      done_ = true;
+    } else {
+      next_group();
+    }
+    set();
+    return traits_type::to_int_type(line_[0]);
+  }
+  void set() { setg(line_.data(), line_.data(), line_.data() + line_.size()); }
+
+  void next_group() {
+    t_ = group_ * 1000;
+    std::string id = std::to_string(group_);
+    std::string packet = R"("packet":{"dst":"10.0.0.2:53","id":)" + id + R"(,"len":1,"proto":"udp","src":"10.0.0.1:49152","ttl":64})";
+    auto line = [&](const std::string& body, int64_t dt) {
+      line_ += "{" + body + ",\"seq\":" + std::to_string(seq_++) + ",\"t\":" + std::to_string(t_ + dt) + "}\n";
+    };
+    int64_t step = seq_;
+    line(R"("event":"step","host":"a","op":"send","result":"ok","socket":"s","step":"/steps/0")", 0);
+    line(R"("cause":)" + std::to_string(step) + R"(,"event":"tx","host":"a","interface":"eth0",)" + packet, 0);
+    line(R"("cause":)" + std::to_string(step + 1) + R"(,"event":"rx","host":"b","interface":"eth0",)" + packet, 500);
+    if (group_ % 100 == 99) {
+      line(R"("cause":)" + std::to_string(step + 2) + R"(,"event":"drop","host":"b","reason":"no_listener",)" + packet, 500);
+    } else {
+      line(R"("cause":)" + std::to_string(step + 2) + R"(,"data":"x","event":"deliver","host":"b","match":"wildcard",)" + packet + R"(,"proto":"udp","shadowed":[],"socket":"r")", 500);
+    }
+    if (group_ % 1000 == 999) {
+      line(R"("address":"10.0.9.)" + std::to_string(group_ / 1000 % 250) + R"(/24","event":"address_added","host":"a","interface":"eth0")", 500);
+    }
+    ++group_;
+  }
+
+  uint64_t groups_, group_ = 0;
+  int64_t seq_ = 0, t_ = 0;
+  bool done_ = false;
+  std::string line_;
+};
+
+// Output that is counted and dropped.
+class NullOutput : public std::streambuf {
+ public:
+  uint64_t bytes = 0;
+
+ protected:
+  std::streamsize xsputn(const char*, std::streamsize n) override {
+    bytes += static_cast<uint64_t>(n);
+    return n;
+  }
+  int_type overflow(int_type c) override {
+    ++bytes;
+    return c;
+  }
+};
+
+struct ExportRun {
+  int64_t peak_heap = 0;            // bytes above what was live before the run
+  std::vector<size_t> held;         // per format, after the last event
+  std::vector<uint64_t> out_bytes;  // per format
+};
+
+// Every exporter over one generated trace, in one pass, as `run --out` does.
+ExportRun export_generated(uint64_t groups) {
+  ExportRun r;
+  GeneratedTrace source(groups);
+  std::istream in(&source);
+  std::vector<NullOutput> sinks(std::size(kAllExportFormats));
+  std::vector<std::unique_ptr<std::ostream>> outs;
+  std::vector<std::unique_ptr<TraceExporter>> exporters;
+  std::vector<TraceExporter*> raw;
+  for (size_t k = 0; k < sinks.size(); ++k) {
+    outs.push_back(std::make_unique<std::ostream>(&sinks[k]));
+    exporters.push_back(make_exporter(kAllExportFormats[k], *outs.back()));
+    raw.push_back(exporters.back().get());
+  }
+  int64_t before = g_live_bytes.load();
+  g_peak_bytes = before;
+  TraceReader reader(in, "generated.jsonl");
+  run_exporters(reader, raw);
+  r.peak_heap = g_peak_bytes.load() - before;
+  for (size_t k = 0; k < sinks.size(); ++k) {
+    r.held.push_back(exporters[k]->held());
+    r.out_bytes.push_back(sinks[k].bytes);
+  }
+  return r;
+}
+
+// The rule: what an export holds is bounded by the topology, the sockets and its lookahead, so
+// ten times the events (a million lines) takes no more memory than a tenth of them.
+TEST(ExportMemory, FlatInTheLengthOfTheTrace) {
+  ExportRun small = export_generated(25'000);   // 100 000 lines
+  ExportRun large = export_generated(250'000);  // 1 000 000 lines
+  for (size_t k = 0; k < std::size(kAllExportFormats); ++k) {
+    SCOPED_TRACE(std::string(to_string(kAllExportFormats[k])));
+    EXPECT_GT(large.out_bytes[k], 0u);
+    EXPECT_LE(large.held[k], 8 * kLookahead) << "entries held about events";
+    EXPECT_LE(large.held[k], small.held[k] + small.held[k] / 10 + 64);
+  }
+  EXPECT_LT(large.peak_heap, 96 << 20) << "peak heap of all five exports together";
+  EXPECT_LE(large.peak_heap, small.peak_heap + small.peak_heap / 10) << "small run peaked at " << small.peak_heap;
 }
 
 // ---------------------------------------------------------------- command line
