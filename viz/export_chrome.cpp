@@ -210,7 +210,7 @@ class ChromeExporter : public TraceExporter {
 
   static std::string describe(const json& e) {
     std::string kind = str_field(e, "event");
-    if (kind == "tx" || kind == "rx") return kind + " " + exporting::packet_summary(e["packet"]);
+    if (kind == "tx" || kind == "rx") return kind + " " + exporting::packet_summary(e.value("packet", json()));
     if (kind == "deliver") {
       std::string s = "deliver " + str_field(e, "match");
       if (e.contains("shadowed") && e["shadowed"].is_array() && !e["shadowed"].empty()) {

@@ -156,7 +156,7 @@ bool TraceReader::next_object(json& out, size_t max_bytes) {
     }
     try {
       out = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for 1e400
       std::string what = e.what();
       auto colon = what.find("] ");  // "[json.exception.parse_error.101] parse error at ..."
       fail("not JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2)));
@@ -383,7 +383,10 @@ void TraceReader::check_event(const json& e) {
   f.integer("size", 0, kMaxId);
   for (const char* key : kStringFields) f.string(key);
   f.strings("shadowed", limits_.max_list);
-  if (const json* p = f.object("packet")) check_packet(*p, "/packet", 0);
+  // The kinds about a packet carry it (shared/spec/trace-format.md, "Event kinds").
+  bool about_packet = *kind == "tx" || *kind == "rx" || *kind == "forward" || *kind == "drop" || *kind == "deliver";
+  if (const json* p = f.object("packet", about_packet)) check_packet(*p, "/packet", 0);
+  if (*kind == "tx" || *kind == "rx") f.string("interface", true);
   if (*kind == "header") fail("a second header");
 
   std::string host = e.value("host", "");

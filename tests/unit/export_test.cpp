@@ -658,6 +658,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"SeqRepeats", kHeader + "\n" + kTx + "\n" + kTx + "\n", "/seq 0 does not follow 0", 3},
         BadLine{"TimeGoesBack", kHeader + "\n" + with(kTx, "\"t\":0", "\"t\":5") + "\n" + with(kTx, "\"seq\":0", "\"seq\":1") + "\n", "/t 0 is before", 3},
         BadLine{"NegativeTime", kHeader + "\n" + with(kTx, "\"t\":0", "\"t\":-1") + "\n", "/t -1", 2},
+        BadLine{"TxWithoutPacket", kHeader + "\n" + with(kTx, R"("packet":{"dst":"10.0.0.2:53","id":0,"len":5,"proto":"udp","src":"10.0.0.1:49152","ttl":64},)", "") + "\n", "/packet is missing", 2},
+        BadLine{"NumberOverflow", kHeader + "\n" + with(kTx, "\"ttl\":64", "\"ttl\":1e400") + "\n", "not JSON: number overflow", 2},
         BadLine{"NoSeq", kHeader + "\n" + with(kTx, "\"seq\":0,", "") + "\n", "/seq is missing", 2},
         BadLine{"CauseIsItself", kHeader + "\n" + with(kTx, "\"seq\":0", "\"cause\":0,\"seq\":0") + "\n", "/cause", 2},
         BadLine{"HostNotText", kHeader + "\n" + with(kTx, "\"host\":\"a\"", "\"host\":7") + "\n", "/host must be a string", 2},
