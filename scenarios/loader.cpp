@@ -99,9 +99,15 @@ std::string safe_dump(const json& v) {
   return s;
 }
 
+// Durations and times are at most kMaxDuration (1e18 ns, about 31.7 years), so sums of
+// a few of them (a step time plus a repeat, now plus a latency or a timer) cannot overflow
+// the signed 64-bit nanosecond clock.
+constexpr uint64_t kMaxDuration = 1'000'000'000'000'000'000;
+constexpr const char* kMaxDurationText = "1000000000s (1e18 ns)";
+
 // Splits "12.5ms" into an exact value in units of 1/scale: number * unit_factor.
 // Returns nullopt and an error message when the text is malformed, negative, finer
-// than one unit or overflows.
+// than one unit or above `max` (stated as `max_text`).
 struct UnitTable {
   std::string_view name;
   uint64_t factor;
@@ -109,7 +115,8 @@ struct UnitTable {
 
 std::optional<uint64_t> parse_with_unit(std::string_view text, const std::vector<UnitTable>& units,
                                         bool unit_case_insensitive, const char* what,
-                                        const char* finest, std::string* error) {
+                                        const char* finest, uint64_t max, const std::string& max_text,
+                                        std::string* error) {
   auto fail = [&](std::string m) -> std::optional<uint64_t> {
     if (error) *error = std::move(m);
     return std::nullopt;
@@ -153,10 +160,13 @@ std::optional<uint64_t> parse_with_unit(std::string_view text, const std::vector
     return fail("unknown unit `" + std::string(unit) + "` in `" + std::string(text) + "` (use " +
                 join(names) + ")" + did_you_mean(unit, names));
   while (!frac_part.empty() && frac_part.back() == '0') frac_part.remove_suffix(1);
+  auto too_large = [&] {
+    return fail(std::string(what) + " too large: at most " + max_text + ", got `" + std::string(text) + "`");
+  };
   unsigned __int128 value = 0;
   for (char c : int_part) {
     value = value * 10 + static_cast<unsigned>(c - '0');
-    if (value > std::numeric_limits<int64_t>::max()) return fail(std::string(what) + " too large");
+    if (value > max) return too_large();
   }
   value *= found->factor;
   if (!frac_part.empty()) {
@@ -171,8 +181,7 @@ std::optional<uint64_t> parse_with_unit(std::string_view text, const std::vector
       return fail("`" + std::string(text) + "` has precision below 1 " + finest);
     value += scaled / denom;
   }
-  if (value > static_cast<unsigned __int128>(std::numeric_limits<int64_t>::max()))
-    return fail(std::string(what) + " too large");
+  if (value > max) return too_large();
   return static_cast<uint64_t>(value);
 }
 
@@ -509,26 +518,14 @@ class Loader {
     return d;
   }
 
-  // Durations and times are at most kMaxDuration (1e18 ns, about 31.7 years), so sums of
-  // a few of them (a step time plus a repeat, now plus a latency or a timer) cannot overflow
-  // the signed 64-bit nanosecond clock.
-  static constexpr int64_t kMaxDuration = 1'000'000'000'000'000'000;
-
+  // A duration: integer nanoseconds or a string with a unit, at most kMaxDuration.
   std::optional<Duration> as_duration(const json& v, const std::string& ptr) {
-    auto d = as_duration_unbounded(v, ptr);
-    if (d && d->ns > kMaxDuration) {
-      error(ptr, "duration too large: at most 1000000000s (1e18 ns), got " + safe_dump(v));
-      return std::nullopt;
-    }
-    return d;
-  }
-
-  std::optional<Duration> as_duration_unbounded(const json& v, const std::string& ptr) {
     if (v.is_number_unsigned() ||
         (v.is_number_integer() && v.get<int64_t>() >= 0)) {
       uint64_t n = v.get<uint64_t>();
-      if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        error(ptr, "duration too large");
+      if (n > kMaxDuration) {
+        error(ptr, "duration too large: at most " + std::string(kMaxDurationText) + ", got " +
+                       std::to_string(n));
         return std::nullopt;
       }
       return Duration{static_cast<int64_t>(n)};
@@ -1835,7 +1832,7 @@ const std::vector<std::string>& trace_event_kinds() {
 std::optional<Duration> parse_duration(std::string_view text, std::string* error) {
   static const std::vector<UnitTable> kUnits = {
       {"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
-  auto v = parse_with_unit(text, kUnits, false, "duration", "ns", error);
+  auto v = parse_with_unit(text, kUnits, false, "duration", "ns", kMaxDuration, kMaxDurationText, error);
   if (!v) return std::nullopt;
   return Duration{static_cast<int64_t>(*v)};
 }
@@ -1843,7 +1840,8 @@ std::optional<Duration> parse_duration(std::string_view text, std::string* error
 std::optional<uint64_t> parse_rate(std::string_view text, std::string* error) {
   static const std::vector<UnitTable> kUnits = {
       {"bps", 1}, {"kbps", 1000}, {"Mbps", 1000000}, {"Gbps", 1000000000}};
-  return parse_with_unit(text, kUnits, true, "rate", "bps", error);
+  constexpr uint64_t kMax = std::numeric_limits<int64_t>::max();
+  return parse_with_unit(text, kUnits, true, "rate", "bps", kMax, std::to_string(kMax) + " bps", error);
 }
 
 std::string format_diagnostic(const Diagnostic& d) {

@@ -53,7 +53,8 @@ std::string pointer_error(std::string_view pointer);
 std::optional<Override> parse_override(std::string_view text, std::string* error);
 
 // Exposed for tests and the CLI: the unit parsers the loader uses.
-// "1.5ms", "250us", "3s", "10ns" -> exact nanoseconds; nullopt + *error otherwise.
+// "1.5ms", "250us", "3s", "10ns" -> exact nanoseconds, at most 1e18 (about 31.7 years);
+// nullopt + *error otherwise.
 std::optional<Duration> parse_duration(std::string_view text, std::string* error);
 // "100Mbps", "2.5Gbps", "64kbps", "9600bps" -> exact bits per second.
 std::optional<uint64_t> parse_rate(std::string_view text, std::string* error);

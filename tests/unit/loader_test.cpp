@@ -667,6 +667,21 @@ TEST(Bounds, NumberBeyondDoubleIsOneErrorQuotingIt) {
   EXPECT_EQ(r.errors[0].message.find("1.79"), std::string::npos) << all_errors(r);
 }
 
+TEST(Bounds, TooLargeDurationsAndRatesStateTheMaximum) {
+  // However far past it, and in any form, a duration above 1e18 ns gets the same message.
+  for (const char* until : {R"("1000000001s")", R"("99999999999999999999s")", "9223372036854775808",
+                            "1000000000000000001"}) {
+    SCOPED_TRACE(until);
+    auto r = load(with(kMinimal, R"("hosts")", std::string(R"("until": )") + until + R"(, "hosts")"));
+    ASSERT_NE(find_error(r, "duration too large: at most 1000000000s (1e18 ns), got"), nullptr)
+        << all_errors(r);
+  }
+  EXPECT_EQ(parse_duration("1000000000s", nullptr)->ns, 1000000000000000000);
+  std::string err;
+  EXPECT_FALSE(parse_rate("99999999999999999999Gbps", &err));
+  EXPECT_NE(err.find("rate too large: at most 9223372036854775807 bps"), std::string::npos) << err;
+}
+
 TEST(Bounds, ExponentsInDurationsAndRatesAreNamedAsSuch) {
   std::string err;
   EXPECT_FALSE(parse_duration("1e3ms", &err));
