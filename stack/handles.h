@@ -12,15 +12,19 @@
 
 namespace netsim {
 
+enum class TransportProto : uint8_t { kUdp, kTcp };
+
 struct SocketId {
-  uint32_t slot = 0;        // index in the host's socket pool
+  uint32_t slot = 0;        // index in its transport layer's socket pool
   uint32_t generation = 0;  // how many sockets used the slot before this one
+  TransportProto proto = TransportProto::kUdp;  // the layer that owns it
   auto operator<=>(const SocketId&) const = default;
 };
 
 struct SocketIdHash {
   size_t operator()(const SocketId& id) const {
-    return std::hash<uint64_t>{}((uint64_t{id.generation} << 32) | id.slot);
+    return std::hash<uint64_t>{}((uint64_t{id.generation} << 33) ^ (uint64_t{id.slot} << 1) ^
+                                 static_cast<uint64_t>(id.proto));
   }
 };
 

@@ -8,12 +8,12 @@
 #include <cstdint>
 #include <optional>
 
+#include "stack/handles.h"
 #include "stack/net_error.h"
 
 namespace netsim {
 
 enum class SocketPolicy : uint8_t { kSeed, kNetstack3 };
-enum class TransportProto : uint8_t { kUdp, kTcp };
 enum class HostModel : uint8_t { kWeak, kStrong };
 
 // Socket options, set before binding. Only policy netstack3 reads them.

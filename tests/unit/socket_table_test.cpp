@@ -75,7 +75,7 @@ Spec spec(const std::string& text) {
 
 // The tests number sockets 1, 2, ...: socket n is SocketId{n}.
 using Num = uint32_t;
-SocketId id_of(Num n) { return SocketId{n, 0}; }
+SocketId id_of(Num n) { return SocketId{n, 0, TransportProto::kUdp}; }
 std::vector<Num> nums(const std::vector<SocketId>& ids) {
   std::vector<Num> out;
   for (SocketId id : ids) out.push_back(id.slot);

@@ -1,0 +1,143 @@
+// What the UDP and TCP layers share: the socket API's request types, a payload to send, the
+// outcome a transport's receive returns to the host (which answers with ICMP or RST), and
+// SocketPool, the store of one layer's sockets: it hands out SocketIds, tells stale ones apart,
+// and frees a socket that left its table only at the layer's next entry point (never inside
+// one of its own callbacks).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/slot_pool.h"
+#include "stack/handles.h"
+#include "stack/ip_addr.h"
+#include "stack/socket_table.h"
+#include "stack/trace.h"
+
+namespace netsim {
+
+struct ListenRequest {
+  TransportProto proto = TransportProto::kUdp;
+  Port port = 0;
+  std::vector<IpAddr> addresses;  // empty: wildcard
+  FamilySet family = FamilySet::kBoth;
+  std::optional<std::string> device;
+  Sharing sharing;
+  std::optional<uint32_t> backlog;
+};
+
+struct ConnectRequest {
+  TransportProto proto = TransportProto::kUdp;
+  SocketAddr remote;
+  std::optional<SocketAddr> local;
+  std::optional<std::string> device;
+  Sharing sharing;
+};
+
+// A payload to send: literal bytes, or `size` bytes of the generated pattern.
+struct Payload {
+  std::optional<std::string> data;
+  uint64_t size = 0;
+};
+
+// What became of a packet a transport layer received; each is traced by the layer.
+enum class RxOutcome : uint8_t {
+  kDelivered,   // to a socket
+  kNoListener,  // no socket matched: the host answers (ICMP port unreachable, or RST)
+  kRefused,     // the winning socket refused it (UDP receive shut down, TCP ACK to a listener)
+  kDropped,     // dropped for another reason; nothing to answer
+};
+
+// Tells the application side about sockets the stack opens or frees by itself: a TCP
+// listener's accepted connections (named by the application, in the order their SYNs created
+// them), and sockets freed once gone (their SocketIds are stale from then on).
+class SocketObserver {
+ public:
+  virtual ~SocketObserver() = default;
+  virtual void on_child(uint32_t host, SocketId listener, SocketId child) = 0;
+  virtual void on_freed(uint32_t host, SocketId socket) = 0;
+};
+
+// What every socket of either layer holds: a listener (TCP listener or bound UDP socket) or a
+// connection (TCP connection or connected UDP socket).
+struct SocketCore {
+  SocketId id;
+  bool is_listener = false;
+  bool read_shut = false;
+  bool write_shut = false;
+  bool gone = false;  // left the table (closed or severed); freed at the layer's next entry
+  Sharing sharing;
+  ListenerAddr listen_addr;  // listeners
+  ConnAddr conn;             // connections
+};
+
+// The `deliver` record of `packet` to `socket`, as the lookup `hit` decided it (5.1).
+inline TraceRecord deliver_record(SocketId socket, const SocketTable::Delivery& hit, const Packet& packet) {
+  TraceRecord r;
+  r.kind = TraceKind::kDeliver;
+  r.socket_id = socket;
+  r.proto = socket.proto == TransportProto::kUdp ? "udp" : "tcp";
+  r.packet = &packet;
+  r.match = hit.rule;
+  r.shadowed_ids = hit.shadowed;
+  // A datagram always carries a payload (maybe empty); a TCP segment without one has no data.
+  if (socket.proto == TransportProto::kUdp || !packet.payload.empty()) r.data = packet.payload;
+  r.cause = packet.trace_cause;
+  return r;
+}
+
+// Requires of S: members `SocketId id` and `bool gone` (a SocketCore).
+template <typename S>
+class SocketPool {
+ public:
+  explicit SocketPool(TransportProto proto) : proto_(proto) {}
+
+  SocketId add(std::unique_ptr<S> socket) {
+    S* raw = socket.get();
+    const uint32_t slot = slots_.insert(std::move(socket));
+    raw->id = SocketId{slot, slots_.generation(slot), proto_};
+    return raw->id;
+  }
+  // The socket of a live or gone (not yet freed) id; null for a stale id.
+  S* find(SocketId id) const {
+    if (id.proto != proto_ || id.slot >= slots_.capacity() || slots_.generation(id.slot) != id.generation)
+      return nullptr;
+    return slots_[id.slot].get();
+  }
+  S& at(SocketId id) const { return *slots_[id.slot]; }
+  // Marks a socket gone (it left its table) and queues it to be freed.
+  void retire(S& socket) {
+    socket.gone = true;
+    gone_.push_back(socket.id);
+  }
+  // Frees a socket that never entered its table (its insert failed).
+  void discard(SocketId id) { (void)slots_.release(id.slot); }
+  // Frees the retired sockets; tells `observer` (if any).
+  void free_retired(SocketObserver* observer, uint32_t host) {
+    if (gone_.empty()) return;
+    std::vector<SocketId> gone = std::move(gone_);
+    gone_.clear();
+    for (SocketId id : gone) {
+      (void)slots_.release(id.slot);
+      if (observer) observer->on_freed(host, id);
+    }
+  }
+  // Calls fn(S&) for every socket not yet freed, in slot order.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (uint32_t slot = 0; slot < slots_.capacity(); ++slot)
+      if (S* s = slots_[slot].get()) fn(*s);
+  }
+  size_t live() const { return slots_.live(); }
+
+ private:
+  TransportProto proto_;
+  SlotPool<std::unique_ptr<S>> slots_;
+  std::vector<SocketId> gone_;
+};
+
+}  // namespace netsim

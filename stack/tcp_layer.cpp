@@ -1,0 +1,371 @@
+#include "stack/tcp_layer.h"
+
+#include <algorithm>
+
+#include "stack/tcp/connection.h"
+#include "stack/tcp/segment.h"
+
+namespace netsim {
+
+struct TcpLayer::Socket : SocketCore {
+  // Listeners.
+  uint32_t backlog = 0;
+  std::vector<SocketId> unaccepted;  // children still in the handshake
+  // Connections.
+  std::unique_ptr<Glue> glue;
+  std::optional<SocketId> parent;  // the listener, for a passive connection not yet accepted
+  bool unreachable = false;        // the last segment found no route (one error per outage)
+};
+
+// Connects one tcp::Connection to its layer: timers, segments out, events up.
+class TcpLayer::Glue : public tcp::ConnectionEnv {
+ public:
+  Glue(TcpLayer& layer, Socket& socket, uint32_t iss, uint16_t mss)
+      : layer_(layer), socket_(socket), connection_(layer.params_, *this, iss, mss) {}
+
+  tcp::Connection& connection() { return connection_; }
+  void set_current_packet(Packet* p) { current_ = p; }
+
+  SimTime now() const override { return loop().now(); }
+  EventId schedule_in(Duration d, Callback cb) override { return loop().schedule_in(d, std::move(cb)); }
+  void cancel(EventId id) override { loop().cancel(id); }
+
+  void transmit(tcp::Segment seg) override {
+    Packet p;
+    p.id = layer_.trace_.env().next_packet_id();
+    p.proto = IpProto::kTcp;
+    p.src = socket_.conn.local.addr;
+    p.dst = socket_.conn.remote.addr;
+    p.sport = socket_.conn.local.port;
+    p.dport = socket_.conn.remote.port;
+    p.tcp.seq = seg.seq;
+    p.tcp.ack = seg.ack;
+    p.tcp.flags = seg.flags;
+    p.tcp.window = seg.window;
+    p.tcp.mss = seg.mss;
+    p.payload = std::move(seg.payload);
+    if (current_) p.trace_cause = current_->trace_cause;
+    layer_.send_from_connection(socket_, std::move(p));
+  }
+
+  void on_established() override {
+    TraceRecord r;
+    if (socket_.parent) {
+      r.kind = TraceKind::kAccept;
+      r.listener_id = socket_.parent;
+      if (Socket* listener = layer_.pool_->find(*socket_.parent))
+        std::erase(listener->unaccepted, socket_.id);
+      socket_.parent.reset();
+    } else {
+      r.kind = TraceKind::kEstablished;
+    }
+    r.socket_id = socket_.id;
+    r.local = socket_.conn.local;
+    r.remote = socket_.conn.remote;
+    emit_with_cause(std::move(r));
+  }
+
+  void on_receive(std::string_view bytes) override {
+    if (!layer_.trace_.wants(TraceKind::kReceive)) return;
+    TraceRecord r;
+    r.kind = TraceKind::kReceive;
+    r.socket_id = socket_.id;
+    r.data = std::string(bytes);
+    emit_with_cause(std::move(r));
+  }
+
+  void on_error(NetError e) override {
+    TraceRecord r;
+    r.kind = TraceKind::kError;
+    r.socket_id = socket_.id;
+    r.error = e;
+    emit_with_cause(std::move(r));
+  }
+
+  void on_closed(std::string_view last_state) override { layer_.remove(socket_, last_state); }
+
+  void on_bad_segment() override {
+    if (current_) layer_.trace_.drop(*current_, DropReason::kBadState);
+  }
+
+ private:
+  EventLoop& loop() const { return layer_.trace_.env().loop(); }
+  void emit_with_cause(TraceRecord r) {
+    if (current_) r.cause = current_->trace_cause;
+    layer_.trace_.emit(std::move(r));
+  }
+
+  TcpLayer& layer_;
+  Socket& socket_;
+  tcp::Connection connection_;
+  Packet* current_ = nullptr;
+};
+
+namespace {
+
+// With `steal`, the payload moves out of the packet (nobody reads it afterwards).
+tcp::Segment segment_of(Packet& p, bool steal = false) {
+  tcp::Segment s;
+  s.seq = p.tcp.seq;
+  s.ack = p.tcp.ack;
+  s.flags = p.tcp.flags;
+  s.window = p.tcp.window;
+  s.mss = p.tcp.mss;
+  if (steal) {
+    s.payload = std::move(p.payload);
+  } else {
+    s.payload = p.payload;
+  }
+  return s;
+}
+
+}  // namespace
+
+TcpLayer::TcpLayer(IpLayer& ip, StackTrace& trace, SocketPolicy policy, const tcp::Params& params, Rng& rng)
+    : ip_(ip),
+      trace_(trace),
+      params_(params),
+      rng_(rng),
+      table_(policy, TransportProto::kTcp),
+      pool_(std::make_unique<SocketPool<Socket>>(TransportProto::kTcp)) {}
+
+TcpLayer::~TcpLayer() = default;
+
+const SocketCore* TcpLayer::find(SocketId id) const { return pool_->find(id); }
+void TcpLayer::free_retired(uint32_t host) { pool_->free_retired(observer_, host); }
+size_t TcpLayer::socket_count() const { return pool_->live(); }
+
+Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t backlog) {
+  if (addr.port == 0) {
+    Result<Port> port = table_.pick_listener_port(addr, sharing, rng_.next_u64());
+    if (!port) return port.error();
+    addr.port = *port;
+  }
+  auto s = std::make_unique<Socket>();
+  s->is_listener = true;
+  s->sharing = sharing;
+  s->listen_addr = std::move(addr);
+  s->backlog = backlog;
+  Socket* raw = s.get();
+  const SocketId id = pool_->add(std::move(s));
+  if (Result<void> in = table_.insert_listener(id, raw->listen_addr, sharing); !in) {
+    pool_->discard(id);
+    return in.error();
+  }
+  return id;
+}
+
+Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, uint32_t mss_interface) {
+  if (conn.local.port == 0) {
+    Result<Port> port = table_.pick_connection_port(conn, sharing, rng_.next_u64());
+    if (!port) return port.error();
+    conn.local.port = *port;
+  }
+  auto s = std::make_unique<Socket>();
+  s->sharing = sharing;
+  s->conn = conn;
+  Socket* raw = s.get();
+  const SocketId id = pool_->add(std::move(s));
+  if (Result<void> in = table_.insert_connection(id, conn, sharing); !in) {
+    pool_->discard(id);
+    return in.error();
+  }
+  raw->glue = std::make_unique<Glue>(*this, *raw, rng_.next_u32(),
+                                     ip_.mss_for(mss_interface, conn.remote.addr.family()));
+  raw->glue->connection().connect();
+  return id;
+}
+
+Result<void> TcpLayer::send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to) {
+  Socket* s = pool_->find(id);
+  if (!s || s->gone) return NetError::kNotConnected;
+  if (s->write_shut || s->is_listener) return NetError::kInvalidState;
+  if (to) return NetError::kInvalidArgument;  // a connection has its peer
+  // The local address went away without severing the connection (netstack3).
+  if (!ip_.owns(s->conn.local.addr)) return NetError::kAddressNotAvailable;
+  tcp::Connection& c = s->glue->connection();
+  return payload.data ? c.send(*payload.data) : c.send_generated(payload.size);
+}
+
+Result<void> TcpLayer::close(SocketId id) {
+  Socket* s = pool_->find(id);
+  if (!s || s->gone) return {};  // closed or severed by the stack already
+  if (s->is_listener) {
+    // A listener closes at once and resets its connections still in the handshake.
+    std::vector<SocketId> pending = s->unaccepted;
+    remove(*s, "LISTEN");
+    for (SocketId child : pending) {
+      Socket* c = pool_->find(child);
+      if (c && !c->gone) c->glue->connection().abort();
+    }
+    return {};
+  }
+  return s->glue->connection().close();
+}
+
+Result<void> TcpLayer::shutdown(SocketId id, bool read, bool write) {
+  Socket* s = pool_->find(id);
+  if (!s || s->gone) return NetError::kNotConnected;
+  if (s->is_listener) return NetError::kInvalidState;
+  if (read) s->read_shut = true;
+  if (write) s->write_shut = true;
+  if (read) s->glue->connection().shutdown_read();
+  if (write) return s->glue->connection().shutdown_write();
+  return {};
+}
+
+void TcpLayer::leave_table(Socket& s) {
+  table_.remove(s.id);
+  pool_->retire(s);
+  if (s.parent)
+    if (Socket* listener = pool_->find(*s.parent)) std::erase(listener->unaccepted, s.id);
+}
+
+void TcpLayer::remove(Socket& s, std::string_view state) {
+  if (s.gone) return;
+  leave_table(s);
+  TraceRecord r;
+  r.kind = TraceKind::kClose;
+  r.socket_id = s.id;
+  r.state = std::string(state);
+  trace_.emit(std::move(r));
+}
+
+void TcpLayer::sever(const IpAddr& removed) {
+  std::vector<Socket*> victims;
+  pool_->for_each([&](Socket& s) {
+    if (!s.gone && !s.is_listener && s.conn.local.addr == removed) victims.push_back(&s);
+  });
+  for (Socket* s : victims) {
+    leave_table(*s);
+    s->glue->connection().sever();
+    TraceRecord r;
+    r.kind = TraceKind::kSever;
+    r.socket_id = s->id;
+    r.error = NetError::kAddressRemoved;
+    trace_.emit(std::move(r));
+  }
+}
+
+// Semantics.md 3: over the local address's interface (or the device). Without a route the
+// segment is dropped no_route and the socket hears network_unreachable once per outage; its
+// timers run on, so it recovers when a route returns.
+void TcpLayer::send_from_connection(Socket& s, Packet packet) {
+  if (!ip_.owns(s.conn.local.addr)) {  // netstack3: the address went away
+    trace_.drop(packet, DropReason::kNoSourceAddress);
+    return;
+  }
+  Result<Egress> egress = ip_.route_for(packet.dst, ip_.connection_rule(s.conn.local.addr, s.conn.device));
+  if (!egress) {
+    trace_.drop(packet, DropReason::kNoRoute);
+    if (s.unreachable) return;
+    s.unreachable = true;
+    TraceRecord r;
+    r.kind = TraceKind::kError;
+    r.socket_id = s.id;
+    r.error = NetError::kNetworkUnreachable;
+    r.cause = packet.trace_cause;
+    trace_.emit(std::move(r));
+    return;
+  }
+  s.unreachable = false;
+  ip_.transmit(egress->interface, egress->next_hop, std::move(packet));
+}
+
+void TcpLayer::send_reset_for(const Packet& packet) {
+  tcp::Segment incoming;
+  incoming.seq = packet.tcp.seq;
+  incoming.ack = packet.tcp.ack;
+  incoming.flags = packet.tcp.flags;
+  incoming.window = packet.tcp.window;
+  incoming.payload = packet.payload;
+  auto rst = tcp::reset_for(incoming);
+  if (!rst) return;
+  Packet p;
+  p.id = trace_.env().next_packet_id();
+  p.proto = IpProto::kTcp;
+  p.src = packet.dst;
+  p.dst = packet.src;
+  p.sport = packet.dport;
+  p.dport = packet.sport;
+  p.tcp.seq = rst->seq;
+  p.tcp.ack = rst->ack;
+  p.tcp.flags = rst->flags;
+  p.trace_cause = packet.trace_cause;
+  (void)ip_.output(std::move(p), ip_.owner_of(packet.dst));
+}
+
+RxOutcome TcpLayer::receive(uint32_t interface, Packet& packet) {
+  const std::string& ifname = ip_.interface_name(interface);
+  auto hit = table_.lookup(packet.dst_sa(), packet.src_sa(), interface);
+  if (!hit) {
+    trace_.drop(packet, DropReason::kNoListener, ifname);
+    return RxOutcome::kNoListener;
+  }
+  Socket& s = pool_->at(hit->socket);
+  const bool trace_deliver = trace_.wants(TraceKind::kDeliver);
+  TraceRecord r;
+  if (trace_deliver) r = deliver_record(s.id, *hit, packet);
+
+  if (!s.is_listener) {
+    ++trace_.counters().delivered;
+    trace_.env().delivered(packet);
+    if (trace_deliver) packet.trace_cause = trace_.emit(std::move(r));
+    Glue& glue = *s.glue;
+    glue.set_current_packet(&packet);
+    // Only a traced drop (on_bad_segment) reads the packet's payload after this.
+    glue.connection().on_segment(segment_of(packet, !trace_.wants(TraceKind::kDrop)));
+    glue.set_current_packet(nullptr);
+    return RxOutcome::kDelivered;
+  }
+  // LISTEN (RFC 9293 3.10.7.2): RST ignored, ACK answered by RST, SYN opens a connection.
+  const uint8_t flags = packet.tcp.flags;
+  if (flags & tcp_flags::kRst) {
+    trace_.drop(packet, DropReason::kBadState, ifname);
+    return RxOutcome::kDropped;
+  }
+  if (flags & tcp_flags::kAck) {
+    trace_.drop(packet, DropReason::kBadState, ifname);
+    return RxOutcome::kRefused;
+  }
+  if (!(flags & tcp_flags::kSyn)) {
+    trace_.drop(packet, DropReason::kBadState, ifname);
+    return RxOutcome::kDropped;
+  }
+  if (s.unaccepted.size() >= s.backlog) {
+    trace_.drop(packet, DropReason::kBacklogFull, ifname);
+    return RxOutcome::kDropped;
+  }
+  ++trace_.counters().delivered;
+  trace_.env().delivered(packet);
+  if (trace_deliver) packet.trace_cause = trace_.emit(std::move(r));
+  Socket* child = create_child(s, packet, interface);
+  if (!child) {
+    trace_.drop(packet, DropReason::kBadState, ifname);
+    return RxOutcome::kDropped;
+  }
+  child->glue->set_current_packet(&packet);
+  child->glue->connection().accept_syn(segment_of(packet));
+  child->glue->set_current_packet(nullptr);
+  return RxOutcome::kDelivered;
+}
+
+TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, uint32_t interface) {
+  auto child = std::make_unique<Socket>();
+  child->conn = ConnAddr{syn.dst_sa(), syn.src_sa(), listener.listen_addr.device};
+  child->sharing = listener.sharing;
+  child->parent = listener.id;
+  Socket* raw = child.get();
+  const SocketId id = pool_->add(std::move(child));
+  if (!table_.insert_connection(id, raw->conn, raw->sharing)) {
+    pool_->discard(id);
+    return nullptr;
+  }
+  listener.unaccepted.push_back(id);
+  if (observer_) observer_->on_child(trace_.host_id(), listener.id, id);
+  uint32_t egress = raw->conn.device.value_or(ip_.owner_of(syn.dst).value_or(interface));
+  raw->glue = std::make_unique<Glue>(*this, *raw, rng_.next_u32(), ip_.mss_for(egress, syn.dst.family()));
+  return raw;
+}
+
+}  // namespace netsim

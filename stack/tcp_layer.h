@@ -1,0 +1,65 @@
+// The TCP layer of one host (semantics.md 5, 6): its sockets and their socket table, the
+// glue between each tcp::Connection and the host (timers, segments out, events up), LISTEN
+// (a SYN to a listener creates a connection; the listener's one home), and receive, which
+// returns what became of a segment (the host answers kNoListener and kRefused with a RST).
+// A connection egresses over its local address's interface (semantics.md 3); a segment that
+// cannot be routed gives its socket one `error` network_unreachable per outage. Owned by the Host.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "sim/random.h"
+#include "stack/host_env.h"
+#include "stack/ip_layer.h"
+#include "stack/sockets.h"
+#include "stack/tcp/params.h"
+
+namespace netsim {
+
+class TcpLayer {
+ public:
+  TcpLayer(IpLayer& ip, StackTrace& trace, SocketPolicy policy, const tcp::Params& params, Rng& rng);
+  ~TcpLayer();
+
+  // `addr` and `conn` are checked against the host's addresses by the caller; port 0 picks one.
+  Result<SocketId> listen(ListenerAddr addr, Sharing sharing, uint32_t backlog);
+  // Starts the handshake; `mss_interface`: the interface our MSS comes from.
+  Result<SocketId> connect(ConnAddr conn, Sharing sharing, uint32_t mss_interface);
+  // `to` is an error (invalid_argument): a connection has its peer.
+  Result<void> send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to);
+  Result<void> close(SocketId id);
+  Result<void> shutdown(SocketId id, bool read, bool write);
+
+  RxOutcome receive(uint32_t interface, Packet& packet);
+  // The RST answering `packet` (RFC 9293 3.10.7.1), from its destination; none to a RST.
+  void send_reset_for(const Packet& packet);
+  // Policy seed (semantics.md 5.5): severs the connections whose local address it was.
+  void sever(const IpAddr& removed);
+
+  const SocketCore* find(SocketId id) const;
+  void set_observer(SocketObserver* observer) { observer_ = observer; }
+  void free_retired(uint32_t host);
+  size_t socket_count() const;
+
+ private:
+  struct Socket;
+  class Glue;
+
+  Socket* create_child(Socket& listener, const Packet& syn, uint32_t interface);
+  void send_from_connection(Socket& socket, Packet packet);
+  void leave_table(Socket& socket);
+  void remove(Socket& socket, std::string_view state);
+
+  IpLayer& ip_;
+  StackTrace& trace_;
+  const tcp::Params& params_;
+  Rng& rng_;
+  SocketTable table_;
+  std::unique_ptr<SocketPool<Socket>> pool_;
+  SocketObserver* observer_ = nullptr;
+};
+
+}  // namespace netsim
