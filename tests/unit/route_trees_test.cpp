@@ -379,6 +379,39 @@ TEST(RouteTrees, ZeroLatencyLoopRoutesReachEveryDestination) {
   EXPECT_EQ(routes.first_hop(stubs[0], stubs[3])->distance, ms(2));
 }
 
+// --- Scale ---
+
+// 100 000 stub hosts under 1 000 routers under a core (issue 12: the all-pairs matrix ended
+// in bad_alloc here). Routes cross the core; a search stores the 1 001 forwarding hosts only.
+TEST(RouteTrees, HundredThousandHostsUnderAThousandRouters) {
+  constexpr uint32_t kRouters = 1000, kPerRouter = 100;
+  Topology t;
+  HostId core = host(t, "core", true, kRouters);
+  std::vector<HostId> routers;
+  for (uint32_t r = 0; r < kRouters; ++r) {
+    routers.push_back(host(t, "r" + std::to_string(r), true, kPerRouter + 1));
+    link(t, "up" + std::to_string(r), ms(1), {{core, r}, {routers[r], kPerRouter}});
+  }
+  std::vector<HostId> leaves;
+  for (uint32_t k = 0; k < kRouters * kPerRouter; ++k) {
+    leaves.push_back(host(t, "h" + std::to_string(k), false));
+    link(t, "h" + std::to_string(k), ms(1), {{routers[k % kRouters], k / kRouters}, {leaves[k], 0}});
+  }
+  RouteTrees routes(t);
+  Rng rng(5);
+  for (int n = 0; n < 50; ++n) {
+    HostId from = leaves[rng.below(leaves.size())];
+    HostId to = leaves[rng.below(leaves.size())];
+    if (from == to) continue;
+    const bool same_router = (from - leaves[0]) % kRouters == (to - leaves[0]) % kRouters;
+    auto path = walk(t, routes, from, to);
+    ASSERT_EQ(path.back(), to);
+    EXPECT_EQ(path.size(), same_router ? 3u : 5u);
+    EXPECT_EQ(routes.first_hop(from, to)->distance, ms(same_router ? 2 : 4));
+  }
+  EXPECT_LE(routes.cached_trees(), 50u);
+}
+
 // --- The cache ---
 
 // A tree holds one entry per forwarding host, so the bound counts forwarding hosts only;
