@@ -57,17 +57,6 @@ bool value_matches(const json& m, const json& v, std::string_view key) {
   return m == v;
 }
 
-std::string format_time(int64_t ns) {
-  struct Unit {
-    int64_t scale;
-    const char* name;
-  };
-  static constexpr Unit kUnits[] = {{1000000000, "s"}, {1000000, "ms"}, {1000, "us"}};
-  for (const Unit& u : kUnits)
-    if (ns != 0 && ns % u.scale == 0) return std::to_string(ns / u.scale) + u.name;
-  return std::to_string(ns) + "ns";
-}
-
 bool in_window(const Expectation& e, int64_t t) {
   if (e.after && t < e.after->ns) return false;
   if (e.before && t >= e.before->ns) return false;
@@ -98,8 +87,8 @@ std::string count_rule(const Expectation& e, const std::string& noun) {
 }
 
 std::string window_range(const Expectation& e) {
-  return "[" + (e.after ? format_time(e.after->ns) : std::string("0")) + ", " +
-         (e.before ? format_time(e.before->ns) : std::string("end")) + ")";
+  return "[" + (e.after ? format_duration(e.after->ns) : std::string("0")) + ", " +
+         (e.before ? format_duration(e.before->ns) : std::string("end")) + ")";
 }
 
 std::string window_text(const Expectation& e) {
@@ -110,7 +99,7 @@ std::string window_text(const Expectation& e) {
 // "seq 12 t=3ms deliver on server".
 std::string event_label(const json& ev, uint64_t position) {
   const JsonEventView view(ev, position);
-  std::string s = "seq " + std::to_string(view.seq()) + " t=" + format_time(view.t());
+  std::string s = "seq " + std::to_string(view.seq()) + " t=" + format_duration(view.t());
   if (!view.kind().empty()) s += " " + std::string(view.kind());
   auto host = ev.find("host");
   if (host != ev.end() && host->is_string()) s += " on " + host->get<std::string>();
@@ -254,7 +243,7 @@ class ClosestEvents {
       compare(matcher, c.event, {}, {}, &ignored, &diffs);
       const JsonEventView view(c.event, c.position);
       if (!in_window(e, view.t()))
-        diffs.push_back("t: " + format_time(view.t()) + " is outside the window " + window_range(e));
+        diffs.push_back("t: " + format_duration(view.t()) + " is outside the window " + window_range(e));
       out += "\n    " + event_label(c.event, c.position) + ": ";
       for (size_t d = 0; d < diffs.size(); ++d) out += (d ? "; " : "") + diffs[d];
       if (diffs.empty()) out += "matches, but was already counted";
@@ -287,7 +276,7 @@ struct MatchList {
     std::string out;
     for (size_t k = 0; k < listed.size(); ++k) {
       if (k) out += ", ";
-      out += "seq " + std::to_string(listed[k].first) + " (t=" + format_time(listed[k].second) + ")";
+      out += "seq " + std::to_string(listed[k].first) + " (t=" + format_duration(listed[k].second) + ")";
     }
     if (total > listed.size()) out += ", ... " + std::to_string(total - listed.size()) + " more";
     return out;

@@ -138,13 +138,6 @@ class Runner {
     return h;
   }
 
-  // "3600s", "1500us", "7ns": the largest unit that divides `ns` exactly.
-  static std::string format_duration(int64_t ns) {
-    if (ns != 0 && ns % 1000000000 == 0) return std::to_string(ns / 1000000000) + "s";
-    if (ns != 0 && ns % 1000000 == 0) return std::to_string(ns / 1000000) + "ms";
-    if (ns != 0 && ns % 1000 == 0) return std::to_string(ns / 1000) + "us";
-    return std::to_string(ns) + "ns";
-  }
 
   // A resource guard stopped the run: a `guard` trace event and a failure that say which
   // guard, its limit and where it was hit (virtual time, events run and pending, packets

@@ -134,35 +134,20 @@ void World::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, 
     return;
   }
   const uint32_t bytes = packet.ip_size();
-  uint32_t slot;
-  if (!free_in_flight_.empty()) {
-    slot = free_in_flight_.back();
-    free_in_flight_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(in_flight_.size());
-    in_flight_.emplace_back();
-  }
-  InFlight& f = in_flight_[slot];
-  f.packet = std::move(packet);
-  f.host = host;
-  f.interface = interface;
-  f.link = static_cast<uint32_t>(*link_id);
-  f.dest = ends[*to];
+  const uint32_t slot =
+      in_flight_.insert(InFlight{std::move(packet), host, interface, static_cast<uint32_t>(*link_id), ends[*to]});
   link.transmit(
       from, *to, bytes,
       [this, slot] {
-        // Move out first: receive() may transmit again and grow in_flight_.
-        InFlight& arrived = in_flight_[slot];
-        const InterfaceRef dest = arrived.dest;
-        Packet p = std::move(arrived.packet);
-        free_in_flight_.push_back(slot);
-        hosts_[dest.host]->receive(dest.index, std::move(p));
+        // Out of the pool first: receive() may transmit again and grow it.
+        InFlight arrived = in_flight_.release(slot);
+        hosts_[arrived.dest.host]->receive(arrived.dest.index, std::move(arrived.packet));
       },
       [this, slot](LinkLoss loss) { link_lost(slot, loss); });
 }
 
 void World::link_lost(uint32_t slot, LinkLoss loss) {
-  const InFlight& f = in_flight_[slot];
+  const InFlight f = in_flight_.release(slot);
   if (trace_.wants(TraceKind::kDrop)) {
     TraceRecord r;
     r.kind = TraceKind::kDrop;
@@ -176,8 +161,6 @@ void World::link_lost(uint32_t slot, LinkLoss loss) {
     r.cause = f.packet.trace_cause;
     trace_.emit(r);
   }
-  in_flight_[slot].packet = Packet{};
-  free_in_flight_.push_back(slot);
 }
 
 void World::enable_latency_stats() {

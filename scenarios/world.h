@@ -16,6 +16,7 @@
 #include "sim/event_loop.h"
 #include "sim/link.h"
 #include "sim/random.h"
+#include "sim/slot_pool.h"
 #include "sim/topology.h"
 #include "stack/auto_routes.h"
 #include "stack/host.h"
@@ -77,8 +78,7 @@ class World : public HostEnvironment {
     uint32_t host = 0, interface = 0, link = 0;  // sender and its link, for a loss
     InterfaceRef dest{};
   };
-  std::vector<InFlight> in_flight_;
-  std::vector<uint32_t> free_in_flight_;
+  SlotPool<InFlight> in_flight_;
   static constexpr size_t kLatencyWindow = 1 << 14;
   struct Birth {
     uint64_t id = 0;

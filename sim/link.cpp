@@ -25,9 +25,8 @@ Link::Link(std::string name, LinkParams params, size_t end_count, EventLoop& loo
 }
 
 Link::~Link() {
-  for (Frame& f : frames_) {
-    if (f.live) loop_.cancel(f.event);
-  }
+  for (uint32_t s = 0; s < frames_.capacity(); ++s)
+    if (frames_[s].live) loop_.cancel(frames_[s].event);
 }
 
 Duration Link::serialisation(uint32_t bytes) const {
@@ -104,41 +103,20 @@ void Link::transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, Los
   end.busy_until = finish;
   if (start > now) push_start(end, start);
 
-  uint32_t slot;
-  if (!free_frames_.empty()) {
-    slot = free_frames_.back();
-    free_frames_.pop_back();
-  } else {
-    slot = static_cast<uint32_t>(frames_.size());
-    frames_.emplace_back();
-  }
-  Frame& f = frames_[slot];
-  f.arrive = std::move(arrive);
-  f.lost = std::move(lost);
-  f.seq = next_seq_++;
-  f.doomed = doomed;
-  f.live = true;
-  f.event = loop_.schedule(SimTime{add(finish, params_.latency.ns)}, [this, slot] { this->arrive(slot); });
-  ++live_frames_;
+  const uint32_t slot = frames_.insert(Frame{std::move(arrive), std::move(lost), next_seq_++, EventId{}, doomed, true});
+  frames_[slot].event =
+      loop_.schedule(SimTime{add(finish, params_.latency.ns)}, [this, slot] { this->arrive(slot); });
   ++stats_.accepted;
 }
 
 void Link::arrive(uint32_t slot) {
-  Frame& f = frames_[slot];
-  Callback arrive = std::move(f.arrive);
-  LostFn lost = std::move(f.lost);
-  const bool doomed = f.doomed;
-  f.arrive = nullptr;
-  f.lost = nullptr;
-  f.live = false;
-  free_frames_.push_back(slot);
-  --live_frames_;
-  if (doomed) {
+  Frame f = frames_.release(slot);
+  if (f.doomed) {
     ++stats_.lost;
-    if (lost) lost(LinkLoss::kLoss);
+    if (f.lost) f.lost(LinkLoss::kLoss);
   } else {
     ++stats_.delivered;
-    arrive();
+    f.arrive();
   }
 }
 
@@ -148,8 +126,8 @@ void Link::set_up(bool up) {
   if (up) return;
 
   std::vector<uint32_t> doomed;
-  doomed.reserve(live_frames_);
-  for (uint32_t s = 0; s < frames_.size(); ++s) {
+  doomed.reserve(frames_.live());
+  for (uint32_t s = 0; s < frames_.capacity(); ++s) {
     if (frames_[s].live) doomed.push_back(s);
   }
   std::sort(doomed.begin(), doomed.end(),
@@ -157,15 +135,10 @@ void Link::set_up(bool up) {
   std::vector<LostFn> callbacks;
   callbacks.reserve(doomed.size());
   for (uint32_t s : doomed) {
-    Frame& f = frames_[s];
+    Frame f = frames_.release(s);
     loop_.cancel(f.event);
     callbacks.push_back(std::move(f.lost));
-    f.lost = nullptr;
-    f.arrive = nullptr;
-    f.live = false;
-    free_frames_.push_back(s);
   }
-  live_frames_ = 0;
   for (End& end : ends_) {
     end.head = 0;
     end.size = 0;

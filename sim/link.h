@@ -16,6 +16,7 @@
 #include "sim/callback.h"
 #include "sim/event_loop.h"
 #include "sim/random.h"
+#include "sim/slot_pool.h"
 #include "sim/time.h"
 
 namespace netsim {
@@ -77,7 +78,7 @@ class Link {
   // Frames waiting at `from` now, excluding the one being serialised.
   size_t queued(size_t from) const;
   // Frames accepted and not yet arrived or lost.
-  size_t in_transit() const { return live_frames_; }
+  size_t in_transit() const { return frames_.live(); }
   // Serialisation delay of a `bytes`-byte datagram (framing included).
   Duration serialisation(uint32_t bytes) const;
 
@@ -89,7 +90,7 @@ class Link {
     uint64_t seq = 0;
     EventId event;
     bool doomed = false;  // the loss draw said kLoss
-    bool live = false;
+    bool live = false;    // false in a free slot
   };
   // Serialisation start times of the frames still waiting or serialising at one end,
   // ascending: a power-of-two ring that stops growing at queue + 1 entries.
@@ -110,11 +111,9 @@ class Link {
   Rng rng_;
   bool up_ = true;
   uint64_t next_seq_ = 0;
-  size_t live_frames_ = 0;
   LinkStats stats_;
   std::vector<End> ends_;
-  std::vector<Frame> frames_;
-  std::vector<uint32_t> free_frames_;
+  SlotPool<Frame> frames_;  // a live frame's slot is its handle in the loop's callbacks
 };
 
 }  // namespace netsim

@@ -10,6 +10,15 @@
 
 namespace netsim {
 
+// SplitMix64's increment and its output function, a bijective 64-bit finaliser: the one copy
+// behind the seeded streams, the generated payload bytes and the socket table's hashes.
+inline constexpr uint64_t kSplitMix64Gamma = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t splitmix64_mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 class Rng {
  public:
   explicit Rng(uint64_t seed) : state_(seed) {}
@@ -23,12 +32,7 @@ class Rng {
   }
 
   // SplitMix64 (Steele, Lea, Flood 2014).
-  uint64_t next_u64() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t next_u64() { return splitmix64_mix(state_ += kSplitMix64Gamma); }
   uint32_t next_u32() { return static_cast<uint32_t>(next_u64() >> 32); }
 
   // Uniform in [0, bound), without modulo bias (Lemire's multiply-and-reject).

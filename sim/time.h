@@ -6,6 +6,7 @@
 #include <compare>
 #include <cstdint>
 #include <limits>
+#include <string>
 
 namespace netsim {
 
@@ -38,5 +39,18 @@ struct SimTime {
   constexpr Duration operator-(SimTime o) const { return Duration{ns - o.ns}; }
   constexpr SimTime& operator+=(Duration d) { ns += d.ns; return *this; }
 };
+
+// `ns` nanoseconds in the largest unit that divides them exactly, as a scenario would write
+// them: "3600s", "1500us", "7ns", "0ns".
+inline std::string format_duration(int64_t ns) {
+  struct Unit {
+    int64_t scale;
+    const char* name;
+  };
+  static constexpr Unit kUnits[] = {{1000000000, "s"}, {1000000, "ms"}, {1000, "us"}};
+  for (const Unit& u : kUnits)
+    if (ns != 0 && ns % u.scale == 0) return std::to_string(ns / u.scale) + u.name;
+  return std::to_string(ns) + "ns";
+}
 
 }  // namespace netsim

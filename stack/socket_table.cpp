@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/random.h"
+
 namespace netsim {
 namespace {
 
@@ -34,11 +36,7 @@ std::optional<Overlap> classify(const K& n, const K& e) {
   return Overlap::kIndirect;
 }
 
-uint64_t mix64(uint64_t z) {  // SplitMix64 finalizer
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+constexpr uint64_t mix64(uint64_t z) { return splitmix64_mix(z); }
 
 // Byte order independent, so flow_hash is the same on every platform.
 uint64_t hash_addr(uint64_t seed, const IpAddr& a, Port port) {

@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <cassert>
 
+#include "sim/random.h"
+
 namespace netsim::tcp {
 namespace {
 
-uint64_t mix(uint64_t x) {
-  uint64_t z = x + 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+uint64_t mix(uint64_t x) { return splitmix64_mix(x + kSplitMix64Gamma); }
 
 }  // namespace
 
