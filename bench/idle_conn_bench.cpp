@@ -1,5 +1,4 @@
-// Memory per idle TCP connection: two hosts on one 1 us "wire" (a minimal HostEnvironment,
-// no trace), `--n` connections from the client to 80 listening ports of the server, run
+// Memory per idle TCP connection: two hosts of a net::Network on one 1 us link (no trace), `--n` connections from the client to 80 listening ports of the server, run
 // until every handshake is done, then peak RSS. Prints one RESULT line; per connection =
 // (peak RSS - RSS before connecting) / n, each connection being two sockets (client socket
 // and the server's accepted child), with their TCP state and table entries.
@@ -10,9 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "sim/event_loop.h"
-#include "sim/random.h"
-#include "stack/host.h"
+#include "net/network.h"
 
 namespace {
 
@@ -40,26 +37,6 @@ class NullTrace : public TraceSink {
   bool wants(TraceKind) const override { return false; }
 };
 
-class Wire : public HostEnvironment {
- public:
-  EventLoop& loop() override { return loop_; }
-  TraceSink& trace() override { return trace_; }
-  uint64_t next_packet_id() override { return next_id_++; }
-  void transmit(uint32_t host, uint32_t, const IpAddr&, Packet packet) override {
-    Host* to = hosts_[1 - host];
-    loop_.schedule_in(Duration{1000}, [to, p = std::make_shared<Packet>(std::move(packet))]() mutable {
-      to->receive(1, std::move(*p));
-    });
-  }
-  std::optional<uint32_t> link_mtu(uint32_t, uint32_t) const override { return std::nullopt; }
-  Host* hosts_[2] = {nullptr, nullptr};
-
- private:
-  EventLoop loop_;
-  NullTrace trace_;
-  uint64_t next_id_ = 1;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,16 +44,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strncmp(argv[i], "--n=", 4) == 0) n = std::strtoull(argv[i] + 4, nullptr, 10);
   constexpr uint32_t kPorts = 80;
-  Wire wire;
+  NullTrace trace;
+  Network net(trace, 1);
   HostConfig cc, sc;
   cc.name = "client";
   sc.name = "server";
-  Host client(0, cc, wire, Rng(1));
-  Host server(1, sc, wire, Rng(2));
-  wire.hosts_[0] = &client;
-  wire.hosts_[1] = &server;
-  client.add_interface("eth0", 1500, true);
-  server.add_interface("eth0", 1500, true);
+  const HostId client_id = net.add_host(cc);
+  const HostId server_id = net.add_host(sc);
+  LinkParams wire;
+  wire.latency = Duration{1000};
+  const InterfaceRef client_eth0{client_id, net.add_interface(client_id, "eth0")};
+  const InterfaceRef server_eth0{server_id, net.add_interface(server_id, "eth0")};
+  if (!std::holds_alternative<LinkId>(net.add_link("wire", wire, {client_eth0, server_eth0}))) return 1;
+  Host& client = net.host(client_id);
+  Host& server = net.host(server_id);
   (void)client.add_address(1, Prefix(*IpAddr::parse("10.0.0.2"), 24));
   (void)server.add_address(1, Prefix(*IpAddr::parse("10.0.0.1"), 24));
   for (uint32_t p = 0; p < kPorts; ++p) {
@@ -93,9 +74,11 @@ int main(int argc, char** argv) {
     c.proto = TransportProto::kTcp;
     c.remote = SocketAddr{*IpAddr::parse("10.0.0.1"), static_cast<Port>(1000 + i % kPorts)};
     if (!client.connect(c)) ++failed;
-    if (i % 4096 == 4095) wire.loop().run_until(wire.loop().now() + Duration{100000});
+    if (i % 4096 == 4095) net.loop().run_until(net.loop().now() + Duration{100000});
   }
-  wire.loop().run_until(wire.loop().now() + Duration{1000000});
+  net.loop().run_until(net.loop().now() + Duration{1000000});
+  // Every connection accepted: the server holds its listeners plus one socket per connection.
+  if (server.socket_count() != kPorts + n) ++failed;
   const long peak = peak_rss_kb();
   const double per = n ? (peak - before) * 1024.0 / static_cast<double>(n) : 0;
   std::printf("RESULT bench=idle-tcp connections=%llu failed=%llu rss_before_kb=%ld peak_rss_kb=%ld "
