@@ -72,6 +72,7 @@ struct ConnectionStats {
 class Connection {
  public:
   // iss: initial send sequence number (from the seeded stream); mss: ours, from the egress MTU.
+  // Requires: `params` outlives the connection (the host's, shared by all its connections).
   Connection(const Params& params, ConnectionEnv& env, uint32_t iss, uint16_t mss);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -182,7 +183,7 @@ class Connection {
   // -> CLOSED: timers stopped, then on_error (if any) and on_closed. Callers return at once.
   void enter_closed(std::optional<NetError> error);
 
-  Params params_;
+  const Params& params_;
   ConnectionEnv& env_;
   State state_ = Closed{};
   std::array<Timer, kTimerCount> timers_{};

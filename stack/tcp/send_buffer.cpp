@@ -28,24 +28,31 @@ void fill_generated(uint64_t offset, char* out, size_t n) {
   }
 }
 
+std::deque<SendBuffer::Chunk>& SendBuffer::chunks() {
+  if (!chunks_) chunks_ = std::make_unique<std::deque<Chunk>>();
+  return *chunks_;
+}
+
 void SendBuffer::append(std::string_view data) {
   if (data.empty()) return;
-  if (!chunks_.empty() && !chunks_.back().generated && chunks_.back().length < kCoalesce) {
-    Chunk& last = chunks_.back();
+  std::deque<Chunk>& chunks = this->chunks();
+  if (!chunks.empty() && !chunks.back().generated && chunks.back().length < kCoalesce) {
+    Chunk& last = chunks.back();
     last.bytes.append(data);
     last.length += data.size();
   } else {
-    chunks_.push_back(Chunk{end_, data.size(), false, std::string(data)});
+    chunks.push_back(Chunk{end_, data.size(), false, std::string(data)});
   }
   end_ += data.size();
 }
 
 void SendBuffer::append_generated(uint64_t size) {
   if (size == 0) return;
-  if (!chunks_.empty() && chunks_.back().generated) {
-    chunks_.back().length += size;
+  std::deque<Chunk>& chunks = this->chunks();
+  if (!chunks.empty() && chunks.back().generated) {
+    chunks.back().length += size;
   } else {
-    chunks_.push_back(Chunk{end_, size, true, {}});
+    chunks.push_back(Chunk{end_, size, true, {}});
   }
   end_ += size;
 }
@@ -53,18 +60,21 @@ void SendBuffer::append_generated(uint64_t size) {
 void SendBuffer::consume(uint64_t n) {
   assert(n <= size());
   front_ += n;
-  while (!chunks_.empty() && chunks_.front().start + chunks_.front().length <= front_) {
-    chunks_.pop_front();
+  if (!chunks_) return;
+  while (!chunks_->empty() && chunks_->front().start + chunks_->front().length <= front_) {
+    chunks_->pop_front();
   }
+  if (chunks_->empty()) chunks_.reset();
 }
 
 void SendBuffer::copy(uint64_t from, size_t n, std::string& out) const {
   assert(from + n <= size());
+  if (n == 0) return;
   uint64_t pos = front_ + from;
   // The last chunk starting at or before pos.
-  auto it = std::upper_bound(chunks_.begin(), chunks_.end(), pos,
+  auto it = std::upper_bound(chunks_->begin(), chunks_->end(), pos,
                              [](uint64_t p, const Chunk& c) { return p < c.start; });
-  assert(it != chunks_.begin());
+  assert(it != chunks_->begin());
   --it;
   size_t at = out.size();
   out.resize(at + n);
@@ -85,7 +95,7 @@ void SendBuffer::copy(uint64_t from, size_t n, std::string& out) const {
 }
 
 void SendBuffer::clear() {
-  chunks_.clear();
+  chunks_.reset();
   front_ = end_;
 }
 
