@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Generates the netsim scenarios equivalent to the ns-3 anchor workloads
-(../shared/anchors/ns3/{udp,tcp}.cc; see docs/performance.md).
+(bench/anchors/ns3/{udp,tcp}.cc; see docs/performance.md).
 
   gen_star.py udp HOSTS PACKETS_PER_CLIENT > udp.json
   gen_star.py tcp FLOWS BYTES_PER_FLOW      > tcp.json

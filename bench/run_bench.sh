@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# netsim vs ns-3 on the anchor workloads (../shared/anchors/README.md), one command:
+# netsim vs ns-3 on the anchor workloads (bench/anchors/README.md), one command:
 #
 #   bench/run_bench.sh [REPS]     (default 3; env: ANCHORS, BUILD, WARMUP=1, ONLY=udp|tcp|...,
 #                                  IDLE_N=200000, SUITE_N=1000, SKIP_LOOP=1, SKIP_LOOKUP=1)
@@ -21,7 +21,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 reps="${1:-3}"
 warmup="${WARMUP:-1}"
 only="${ONLY:-}"
-anchors="${ANCHORS:-$repo/../shared/anchors}"
+anchors="${ANCHORS:-$repo/bench/anchors}"
 build="${BUILD:-$repo/build-bench}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

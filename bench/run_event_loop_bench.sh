@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Event loop vs the performance anchors (see ../shared/anchors/README.md).
+# Event loop vs the performance anchors (see bench/anchors/README.md).
 #
 #   bench/run_event_loop_bench.sh [REPS]      (default REPS=5; env: ANCHORS, BUILD, WARMUP)
 #
@@ -15,7 +15,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 reps="${1:-5}"
 warmup="${WARMUP:-1}"
-anchors="${ANCHORS:-$repo/../shared/anchors}"
+anchors="${ANCHORS:-$repo/bench/anchors}"
 build="${BUILD:-$repo/build-bench-loop}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -98,23 +98,17 @@ nlohmann::json TraceEventView::to_json() const {
   return out;
 }
 
+// Keys in order: ack dst flags id inner len mss proto seq src ttl type window.
 void PacketFields::fields(FieldSink& sink) const {
   const Packet& p = packet_;
   const bool tcp = p.proto == IpProto::kTcp;
   const bool icmp = p.proto == IpProto::kIcmp;
   const bool echo =
       icmp && (p.icmp_type == IcmpType::kEchoRequest || p.icmp_type == IcmpType::kEchoReply);
+  if (tcp) sink.unsigned_integer("ack", p.tcp.ack);
   std::string address;
-  address.reserve(64);
   append_address_text(address, p.dst, p.dport, !icmp);
   sink.string("dst", address);
-  address.clear();
-  append_address_text(address, p.src, p.sport, !icmp);
-  sink.string("src", address);
-  sink.unsigned_integer("id", p.id);
-  sink.unsigned_integer("len", p.payload.size());
-  sink.string("proto", proto_name(p.proto));
-  sink.unsigned_integer("ttl", p.ttl);
   if (tcp) {
     // tcpdump's letters, in a fixed order: F S R P A.
     static constexpr std::pair<uint8_t, char> kOrder[] = {{tcp_flags::kFin, 'F'},
@@ -126,17 +120,21 @@ void PacketFields::fields(FieldSink& sink) const {
     size_t n = 0;
     for (auto [bit, letter] : kOrder)
       if (p.tcp.flags & bit) flags[n++] = letter;
-    sink.unsigned_integer("ack", p.tcp.ack);
     sink.string("flags", std::string_view(flags, n));
-    if (p.tcp.mss) sink.unsigned_integer("mss", p.tcp.mss);
-    sink.unsigned_integer("seq", p.tcp.seq);
-    sink.unsigned_integer("window", p.tcp.window);
   }
+  sink.unsigned_integer("id", p.id);
+  if (icmp && p.inner && depth_ < kMaxInnerDepth) sink.object("inner", PacketFields(*p.inner, depth_ + 1));
+  sink.unsigned_integer("len", p.payload.size());
+  if (tcp && p.tcp.mss) sink.unsigned_integer("mss", p.tcp.mss);
+  sink.string("proto", proto_name(p.proto));
+  if (tcp) sink.unsigned_integer("seq", p.tcp.seq);
   if (echo) sink.unsigned_integer("seq", p.dport);
-  if (icmp) {
-    sink.string("type", icmp_type_name(p.icmp_type));
-    if (p.inner && depth_ < kMaxInnerDepth) sink.object("inner", PacketFields(*p.inner, depth_ + 1));
-  }
+  address.clear();
+  append_address_text(address, p.src, p.sport, !icmp);
+  sink.string("src", address);
+  sink.unsigned_integer("ttl", p.ttl);
+  if (icmp) sink.string("type", icmp_type_name(p.icmp_type));
+  if (tcp) sink.unsigned_integer("window", p.tcp.window);
 }
 
 void RecordEventView::fields(FieldSink& sink) const {

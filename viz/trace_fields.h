@@ -39,6 +39,9 @@ class FieldSource {
  public:
   virtual ~FieldSource() = default;
   virtual void fields(FieldSink& sink) const = 0;
+  // True when fields() calls the sink in ascending key order (a writer can then
+  // append them as they come, without sorting).
+  virtual bool keys_sorted() const { return false; }
 };
 
 // One trace event line, whether or not it is ever written.
@@ -78,7 +81,8 @@ class RecordEventView : public TraceEventView {
 class PacketFields : public FieldSource {
  public:
   explicit PacketFields(const Packet& packet, int depth = 0) : packet_(packet), depth_(depth) {}
-  void fields(FieldSink& sink) const override;
+  void fields(FieldSink& sink) const override;  // in key order
+  bool keys_sorted() const override { return true; }
   // How deep ICMP `inner` packets are written.
   static constexpr int kMaxInnerDepth = 4;
 

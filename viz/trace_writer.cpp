@@ -78,6 +78,13 @@ class ObjectBuilder {
     buf_.append(json);
     fields_.push_back({key, b, buf_.size()});
   }
+  // A value that `render` appends to the string it is given as valid JSON text.
+  template <typename Render>
+  void add_rendered(std::string_view key, Render&& render) {
+    size_t b = buf_.size();
+    render(buf_);
+    fields_.push_back({key, b, buf_.size()});
+  }
   // Appends `{"k":v,...}` with keys in byte order (what nlohmann's std::map gives).
   void write_to(std::string& out) {
     std::sort(fields_.begin(), fields_.end(),
@@ -104,6 +111,51 @@ class ObjectBuilder {
   std::string buf_;
 };
 
+// Appends an object whose fields arrive in key order (FieldSource::keys_sorted): no
+// field list, no sort, no second copy. Nested sources must be sorted too.
+class SortedObjectWriter : public FieldSink {
+ public:
+  explicit SortedObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
+  void finish() { out_.push_back('}'); }
+
+  void string(std::string_view key, std::string_view v) override { append_json_string(begin(key), v); }
+  void integer(std::string_view key, int64_t v) override { append_int(begin(key), v); }
+  void unsigned_integer(std::string_view key, uint64_t v) override { append_uint(begin(key), v); }
+  void string_list(std::string_view key, const std::vector<std::string>& values) override {
+    std::string& out = begin(key);
+    out.push_back('[');
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) out.push_back(',');
+      append_json_string(out, values[i]);
+    }
+    out.push_back(']');
+  }
+  void object(std::string_view key, const FieldSource& value) override {
+    assert(value.keys_sorted());
+    SortedObjectWriter nested(begin(key));
+    value.fields(nested);
+    nested.finish();
+  }
+  void json(std::string_view key, const nlohmann::json& v) override {
+    begin(key).append(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+
+ private:
+  std::string& begin(std::string_view key) {
+    assert(last_key_ < key && "fields out of key order");
+    last_key_ = key;
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    out_.push_back('"');
+    out_.append(key);
+    out_.append("\":");
+    return out_;
+  }
+  std::string& out_;
+  bool first_ = true;
+  std::string_view last_key_;
+};
+
 // Renders one event's fields as a JSON object line (the FieldSink of trace_fields.h).
 // Nested objects render through the next builder of the chain, one per depth.
 class LineBuilder : public FieldSink {
@@ -124,6 +176,14 @@ class LineBuilder : public FieldSink {
     fields_.add_raw(key, scratch_);
   }
   void object(std::string_view key, const FieldSource& value) override {
+    if (value.keys_sorted()) {
+      fields_.add_rendered(key, [&](std::string& out) {
+        SortedObjectWriter writer(out);
+        value.fields(writer);
+        writer.finish();
+      });
+      return;
+    }
     if (!nested_) nested_ = std::make_unique<LineBuilder>();
     nested_->reset();
     value.fields(*nested_);
@@ -271,10 +331,10 @@ std::string TraceWriter::fingerprint() const {
 }
 
 std::string TraceWriter::packet_json(const Packet& p) {
-  LineBuilder b;
-  PacketFields(p).fields(b);
   std::string out;
-  b.write_to(out);
+  SortedObjectWriter writer(out);
+  PacketFields(p).fields(writer);
+  writer.finish();
   return out;
 }
 
