@@ -6,7 +6,8 @@
 #   bench/run_stream_bench.sh [REPS]   (default 3; env: BUILD (default build-bench), SKIP_NS3=1,
 #                                       SKIP_REPEAT=1 to leave out the ~1-2 minute repeat guard)
 #
-# Cases (each REPS times, interleaved; medians [min-max]):
+# Cases (each REPS times, interleaved; medians [min-max] of wall time, CPU time and peak RSS;
+# CPU time is the fairer figure on a shared machine):
 #   ns-3 udp star H=16, 20 000 datagrams per client                        (bench/anchors/ns3/udp)
 #   netsim the same star with {"event":"deliver","proto":"udp","count":320000} and
 #          {"event":"drop","never":true}: plain `run`, and `run --trace FILE`
@@ -71,13 +72,13 @@ cases+=("netsim 10^6 one-byte sends, --out DIR|0|$netsim run $work/sends.json -q
 cases+=("netsim tcp-100mb, --trace FILE|0|$netsim run $repo/bench/scenarios/tcp-100mb.json -q --trace $work/t.jsonl")
 [ -z "${SKIP_REPEAT:-}" ] && cases+=("netsim repeat 10^9, default limits|1|$netsim run $work/repeat.json -q")
 
-declare -A wall rss
+declare -A wall rss cpu
 for round in $(seq 1 "$reps"); do
   for c in "${cases[@]}"; do
     IFS='|' read -r name want cmd <<<"$c"
     set +e
     # shellcheck disable=SC2086
-    /usr/bin/time -f "%e %M" -o "$work/time" $cmd >"$work/stdout" 2>"$work/stderr"
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time" $cmd >"$work/stdout" 2>"$work/stderr"
     got=$?
     set -e
     if [ "$got" != "$want" ]; then
@@ -85,9 +86,10 @@ for round in $(seq 1 "$reps"); do
       tail -5 "$work/stdout" "$work/stderr" >&2
       exit 1
     fi
-    read -r w r <"$work/time"
+    read -r w r u sy <"$work/time"
     wall[$name]+="$w "
     rss[$name]+="$r "
+    cpu[$name]+="$(echo "$u + $sy" | bc) "
   done
 done
 
@@ -95,16 +97,20 @@ summary() {  # median [min-max] of a list of numbers
   tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {printf "%s [%s-%s]", v[int((NR+1)/2)], v[1], v[NR]}'
 }
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-printf "%-44s %-24s %s\n" "case ($reps rounds)" "wall s" "peak RSS MiB"
+printf "%-44s %-24s %-24s %s\n" "case ($reps rounds)" "wall s" "CPU s (user+sys)" "peak RSS MiB"
 for c in "${cases[@]}"; do
   IFS='|' read -r name want cmd <<<"$c"
   mib=$(for k in ${rss[$name]}; do echo "scale=1; $k/1024" | bc; done | tr '\n' ' ')
-  printf "%-44s %-24s %s\n" "$name" "$(echo "${wall[$name]}" | summary)" "$(echo "$mib" | summary)"
+  printf "%-44s %-24s %-24s %s\n" "$name" "$(echo "${wall[$name]}" | summary)" \
+    "$(echo "${cpu[$name]}" | summary)" "$(echo "$mib" | summary)"
 done
 if [ -n "$ns3" ]; then
-  n3=$(echo "${wall[ns-3 udp star H=16 (320 000 datagrams)]}" | median)
-  for name in "netsim same star, run (no trace)" "netsim same star, run --trace FILE"; do
-    ns=$(echo "${wall[$name]}" | median)
-    printf "ratio ns-3 / %s: %s\n" "$name" "$(echo "scale=2; $n3/$ns" | bc)"
+  for what in wall cpu; do
+    declare -n times="$what"
+    n3=$(echo "${times[ns-3 udp star H=16 (320 000 datagrams)]}" | median)
+    for name in "netsim same star, run (no trace)" "netsim same star, run --trace FILE"; do
+      ns=$(echo "${times[$name]}" | median)
+      printf "ratio ns-3 / %s (%s): %s\n" "$name" "$what" "$(echo "scale=2; $n3/$ns" | bc)"
+    done
   done
 fi
