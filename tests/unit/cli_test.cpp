@@ -3,6 +3,9 @@
 // fingerprint pinning, overrides and sweeps. Runs the real `netsim` binary.
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <cstdio>
 #include <filesystem>
@@ -238,6 +241,48 @@ TEST_F(Cli, AnUnwritableTraceIsAUsageErrorFoundBeforeTheRun) {
   EXPECT_NE(out.text.find("cannot write " + trace.string()), std::string::npos) << out.text;
   EXPECT_EQ(out.text.find("PASS"), std::string::npos) << out.text;  // nothing ran
   EXPECT_FALSE(fs::exists(dir_ / "missing"));
+}
+
+// SIGINT or SIGTERM while the trace streams to its temporary: the process dies of the
+// signal, the old trace is untouched, and no temporary is left in the directory.
+TEST_F(Cli, AnInterruptedRunLeavesTheOldTraceAndNoTemporary) {
+  fs::path scenario = dir_ / "long.json";
+  std::ofstream(scenario) << R"({"format": "netsim-scenario/1", "name": "long",
+    "hosts": {"a": {"interfaces": {"eth0": {"addresses": ["10.0.0.1/24"]}}},
+              "b": {"interfaces": {"eth0": {"addresses": ["10.0.0.2/24"]}}}},
+    "links": [{"between": ["a.eth0", "b.eth0"]}],
+    "steps": [{"at": 0, "host": "b", "op": "listen", "proto": "udp", "socket": "s", "port": 9},
+              {"at": 0, "host": "a", "op": "listen", "proto": "udp", "socket": "c", "port": 7},
+              {"at": "1ms", "host": "a", "op": "send", "socket": "c", "to": "10.0.0.2:9", "data": "x",
+               "repeat": {"count": 4000000000, "every": "1us"}}]})";
+  for (int sig : {SIGINT, SIGTERM}) {
+    fs::path trace = dir_ / "t.jsonl";
+    std::ofstream(trace) << "old\n";
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::freopen("/dev/null", "w", stdout);
+      execl(NETSIM_BINARY, "netsim", "run", scenario.c_str(), "-q", "--trace", trace.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Wait until the temporary exists and has grown, then interrupt.
+    auto temporaries = [&] {
+      size_t n = 0;
+      for (const auto& e : fs::directory_iterator(dir_))
+        n += e.path().filename().string().rfind(".t.jsonl.tmp.", 0) == 0;
+      return n;
+    };
+    for (int i = 0; i < 200 && temporaries() == 0; ++i) usleep(20000);
+    ASSERT_EQ(temporaries(), 1u);
+    usleep(100000);
+    kill(pid, sig);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig) << status;
+    EXPECT_EQ(temporaries(), 0u);
+    EXPECT_EQ(read(trace), "old\n");
+  }
 }
 
 TEST_F(Cli, OutputsThatAreNotRegularFilesAreRefused) {
