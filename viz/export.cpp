@@ -1,5 +1,7 @@
 #include "viz/export.h"
 
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <iostream>
