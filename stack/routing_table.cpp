@@ -70,9 +70,18 @@ std::optional<RouteEntry> RoutingTable::lookup(const IpAddr& dst,
   std::memcpy(w, dst.bytes().data(), sizeof w);
   const uint32_t only = only_interface ? *only_interface + 1 : 0;
   uint64_t h = (w[0] ^ (w[1] * 0x9e3779b97f4a7c15ULL) ^ only) * 0xff51afd7ed558ccdULL;
-  if (!memo_) memo_ = std::make_unique<std::array<Memo, kMemoSize>>();
-  Memo& m = (*memo_)[(h >> 40) % kMemoSize];
-  if (m.generation == generation_ && m.only == only && m.dst == dst) return m.route;
+  if (!memo_) {
+    memo_size_ = kMemoMin;
+    memo_ = std::make_unique<Memo[]>(memo_size_);
+  }
+  const Memo& hit = memo_[(h >> 40) & (memo_size_ - 1)];
+  if (hit.generation == generation_ && hit.only == only && hit.dst == dst) return hit.route;
+  if (++memo_misses_ >= memo_size_ && memo_size_ < kMemoMax) {
+    memo_size_ *= 2;
+    memo_ = std::make_unique<Memo[]>(memo_size_);
+    memo_misses_ = 0;
+  }
+  Memo& m = memo_[(h >> 40) & (memo_size_ - 1)];
   m.route = lookup_uncached(dst, only_interface);
   m.dst = dst;
   m.only = only;

@@ -6,7 +6,6 @@
 // stored: a shared AutoRoutes answers them and lookup merges them in.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -67,18 +66,23 @@ class RoutingTable {
 
   // Memo of recent lookups (direct-mapped by destination), valid while `generation`
   // matches: every add or remove starts a new generation. A lookup per packet per hop
-  // is then one hash and one compare for the destinations in use.
+  // is then one hash and one compare for the destinations in use. It starts at kMemoMin
+  // entries on the first lookup and doubles (forgetting its entries) each time it has
+  // missed as many lookups as it has entries, up to kMemoMax: a host that talks to a few
+  // destinations keeps about 0.4 KB, a busy router 6.7 KB.
   struct Memo {
     IpAddr dst;
     uint32_t only = 0;  // only_interface + 1; 0: none
     uint64_t generation = 0;
     std::optional<RouteEntry> route;
   };
-  static constexpr size_t kMemoSize = 64;
+  static constexpr uint32_t kMemoMin = 4, kMemoMax = 64;  // powers of two
   std::optional<RouteEntry> lookup_uncached(const IpAddr& dst,
                                             std::optional<uint32_t> only_interface) const;
   uint64_t generation_ = 1;
-  mutable std::unique_ptr<std::array<Memo, kMemoSize>> memo_;
+  mutable std::unique_ptr<Memo[]> memo_;
+  mutable uint32_t memo_size_ = 0;
+  mutable uint32_t memo_misses_ = 0;
 };
 
 }  // namespace netsim

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace netsim {
 namespace {
 
@@ -102,6 +104,26 @@ TEST(RoutingTable, RoutesAreListedByFamilyLongestPrefixMetricThenOrder) {
   std::vector<uint32_t> order;
   for (const RouteEntry& r : t.routes()) order.push_back(r.interface);
   EXPECT_EQ(order, (std::vector<uint32_t>{3, 4, 2, 5, 1}));
+}
+
+// The lookup memo grows with the destinations in use and is forgotten on every change; no
+// lookup ever sees a stale or colliding entry: 300 destinations, many more than the memo's
+// largest size, in rounds, with a route added and removed between rounds.
+TEST(RoutingTable, LookupsStayExactWhileTheMemoGrowsAndChanges) {
+  RoutingTable t;
+  for (uint32_t k = 0; k < 300; ++k)
+    t.add(route(("10." + std::to_string(k / 256) + "." + std::to_string(k % 256) + ".0/24").c_str(), k % 7));
+  const RouteEntry extra = route("10.0.5.0/25", 9);
+  for (int round = 0; round < 4; ++round) {
+    if (round == 2) t.add(extra);
+    if (round == 3) t.remove(extra);
+    for (uint32_t k = 0; k < 300; ++k) {
+      const std::string net = "10." + std::to_string(k / 256) + "." + std::to_string(k % 256);
+      const uint32_t want = round == 2 && k == 5 ? 9 : k % 7;
+      EXPECT_EQ(t.lookup(ip((net + ".1").c_str()))->interface, want) << net << " round " << round;
+      EXPECT_EQ(t.lookup(ip((net + ".1").c_str()), k % 7)->interface, k % 7) << net;
+    }
+  }
 }
 
 }  // namespace
