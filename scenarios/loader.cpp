@@ -1556,6 +1556,7 @@ std::optional<StepOp> parse_ping(OpReader& r) {
 
 // Key schemas used by several ops.
 constexpr const char* kSocketSchema = R"({"type": "string", "minLength": 1})";
+constexpr const char* kNewSocketSchema = R"({"type": "string", "minLength": 1, "pattern": "^[^#]+$"})";
 constexpr const char* kInterfaceSchema = R"({"type": "string"})";
 constexpr const char* kBoolSchema = R"({"type": "boolean"})";
 
@@ -1563,9 +1564,9 @@ const std::vector<OpSpec>& op_specs() {
   static const std::vector<OpSpec> kOps = {
       {"listen", true,
        {{"proto", true, R"({"$ref": "#/$defs/proto"})", ""},
-        {"socket", true, kSocketSchema, "name of the new socket; no `#`"},
+        {"socket", true, kNewSocketSchema, "name of the new socket; no `#`"},
         {"port", false, R"({"$ref": "#/$defs/port"})", "0 or absent: ephemeral"},
-        {"addresses", false, R"({"type": "array", "items": {"$ref": "#/$defs/ip"}})",
+        {"addresses", false, R"({"type": "array", "uniqueItems": true, "items": {"$ref": "#/$defs/ip"}})",
          "each address once; absent or empty: wildcard"},
         {"family", false, R"({"enum": ["ipv4", "ipv6"]})", "wildcard only; default both"},
         {"device", false, kInterfaceSchema, "an interface of the host"},
@@ -1575,7 +1576,7 @@ const std::vector<OpSpec>& op_specs() {
        "create a listener (for UDP, a bound unconnected socket)", "", parse_listen},
       {"connect", true,
        {{"proto", true, R"({"$ref": "#/$defs/proto"})", ""},
-        {"socket", true, kSocketSchema, "name of the new socket; no `#`"},
+        {"socket", true, kNewSocketSchema, "name of the new socket; no `#`"},
         {"remote", true, R"({"$ref": "#/$defs/socket_addr"})", ""},
         {"local", false, R"({"anyOf": [{"$ref": "#/$defs/socket_addr"}, {"$ref": "#/$defs/ip"}]})",
          "address, or address:port (port may be 0); same family as `remote`"},

@@ -16,7 +16,8 @@ import jsonschema
 EXCLUDED = {"schema"}
 # Invalid examples the schema itself must reject (so it is not vacuous).
 MUST_REJECT = ["unknown-key", "unknown-op", "key-not-for-op", "loss-range", "port-range",
-               "missing-format", "send-data-and-size", "count-with-min", "unknown-event"]
+               "missing-format", "send-data-and-size", "count-with-min", "unknown-event",
+               "socket-name-with-hash", "listener-address-twice", "queue-too-large"]
 
 
 def main(argv):
