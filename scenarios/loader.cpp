@@ -1874,7 +1874,10 @@ std::optional<Override> parse_override(std::string_view text, std::string* error
     return fail("invalid JSON Pointer `" + o.pointer + "`: " + why);
   std::string_view value = text.substr(eq + 1);
   JsonSource parsed = parse_json_source(value);
-  if (parsed.syntax_ok && parsed.errors.empty()) o.value = std::move(parsed.value);
+  // Valid JSON with a problem (a number out of range, a duplicate key) is that problem,
+  // not a bare string.
+  if (parsed.syntax_ok && !parsed.errors.empty()) return fail(parsed.errors[0].message);
+  if (parsed.syntax_ok) o.value = std::move(parsed.value);
   else o.value = std::string(value);
   return o;
 }

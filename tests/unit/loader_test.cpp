@@ -702,6 +702,13 @@ TEST(OverridePointers, IndicesWithLeadingZerosAreNotArrayIndices) {
   }
 }
 
+TEST(OverridePointers, ValueOutOfRangeIsNotTakenAsAString) {
+  std::string err;
+  EXPECT_FALSE(parse_override("/links/0/loss=1e400", &err));
+  EXPECT_NE(err.find("1e400 is out of range"), std::string::npos) << err;
+  EXPECT_FALSE(parse_override(R"(/x={"a": 1, "a": 2})", &err));
+}
+
 TEST(OverridePointers, BadEscapeIsNamed) {
   std::string err;
   EXPECT_FALSE(parse_override("/a~2=7", &err));
