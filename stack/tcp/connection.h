@@ -80,11 +80,10 @@ class Connection {
 
   // OPEN calls. A Connection serves one connection; once CLOSED it stays CLOSED.
   void connect();                       // Requires: CLOSED. Sends SYN, -> SYN_SENT.
-  void listen();                        // Requires: CLOSED. -> LISTEN (on_segment takes a SYN).
-  void accept_syn(const Segment& syn);  // Requires: CLOSED or LISTEN, syn has SYN only. -> SYN_RECEIVED.
+  void accept_syn(const Segment& syn);  // Requires: CLOSED, syn has SYN only. -> SYN_RECEIVED.
 
-  // SEND: queues bytes (sent once synchronized). not_connected in CLOSED and
-  // LISTEN; invalid_state once this side has closed.
+  // SEND: queues bytes (sent once synchronized). not_connected in CLOSED;
+  // invalid_state once this side has closed.
   Result<void> send(std::string_view data);
   // Queues `size` bytes of the generated pattern (generated_byte at their stream offsets).
   Result<void> send_generated(uint64_t size);
@@ -131,6 +130,10 @@ class Connection {
   uint64_t out_of_order_bytes() const { return reasm_.held_bytes(); }
 
  private:
+  static constexpr Duration kClockGranularity = Duration::milliseconds(1);  // G of RFC 6298
+  static constexpr uint32_t kDefaultPeerMss = 536;                           // RFC 9293 3.7.1
+  static constexpr uint32_t kMaxCwnd = 1u << 30;
+
   enum TimerKind : uint8_t { kRetransmit, kPersist, kDelayedAck, kTimeWaitTimer, kTimerCount };
   struct Timer {
     bool armed = false;      // the handler runs at `deadline`

@@ -10,16 +10,15 @@ namespace netsim::tcp {
 
 // RFC 9293 3.3.2: no connection state at all.
 struct Closed { static constexpr std::string_view kName = "CLOSED"; };
-// RFC 9293 3.3.2: waiting for a connection request from any remote TCP peer.
-struct Listen { static constexpr std::string_view kName = "LISTEN"; };
 // RFC 9293 3.3.2: our SYN is sent, waiting for a matching SYN. fin_pending: a
 // shutdown_write() waits for the handshake (3.10.4 CLOSE queues it).
 struct SynSent {
   static constexpr std::string_view kName = "SYN_SENT";
   bool fin_pending = false;
 };
-// RFC 9293 3.3.2: SYN received and sent, waiting for the ACK of ours. passive:
-// entered from LISTEN (3.10.7.4 first/fourth: a reset returns it to LISTEN).
+// RFC 9293 3.3.2: SYN received and sent, waiting for the ACK of ours. passive: made by a
+// listener's SYN (3.10.7.4 first/fourth: a reset ends it; the listener stays). LISTEN itself
+// is not a Connection state: a listener is a socket of the TCP layer (stack/tcp_layer.h).
 struct SynReceived {
   static constexpr std::string_view kName = "SYN_RECEIVED";
   bool passive = false;
@@ -40,7 +39,7 @@ struct LastAck { static constexpr std::string_view kName = "LAST_ACK"; };
 // RFC 9293 3.3.2: both FINs acknowledged; waiting 2 x MSL for stray segments.
 struct TimeWait { static constexpr std::string_view kName = "TIME_WAIT"; };
 
-using State = std::variant<Closed, Listen, SynSent, SynReceived, Established, FinWait1, FinWait2,
+using State = std::variant<Closed, SynSent, SynReceived, Established, FinWait1, FinWait2,
                            CloseWait, Closing, LastAck, TimeWait>;
 
 inline std::string_view state_name(const State& s) {

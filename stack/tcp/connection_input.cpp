@@ -1,0 +1,446 @@
+// Connection, part two: SEGMENT ARRIVES (RFC 9293 3.10.7), the receive half of the state
+// machine, with ACK processing, RTT samples (RFC 6298) and congestion control on new and
+// duplicate ACKs (RFC 5681 / 6582). The user calls, timers and output are in connection.cpp.
+#include "stack/tcp/connection.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "stack/tcp/seq.h"
+
+namespace netsim::tcp {
+
+using namespace tcp_flags;
+
+// ---------------------------------------------------------------------------
+// SEGMENT ARRIVES (RFC 9293 3.10.7)
+
+void Connection::bad_segment() {
+  ++stats_.bad_segments;
+  env_.on_bad_segment();
+}
+
+void Connection::on_segment(const Segment& seg) {
+  ++stats_.segments_received;
+  if (in<Closed>()) {  // 3.10.7.1
+    if (auto rst = reset_for(seg)) env_.transmit(*rst);
+    return;
+  }
+  // LISTEN (3.10.7.2) is the TCP layer's (TcpLayer::receive): a listener is no Connection.
+  if (in<SynSent>()) {
+    on_segment_syn_sent(seg);
+    return;
+  }
+  on_segment_synchronized(seg);
+}
+
+// RFC 9293 3.10.7.3.
+void Connection::on_segment_syn_sent(const Segment& seg) {
+  bool has_ack = seg.has(kAck);
+  // First: the ACK must acknowledge our SYN and nothing beyond it.
+  if (has_ack && (seq_leq(seg.ack, iss_) || seq_gt(seg.ack, snd_max_))) {
+    if (auto rst = reset_for(seg)) env_.transmit(*rst);
+    bad_segment();
+    return;
+  }
+  // Second: a RST counts only with an acceptable ACK (RFC 5961 3.2).
+  if (seg.has(kRst)) {
+    if (has_ack) {
+      enter_closed(NetError::kConnectionRefused);
+    } else {
+      bad_segment();
+    }
+    return;
+  }
+  // Fourth: SYN.
+  if (!seg.has(kSyn)) {
+    bad_segment();
+    return;
+  }
+  irs_ = seg.seq;
+  rcv_nxt_ = seg.seq + 1;
+  eff_mss_ = std::min<uint32_t>(our_mss_, seg.mss ? seg.mss : kDefaultPeerMss);
+  cwnd_ = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
+  if (has_ack) {
+    complete_handshake(seg);
+    if (!is_synchronized()) return;  // closed from a callback
+    ack_now_ = true;
+    process_data(seg.seq + 1, seg.payload, seg.has(kFin));  // continue at the sixth step
+    if (is_closed()) return;
+    finish_segment();
+    return;
+  }
+  // Simultaneous open (3.5 figure 8): SYN-RECEIVED, answer with SYN,ACK.
+  bool fin_pending = std::get<SynSent>(state_).fin_pending;
+  state_ = SynReceived{.passive = false, .fin_pending = fin_pending};
+  snd_wnd_ = seg.window;
+  max_snd_wnd_ = std::max(max_snd_wnd_, seg.window);
+  snd_wl1_ = seg.seq;
+  snd_wl2_ = iss_;
+  send_syn(/*with_ack=*/true, /*retransmission=*/false);
+}
+
+// Our SYN is acknowledged by seg (SYN-SENT or SYN-RECEIVED): -> ESTABLISHED.
+void Connection::complete_handshake(const Segment& seg) {
+  if (timing_ && seq_gt(seg.ack, rtt_seq_)) {
+    rtt_sample(env_.now() - rtt_start_);
+    timing_ = false;
+  }
+  snd_una_ = seg.ack;
+  if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+  snd_wnd_ = seg.window;
+  max_snd_wnd_ = std::max(max_snd_wnd_, seg.window);
+  snd_wl1_ = seg.seq;
+  snd_wl2_ = seg.ack;
+  become_established();
+}
+
+void Connection::become_established() {
+  bool fin_pending = false;
+  if (auto* s = std::get_if<SynSent>(&state_)) fin_pending = s->fin_pending;
+  if (auto* s = std::get_if<SynReceived>(&state_)) fin_pending = s->fin_pending;
+  state_ = Established{};
+  // Without a sample, forget the SYN backoff; after a SYN timeout start data at
+  // 3 s or more (RFC 6298 5.7).
+  if (!have_srtt_) {
+    rto_ = syn_retries_ > 0 ? std::max(params_.initial_rto, Duration::seconds(3))
+                            : params_.initial_rto;
+    rto_ = std::min(rto_, params_.max_rto);
+  }
+  syn_retries_ = 0;
+  retries_ = 0;
+  update_retransmit_timer();
+  env_.on_established();
+  if (!in<Established>()) return;  // the application closed or aborted meanwhile
+  if (fin_pending) state_ = FinWait1{};
+  output();
+}
+
+bool Connection::acceptable(const Segment& seg, uint32_t wnd) const {
+  uint32_t len = seg.seq_len();
+  uint32_t right = rcv_nxt_ + wnd;
+  if (len == 0) return wnd == 0 ? seg.seq == rcv_nxt_ : seq_in(seg.seq, rcv_nxt_, right);
+  if (wnd == 0) return false;
+  return seq_in(seg.seq, rcv_nxt_, right) || seq_in(seg.seq + len - 1, rcv_nxt_, right);
+}
+
+// RFC 9293 3.10.7.4, SYN-RECEIVED and the synchronized states.
+void Connection::on_segment_synchronized(const Segment& seg) {
+  if (auto* sr = std::get_if<SynReceived>(&state_);
+      sr && seg.has(kSyn) && !seg.has(kRst) && seg.seq == irs_) {
+    if (!seg.has(kAck)) {
+      // The peer's SYN again: our SYN,ACK was lost, send it again.
+      send_syn(/*with_ack=*/true, /*retransmission=*/true);
+      return;
+    }
+    // Simultaneous open: the peer's SYN,ACK crossed ours. Its SYN is already
+    // counted, so take it as the ACK it carries (RFC 9293 figure 8).
+    Segment rest = seg;
+    rest.flags &= static_cast<uint8_t>(~kSyn);
+    rest.seq += 1;
+    on_segment_synchronized(rest);
+    return;
+  }
+
+  // First: sequence number check.
+  uint32_t wnd = rcv_wnd();
+  bool ok = acceptable(seg, wnd);
+  // Zero window: still take ACKs and RSTs of segments at RCV.NXT (their data is trimmed).
+  if (!ok && wnd == 0 && seg.seq == rcv_nxt_) ok = true;
+  if (!ok) {
+    if (in<TimeWait>() && seg.has(kFin) && !seg.has(kRst) &&
+        seg.seq + static_cast<uint32_t>(seg.payload.size()) + 1 == rcv_nxt_) {
+      // The peer's FIN again: acknowledge it, restart 2 MSL (3.10.7.4 eighth).
+      send_ack();
+      arm(kTimeWaitTimer, params_.msl * 2);
+      return;
+    }
+    if (!seg.has(kRst)) send_ack();
+    bad_segment();
+    return;
+  }
+
+  // Second: RST (RFC 5961 3.2): exact RCV.NXT resets, the rest of the window challenges.
+  if (seg.has(kRst)) {
+    if (seg.seq != rcv_nxt_) {
+      send_challenge_ack();
+      bad_segment();
+      return;
+    }
+    reset_received();
+    return;
+  }
+
+  // Fourth: SYN in a synchronized state (RFC 5961 4.2: challenge ACK).
+  if (seg.has(kSyn)) {
+    if (auto* sr = std::get_if<SynReceived>(&state_); sr && sr->passive) {
+      enter_closed(NetError::kConnectionReset);  // would return to LISTEN
+      return;
+    }
+    send_challenge_ack();
+    bad_segment();
+    return;
+  }
+
+  // Fifth: ACK.
+  if (!seg.has(kAck)) {
+    bad_segment();
+    return;
+  }
+  if (in<SynReceived>()) {
+    if (!(seq_gt(seg.ack, snd_una_) && seq_leq(seg.ack, snd_max_))) {
+      env_.transmit(*reset_for(seg));
+      bad_segment();
+      return;
+    }
+    complete_handshake(seg);
+    if (!is_synchronized()) return;
+  }
+  if (!process_ack(seg)) return;
+  if (in<FinWait1>() && our_fin_acked()) {
+    state_ = FinWait2{};
+  } else if (in<Closing>() && our_fin_acked()) {
+    enter_time_wait();
+  } else if (in<LastAck>() && our_fin_acked()) {
+    enter_closed(std::nullopt);
+    return;
+  }
+
+  // Seventh and eighth: text and FIN, while the peer's side is open.
+  if (in<Established>() || in<FinWait1>() || in<FinWait2>()) {
+    process_data(seg.seq, seg.payload, seg.has(kFin));
+    if (is_closed()) return;
+  }
+  finish_segment();
+}
+
+void Connection::reset_received() {
+  if (auto* sr = std::get_if<SynReceived>(&state_)) {
+    enter_closed(sr->passive ? NetError::kConnectionReset : NetError::kConnectionRefused);
+  } else if (in<Closing>() || in<LastAck>() || in<TimeWait>()) {
+    enter_closed(std::nullopt);
+  } else {
+    enter_closed(NetError::kConnectionReset);
+  }
+}
+
+bool Connection::process_ack(const Segment& seg) {
+  uint32_t ack = seg.ack;
+  if (seq_gt(ack, snd_max_)) {  // acknowledges something not yet sent
+    send_ack();
+    bad_segment();
+    return false;
+  }
+  if (seq_lt(ack, snd_una_ - max_snd_wnd_)) {  // RFC 5961 5.2: too old to be genuine
+    send_challenge_ack();
+    bad_segment();
+    return false;
+  }
+  // RFC 5681 2 "duplicate acknowledgment"; answers to zero-window probes are not.
+  bool dup = seg.payload.empty() && !seg.has(kFin) && ack == snd_una_ &&
+             seg.window == snd_wnd_ && snd_una_ != snd_max_ && snd_wnd_ != 0 &&
+             !timers_[kPersist].armed;
+  // Window update (fifth step): only from a newer segment.
+  if (seq_geq(ack, snd_una_) &&
+      (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, ack)))) {
+    snd_wnd_ = seg.window;
+    snd_wl1_ = seg.seq;
+    snd_wl2_ = ack;
+    max_snd_wnd_ = std::max(max_snd_wnd_, seg.window);
+  }
+  if (seq_gt(ack, snd_una_)) {
+    on_new_ack(ack);
+  } else if (dup) {
+    on_dup_ack();
+  }
+  if (snd_wnd_ > 0 && timers_[kPersist].armed) {
+    disarm(kPersist);
+    persist_backoff_ = 0;
+    if (seq_lt(snd_una_, snd_nxt_)) snd_nxt_ = snd_una_;  // resend an unacknowledged probe
+  }
+  update_retransmit_timer();
+  return true;
+}
+
+void Connection::on_new_ack(uint32_t ack) {
+  uint32_t acked = ack - snd_una_;
+  if (timing_ && seq_gt(ack, rtt_seq_)) {
+    rtt_sample(env_.now() - rtt_start_);
+    timing_ = false;
+  }
+  uint64_t data = std::min<uint64_t>(acked, sndbuf_.size());
+  sndbuf_.consume(data);
+  buf_seq_ += static_cast<uint32_t>(data);
+  stats_.bytes_acked += data;
+  snd_una_ = ack;
+  if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+  retries_ = 0;
+  dupacks_ = 0;
+
+  if (in_recovery_) {
+    if (seq_gt(ack, recover_)) {
+      // RFC 6582 3.2 (3) full acknowledgment: deflate to min(ssthresh, FlightSize + SMSS).
+      uint32_t flight = snd_max_ - snd_una_;
+      cwnd_ = std::min(ssthresh_, std::max(flight, eff_mss_) + eff_mss_);
+      in_recovery_ = false;
+    } else {
+      // Partial acknowledgment: repair the next hole, deflate by what was acked.
+      send_at(snd_una_, eff_mss_);
+      cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
+      if (acked >= eff_mss_) cwnd_ += eff_mss_;
+      cwnd_ = std::max(cwnd_, eff_mss_);
+      arm(kRetransmit, rto_);
+    }
+  } else if (cwnd_ < ssthresh_) {
+    cwnd_ = std::min(cwnd_ + std::min(acked, eff_mss_), kMaxCwnd);  // RFC 5681 (2)
+  } else {
+    // Congestion avoidance: one SMSS per cwnd of acknowledged bytes (RFC 5681 3.1).
+    ca_acked_ += acked;
+    if (ca_acked_ >= cwnd_) {
+      ca_acked_ -= cwnd_;
+      cwnd_ = std::min(cwnd_ + eff_mss_, kMaxCwnd);
+    }
+  }
+  // RFC 6298 5.3: restart for the remaining data.
+  if (snd_una_ != snd_max_) arm(kRetransmit, rto_);
+}
+
+void Connection::on_dup_ack() {
+  ++dupacks_;
+  if (in_recovery_) {
+    cwnd_ = std::min(cwnd_ + eff_mss_, kMaxCwnd);  // RFC 5681 3.2 (4): inflate
+    return;
+  }
+  // RFC 6582 3.2 (2): enter only if this loss episode is newer than `recover`.
+  if (dupacks_ == 3 && seq_gt(snd_una_ - 1, recover_)) {
+    recover_ = snd_max_ - 1;
+    ssthresh_ = std::max((snd_max_ - snd_una_) / 2, 2 * eff_mss_);
+    ++stats_.fast_retransmits;
+    send_at(snd_una_, eff_mss_);
+    cwnd_ = ssthresh_ + 3 * eff_mss_;
+    ca_acked_ = 0;
+    in_recovery_ = true;
+  }
+}
+
+void Connection::rtt_sample(Duration r) {
+  ++stats_.rtt_samples;
+  if (!have_srtt_) {  // RFC 6298 2.2
+    srtt_ = r;
+    rttvar_ = r / 2;
+    have_srtt_ = true;
+  } else {  // RFC 6298 2.3
+    Duration err = srtt_ > r ? srtt_ - r : r - srtt_;
+    rttvar_ = (rttvar_ * 3 + err) / 4;
+    srtt_ = (srtt_ * 7 + r) / 8;
+  }
+  rto_ = srtt_ + std::max(kClockGranularity, rttvar_ * 4);
+  rto_ = std::clamp(rto_, params_.min_rto, params_.max_rto);
+}
+
+void Connection::process_data(uint32_t seq, std::string_view data, bool fin) {
+  int32_t rel = seq_diff(seq, rcv_nxt_);
+  if (rel < 0) {  // trim what we already have
+    uint64_t skip = static_cast<uint32_t>(-static_cast<int64_t>(rel));
+    if (skip > data.size()) {
+      data = {};
+      fin = false;
+    } else {
+      data.remove_prefix(static_cast<size_t>(skip));
+    }
+    rel = 0;
+  }
+  uint64_t wnd = rcv_wnd();
+  uint64_t room = wnd > static_cast<uint64_t>(rel) ? wnd - rel : 0;
+  if (data.size() > room) {  // beyond the window's right edge
+    data = data.substr(0, static_cast<size_t>(room));
+    fin = false;
+    ack_now_ = true;
+  }
+  if (data.empty() && !fin) return;
+  if (rel > 0) {
+    // Out of order: hold it and tell the sender at once (RFC 5681 4.2).
+    reasm_.insert(rcv_off_ + static_cast<uint64_t>(rel), data);
+    if (fin) ooo_fin_ = rcv_off_ + static_cast<uint64_t>(rel) + data.size();
+    ack_now_ = true;
+    return;
+  }
+  bool filled_gap = !reasm_.empty();
+  rcv_nxt_ += static_cast<uint32_t>(data.size());
+  rcv_off_ += data.size();
+  unacked_bytes_ += data.size();
+  deliver(data);
+  if (is_closed()) return;
+  if (filled_gap) {
+    uint64_t next = reasm_.pop_contiguous(rcv_off_, [this](std::string_view piece) {
+      rcv_nxt_ += static_cast<uint32_t>(piece.size());
+      rcv_off_ += piece.size();
+      deliver(piece);
+    });
+    (void)next;
+    if (is_closed()) return;
+    ack_now_ = true;  // RFC 5681 4.2: a segment that fills a gap is acknowledged at once
+  }
+  if (ooo_fin_ && *ooo_fin_ == rcv_off_) fin = true;
+  if (fin) {
+    fin_received();
+    return;
+  }
+  if (!params_.delayed_ack || unacked_bytes_ >= 2 * static_cast<uint64_t>(eff_mss_)) {
+    ack_now_ = true;
+  } else if (!timers_[kDelayedAck].armed) {
+    arm(kDelayedAck, params_.delayed_ack_timeout);
+  }
+}
+
+void Connection::deliver(std::string_view data) {
+  if (data.empty()) return;
+  stats_.bytes_received += data.size();
+  if (read_shut_) return;
+  if (!reading_) {
+    unread_.append(data);
+    return;
+  }
+  env_.on_receive(data);
+}
+
+// Eighth step: the peer's FIN, in order.
+void Connection::fin_received() {
+  rcv_nxt_ += 1;
+  ooo_fin_.reset();
+  reasm_.clear();
+  ack_now_ = true;
+  if (in<Established>()) {
+    state_ = CloseWait{};
+  } else if (in<FinWait1>()) {
+    state_ = Closing{};  // our FIN is not acknowledged yet (else we would be in FIN_WAIT_2)
+  } else if (in<FinWait2>()) {
+    enter_time_wait();
+  }
+  env_.on_peer_fin();
+}
+
+void Connection::enter_time_wait() {
+  state_ = TimeWait{};
+  disarm(kRetransmit);
+  disarm(kPersist);
+  arm(kTimeWaitTimer, params_.msl * 2);
+}
+
+void Connection::finish_segment() {
+  output();
+  if (ack_now_ && !is_closed()) send_ack();
+}
+
+void Connection::enter_closed(std::optional<NetError> error) {
+  std::string_view last = state_name();
+  cancel_all_timers();
+  state_ = Closed{};
+  sndbuf_.clear();
+  reasm_.clear();
+  unread_.clear();
+  if (error) env_.on_error(*error);
+  env_.on_closed(last);
+}
+
+}  // namespace netsim::tcp
