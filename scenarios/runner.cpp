@@ -25,7 +25,8 @@ class Runner {
                                                                  : std::nullopt)}),
         max_in_flight_(effective(o.max_in_flight, s.limits.in_flight)),
         matchers_(s.expect.begin(), s.expect.end()),
-        writer_(header(), o.trace_output, o.fingerprint || s.fingerprint.has_value(),
+        writer_(header(o.trace_output || o.fingerprint || s.fingerprint), o.trace_output,
+                o.fingerprint || s.fingerprint.has_value(),
                 matchers_.empty() ? nullptr : &observer_),
         names_(writer_, s.hosts.size()),
         world_(s, seed_, names_) {
@@ -127,14 +128,16 @@ class Runner {
     add("forwarder_rx", router_rx);
   }
 
-  TraceHeader header() const {
+  // The header line; its topology object (large for large networks) only when lines are
+  // rendered at all.
+  TraceHeader header(bool rendered) const {
     TraceHeader h;
     h.netsim_version = NETSIM_VERSION;
     h.policy = std::string(policy_name(scenario_.policy));
     h.scenario = scenario_.name;
     h.scenario_sha256 = scenario_.source_sha256;
     h.seed = seed_;
-    h.topology = topology_json(scenario_);
+    if (rendered) h.topology = topology_json(scenario_);
     return h;
   }
 
