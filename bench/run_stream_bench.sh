@@ -86,7 +86,7 @@ for round in $(seq 1 "$reps"); do
       tail -5 "$work/stdout" "$work/stderr" >&2
       exit 1
     fi
-    read -r w r u sy <"$work/time"
+    read -r w r u sy < <(tail -n 1 "$work/time")  # GNU time may print "Command exited ..." first
     wall[$name]+="$w "
     rss[$name]+="$r "
     cpu[$name]+="$(echo "$u + $sy" | bc) "
