@@ -483,6 +483,11 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   }
   std::vector<CheckItem> items = collect(paths, filter);
   if ((!out_dir.empty() || !golden.empty()) && !output_names_unique(items)) return kExitUsage;
+  // `--out DIR` exists before the JUnit file is opened: `--junit DIR/junit.xml` is usual.
+  if (!out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(out_dir, ec);
+  }
   std::unique_ptr<OutputFile> junit_file;
   if (!junit.empty() && !(junit_file = open_output(junit))) return kExitUsage;
   Progress progress("netsim check", items.size(), progress_mode);

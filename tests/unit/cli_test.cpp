@@ -286,6 +286,17 @@ TEST_F(Cli, AnInterruptedRunLeavesTheOldTraceAndNoTemporary) {
   }
 }
 
+// README command 1 (.ci/examples): the JUnit file goes into the --out directory.
+TEST_F(Cli, CheckWritesJunitIntoTheOutDirectoryItCreates) {
+  fs::path out = dir_ / "out";
+  Output r = netsim("check " + kData + "/ok.json --out " + out.string() + " --junit " +
+                    (out / "junit.xml").string());
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_TRUE(fs::exists(out / "junit.xml"));
+  EXPECT_TRUE(fs::exists(out / "ok.jsonl"));
+  EXPECT_TRUE(fs::exists(out / "ok.html"));
+}
+
 TEST_F(Cli, OutputsThatAreNotRegularFilesAreRefused) {
   fs::path fifo = dir_ / "fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
