@@ -1,5 +1,5 @@
 // The typed scenario: what the loader makes of a scenario file (format v1,
-// ../shared/spec/scenario-format.md) and the only thing the runner reads.
+// docs/scenario-format.md) and the only thing the runner reads.
 // Every string of the file that names something has been resolved or checked
 // here; names stay as strings only where they are user labels (hosts, sockets).
 // Each element keeps the JSON Pointer it came from for error reports.

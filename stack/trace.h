@@ -1,5 +1,5 @@
 // The typed records a host's stack and the links emit for the trace
-// (../shared/spec/trace-format.md), and the sink that receives them. The stack
+// (netsim-trace/1; the fields are listed in viz/trace_fields.cpp), and the sink that receives them. The stack
 // never formats JSON: viz/ turns records into trace lines.
 #pragma once
 
