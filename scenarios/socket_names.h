@@ -2,10 +2,13 @@
 // on each host, the `LISTENER#N` names of accepted connections (N counts per listener name and
 // host over the whole run and is never reused), and the trace sink that writes these names for
 // the handles the stack's records carry. Owned by the runner; the stack never sees a name.
+// Memory follows the open sockets and the scenario's own names: an accepted connection's entries
+// go when the stack frees it, and its name is then answered from the listener's counter.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +25,7 @@ class SocketNames : public TraceSink, public SocketObserver {
   SocketNames(TraceSink& out, size_t hosts);
 
   // The socket `name` refers to on `host` (maybe stale: closed or severed by the stack since).
+  // An accepted connection's name stays stale after the child was freed, until forgotten.
   std::optional<SocketId> find(uint32_t host, const std::string& name) const;
   // Binds `name` to a new socket (replacing a binding to a socket that is no longer open).
   void bind(uint32_t host, const std::string& name, SocketId id);
@@ -36,11 +40,15 @@ class SocketNames : public TraceSink, public SocketObserver {
   void on_child(uint32_t host, SocketId listener, SocketId child) override;
   void on_freed(uint32_t host, SocketId socket) override;
 
+  // Entries held for `host` (names bound, handles named, names forgotten): for tests.
+  size_t entries(uint32_t host) const;
+
  private:
   struct HostNames {
-    std::unordered_map<std::string, SocketId> id_of;
+    std::unordered_map<std::string, SocketId> id_of;  // children: until freed
     std::unordered_map<SocketId, std::string, SocketIdHash> name_of;  // until freed
     std::unordered_map<std::string, uint64_t> children;  // listener name -> last N given
+    std::set<std::string> forgotten_children;  // freed children's names a close step released
   };
   const std::string& name_of(uint32_t host, SocketId id) const;
 

@@ -58,7 +58,8 @@ class Host : private LoopbackReceiver {
   const std::vector<Prefix>& addresses(uint32_t interface) const { return ip_.addresses(interface); }
   std::optional<uint32_t> owner_of(const IpAddr& addr) const { return ip_.owner_of(addr); }
   Result<void> add_address(uint32_t interface, const Prefix& address);
-  // Under policies that sever (semantics.md 5.5), the connections using the address go.
+  // Under policies that sever (semantics.md 5.5), the connections using the address go: UDP
+  // sockets first, then TCP, each in creation order (docs/architecture.md, "Severing").
   Result<void> remove_address(uint32_t interface, const IpAddr& address);
   Result<void> change_address(uint32_t interface, const IpAddr& from, const Prefix& to);
   void set_interface_up(uint32_t interface, bool up) { ip_.set_interface_up(interface, up); }

@@ -5,6 +5,7 @@
 // one of its own callbacks).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -70,6 +71,7 @@ struct SocketCore {
   bool read_shut = false;
   bool write_shut = false;
   bool gone = false;  // left the table (closed or severed); freed at the layer's next entry
+  uint64_t created = 0;  // creation sequence within its layer: 0 for the first socket, then 1, ...
   Sharing sharing;
   ListenerAddr listen_addr;  // listeners
   ConnAddr conn;             // connections
@@ -100,6 +102,7 @@ class SocketPool {
     S* raw = socket.get();
     const uint32_t slot = slots_.insert(std::move(socket));
     raw->id = SocketId{slot, slots_.generation(slot), proto_};
+    raw->created = next_created_++;
     return raw->id;
   }
   // The socket of a live or gone (not yet freed) id; null for a stale id.
@@ -126,11 +129,15 @@ class SocketPool {
       if (observer) observer->on_freed(host, id);
     }
   }
-  // Calls fn(S&) for every socket not yet freed, in slot order.
-  template <typename Fn>
-  void for_each(Fn&& fn) const {
+  // The sockets not yet freed for which pred(const S&) holds, oldest first (creation order,
+  // whatever slots they reuse).
+  template <typename Pred>
+  std::vector<S*> select(Pred&& pred) const {
+    std::vector<S*> out;
     for (uint32_t slot = 0; slot < slots_.capacity(); ++slot)
-      if (S* s = slots_[slot].get()) fn(*s);
+      if (S* s = slots_[slot].get(); s && pred(*s)) out.push_back(s);
+    std::sort(out.begin(), out.end(), [](const S* a, const S* b) { return a->created < b->created; });
+    return out;
   }
   size_t live() const { return slots_.live(); }
 
@@ -138,6 +145,7 @@ class SocketPool {
   TransportProto proto_;
   SlotPool<std::unique_ptr<S>> slots_;
   std::vector<SocketId> gone_;
+  uint64_t next_created_ = 0;
 };
 
 }  // namespace netsim

@@ -232,9 +232,8 @@ void TcpLayer::remove(Socket& s, std::string_view state) {
 }
 
 void TcpLayer::sever(const IpAddr& removed) {
-  std::vector<Socket*> victims;
-  pool_->for_each([&](Socket& s) {
-    if (!s.gone && !s.is_listener && s.conn.local.addr == removed) victims.push_back(&s);
+  const std::vector<Socket*> victims = pool_->select([&](const Socket& s) {
+    return !s.gone && !s.is_listener && s.conn.local.addr == removed;
   });
   for (Socket* s : victims) {
     leave_table(*s);

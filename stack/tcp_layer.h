@@ -36,7 +36,8 @@ class TcpLayer {
   RxOutcome receive(uint32_t interface, Packet& packet);
   // The RST answering `packet` (RFC 9293 3.10.7.1), from its destination; none to a RST.
   void send_reset_for(const Packet& packet);
-  // Policy seed (semantics.md 5.5): severs the connections whose local address it was.
+  // Policy seed (semantics.md 5.5): severs the connections whose local address it was, in the
+  // order they were created (docs/architecture.md, "Severing").
   void sever(const IpAddr& removed);
 
   const SocketCore* find(SocketId id) const;

@@ -174,9 +174,8 @@ void UdpLayer::port_unreachable(uint32_t interface, const Packet& icmp) {
 }
 
 void UdpLayer::sever(const IpAddr& removed) {
-  std::vector<Socket*> victims;
-  pool_.for_each([&](Socket& s) {
-    if (!s.gone && !s.is_listener && s.conn.local.addr == removed) victims.push_back(&s);
+  const std::vector<Socket*> victims = pool_.select([&](const Socket& s) {
+    return !s.gone && !s.is_listener && s.conn.local.addr == removed;
   });
   for (Socket* s : victims) {
     table_.remove(s->id);

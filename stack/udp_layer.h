@@ -29,7 +29,8 @@ class UdpLayer {
   RxOutcome receive(uint32_t interface, Packet& packet);
   // An ICMP port unreachable about `inner`: a hard error for the connected socket that sent it.
   void port_unreachable(uint32_t interface, const Packet& icmp);
-  // Policy seed (semantics.md 5.5): severs the connected sockets whose local address it was.
+  // Policy seed (semantics.md 5.5): severs the connected sockets whose local address it was, in
+  // the order they were created (docs/architecture.md, "Severing").
   void sever(const IpAddr& removed);
 
   const SocketCore* find(SocketId id) const { return pool_.find(id); }

@@ -253,6 +253,25 @@ TEST(Sever, SeedRemovalSeversTheConnectionsOfThatAddressOnly) {
   EXPECT_TRUE(h.host.is_open(*listener));  // listeners keep their bindings
 }
 
+TEST(Sever, UdpSocketsGoFirstThenTcpEachInCreationOrderNotSlotOrder) {
+  TwoInterfaces h;
+  auto tcp = [&] { return h.host.connect(connect_to(TransportProto::kTcp, "10.0.0.9", 80)); };
+  Result<SocketId> udp = h.host.connect(connect_to(TransportProto::kUdp, "10.0.0.9", 53));
+  Result<SocketId> closed = tcp();
+  Result<SocketId> older = tcp();
+  ASSERT_TRUE(udp.ok() && closed.ok() && older.ok());
+  ASSERT_TRUE(h.host.close(*closed).ok());  // SYN_SENT: CLOSED at once, its slot freed
+  Result<SocketId> newer = tcp();
+  ASSERT_TRUE(newer.ok());
+  ASSERT_LT(newer->slot, older->slot);  // slot order would sever `newer` first
+  ASSERT_TRUE(h.host.remove_address(h.eth0, ip("10.0.0.2")).ok());
+  auto severed = h.net.of(TraceKind::kSever);
+  ASSERT_EQ(severed.size(), 3u);
+  EXPECT_EQ(severed[0].socket_id, *udp);
+  EXPECT_EQ(severed[1].socket_id, *older);
+  EXPECT_EQ(severed[2].socket_id, *newer);
+}
+
 TEST(Sever, Netstack3RemovalSeversNothingAndSendsFailUntilTheAddressReturns) {
   TwoInterfaces h(SocketPolicy::kNetstack3);
   Result<SocketId> s = h.host.connect(connect_to(TransportProto::kTcp, "10.0.0.9", 80));

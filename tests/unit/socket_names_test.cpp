@@ -1,0 +1,65 @@
+// The runner's names for sockets (scenarios/socket_names.h): accepted connections are named
+// LISTENER#N with N never reused, and a freed child's entries go while its name stays stale.
+#include <gtest/gtest.h>
+
+#include "scenarios/socket_names.h"
+
+namespace netsim::scenario {
+namespace {
+
+class NullSink : public TraceSink {
+ public:
+  int64_t emit(const TraceRecord&) override { return -1; }
+  bool wants(TraceKind) const override { return false; }
+};
+
+SocketId tcp_socket(uint32_t slot) { return SocketId{slot, 1, TransportProto::kTcp}; }
+
+TEST(SocketNames, FreedChildrenLeaveNoEntriesSoTheMapDoesNotGrowWithAcceptedConnections) {
+  NullSink out;
+  SocketNames names(out, 1);
+  const SocketId web = tcp_socket(0);
+  names.bind(0, "web", web);
+  const size_t held = names.entries(0);
+  for (uint32_t i = 1; i <= 1000; ++i) {
+    const SocketId child = tcp_socket(i);
+    names.on_child(0, web, child);
+    ASSERT_EQ(names.find(0, "web#" + std::to_string(i)), child);
+    names.on_freed(0, child);
+  }
+  EXPECT_EQ(names.entries(0), held);
+}
+
+TEST(SocketNames, AFreedChildsNameIsStaleUntilACloseStepReleasesItAndNIsNeverReused) {
+  NullSink out;
+  SocketNames names(out, 1);
+  const SocketId web = tcp_socket(0);
+  names.bind(0, "web", web);
+  names.on_child(0, web, tcp_socket(1));
+  names.on_child(0, web, tcp_socket(2));
+  names.on_freed(0, tcp_socket(1));
+  auto stale = names.find(0, "web#1");
+  ASSERT_TRUE(stale.has_value());  // a step on it sees a closed socket, not an unknown name
+  EXPECT_NE(*stale, tcp_socket(1));
+  EXPECT_NE(*stale, tcp_socket(2));
+  EXPECT_EQ(names.find(0, "web#2"), tcp_socket(2));
+  EXPECT_FALSE(names.find(0, "web#3").has_value());   // never given
+  EXPECT_FALSE(names.find(0, "web#01").has_value());  // not how N is written
+  EXPECT_FALSE(names.find(0, "db#1").has_value());    // no such listener
+  names.forget(0, "web#1");  // a close step on the stale name releases it
+  EXPECT_FALSE(names.find(0, "web#1").has_value());
+  names.on_child(0, web, tcp_socket(1));  // the slot comes back under a new N
+  EXPECT_EQ(names.find(0, "web#3"), tcp_socket(1));
+  EXPECT_FALSE(names.find(0, "web#1").has_value());
+}
+
+TEST(SocketNames, AScenarioNameKeepsPointingAtItsStaleHandleAfterTheSocketIsFreed) {
+  NullSink out;
+  SocketNames names(out, 1);
+  names.bind(0, "c", tcp_socket(4));
+  names.on_freed(0, tcp_socket(4));
+  EXPECT_EQ(names.find(0, "c"), tcp_socket(4));
+}
+
+}  // namespace
+}  // namespace netsim::scenario
