@@ -1,4 +1,4 @@
-// Event loop benchmark on the anchors' scheduler workloads (anchors/limit/workload.h):
+// Event loop benchmark on the anchors' scheduler workloads (bench/anchors/limit/workload.h):
 //
 //   event_loop_bench --n=10000000 --mode=hold --pending=10000   (hold model, P pending)
 //   event_loop_bench --n=1000000 --mode=bulk                    (N events at uniform times in [0,1 s))
@@ -20,7 +20,7 @@
 
 namespace {
 
-// Copied from anchors/limit/workload.h (SplitMix64, FNV-1a-style order hash).
+// Copied from bench/anchors/limit/workload.h (SplitMix64, FNV-1a-style order hash).
 struct SplitMix64 {
   uint64_t s;
   uint64_t next() {
@@ -41,7 +41,7 @@ constexpr uint64_t kDefaultSeed = 12345;
 constexpr uint64_t kDefaultRangeNs = 1000000000ULL;
 constexpr uint64_t kDefaultMeanNs = 1000ULL;
 
-// order_hash of the anchors' table (README.md) for the default seed/range/mean.
+// order_hash of the anchors' table (bench/anchors/README.md) for the default seed/range/mean.
 struct Golden {
   const char* mode;
   uint64_t n;

@@ -1,5 +1,5 @@
-// Handles that cross module boundaries instead of names or pointers (style.md "Types carry
-// the meaning"). A SocketId names one socket of one host for its whole life: the host hands it
+// Handles that cross module boundaries instead of names or pointers (types carry the
+// meaning). A SocketId names one socket of one host for its whole life: the host hands it
 // out on listen/connect (or on an accepted connection) and never gives the same value to another
 // socket, so a handle kept after its socket was freed is recognised as stale, never as a
 // stranger's socket. The application side (the scenario runner) maps its own names to handles.

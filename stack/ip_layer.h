@@ -75,7 +75,7 @@ class IpLayer {
   void set_host_model(HostModel model) { host_model_ = model; }
   bool forwarding() const { return forwarding_; }
 
-  // Semantics.md 3. A destination the host owns leaves through `lo` (whatever the rule; the
+  // semantics.md 3. A destination the host owns leaves through `lo` (whatever the rule; the
   // source defaults to the destination). Otherwise the best route through rule.interface (any
   // interface without one), and rule.source or the first address of the destination's family
   // on that interface (IPv6: one whose scope matches first). Errors: network_unreachable (no

@@ -25,7 +25,7 @@ enum class NetError : uint8_t {
   kNotConnected,
   kInvalidState,
   kUnknownSocket,
-  // Extensions of the v1 list (documented in docs/scenario-format-extensions.md):
+  // Extensions of the v1 list (documented in docs/scenario-format.md):
   kNoSuchDevice,     // a device the host does not have
   kNotSupported,     // an option the policy or protocol does not support
   kSocketExists,     // a socket name already in use on the host

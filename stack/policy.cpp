@@ -14,7 +14,7 @@ std::optional<NetError> seed_conflict(TransportProto, Pair, Overlap overlap, Sha
   return std::nullopt;
 }
 
-// Policy netstack3 (semantics.md 5.3, netstack3 notes section 1).
+// Policy netstack3 (semantics.md 5.3: netstack3's `check_posix_sharing` for UDP, its TCP bind rules).
 std::optional<NetError> netstack3_conflict(TransportProto proto, Pair pair, Overlap overlap,
                                            Sharing existing, Sharing added) {
   const bool both_addr = existing.reuse_addr && added.reuse_addr;

@@ -1,4 +1,4 @@
-// A policy is a named set of rules (semantics.md: `seed`, the design note's behaviour, and
+// A policy is a named set of rules (semantics.md: `seed`, shadowing, uncovering and severing, and
 // `netstack3`, Fuchsia's). PolicyRules names every behaviour that differs between them, so the
 // stack asks "what does this policy do here" in one place and a third policy is one more table
 // in policy.cpp. The bind-time conflict table stays one exhaustive switch per policy (the

@@ -17,7 +17,7 @@
 // Delivery::shadowed lists the sockets of the non-empty levels after the winner, sorted by id.
 // Inside the winning entry: seed entries hold one socket. netstack3 UDP listener entries pick the
 // newest reuse_addr-only socket, else flow_hash(four-tuple) % n over the reuse_port sockets in
-// insertion order; netstack3 connection entries pick the oldest socket (notes section 2).
+// insertion order; netstack3 connection entries pick the oldest socket (semantics.md 5.3).
 //
 // Overlap. Two keys of one family and port overlap when one packet could match both: addresses
 // compatible (W with anything; S(L) with S(L) and with C(L:p, *); C only with the same four-tuple)
@@ -52,7 +52,7 @@
 // existing keys conflict, address_in_use wins over listener_exists.
 //
 // Ephemeral ports (5.4): RFC 6056 algorithm 1 over the table's range (49152-65535). A port is
-// taken when inserting there would conflict. netstack3 (notes section 4) is stricter for TCP
+// taken when inserting there would conflict. netstack3 (semantics.md 5.4) is stricter for TCP
 // listeners and for every connection: the port must be unused by any socket of the family. A TCP
 // connection also skips the remote port when local and remote addresses are equal (self-connect).
 #pragma once

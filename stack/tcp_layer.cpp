@@ -246,7 +246,7 @@ void TcpLayer::sever(const IpAddr& removed) {
   }
 }
 
-// Semantics.md 3: over the local address's interface (or the device). Without a route the
+// semantics.md 3: over the local address's interface (or the device). Without a route the
 // segment is dropped no_route and the socket hears network_unreachable once per outage; its
 // timers run on, so it recovers when a route returns.
 void TcpLayer::send_from_connection(Socket& s, Packet packet) {

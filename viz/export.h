@@ -1,4 +1,4 @@
-// Exports of a JSONL trace (shared/spec/trace-format.md): pcapng, Chrome/Perfetto JSON, Graphviz
+// Exports of a JSONL trace (docs/trace-format.md): pcapng, Chrome/Perfetto JSON, Graphviz
 // DOT, Mermaid and a single-file HTML viewer. Every export reads the trace once, line by line,
 // through a TraceReader (every field checked), with memory bounded by the topology, the sockets
 // and a fixed lookahead (viz/trace_exporter.h), never by the number of events; the same trace

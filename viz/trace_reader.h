@@ -1,4 +1,4 @@
-// TraceReader: reads a JSONL trace (shared/spec/trace-format.md) one line at a time and checks
+// TraceReader: reads a JSONL trace (docs/trace-format.md) one line at a time and checks
 // every field an export reads before handing the line on, so exports never see a value they
 // cannot write (a packet's len <= 65535, ports, addresses, seq increasing, t never going back).
 // Memory is bounded by one line and the topology (docs/exports.md lists every limit); a bad line

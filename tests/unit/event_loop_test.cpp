@@ -1,6 +1,6 @@
 // Specification of sim/event_loop.h and sim/callback.h: ordering (time, then
 // scheduling order), cancel by generation, run_until boundaries, stop, max_events,
-// and the anchors' order hashes (anchors/limit/workload.h) for hold and bulk.
+// and the anchors' order hashes (bench/anchors/limit/workload.h) for hold and bulk.
 #include "sim/event_loop.h"
 
 #include <gtest/gtest.h>
@@ -354,8 +354,8 @@ TEST(EventLoop, MatchesAReferenceModelUnderRandomOperations) {
 
 // ---------------------------------------------------------------- anchor workloads
 
-// anchors/limit/workload.h (copied, not included: the anchors live outside this
-// repository). SplitMix64 with seed 12345 draws the event times; the order hash
+// bench/anchors/limit/workload.h (copied, not included: unit tests do not build
+// bench/). SplitMix64 with seed 12345 draws the event times; the order hash
 // folds every executed event's time. Expected values are the anchors' table.
 struct AnchorRng {
   uint64_t s = 12345;

@@ -39,7 +39,7 @@ TEST(Rng, FirstValuesAreGolden) {
 }
 
 // The raw generator is SplitMix64 exactly as in its reference code (and in the
-// anchors' workload.h, whose table was produced with it).
+// anchors' bench/anchors/limit/workload.h, whose table was produced with it).
 TEST(Rng, IsReferenceSplitMix64) {
   uint64_t s = 777;
   Rng rng(777);

@@ -1,5 +1,5 @@
 // netsim trace viewer: everything is computed from the trace embedded in #netsim-trace
-// (shared/spec/trace-format.md). No network access. The event list and the sequence chart are
+// (docs/trace-format.md). No network access. The event list and the sequence chart are
 // virtualised (only the visible rows are drawn), so 100 000 events stay responsive.
 'use strict';
 (function () {
@@ -597,7 +597,7 @@
     const shadowed = shadowList(e).map((n) => sockets.get(skey(e.host, n)));
     const rx = rxBefore[i] >= 0 ? events[rxBefore[i]] : null;
     let html = `<p>Packet ${esc(pkt(e.packet))}${rx ? ` arrived on <b>${esc(rx.interface)}</b> (${evLink(rxBefore[i])})` : ''}. ` +
-      `Lookup levels, first match wins (semantics 5.1):</p><table>`;
+      `Lookup levels, first match wins (netsim docs/semantics.md 5.1):</p><table>`;
     LEVELS.forEach(([name, what], li) => {
       let cls = '', cell = '';
       const here = shadowed.filter((s) => levelOf(s) === name);
