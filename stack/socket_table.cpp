@@ -106,7 +106,37 @@ std::optional<NetError> SocketTable::option_error(Sharing sharing) const {
   return std::nullopt;
 }
 
-// Calls fn(overlap, pair, entry) for every existing entry whose key overlaps `key`. Only reads
+// Calls fn(device, members) for each device of a group (no device first).
+template <typename Fn>
+void SocketTable::for_each_device(const ByDevice& group, Fn&& fn) {
+  for (const auto& [device, entry] : group) fn(device, std::span<const Member>(entry));
+}
+template <typename Fn>
+void SocketTable::for_each_device(const ConnGroup& group, Fn&& fn) {
+  if (group.many) {
+    for_each_device(*group.many, fn);
+  } else {
+    fn(group.device, std::span<const Member>(&group.one, 1));
+  }
+}
+
+std::span<const SocketTable::Member> SocketTable::members_on(const ByDevice* group,
+                                                             const std::optional<DeviceId>& device) {
+  if (!group) return {};
+  auto entry = group->find(device);
+  if (entry == group->end()) return {};
+  return entry->second;
+}
+
+std::span<const SocketTable::Member> SocketTable::members_on(const ConnGroup* group,
+                                                             const std::optional<DeviceId>& device) {
+  if (!group) return {};
+  if (group->many) return members_on(group->many.get(), device);
+  if (group->device != device) return {};
+  return std::span<const Member>(&group->one, 1);
+}
+
+// Calls fn(overlap, pair, members) for every existing entry whose key overlaps `key`. Only reads
 // what the policy can conflict with: listener-connection pairs only if its rules say so.
 template <typename Fn>
 void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
@@ -116,24 +146,24 @@ void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
   auto visit_listeners = [&](const IpAddr& local) {
     auto group = listeners_.find(AddrPort{local, key.port});
     if (group == listeners_.end()) return;
-    for (const auto& [device, entry] : group->second) {
+    for_each_device(group->second, [&](const std::optional<DeviceId>& device, std::span<const Member> entry) {
       const Key existing{local, key.port, std::nullopt, device};
       if (auto overlap = classify(key, existing))
         fn(*overlap, key.is_connection() ? Pair::kConnectionUnderListener : Pair::kListeners, entry);
-    }
+    });
   };
-  auto visit_connections = [&](const IpAddr& local, const SocketAddr& remote) {
-    auto group = connections_.find(FourTuple{SocketAddr{local, key.port}, remote});
-    if (group == connections_.end()) return;
-    for (const auto& [device, entry] : group->second) {
-      const Key existing{local, key.port, remote, device};
+  auto visit_connections = [&](const ConnNode& node) {
+    const FourTuple& tuple = node.first;
+    for_each_device(node.second, [&](const std::optional<DeviceId>& device, std::span<const Member> entry) {
+      const Key existing{tuple.local.addr, key.port, tuple.remote, device};
       if (auto overlap = classify(key, existing))
         fn(*overlap, key.is_connection() ? Pair::kConnections : Pair::kListenerOverConnection, entry);
-    }
+    });
   };
 
   if (key.is_connection()) {
-    visit_connections(key.local, *key.remote);
+    auto group = connections_.find(FourTuple{SocketAddr{key.local, key.port}, *key.remote});
+    if (group != connections_.end()) visit_connections(*group);
     if (mixed) {
       visit_listeners(key.local);
       visit_listeners(wildcard);
@@ -145,23 +175,20 @@ void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
     if (users == ports_.end()) return;
     for (const IpAddr& local : users->second.listener_addrs) visit_listeners(local);
     if (mixed)
-      for (const auto& [local, remote] : users->second.connections) visit_connections(local, remote);
+      for (const ConnNode* c = users->second.connections; c; c = c->second.next_on_port) visit_connections(*c);
     return;
   }
   visit_listeners(key.local);
   visit_listeners(wildcard);
-  if (mixed && users != ports_.end()) {
-    const auto& conns = users->second.connections;
-    for (auto it = conns.lower_bound({key.local, SocketAddr{}});
-         it != conns.end() && it->first == key.local; ++it)
-      visit_connections(it->first, it->second);
-  }
+  if (mixed && users != ports_.end())
+    for (const ConnNode* c = users->second.connections; c; c = c->second.next_on_port)
+      if (c->first.local.addr == key.local) visit_connections(*c);
 }
 
 std::optional<NetError> SocketTable::conflict(const std::vector<Key>& keys, Sharing sharing) const {
   std::optional<NetError> worst;
   for (const Key& key : keys) {
-    for_each_overlapping(key, [&](Overlap overlap, Pair pair, const Entry& entry) {
+    for_each_overlapping(key, [&](Overlap overlap, Pair pair, std::span<const Member> entry) {
       // An entry holding several sockets has an option only if all of them have it.
       Sharing existing{true, true};
       for (const Member& m : entry) {
@@ -181,23 +208,77 @@ bool SocketTable::port_unused(const std::vector<Key>& keys) const {
   return true;
 }
 
+bool SocketTable::contains(SocketId id) const {
+  if (listener_keys_.count(id)) return true;
+  if (id.slot >= connection_of_slot_.size() || !connection_of_slot_[id.slot]) return false;
+  bool found = false;
+  for_each_device(connection_of_slot_[id.slot]->second, [&](const auto&, std::span<const Member> entry) {
+    for (const Member& m : entry) found = found || m.id == id;
+  });
+  return found;
+}
+
 Result<void> SocketTable::insert(SocketId id, std::vector<Key> keys, Sharing sharing) {
-  if (sockets_.count(id)) return NetError::kSocketExists;
+  if (contains(id)) return NetError::kSocketExists;
   if (auto e = option_error(sharing)) return *e;
   if (auto e = conflict(keys, sharing)) return *e;
   for (const Key& k : keys) {
     PortUsers& users = ports_[{k.local.family(), k.port}];
     if (k.is_connection()) {
-      connections_[FourTuple{SocketAddr{k.local, k.port}, *k.remote}][k.device].push_back(
-          Member{id, sharing});
-      users.connections.insert({k.local, *k.remote});
+      insert_connection_key(id, k, sharing, users);
     } else {
       listeners_[AddrPort{k.local, k.port}][k.device].push_back(Member{id, sharing});
       users.listener_addrs.insert(k.local);
     }
   }
-  sockets_.emplace(id, std::move(keys));
+  if (!keys.front().is_connection()) listener_keys_.emplace(id, std::move(keys));
   return {};
+}
+
+// Requires: the insert does not conflict; a connection has one key.
+void SocketTable::insert_connection_key(SocketId id, const Key& k, Sharing sharing, PortUsers& users) {
+  auto [node, fresh] = connections_.try_emplace(FourTuple{SocketAddr{k.local, k.port}, *k.remote});
+  ConnGroup& group = node->second;
+  const Member member{id, sharing};
+  if (fresh) {
+    group.device = k.device;
+    group.one = member;
+    group.next_on_port = users.connections;
+    if (users.connections) users.connections->second.prev_on_port = &*node;
+    users.connections = &*node;
+  } else {
+    if (!group.many) {
+      group.many = std::make_unique<ByDevice>();
+      (*group.many)[group.device].push_back(group.one);
+    }
+    (*group.many)[k.device].push_back(member);
+  }
+  if (id.slot >= connection_of_slot_.size()) connection_of_slot_.resize(id.slot + 1, nullptr);
+  connection_of_slot_[id.slot] = &*node;
+  ++connection_count_;
+}
+
+void SocketTable::remove_connection(SocketId id, ConnMap::iterator node) {
+  ConnGroup& group = node->second;
+  connection_of_slot_[id.slot] = nullptr;
+  --connection_count_;
+  if (group.many) {
+    for (auto entry = group.many->begin(); entry != group.many->end(); ++entry) {
+      if (std::erase_if(entry->second, [id](const Member& m) { return m.id == id; }) == 0) continue;
+      if (entry->second.empty()) group.many->erase(entry);
+      break;
+    }
+    if (!group.many->empty()) return;
+  }
+  const FourTuple& tuple = node->first;
+  auto users = ports_.find({tuple.local.addr.family(), tuple.local.port});
+  if (group.prev_on_port) group.prev_on_port->second.next_on_port = group.next_on_port;
+  if (group.next_on_port) group.next_on_port->second.prev_on_port = group.prev_on_port;
+  if (users != ports_.end()) {
+    if (users->second.connections == &*node) users->second.connections = group.next_on_port;
+    if (users->second.empty()) ports_.erase(users);
+  }
+  connections_.erase(node);
 }
 
 Result<void> SocketTable::insert_listener(SocketId id, const ListenerAddr& addr, Sharing sharing) {
@@ -213,37 +294,32 @@ Result<void> SocketTable::insert_connection(SocketId id, const ConnAddr& addr, S
 }
 
 void SocketTable::remove(SocketId id) {
-  auto socket = sockets_.find(id);
-  if (socket == sockets_.end()) return;
-  auto drop_member = [id](ByDevice& group, const std::optional<DeviceId>& device) {
-    auto entry = group.find(device);
-    if (entry == group.end()) return;
-    std::erase_if(entry->second, [id](const Member& m) { return m.id == id; });
-    if (entry->second.empty()) group.erase(entry);
-  };
+  if (id.slot < connection_of_slot_.size() && connection_of_slot_[id.slot] && contains(id)) {
+    const ConnNode* node = connection_of_slot_[id.slot];
+    remove_connection(id, connections_.find(node->first));
+    return;
+  }
+  auto socket = listener_keys_.find(id);
+  if (socket == listener_keys_.end()) return;
   for (const Key& k : socket->second) {
     auto users = ports_.find({k.local.family(), k.port});
-    if (k.is_connection()) {
-      auto group = connections_.find(FourTuple{SocketAddr{k.local, k.port}, *k.remote});
-      if (group == connections_.end()) continue;
-      drop_member(group->second, k.device);
-      if (!group->second.empty()) continue;
-      connections_.erase(group);
-      if (users != ports_.end()) users->second.connections.erase({k.local, *k.remote});
-    } else {
-      auto group = listeners_.find(AddrPort{k.local, k.port});
-      if (group == listeners_.end()) continue;
-      drop_member(group->second, k.device);
-      if (!group->second.empty()) continue;
-      listeners_.erase(group);
-      if (users != ports_.end()) users->second.listener_addrs.erase(k.local);
+    auto group = listeners_.find(AddrPort{k.local, k.port});
+    if (group == listeners_.end()) continue;
+    auto entry = group->second.find(k.device);
+    if (entry != group->second.end()) {
+      std::erase_if(entry->second, [id](const Member& m) { return m.id == id; });
+      if (entry->second.empty()) group->second.erase(entry);
     }
-    if (users != ports_.end() && users->second.empty()) ports_.erase(users);
+    if (!group->second.empty()) continue;
+    listeners_.erase(group);
+    if (users == ports_.end()) continue;
+    users->second.listener_addrs.erase(k.local);
+    if (users->second.empty()) ports_.erase(users);
   }
-  sockets_.erase(socket);
+  listener_keys_.erase(socket);
 }
 
-SocketId SocketTable::choose(const Entry& entry, bool connection, const SocketAddr& dst,
+SocketId SocketTable::choose(std::span<const Member> entry, bool connection, const SocketAddr& dst,
                              const SocketAddr& src) const {
   // Several sockets share a key only under netstack3 UDP.
   if (entry.size() == 1 || connection) return entry.front().id;
@@ -262,39 +338,36 @@ std::optional<SocketTable::Delivery> SocketTable::lookup(const SocketAddr& dst,
                                                          const SocketAddr& src,
                                                          DeviceId rx_device) const {
   if (dst.addr.is_unspecified()) return std::nullopt;
-  auto find = [](const auto& map, const auto& key) -> const ByDevice* {
+  auto find = [](const auto& map, const auto& key) {
     auto it = map.find(key);
     return it == map.end() ? nullptr : &it->second;
   };
-  const ByDevice* conns = find(connections_, FourTuple{dst, src});
+  const ConnGroup* conns = find(connections_, FourTuple{dst, src});
   const ByDevice* specific = find(listeners_, AddrPort{dst.addr, dst.port});
   const ByDevice* wildcard =
       find(listeners_, AddrPort{IpAddr::unspecified(dst.addr.family()), dst.port});
   struct Level {
-    const ByDevice* group;
-    std::optional<DeviceId> device;
+    std::span<const Member> entry;
     MatchRule rule;
   };
   const Level levels[] = {
-      {conns, rx_device, MatchRule::kConnectionDevice},
-      {conns, std::nullopt, MatchRule::kConnection},
-      {specific, rx_device, MatchRule::kSpecificDevice},
-      {specific, std::nullopt, MatchRule::kSpecific},
-      {wildcard, rx_device, MatchRule::kWildcardDevice},
-      {wildcard, std::nullopt, MatchRule::kWildcard},
+      {members_on(conns, rx_device), MatchRule::kConnectionDevice},
+      {members_on(conns, std::nullopt), MatchRule::kConnection},
+      {members_on(specific, rx_device), MatchRule::kSpecificDevice},
+      {members_on(specific, std::nullopt), MatchRule::kSpecific},
+      {members_on(wildcard, rx_device), MatchRule::kWildcardDevice},
+      {members_on(wildcard, std::nullopt), MatchRule::kWildcard},
   };
   std::optional<Delivery> delivery;
   for (const Level& level : levels) {
-    if (!level.group) continue;
-    auto entry = level.group->find(level.device);
-    if (entry == level.group->end()) continue;
+    if (level.entry.empty()) continue;
     if (!delivery) {
       const bool connection = level.rule == MatchRule::kConnectionDevice ||
                               level.rule == MatchRule::kConnection;
-      delivery = Delivery{choose(entry->second, connection, dst, src), level.rule, {}};
+      delivery = Delivery{choose(level.entry, connection, dst, src), level.rule, {}};
       continue;
     }
-    for (const Member& m : entry->second) delivery->shadowed.push_back(m.id);
+    for (const Member& m : level.entry) delivery->shadowed.push_back(m.id);
   }
   if (delivery) {
     std::sort(delivery->shadowed.begin(), delivery->shadowed.end());

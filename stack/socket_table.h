@@ -59,8 +59,10 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -102,6 +104,8 @@ class SocketTable {
   SocketPolicy policy() const { return policy_; }
   TransportProto proto() const { return proto_; }
 
+  // Requires of ids (here and below): the ids in the table have distinct slots, as the live ids of
+  // one SocketPool do.
   // Inserts the listener for all its addresses (and families) or for none. Errors: the conflict
   // table above; kNotSupported (netstack3 TCP reuse_port); kSocketExists (id already present);
   // kInvalidArgument (port 0, an unspecified address).
@@ -127,8 +131,8 @@ class SocketTable {
   // A local port for the connection (addr.local.port is ignored), or kNoPorts.
   Result<Port> pick_connection_port(const ConnAddr& addr, Sharing sharing, uint64_t random) const;
 
-  bool contains(SocketId id) const { return sockets_.count(id) != 0; }
-  size_t size() const { return sockets_.size(); }  // sockets, not keys
+  bool contains(SocketId id) const;
+  size_t size() const { return listener_keys_.size() + connection_count_; }  // sockets, not keys
 
  private:
   // One key of the table: a listener's (address or wildcard, port, device) or a connection's
@@ -160,11 +164,22 @@ class SocketTable {
     size_t operator()(const AddrPort& k) const;
     size_t operator()(const FourTuple& k) const;
   };
+  // The connections of one four-tuple. Nearly always one socket, kept inline (`one` on `device`);
+  // several (C and Cd, or netstack3 sharing) move to `many`. Linked into its port's list.
+  struct ConnGroup {
+    std::optional<DeviceId> device;  // of `one`
+    Member one;
+    std::unique_ptr<ByDevice> many;  // set: holds every member, `one` unused
+    std::pair<const FourTuple, ConnGroup>* prev_on_port = nullptr;
+    std::pair<const FourTuple, ConnGroup>* next_on_port = nullptr;
+  };
+  using ConnMap = std::unordered_map<FourTuple, ConnGroup, Hash>;
+  using ConnNode = ConnMap::value_type;
   // Bind-time index of everything on one (family, port); lookup never reads it.
   struct PortUsers {
-    std::set<IpAddr> listener_addrs;                         // unspecified: the wildcard
-    std::set<std::pair<IpAddr, SocketAddr>> connections;     // (local address, remote)
-    bool empty() const { return listener_addrs.empty() && connections.empty(); }
+    std::set<IpAddr> listener_addrs;         // unspecified: the wildcard
+    ConnNode* connections = nullptr;  // a list through ConnGroup::next_on_port
+    bool empty() const { return listener_addrs.empty() && !connections; }
   };
 
   Result<std::vector<Key>> listener_keys(const ListenerAddr& addr, bool need_port) const;
@@ -172,20 +187,32 @@ class SocketTable {
   std::optional<NetError> option_error(Sharing sharing) const;
   std::optional<NetError> conflict(const std::vector<Key>& keys, Sharing sharing) const;
   template <typename Fn>
+  static void for_each_device(const ByDevice& group, Fn&& fn);
+  template <typename Fn>
+  static void for_each_device(const ConnGroup& group, Fn&& fn);
+  static std::span<const Member> members_on(const ByDevice* group, const std::optional<DeviceId>& device);
+  static std::span<const Member> members_on(const ConnGroup* group, const std::optional<DeviceId>& device);
+  template <typename Fn>
   void for_each_overlapping(const Key& key, Fn&& fn) const;
   bool port_unused(const std::vector<Key>& keys) const;
   Result<void> insert(SocketId id, std::vector<Key> keys, Sharing sharing);
-  SocketId choose(const Entry& entry, bool connection, const SocketAddr& dst,
+  SocketId choose(std::span<const Member> entry, bool connection, const SocketAddr& dst,
                   const SocketAddr& src) const;
+  void insert_connection_key(SocketId id, const Key& key, Sharing sharing, PortUsers& users);
+  void remove_connection(SocketId id, ConnMap::iterator group);
 
   SocketPolicy policy_;
   const PolicyRules& rules_;
   TransportProto proto_;
   PortRange ephemeral_;
   std::unordered_map<AddrPort, ByDevice, Hash> listeners_;
-  std::unordered_map<FourTuple, ByDevice, Hash> connections_;
+  ConnMap connections_;
   std::map<std::pair<Family, Port>, PortUsers> ports_;
-  std::unordered_map<SocketId, std::vector<Key>, SocketIdHash> sockets_;
+  std::unordered_map<SocketId, std::vector<Key>, SocketIdHash> listener_keys_;
+  // A connection's group by its SocketId's slot (null: none); ids in the table have distinct
+  // slots, as a SocketPool's live ids do. 8 bytes per slot instead of a node per socket.
+  std::vector<ConnNode*> connection_of_slot_;
+  size_t connection_count_ = 0;
 };
 
 }  // namespace netsim

@@ -19,11 +19,11 @@ Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, u
       snd_nxt_(iss),
       snd_max_(iss),
       buf_seq_(iss + 1),
-      our_mss_(mss ? mss : kDefaultPeerMss),
-      eff_mss_(our_mss_),
       rto_(params.initial_rto),
       ssthresh_(params.initial_ssthresh),
-      recover_(iss) {
+      recover_(iss),
+      our_mss_(mss ? mss : kDefaultPeerMss),
+      eff_mss_(our_mss_) {
   cwnd_ = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
 }
 
@@ -47,7 +47,7 @@ std::optional<Duration> Connection::srtt() const {
 }
 
 uint32_t Connection::rcv_wnd() const {
-  uint64_t used = unread_.size();
+  uint64_t used = held_ ? held_->unread.size() : 0;
   return used >= params_.receive_buffer ? 0 : static_cast<uint32_t>(params_.receive_buffer - used);
 }
 
@@ -135,19 +135,30 @@ Result<void> Connection::shutdown_write() {
 
 void Connection::shutdown_read() {
   read_shut_ = true;
-  unread_.clear();
+  if (held_) held_->unread.clear();
+  release_idle();
 }
 
 void Connection::set_reading(bool reading) {
   if (reading == reading_) return;
   reading_ = reading;
-  if (!reading || unread_.empty()) return;
-  std::string bytes = std::move(unread_);
-  unread_.clear();
+  if (!reading || !held_ || held_->unread.empty()) return;
+  std::string bytes = std::move(held_->unread);
+  held_->unread.clear();
+  release_idle();
   env_.on_receive(bytes);
   if (is_closed()) return;
   // RFC 9293 3.8.6.2.2: announce a window that grew by min(buffer / 2, MSS) or more.
   if (bytes.size() >= std::min<uint64_t>(params_.receive_buffer / 2, eff_mss_)) send_ack();
+}
+
+Connection::Held& Connection::held() {
+  if (!held_) held_ = std::make_unique<Held>();
+  return *held_;
+}
+
+void Connection::release_idle() {
+  if (held_ && held_->empty()) held_.reset();
 }
 
 void Connection::abort() {
@@ -163,15 +174,15 @@ void Connection::sever() {
   cancel_all_timers();
   state_ = Closed{};
   sndbuf_.clear();
-  reasm_.clear();
-  unread_.clear();
+  held_.reset();
 }
 
 // ---------------------------------------------------------------------------
 // Timers
 
 void Connection::arm(TimerKind k, Duration in) {
-  Timer& t = timers_[k];
+  if (!timers_) timers_ = std::make_unique<Timers>();
+  Timer& t = (*timers_)[k];
   t.armed = true;
   t.deadline = env_.now() + in;
   if (t.scheduled && t.scheduled_at <= t.deadline) return;  // fires early and re-arms
@@ -181,42 +192,49 @@ void Connection::arm(TimerKind k, Duration in) {
   t.id = env_.schedule_in(in, [this, k] { fire(k); });
 }
 
-void Connection::disarm(TimerKind k) { timers_[k].armed = false; }
-
-void Connection::cancel_all_timers() {
-  for (Timer& t : timers_) {
-    if (t.scheduled) env_.cancel(t.id);
-    t = Timer{};
-  }
+void Connection::disarm(TimerKind k) {
+  if (timers_) (*timers_)[k].armed = false;
 }
 
+void Connection::cancel_all_timers() {
+  if (!timers_) return;
+  for (Timer& t : *timers_)
+    if (t.scheduled) env_.cancel(t.id);
+  timers_.reset();
+}
+
+// Requires: timer k is scheduled (so timers_ exists).
 void Connection::fire(TimerKind k) {
-  Timer& t = timers_[k];
+  Timer& t = (*timers_)[k];
   t.scheduled = false;
-  if (!t.armed) return;
   SimTime now = env_.now();
-  if (now < t.deadline) {
+  if (t.armed && now < t.deadline) {
     t.scheduled = true;
     t.scheduled_at = t.deadline;
     t.id = env_.schedule_in(t.deadline - now, [this, k] { fire(k); });
     return;
   }
-  t.armed = false;
-  switch (k) {
-    case kRetransmit: on_retransmit_timeout(); break;
-    case kPersist: on_persist_timeout(); break;
-    case kDelayedAck: send_ack(); break;
-    case kTimeWaitTimer: enter_closed(std::nullopt); break;
-    case kTimerCount: break;
+  if (t.armed) {
+    t.armed = false;
+    switch (k) {
+      case kRetransmit: on_retransmit_timeout(); break;
+      case kPersist: on_persist_timeout(); break;
+      case kDelayedAck: send_ack(); break;
+      case kTimeWaitTimer: enter_closed(std::nullopt); break;
+      case kTimerCount: break;
+    }
   }
+  // Nothing scheduled any more (armed implies scheduled): the connection is idle.
+  if (timers_ && std::none_of(timers_->begin(), timers_->end(), [](const Timer& x) { return x.scheduled; }))
+    timers_.reset();
 }
 
 // RFC 6298 5.1 - 5.3: running while anything is outstanding, except while the
 // persist timer probes a zero window.
 void Connection::update_retransmit_timer() {
-  if (snd_una_ == snd_max_ || timers_[kPersist].armed) {
+  if (snd_una_ == snd_max_ || armed(kPersist)) {
     disarm(kRetransmit);
-  } else if (!timers_[kRetransmit].armed) {
+  } else if (!armed(kRetransmit)) {
     arm(kRetransmit, rto_);
   }
 }
@@ -304,7 +322,7 @@ void Connection::send_syn(bool with_ack, bool retransmission) {
   snd_nxt_ = iss_ + 1;
   snd_max_ = iss_ + 1;
   transmit_segment(iss_, with_ack ? (kSyn | kAck) : kSyn, {});
-  if (!timers_[kRetransmit].armed) arm(kRetransmit, rto_);
+  if (!armed(kRetransmit)) arm(kRetransmit, rto_);
 }
 
 void Connection::send_ack() {
@@ -344,7 +362,7 @@ uint32_t Connection::send_at(uint32_t seq, uint64_t max_len) {
   }
   if (seq_gt(end, snd_max_)) snd_max_ = end;
   transmit_segment(seq, flags, std::move(payload));
-  if (!timers_[kRetransmit].armed && !timers_[kPersist].armed) arm(kRetransmit, rto_);
+  if (!armed(kRetransmit) && !armed(kPersist)) arm(kRetransmit, rto_);
   return seg_len;
 }
 
@@ -373,7 +391,7 @@ void Connection::output() {
   // Zero window with data waiting and nothing in flight: persist.
   uint64_t off = static_cast<uint32_t>(snd_nxt_ - buf_seq_);
   if (snd_wnd_ == 0 && off < sndbuf_.size() && snd_nxt_ == snd_una_ &&
-      !timers_[kPersist].armed) {
+      !armed(kPersist)) {
     persist_backoff_ = 0;
     disarm(kRetransmit);
     arm(kPersist, std::min(rto_, params_.max_rto));

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,20 +49,21 @@ class ConnectionEnv {
   virtual void on_bad_segment() = 0;
 };
 
-// Counters for tests and benchmarks.
+// Counters for tests and benchmarks. Segment and event counts are 32-bit (they wrap after
+// 2^32, far beyond what the run guards allow); byte counts are 64-bit.
 struct ConnectionStats {
-  uint64_t segments_sent = 0;
-  uint64_t segments_received = 0;
   uint64_t bytes_sent = 0;      // data bytes on their first transmission
   uint64_t bytes_acked = 0;     // data bytes the peer acknowledged
   uint64_t bytes_received = 0;  // in-order data bytes taken from the peer
-  uint64_t retransmissions = 0;  // segments sent again (timeouts, fast and partial-ACK repairs, probes)
-  uint64_t timeouts = 0;         // retransmission timer expiries that resent something
-  uint64_t fast_retransmits = 0;
-  uint64_t rtt_samples = 0;
-  uint64_t challenge_acks = 0;
-  uint64_t bad_segments = 0;
-  uint64_t persist_probes = 0;
+  uint32_t segments_sent = 0;
+  uint32_t segments_received = 0;
+  uint32_t retransmissions = 0;  // segments sent again (timeouts, fast and partial-ACK repairs, probes)
+  uint32_t timeouts = 0;         // retransmission timer expiries that resent something
+  uint32_t fast_retransmits = 0;
+  uint32_t rtt_samples = 0;
+  uint32_t challenge_acks = 0;
+  uint32_t bad_segments = 0;
+  uint32_t persist_probes = 0;
 };
 
 // Choices within the RFCs: the advertised window is receive_buffer minus the
@@ -127,7 +129,7 @@ class Connection {
   uint32_t rcv_wnd() const;
   uint32_t bytes_in_flight() const { return snd_max_ - snd_una_; }
   uint64_t send_queue_bytes() const { return sndbuf_.size(); }  // unacknowledged + unsent
-  uint64_t out_of_order_bytes() const { return reasm_.held_bytes(); }
+  uint64_t out_of_order_bytes() const { return held_ ? held_->reasm.held_bytes() : 0; }
 
  private:
   static constexpr Duration kClockGranularity = Duration::milliseconds(1);  // G of RFC 6298
@@ -142,6 +144,14 @@ class Connection {
     SimTime scheduled_at;
     EventId id;
   };
+  using Timers = std::array<Timer, kTimerCount>;
+  // Received bytes waiting: out of order (with an out-of-order FIN), or unread while paused.
+  struct Held {
+    ReassemblyQueue reasm;
+    std::optional<uint64_t> ooo_fin;  // stream offset of an out-of-order FIN
+    std::string unread;               // held while reading is paused
+    bool empty() const { return reasm.empty() && !ooo_fin && unread.empty(); }
+  };
 
   template <typename S> bool in() const { return std::holds_alternative<S>(state_); }
   Result<void> check_can_send() const;
@@ -149,7 +159,9 @@ class Connection {
   bool can_send_data() const;
   bool our_fin_acked() const { return snd_una_ == buf_seq_ + 1; }
 
-  // Timers: arm() only moves an event earlier; a late deadline re-arms when it fires.
+  // Timers: arm() only moves an event earlier; a late deadline re-arms when it fires. The
+  // Timers exist only while one is scheduled (an idle connection holds none).
+  bool armed(TimerKind k) const { return timers_ && (*timers_)[k].armed; }
   void arm(TimerKind k, Duration in);
   void disarm(TimerKind k);
   void cancel_all_timers();
@@ -185,11 +197,17 @@ class Connection {
   void bad_segment();
   // -> CLOSED: timers stopped, then on_error (if any) and on_closed. Callers return at once.
   void enter_closed(std::optional<NetError> error);
+  // Held bytes: created on first use, freed by release_idle() once empty. Only the entry points
+  // (on_segment, set_reading, shutdown_read) call release_idle, never a callback's path.
+  Held& held();
+  void release_idle();
 
   const Params& params_;
   ConnectionEnv& env_;
-  State state_ = Closed{};
-  std::array<Timer, kTimerCount> timers_{};
+  std::unique_ptr<Timers> timers_;  // while a timer is scheduled
+  std::unique_ptr<Held> held_;      // while received bytes wait
+  SendBuffer sndbuf_;
+  ConnectionStats stats_;
 
   // Send sequence variables (RFC 9293 3.3.1); snd_max_ is the highest sequence sent.
   uint32_t iss_;
@@ -200,46 +218,42 @@ class Connection {
   uint32_t snd_wl1_ = 0;
   uint32_t snd_wl2_ = 0;
   uint32_t max_snd_wnd_ = 0;
-  SendBuffer sndbuf_;
   uint32_t buf_seq_;  // sequence number of sndbuf_'s front byte
 
   // Receive sequence variables.
   uint32_t irs_ = 0;
   uint32_t rcv_nxt_ = 0;
   uint64_t rcv_off_ = 0;  // data bytes received in order so far
-  ReassemblyQueue reasm_;
-  std::optional<uint64_t> ooo_fin_;  // stream offset of an out-of-order FIN
-  std::string unread_;               // held while reading is paused
-  bool reading_ = true;
-  bool read_shut_ = false;
-  bool ack_now_ = false;
   uint64_t unacked_bytes_ = 0;  // in-order bytes received since our last ACK
 
-  // Segment sizes.
-  uint32_t our_mss_;
-  uint32_t eff_mss_;
-
   // RFC 6298.
-  bool have_srtt_ = false;
   Duration srtt_{};
   Duration rttvar_{};
   Duration rto_;
-  bool timing_ = false;  // one segment timed at a time (Karn: never a retransmitted one)
-  uint32_t rtt_seq_ = 0;
   SimTime rtt_start_{};
+  uint32_t rtt_seq_ = 0;
   uint32_t retries_ = 0;      // consecutive timeouts of the oldest segment
   uint32_t syn_retries_ = 0;
-  uint32_t persist_backoff_ = 0;
 
   // RFC 5681 / 6582.
   uint32_t cwnd_ = 0;
   uint32_t ssthresh_;
   uint32_t ca_acked_ = 0;  // bytes acknowledged toward the next congestion-avoidance increase
   uint32_t dupacks_ = 0;
-  bool in_recovery_ = false;
   uint32_t recover_;
 
-  ConnectionStats stats_;
+  // Segment sizes.
+  uint32_t our_mss_;
+  uint32_t eff_mss_;
+
+  State state_ = Closed{};
+  uint8_t persist_backoff_ = 0;  // at most 16
+  bool have_srtt_ = false;
+  bool timing_ = false;  // one segment timed at a time (Karn: never a retransmitted one)
+  bool in_recovery_ = false;
+  bool reading_ = true;
+  bool read_shut_ = false;
+  bool ack_now_ = false;
 };
 
 }  // namespace netsim::tcp

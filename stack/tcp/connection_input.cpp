@@ -29,9 +29,10 @@ void Connection::on_segment(const Segment& seg) {
   // LISTEN (3.10.7.2) is the TCP layer's (TcpLayer::receive): a listener is no Connection.
   if (in<SynSent>()) {
     on_segment_syn_sent(seg);
-    return;
+  } else {
+    on_segment_synchronized(seg);
   }
-  on_segment_synchronized(seg);
+  release_idle();
 }
 
 // RFC 9293 3.10.7.3.
@@ -239,7 +240,7 @@ bool Connection::process_ack(const Segment& seg) {
   // RFC 5681 2 "duplicate acknowledgment"; answers to zero-window probes are not.
   bool dup = seg.payload.empty() && !seg.has(kFin) && ack == snd_una_ &&
              seg.window == snd_wnd_ && snd_una_ != snd_max_ && snd_wnd_ != 0 &&
-             !timers_[kPersist].armed;
+             !armed(kPersist);
   // Window update (fifth step): only from a newer segment.
   if (seq_geq(ack, snd_una_) &&
       (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, ack)))) {
@@ -253,7 +254,7 @@ bool Connection::process_ack(const Segment& seg) {
   } else if (dup) {
     on_dup_ack();
   }
-  if (snd_wnd_ > 0 && timers_[kPersist].armed) {
+  if (snd_wnd_ > 0 && armed(kPersist)) {
     disarm(kPersist);
     persist_backoff_ = 0;
     if (seq_lt(snd_una_, snd_nxt_)) snd_nxt_ = snd_una_;  // resend an unacknowledged probe
@@ -360,19 +361,20 @@ void Connection::process_data(uint32_t seq, std::string_view data, bool fin) {
   if (data.empty() && !fin) return;
   if (rel > 0) {
     // Out of order: hold it and tell the sender at once (RFC 5681 4.2).
-    reasm_.insert(rcv_off_ + static_cast<uint64_t>(rel), data);
-    if (fin) ooo_fin_ = rcv_off_ + static_cast<uint64_t>(rel) + data.size();
+    Held& h = held();
+    h.reasm.insert(rcv_off_ + static_cast<uint64_t>(rel), data);
+    if (fin) h.ooo_fin = rcv_off_ + static_cast<uint64_t>(rel) + data.size();
     ack_now_ = true;
     return;
   }
-  bool filled_gap = !reasm_.empty();
+  bool filled_gap = held_ && !held_->reasm.empty();
   rcv_nxt_ += static_cast<uint32_t>(data.size());
   rcv_off_ += data.size();
   unacked_bytes_ += data.size();
   deliver(data);
   if (is_closed()) return;
   if (filled_gap) {
-    uint64_t next = reasm_.pop_contiguous(rcv_off_, [this](std::string_view piece) {
+    uint64_t next = held_->reasm.pop_contiguous(rcv_off_, [this](std::string_view piece) {
       rcv_nxt_ += static_cast<uint32_t>(piece.size());
       rcv_off_ += piece.size();
       deliver(piece);
@@ -381,14 +383,14 @@ void Connection::process_data(uint32_t seq, std::string_view data, bool fin) {
     if (is_closed()) return;
     ack_now_ = true;  // RFC 5681 4.2: a segment that fills a gap is acknowledged at once
   }
-  if (ooo_fin_ && *ooo_fin_ == rcv_off_) fin = true;
+  if (held_ && held_->ooo_fin && *held_->ooo_fin == rcv_off_) fin = true;
   if (fin) {
     fin_received();
     return;
   }
   if (!params_.delayed_ack || unacked_bytes_ >= 2 * static_cast<uint64_t>(eff_mss_)) {
     ack_now_ = true;
-  } else if (!timers_[kDelayedAck].armed) {
+  } else if (!armed(kDelayedAck)) {
     arm(kDelayedAck, params_.delayed_ack_timeout);
   }
 }
@@ -398,7 +400,7 @@ void Connection::deliver(std::string_view data) {
   stats_.bytes_received += data.size();
   if (read_shut_) return;
   if (!reading_) {
-    unread_.append(data);
+    held().unread.append(data);
     return;
   }
   env_.on_receive(data);
@@ -407,8 +409,10 @@ void Connection::deliver(std::string_view data) {
 // Eighth step: the peer's FIN, in order.
 void Connection::fin_received() {
   rcv_nxt_ += 1;
-  ooo_fin_.reset();
-  reasm_.clear();
+  if (held_) {
+    held_->ooo_fin.reset();
+    held_->reasm.clear();
+  }
   ack_now_ = true;
   if (in<Established>()) {
     state_ = CloseWait{};
@@ -437,8 +441,11 @@ void Connection::enter_closed(std::optional<NetError> error) {
   cancel_all_timers();
   state_ = Closed{};
   sndbuf_.clear();
-  reasm_.clear();
-  unread_.clear();
+  if (held_) {  // cleared, not freed: a delivery loop over it may be running
+    held_->reasm.clear();
+    held_->ooo_fin.reset();
+    held_->unread.clear();
+  }
   if (error) env_.on_error(*error);
   env_.on_closed(last);
 }
