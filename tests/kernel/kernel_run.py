@@ -418,12 +418,19 @@ class KernelRun:
         record["local"] = sockaddr_text(s.getsockname())
         return "ok"
 
-    def op_send(self, st, record):
+    def open_entry(self, st):
+        """(the step's socket, None) or (None, the error kind a step on it gets)."""
         entry = self.socks.get((st["host"], st["socket"]))
         if entry is None:
-            return "unknown_socket"
-        if entry.state == "dead" or not entry.fds:
-            return "not_connected"
+            return None, "unknown_socket"
+        if entry.state == "dead" or not entry.fds:  # ended by the stack (reset, refused, ...)
+            return None, "not_connected"
+        return entry, None
+
+    def op_send(self, st, record):
+        entry, error = self.open_entry(st)
+        if error:
+            return error
         if entry.state == "connecting":  # the kernel refuses data before the handshake ends
             deadline = time.monotonic() + 1.0
             while entry.state == "connecting" and time.monotonic() < deadline:
@@ -458,11 +465,9 @@ class KernelRun:
         return "ok"
 
     def op_shutdown(self, st, record):
-        entry = self.socks.get((st["host"], st["socket"]))
-        if entry is None:
-            return "unknown_socket"
-        if entry.state == "dead" or not entry.fds:
-            return "not_connected"
+        entry, error = self.open_entry(st)
+        if error:
+            return error
         how = {"read": socket.SHUT_RD, "write": socket.SHUT_WR, "both": socket.SHUT_RDWR}[st.get("how", "both")]
         try:
             for s in entry.fds:
