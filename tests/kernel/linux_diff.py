@@ -127,6 +127,8 @@ def main():
     failed = 0
     for scenario in args.scenarios:
         rel = os.path.relpath(os.path.abspath(scenario), SCENARIOS_ROOT)
+        if rel.startswith(".."):
+            rel = scenario
         name = os.path.splitext(rel)[0].replace(os.sep, "-")
         with tempfile.TemporaryDirectory(prefix="netsim-kernel-") as tmp:
             keep = os.path.join(args.keep, name) if args.keep else tmp
