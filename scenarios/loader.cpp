@@ -220,7 +220,7 @@ struct KeySpec {
   const char* name;
   bool required;
   const char* schema;  // the key's JSON Schema, as JSON text
-  const char* doc;     // "" when the schema says it all
+  const char* doc;     // the key's description in the schema (editors show it); never empty
 };
 
 struct OpSpec {
@@ -243,10 +243,11 @@ const OpSpec* find_op(std::string_view name) {
 // The keys of a route: an entry of a host's `routes`, and add_route / remove_route.
 const std::vector<KeySpec>& route_keys() {
   static const std::vector<KeySpec> kKeys = {
-      {"to", true, R"({"$ref": "#/$defs/prefix"})", ""},
-      {"via", false, R"({"$ref": "#/$defs/ip"})", "same family as `to`"},
-      {"dev", false, R"({"type": "string", "minLength": 1})", "an interface of the host"},
-      {"metric", false, R"({"$ref": "#/$defs/u32"})", ""}};
+      {"to", true, R"({"$ref": "#/$defs/prefix"})", "destination prefix; host bits are cleared"},
+      {"via", false, R"({"$ref": "#/$defs/ip"})", "next-hop address, same family as `to`"},
+      {"dev", false, R"({"$ref": "#/$defs/name"})", "egress interface of the host"},
+      {"metric", false, R"({"$ref": "#/$defs/u32"})",
+       "lower wins among equal prefixes; default 0"}};
   return kKeys;
 }
 
@@ -260,8 +261,8 @@ std::vector<std::string> key_names(const std::vector<KeySpec>& keys) {
 const std::vector<KeySpec>& common_step_keys() {
   static const std::vector<KeySpec> kKeys = {
       {"at", true, R"({"$ref": "#/$defs/duration"})", "virtual time of the step"},
-      {"host", true, R"({"type": "string", "minLength": 1})", "the host it runs on"},
-      {"op", true, "", ""},  // the schema is the op's name as a const
+      {"host", true, R"({"$ref": "#/$defs/name"})", "the host it runs on"},
+      {"op", true, "", "the operation"},  // the schema is the op's name as a const
       {"expect_error", false, R"({"$ref": "#/$defs/error_kind"})",
        "the step must fail with exactly this error"},
   };
@@ -1555,83 +1556,101 @@ std::optional<StepOp> parse_ping(OpReader& r) {
 }
 
 // Key schemas used by several ops.
-constexpr const char* kSocketSchema = R"({"type": "string", "minLength": 1})";
-constexpr const char* kNewSocketSchema = R"({"type": "string", "minLength": 1, "pattern": "^[^#]+$"})";
-constexpr const char* kInterfaceSchema = R"({"type": "string"})";
+constexpr const char* kSocketSchema = R"({"$ref": "#/$defs/socket_ref"})";
+constexpr const char* kNewSocketSchema = R"({"$ref": "#/$defs/socket_name"})";
+constexpr const char* kInterfaceSchema = R"({"$ref": "#/$defs/name"})";
 constexpr const char* kBoolSchema = R"({"type": "boolean"})";
+constexpr const char* kReuseAddrDoc =
+    "policy netstack3: share the address and port with sockets that also set it (ignored "
+    "under seed)";
+constexpr const char* kReusePortDoc =
+    "policy netstack3, UDP only: share the port with sockets that also set it; delivery picks "
+    "one by a hash of the four-tuple (ignored under seed)";
 
 const std::vector<OpSpec>& op_specs() {
   static const std::vector<OpSpec> kOps = {
       {"listen", true,
-       {{"proto", true, R"({"$ref": "#/$defs/proto"})", ""},
+       {{"proto", true, R"({"$ref": "#/$defs/proto"})", "transport protocol"},
         {"socket", true, kNewSocketSchema, "name of the new socket; no `#`"},
-        {"port", false, R"({"$ref": "#/$defs/port"})", "0 or absent: ephemeral"},
+        {"port", false, R"({"$ref": "#/$defs/port"})", "local port; 0 or absent: ephemeral"},
         {"addresses", false, R"({"type": "array", "uniqueItems": true, "items": {"$ref": "#/$defs/ip"}})",
-         "each address once; absent or empty: wildcard"},
-        {"family", false, R"({"enum": ["ipv4", "ipv6"]})", "wildcard only; default both"},
-        {"device", false, kInterfaceSchema, "an interface of the host"},
-        {"reuse_addr", false, kBoolSchema, ""},
-        {"reuse_port", false, kBoolSchema, ""},
-        {"backlog", false, R"({"$ref": "#/$defs/u32"})", ""}},
+         "local addresses, each once; absent or empty: a wildcard listener"},
+        {"family", false, R"({"enum": ["ipv4", "ipv6"]})",
+         "the one family a wildcard listener covers; absent: both"},
+        {"device", false, kInterfaceSchema, "bind to this interface of the host"},
+        {"reuse_addr", false, kBoolSchema, kReuseAddrDoc},
+        {"reuse_port", false, kBoolSchema, kReusePortDoc},
+        {"backlog", false, R"({"$ref": "#/$defs/u32"})",
+         "TCP: connections waiting to complete or be accepted; default `defaults.tcp.backlog`"}},
        "create a listener (for UDP, a bound unconnected socket)", "", parse_listen},
       {"connect", true,
-       {{"proto", true, R"({"$ref": "#/$defs/proto"})", ""},
+       {{"proto", true, R"({"$ref": "#/$defs/proto"})", "transport protocol"},
         {"socket", true, kNewSocketSchema, "name of the new socket; no `#`"},
-        {"remote", true, R"({"$ref": "#/$defs/socket_addr"})", ""},
+        {"remote", true, R"({"$ref": "#/$defs/socket_addr"})", "the peer, `address:port`"},
         {"local", false, R"({"anyOf": [{"$ref": "#/$defs/socket_addr"}, {"$ref": "#/$defs/ip"}]})",
          "address, or address:port (port may be 0); same family as `remote`"},
-        {"device", false, kInterfaceSchema, "an interface of the host"},
-        {"reuse_addr", false, kBoolSchema, ""},
-        {"reuse_port", false, kBoolSchema, ""}},
+        {"device", false, kInterfaceSchema, "bind to this interface of the host"},
+        {"reuse_addr", false, kBoolSchema, kReuseAddrDoc},
+        {"reuse_port", false, kBoolSchema, kReusePortDoc}},
        "create a connection (TCP: starts the handshake; UDP: a connected socket)", "",
        parse_connect},
       {"send", true,
-       {{"socket", true, kSocketSchema, ""},
-        {"data", false, R"({"type": "string"})", "exactly one of `data` / `size`"},
-        {"size", false, R"({"$ref": "#/$defs/u32"})", "bytes of generated payload"},
-        {"to", false, R"({"$ref": "#/$defs/socket_addr"})", "UDP unconnected only"},
+       {{"socket", true, kSocketSchema, "the sending socket"},
+        {"data", false, R"({"type": "string"})", "the payload as text; exactly one of `data` / `size`"},
+        {"size", false, R"({"$ref": "#/$defs/u32"})",
+         "bytes of generated payload; exactly one of `data` / `size`"},
+        {"to", false, R"({"$ref": "#/$defs/socket_addr"})",
+         "destination `address:port`; for an unconnected UDP socket only"},
         {"repeat", false,
          R"({"type": "object", "additionalProperties": false, "required": ["count", "every"],
-             "properties": {"count": {"type": "integer", "minimum": 1, "maximum": 4294967295},
-                            "every": {"$ref": "#/$defs/duration"}}})",
+             "properties": {"count": {"description": "how many sends in all", "type": "integer", "minimum": 1, "maximum": 4294967295},
+                            "every": {"description": "time between two sends", "$ref": "#/$defs/duration"}}})",
          "send `count` times, `every` apart"}},
-       "send", R"({"oneOf": [{"required": ["data"]}, {"required": ["size"]}]})", parse_send},
-      {"close", true, {{"socket", true, kSocketSchema, ""}},
+       "send",
+       R"({"dependentSchemas": {"data": {"properties": {"size": false}}},
+           "anyOf": [{"required": ["data"], "properties": {"data": true}},
+                     {"required": ["size"], "properties": {"size": true}}]})",
+       parse_send},
+      {"close", true, {{"socket", true, kSocketSchema, "the socket to close"}},
        "close (TCP: FIN; a listener closes at once and resets its unaccepted connections)", "",
        parse_close},
       {"shutdown", true,
-       {{"socket", true, kSocketSchema, ""},
-        {"how", false, R"({"enum": ["read", "write", "both"]})", "default both"}},
+       {{"socket", true, kSocketSchema, "the socket to shut down"},
+        {"how", false, R"({"enum": ["read", "write", "both"]})", "the direction; default both"}},
        "shut down one direction", "", parse_shutdown},
       {"add_address", true,
-       {{"interface", true, kInterfaceSchema, ""},
-        {"address", true, R"({"$ref": "#/$defs/prefix"})", "with prefix length"}},
+       {{"interface", true, kInterfaceSchema, "an interface of the host"},
+        {"address", true, R"({"$ref": "#/$defs/prefix"})", "the address, with prefix length"}},
        "assign an address", "", parse_add_address},
       {"remove_address", true,
-       {{"interface", true, kInterfaceSchema, ""},
-        {"address", true, R"({"$ref": "#/$defs/ip_or_prefix"})", "a prefix length is ignored"}},
+       {{"interface", true, kInterfaceSchema, "an interface of the host"},
+        {"address", true, R"({"$ref": "#/$defs/ip_or_prefix"})",
+         "the address; a prefix length is ignored"}},
        "remove an address (severs connections under policy `seed`)", "", parse_remove_address},
       {"change_address", true,
-       {{"interface", true, kInterfaceSchema, ""},
-        {"from", true, R"({"$ref": "#/$defs/ip_or_prefix"})", "a prefix length is ignored"},
-        {"to", true, R"({"$ref": "#/$defs/prefix"})", "with prefix length"}},
+       {{"interface", true, kInterfaceSchema, "an interface of the host"},
+        {"from", true, R"({"$ref": "#/$defs/ip_or_prefix"})",
+         "the address removed; a prefix length is ignored"},
+        {"to", true, R"({"$ref": "#/$defs/prefix"})", "the address added, with prefix length"}},
        "remove `from`, then add `to`, in one step", "", parse_change_address},
-      {"interface_down", true, {{"interface", true, kInterfaceSchema, ""}}, "take an interface down",
-       "", parse_interface_down},
-      {"interface_up", true, {{"interface", true, kInterfaceSchema, ""}}, "bring an interface up", "",
-       parse_interface_up},
-      {"link_down", false, {{"link", true, R"({"type": "string"})", "a link name or `linkN`"}},
+      {"interface_down", true, {{"interface", true, kInterfaceSchema, "an interface of the host"}},
+       "take an interface down", "", parse_interface_down},
+      {"interface_up", true, {{"interface", true, kInterfaceSchema, "an interface of the host"}},
+       "bring an interface up", "", parse_interface_up},
+      {"link_down", false, {{"link", true, R"({"$ref": "#/$defs/link_ref"})", "a link name or `linkN`"}},
        "take a link down", "", parse_link_down},
-      {"link_up", false, {{"link", true, R"({"type": "string"})", "a link name or `linkN`"}},
+      {"link_up", false, {{"link", true, R"({"$ref": "#/$defs/link_ref"})", "a link name or `linkN`"}},
        "bring a link up", "", parse_link_up},
       {"add_route", true, route_keys(), "add a static route", "", parse_add_route},
       {"remove_route", true, route_keys(), "remove a static route", "", parse_remove_route},
-      {"set_host_model", true, {{"host_model", true, R"({"$ref": "#/$defs/host_model"})", ""}},
+      {"set_host_model", true,
+       {{"host_model", true, R"({"$ref": "#/$defs/host_model"})", "the host's new host model"}},
        "change the host model", "", parse_set_host_model},
       {"ping", true,
-       {{"to", true, R"({"$ref": "#/$defs/ip"})", ""},
-        {"count", false, R"({"type": "integer", "minimum": 1, "maximum": 4294967295})", "default 1"},
-        {"every", false, R"({"$ref": "#/$defs/duration"})", "default 1s"},
+       {{"to", true, R"({"$ref": "#/$defs/ip"})", "the address to ping"},
+        {"count", false, R"({"type": "integer", "minimum": 1, "maximum": 4294967295})",
+         "echo requests to send; default 1"},
+        {"every", false, R"({"$ref": "#/$defs/duration"})", "time between requests; default 1s"},
         {"size", false, R"({"type": "integer", "minimum": 0, "maximum": 65507})",
          "payload bytes, default 56; the packet must fit the first hop's MTU"}},
        "extension: ICMP echo requests", "", parse_ping},
@@ -1738,23 +1757,68 @@ size_t offset_of(std::string_view text, SourcePos pos) {
   return std::min(text.size(), offset + static_cast<size_t>(std::max(pos.column, 1) - 1));
 }
 
-// What the trace header's `scenario_sha256` covers (docs/scenario-format.md): the file's
-// bytes, except that the string that is the value of a top-level `fingerprint` counts as
-// `""`. A pin is made from a trace whose header holds this hash, so the hash cannot cover
-// the pin itself. Without a pin it is exactly the SHA-256 of the file.
-std::string scenario_sha256(std::string_view text, const JsonSource& src) {
-  auto pin = src.value_pos.find("/fingerprint");
-  const json* value = src.value.is_object() && src.value.contains("fingerprint")
-                          ? &src.value["fingerprint"] : nullptr;
-  if (!value || !value->is_string() || pin == src.value_pos.end()) return sha256_hex(text);
-  const size_t begin = offset_of(text, pin->second);
-  if (begin >= text.size() || text[begin] != '"') return sha256_hex(text);
+// The end (one past the closing quote) of the JSON string that starts at `begin`, or npos.
+size_t string_end(std::string_view text, size_t begin) {
+  if (begin >= text.size() || text[begin] != '"') return std::string_view::npos;
   size_t end = begin + 1;
   while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
-  if (end >= text.size()) return sha256_hex(text);
-  std::string bytes(text.substr(0, begin));
-  bytes += "\"\"";
-  bytes += text.substr(end + 1);
+  return end < text.size() ? end + 1 : std::string_view::npos;
+}
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A part of the file that scenario_sha256 replaces: bytes [begin, end) become `with`.
+struct HashCut {
+  size_t begin, end;
+  std::string_view with;
+};
+
+// What the trace header's `scenario_sha256` covers (docs/scenario-format.md, "Pinned
+// fingerprint"): the file's bytes, except
+//  - the string that is the value of a top-level `fingerprint` counts as `""`: a pin is made
+//    from a trace whose header holds this hash, so the hash cannot cover the pin itself;
+//  - a top-level `$schema` member whose value is a string does not count, with the comma and
+//    white space that separate it from its neighbour: it is editor metadata, and adding it to
+//    a file must leave the hash, its trace and a pinned fingerprint unchanged.
+// Without either it is exactly the SHA-256 of the file.
+std::string scenario_sha256(std::string_view text, const JsonSource& src) {
+  std::vector<HashCut> cuts;
+  auto string_value = [&](const char* key) -> std::optional<std::pair<size_t, size_t>> {
+    auto pos = src.value_pos.find(std::string("/") + key);
+    if (!src.value.is_object() || !src.value.contains(key) || !src.value[key].is_string() ||
+        pos == src.value_pos.end())
+      return std::nullopt;
+    const size_t begin = offset_of(text, pos->second);
+    const size_t end = string_end(text, begin);
+    if (end == std::string_view::npos) return std::nullopt;
+    return std::pair(begin, end);
+  };
+  if (auto pin = string_value("fingerprint")) cuts.push_back({pin->first, pin->second, "\"\""});
+  auto key = src.key_pos.find("/$schema");
+  if (auto value = string_value("$schema"); value && key != src.key_pos.end()) {
+    size_t begin = offset_of(text, key->second), end = value->second;
+    size_t next = end;
+    while (next < text.size() && is_json_space(text[next])) ++next;
+    if (next < text.size() && text[next] == ',') {  // up to the next member's key
+      end = next + 1;
+      while (end < text.size() && is_json_space(text[end])) ++end;
+    } else {  // the last member: from the comma after the previous one
+      size_t before = begin;
+      while (before > 0 && is_json_space(text[before - 1])) --before;
+      if (before > 0 && text[before - 1] == ',') begin = before - 1;
+    }
+    cuts.push_back({begin, end, ""});
+  }
+  if (cuts.empty()) return sha256_hex(text);
+  std::sort(cuts.begin(), cuts.end(), [](const HashCut& a, const HashCut& b) { return a.begin < b.begin; });
+  std::string bytes;
+  size_t at = 0;
+  for (const HashCut& c : cuts) {
+    bytes += text.substr(at, c.begin - at);
+    bytes += c.with;
+    at = c.end;
+  }
+  bytes += text.substr(at);
   return sha256_hex(bytes);
 }
 
@@ -1770,11 +1834,29 @@ std::vector<OpKeys> op_keys() {
   return out;
 }
 
+std::vector<std::pair<std::string, std::vector<std::string>>> schema_object_keys() {
+  std::vector<std::string> count_form = kExpectCountKeys;
+  count_form.insert(count_form.begin(), {"event", "host"});
+  return {{"/properties", kTopKeys},
+          {"/properties/limits/properties", kLimitsKeys},
+          {"/properties/defaults/properties", kDefaultsKeys},
+          {"/properties/defaults/properties/host/properties", kHostDefaultKeys},
+          {"/$defs/link_defaults/properties", kLinkDefaultKeys},
+          {"/$defs/tcp_params/properties", kTcpKeys},
+          {"/$defs/host/properties", kHostKeys},
+          {"/$defs/interface/properties", kInterfaceKeys},
+          {"/$defs/link/properties", kLinkKeys},
+          {"/$defs/expectation/oneOf/0/properties", kSequenceKeys},
+          {"/$defs/expectation/oneOf/1/properties", count_form}};
+}
+
 nlohmann::ordered_json step_schema_defs() {
   using ojson = nlohmann::ordered_json;
+  // Every key gets its descriptor's doc as its description, also an empty one, which the
+  // schema test (tests/schema/schema.test.mjs) then reports: a new key needs a description.
   auto key_schema = [](const KeySpec& k) {
     ojson out = ojson::object();
-    if (*k.doc) out["description"] = k.doc;
+    out["description"] = k.doc;
     const ojson schema = ojson::parse(k.schema);
     for (const auto& [name, value] : schema.items()) out[name] = value;
     return out;
@@ -1791,10 +1873,27 @@ nlohmann::ordered_json step_schema_defs() {
     c["then"]["$ref"] = std::string("#/$defs/step_") + op.name;
     cases.push_back(c);
   }
+  ojson& route = defs["route"];
+  route["description"] = "a static route";
+  route["type"] = "object";
+  route["additionalProperties"] = false;
+  route["required"] = ojson::array();
+  for (const KeySpec& k : route_keys()) {
+    if (k.required) route["required"].push_back(k.name);
+    route["properties"][k.name] = key_schema(k);
+  }
   ojson& step = defs["step"];
+  step["description"] = "one step of the timeline: `at`, `op`, the op's keys";
   step["type"] = "object";
   step["required"] = ojson::array({"at", "op"});
-  step["properties"]["op"]["enum"] = names;
+  for (const KeySpec& k : common_step_keys()) {
+    if (std::string_view(k.name) != "op") {
+      step["properties"][k.name] = key_schema(k);
+      continue;
+    }
+    step["properties"]["op"]["description"] = k.doc;
+    step["properties"]["op"]["enum"] = names;
+  }
   step["allOf"] = cases;
   for (const OpSpec& op : op_specs()) {
     ojson& d = defs[std::string("step_") + op.name];
@@ -1805,8 +1904,12 @@ nlohmann::ordered_json step_schema_defs() {
     for (const KeySpec& k : common_step_keys()) {
       if (!op.on_host && std::string_view(k.name) == "host") continue;
       if (k.required) required.push_back(k.name);
-      if (std::string_view(k.name) == "op") properties["op"]["const"] = op.name;
-      else properties[k.name] = key_schema(k);
+      if (std::string_view(k.name) == "op") {
+        properties["op"]["description"] = std::string(k.doc) + ": " + op.doc;
+        properties["op"]["const"] = op.name;
+      } else {
+        properties[k.name] = key_schema(k);
+      }
     }
     for (const KeySpec& k : op.keys) {
       if (k.required) required.push_back(k.name);

@@ -60,9 +60,15 @@ std::optional<Duration> parse_duration(std::string_view text, std::string* error
 std::optional<uint64_t> parse_rate(std::string_view text, std::string* error);
 
 // The JSON Schema of steps, made from the loader's op descriptors (one per op: its keys,
-// their schemas and docs, its parser): `step` (the op names and one if/then per op) and
-// `step_OP` for every op. scenarios/schema/scenario.schema.json holds exactly these.
+// their schemas and descriptions, its parser): `step` (the op names and one if/then per op),
+// `step_OP` for every op and `route` (a host's static route; add_route's keys).
+// scenarios/schema/scenario.schema.json holds exactly these.
 nlohmann::ordered_json step_schema_defs();
+
+// The keys the loader accepts in every other object of a scenario, each list under the JSON
+// Pointer of that object's `properties` in the schema, so a test can hold the schema's
+// hand-written part to the loader's tables.
+std::vector<std::pair<std::string, std::vector<std::string>>> schema_object_keys();
 
 // Every op with its keys, each marked required or not (from the same descriptors), for
 // checks that other descriptions of the format (docs) agree with the loader.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "scenarios/json_source.h"
@@ -756,6 +757,28 @@ TEST(PinnedFingerprint, ScenarioHashCountsThePinAsEmpty) {
   EXPECT_EQ(load(kMinimal).scenario->source_sha256, sha256_hex(kMinimal));
 }
 
+TEST(SchemaMember, ScenarioHashLeavesOutTheSchemaMember) {
+  // `$schema` is editor metadata: adding it, first, last or beside a pin, changes neither
+  // the header's scenario_sha256 nor, therefore, the trace (docs/scenario-format.md).
+  const std::string plain = sha256_hex(kMinimal);
+  const std::string first = with(kMinimal, "{\n  \"format\"",
+                                 "{\n  \"$schema\": \"../schema/scenario.schema.json\",\n  \"format\"");
+  const std::string last = with(kMinimal, "  ]\n}", "  ],\n  \"$schema\" : \"x\\\"y\"\n}");
+  for (const std::string& text : {first, last}) {
+    auto r = load(text);
+    ASSERT_TRUE(r.scenario) << all_errors(r);
+    EXPECT_EQ(r.scenario->source_sha256, plain) << text;
+  }
+  const std::string pinned = with(kMinimal, R"("format")", R"("fingerprint": "abc", "format")");
+  const std::string both = with(pinned, R"("fingerprint")", R"("$schema": "s", "fingerprint")");
+  EXPECT_EQ(load(both).scenario->source_sha256, load(pinned).scenario->source_sha256);
+  // Only the member goes: anything else in the file still counts, and so does a `$schema`
+  // that is not a string (the schema rejects it; the loader ignores it).
+  EXPECT_NE(load(with(first, "\"format\"", "\"name\": \"n\", \"format\"")).scenario->source_sha256, plain);
+  const std::string number = with(kMinimal, R"("format")", R"("$schema": 1, "format")");
+  EXPECT_EQ(load(number).scenario->source_sha256, sha256_hex(number));
+}
+
 // The JSON Schema's step definitions are the op descriptors' (issue 10 item 4). On a
 // difference the expected file is written next to the test binary: review and copy it.
 TEST(Schema, StepDefinitionsComeFromTheOpDescriptors) {
@@ -779,6 +802,35 @@ TEST(Schema, StepDefinitionsComeFromTheOpDescriptors) {
   }
 }
 
+
+// Every key of every op carries a description (what an editor shows on hover): a key added
+// to a descriptor without one fails here, also where ajv is not installed.
+TEST(Schema, EveryStepKeyHasADescription) {
+  const nlohmann::ordered_json defs = step_schema_defs();
+  for (const auto& [name, def] : defs.items()) {
+    if (!def.contains("properties")) continue;
+    for (const auto& [key, schema] : def["properties"].items()) {
+      const auto description = schema.value("description", std::string());
+      EXPECT_NE(description.find_first_not_of(' '), std::string::npos) << name << "/" << key;
+    }
+  }
+}
+
+// The schema's hand-written objects (top level, defaults, hosts, interfaces, links,
+// expectations) list exactly the keys the loader accepts there; `false` (a key that must
+// not appear) does not count.
+TEST(Schema, ObjectKeysAreTheLoaders) {
+  const auto schema = nlohmann::json::parse(read_file(kSourceDir + "/scenarios/schema/scenario.schema.json"));
+  for (const auto& [pointer, keys] : schema_object_keys()) {
+    SCOPED_TRACE(pointer);
+    const nlohmann::json::json_pointer at(pointer);
+    ASSERT_TRUE(schema.contains(at));
+    std::set<std::string> in_schema;
+    for (const auto& [key, value] : schema.at(at).items())
+      if (value != false) in_schema.insert(key);
+    EXPECT_EQ(in_schema, std::set<std::string>(keys.begin(), keys.end()));
+  }
+}
 
 // The op table of docs/scenario-format.md names every op and its keys as the descriptors
 // do: required keys in bold (**`key`**), the others plain.
