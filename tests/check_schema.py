@@ -2,7 +2,8 @@
 """Validates every bundled scenario against scenarios/schema/scenario.schema.json.
 
 Usage: check_schema.py SCENARIOS_DIR
-Checks the schema itself, then every SCENARIOS_DIR/**/*.json outside the schema/ folder,
+Checks the schema itself, then every SCENARIOS_DIR/**/*.json outside the schema/ folder
+(each must name the schema with a relative "$schema"),
 plus the loader's own samples in tests/data/loader/, and that the schema rejects every
 invalid example in tests/data/invalid/ except those tests/schema/not-judged.json lists (with
 the reason a schema cannot judge them). A second validator beside tests/schema/schema.test.mjs
@@ -40,6 +41,13 @@ def main(argv):
             print(f"{path}: not JSON: {e}")
             failed += 1
             continue
+        if root in path.parents:  # a bundled scenario names the schema for editors
+            target = doc.get("$schema") if isinstance(doc, dict) else None
+            if not isinstance(target, str) or \
+                    (path.parent / target).resolve() != (root / "schema" / "scenario.schema.json").resolve():
+                print(f"{path}: \"$schema\" must be the relative path of scenarios/schema/scenario.schema.json"
+                      f" (\"{pathlib.Path(*['..'] * (len(path.relative_to(root).parts) - 1), 'schema', 'scenario.schema.json')}\")")
+                failed += 1
         errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
         for e in errors:
             pointer = "".join(f"/{p}" for p in e.absolute_path)
