@@ -71,7 +71,7 @@ struct SocketCore {
   bool read_shut = false;
   bool write_shut = false;
   bool gone = false;  // left the table (closed or severed); freed at the layer's next entry
-  uint64_t created = 0;  // creation sequence within its layer: 0 for the first socket, then 1, ...
+  uint32_t created = 0;  // creation order within its layer (wraps after 2^32 sockets)
   Sharing sharing;
   ListenerAddr listen_addr;  // listeners
   ConnAddr conn;             // connections
@@ -145,7 +145,7 @@ class SocketPool {
   TransportProto proto_;
   SlotPool<std::unique_ptr<S>> slots_;
   std::vector<SocketId> gone_;
-  uint64_t next_created_ = 0;
+  uint32_t next_created_ = 0;
 };
 
 }  // namespace netsim

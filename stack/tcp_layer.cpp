@@ -1,104 +1,113 @@
 #include "stack/tcp_layer.h"
 
 #include <algorithm>
+#include <variant>
 
 #include "stack/tcp/connection.h"
 #include "stack/tcp/segment.h"
 
 namespace netsim {
 
+// One allocation per socket: a connection's Glue (with its tcp::Connection) lives inside it.
 struct TcpLayer::Socket : SocketCore {
-  // Listeners.
-  uint32_t backlog = 0;
-  std::vector<SocketId> unaccepted;  // children still in the handshake
-  // Connections.
-  std::unique_ptr<Glue> glue;
-  std::optional<SocketId> parent;  // the listener, for a passive connection not yet accepted
-  bool unreachable = false;        // the last segment found no route (one error per outage)
-};
+  // Connects one tcp::Connection to its layer: timers, segments out, events up. Trace records
+  // it makes take their cause from the packet the layer is handling (current_packet_), if any.
+  class Glue : public tcp::ConnectionEnv {
+   public:
+    Glue(TcpLayer& layer, Socket& socket, uint32_t iss, uint16_t mss)
+        : layer_(layer), socket_(socket), connection_(layer.params_, *this, iss, mss) {}
 
-// Connects one tcp::Connection to its layer: timers, segments out, events up.
-class TcpLayer::Glue : public tcp::ConnectionEnv {
- public:
-  Glue(TcpLayer& layer, Socket& socket, uint32_t iss, uint16_t mss)
-      : layer_(layer), socket_(socket), connection_(layer.params_, *this, iss, mss) {}
+    tcp::Connection& connection() { return connection_; }
 
-  tcp::Connection& connection() { return connection_; }
-  void set_current_packet(Packet* p) { current_ = p; }
+    SimTime now() const override { return loop().now(); }
+    EventId schedule_in(Duration d, Callback cb) override { return loop().schedule_in(d, std::move(cb)); }
+    void cancel(EventId id) override { loop().cancel(id); }
 
-  SimTime now() const override { return loop().now(); }
-  EventId schedule_in(Duration d, Callback cb) override { return loop().schedule_in(d, std::move(cb)); }
-  void cancel(EventId id) override { loop().cancel(id); }
-
-  void transmit(tcp::Segment seg) override {
-    Packet p;
-    p.id = layer_.trace_.env().next_packet_id();
-    p.proto = IpProto::kTcp;
-    p.src = socket_.conn.local.addr;
-    p.dst = socket_.conn.remote.addr;
-    p.sport = socket_.conn.local.port;
-    p.dport = socket_.conn.remote.port;
-    p.tcp.seq = seg.seq;
-    p.tcp.ack = seg.ack;
-    p.tcp.flags = seg.flags;
-    p.tcp.window = seg.window;
-    p.tcp.mss = seg.mss;
-    p.payload = std::move(seg.payload);
-    if (current_) p.trace_cause = current_->trace_cause;
-    layer_.send_from_connection(socket_, std::move(p));
-  }
-
-  void on_established() override {
-    TraceRecord r;
-    if (socket_.parent) {
-      r.kind = TraceKind::kAccept;
-      r.listener_id = socket_.parent;
-      if (Socket* listener = layer_.pool_->find(*socket_.parent))
-        std::erase(listener->unaccepted, socket_.id);
-      socket_.parent.reset();
-    } else {
-      r.kind = TraceKind::kEstablished;
+    void transmit(tcp::Segment seg) override {
+      Packet p;
+      p.id = layer_.trace_.env().next_packet_id();
+      p.proto = IpProto::kTcp;
+      p.src = socket_.conn.local.addr;
+      p.dst = socket_.conn.remote.addr;
+      p.sport = socket_.conn.local.port;
+      p.dport = socket_.conn.remote.port;
+      p.tcp.seq = seg.seq;
+      p.tcp.ack = seg.ack;
+      p.tcp.flags = seg.flags;
+      p.tcp.window = seg.window;
+      p.tcp.mss = seg.mss;
+      p.payload = std::move(seg.payload);
+      if (Packet* current = layer_.current_packet_) p.trace_cause = current->trace_cause;
+      layer_.send_from_connection(socket_, std::move(p));
     }
-    r.socket_id = socket_.id;
-    r.local = socket_.conn.local;
-    r.remote = socket_.conn.remote;
-    emit_with_cause(std::move(r));
-  }
 
-  void on_receive(std::string_view bytes) override {
-    if (!layer_.trace_.wants(TraceKind::kReceive)) return;
-    TraceRecord r;
-    r.kind = TraceKind::kReceive;
-    r.socket_id = socket_.id;
-    r.data = std::string(bytes);
-    emit_with_cause(std::move(r));
-  }
+    void on_established() override {
+      TraceRecord r;
+      if (socket_.has_parent()) {
+        r.kind = TraceKind::kAccept;
+        r.listener_id = socket_.parent;
+        if (Socket* listener = layer_.pool_->find(socket_.parent))
+          std::erase(listener->listening().unaccepted, socket_.id);
+        socket_.parent = kNoParent;
+      } else {
+        r.kind = TraceKind::kEstablished;
+      }
+      r.socket_id = socket_.id;
+      r.local = socket_.conn.local;
+      r.remote = socket_.conn.remote;
+      emit_with_cause(std::move(r));
+    }
 
-  void on_error(NetError e) override {
-    TraceRecord r;
-    r.kind = TraceKind::kError;
-    r.socket_id = socket_.id;
-    r.error = e;
-    emit_with_cause(std::move(r));
-  }
+    void on_receive(std::string_view bytes) override {
+      if (!layer_.trace_.wants(TraceKind::kReceive)) return;
+      TraceRecord r;
+      r.kind = TraceKind::kReceive;
+      r.socket_id = socket_.id;
+      r.data = std::string(bytes);
+      emit_with_cause(std::move(r));
+    }
 
-  void on_closed(std::string_view last_state) override { layer_.remove(socket_, last_state); }
+    void on_error(NetError e) override {
+      TraceRecord r;
+      r.kind = TraceKind::kError;
+      r.socket_id = socket_.id;
+      r.error = e;
+      emit_with_cause(std::move(r));
+    }
 
-  void on_bad_segment() override {
-    if (current_) layer_.trace_.drop(*current_, DropReason::kBadState);
-  }
+    void on_closed(std::string_view last_state) override { layer_.remove(socket_, last_state); }
 
- private:
-  EventLoop& loop() const { return layer_.trace_.env().loop(); }
-  void emit_with_cause(TraceRecord r) {
-    if (current_) r.cause = current_->trace_cause;
-    layer_.trace_.emit(std::move(r));
-  }
+    void on_bad_segment() override {
+      if (Packet* current = layer_.current_packet_) layer_.trace_.drop(*current, DropReason::kBadState);
+    }
 
-  TcpLayer& layer_;
-  Socket& socket_;
-  tcp::Connection connection_;
-  Packet* current_ = nullptr;
+   private:
+    EventLoop& loop() const { return layer_.trace_.env().loop(); }
+    void emit_with_cause(TraceRecord r) {
+      if (Packet* current = layer_.current_packet_) r.cause = current->trace_cause;
+      layer_.trace_.emit(std::move(r));
+    }
+
+    TcpLayer& layer_;
+    Socket& socket_;
+    tcp::Connection connection_;
+  };
+
+  struct Listening {
+    uint32_t backlog = 0;
+    std::vector<SocketId> unaccepted;  // children still in the handshake
+  };
+  static constexpr SocketId kNoParent{UINT32_MAX, 0, TransportProto::kTcp};
+
+  // Requires: a listener.
+  Listening& listening() { return std::get<Listening>(role); }
+  // Requires: a connection whose handshake started (every connection in the table).
+  Glue& glue() { return std::get<Glue>(role); }
+  bool has_parent() const { return parent != kNoParent; }
+
+  std::variant<std::monostate, Listening, Glue> role;
+  SocketId parent = kNoParent;  // the listener, for a passive connection not yet accepted
+  bool unreachable = false;     // the last segment found no route (one error per outage)
 };
 
 namespace {
@@ -145,7 +154,7 @@ Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t b
   s->is_listener = true;
   s->sharing = sharing;
   s->listen_addr = std::move(addr);
-  s->backlog = backlog;
+  s->role.emplace<Socket::Listening>().backlog = backlog;
   Socket* raw = s.get();
   const SocketId id = pool_->add(std::move(s));
   if (Result<void> in = table_.insert_listener(id, raw->listen_addr, sharing); !in) {
@@ -170,9 +179,9 @@ Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, uint32_t mss_
     pool_->discard(id);
     return in.error();
   }
-  raw->glue = std::make_unique<Glue>(*this, *raw, rng_.next_u32(),
-                                     ip_.mss_for(mss_interface, conn.remote.addr.family()));
-  raw->glue->connection().connect();
+  raw->role.emplace<Socket::Glue>(*this, *raw, rng_.next_u32(),
+                                  ip_.mss_for(mss_interface, conn.remote.addr.family()));
+  raw->glue().connection().connect();
   return id;
 }
 
@@ -183,7 +192,7 @@ Result<void> TcpLayer::send(SocketId id, const Payload& payload, const std::opti
   if (to) return NetError::kInvalidArgument;  // a connection has its peer
   // The local address went away without severing the connection (netstack3).
   if (!ip_.owns(s->conn.local.addr)) return NetError::kAddressNotAvailable;
-  tcp::Connection& c = s->glue->connection();
+  tcp::Connection& c = s->glue().connection();
   return payload.data ? c.send(*payload.data) : c.send_generated(payload.size);
 }
 
@@ -192,15 +201,15 @@ Result<void> TcpLayer::close(SocketId id) {
   if (!s || s->gone) return {};  // closed or severed by the stack already
   if (s->is_listener) {
     // A listener closes at once and resets its connections still in the handshake.
-    std::vector<SocketId> pending = s->unaccepted;
+    std::vector<SocketId> pending = s->listening().unaccepted;
     remove(*s, "LISTEN");
     for (SocketId child : pending) {
       Socket* c = pool_->find(child);
-      if (c && !c->gone) c->glue->connection().abort();
+      if (c && !c->gone) c->glue().connection().abort();
     }
     return {};
   }
-  return s->glue->connection().close();
+  return s->glue().connection().close();
 }
 
 Result<void> TcpLayer::shutdown(SocketId id, bool read, bool write) {
@@ -209,16 +218,16 @@ Result<void> TcpLayer::shutdown(SocketId id, bool read, bool write) {
   if (s->is_listener) return NetError::kInvalidState;
   if (read) s->read_shut = true;
   if (write) s->write_shut = true;
-  if (read) s->glue->connection().shutdown_read();
-  if (write) return s->glue->connection().shutdown_write();
+  if (read) s->glue().connection().shutdown_read();
+  if (write) return s->glue().connection().shutdown_write();
   return {};
 }
 
 void TcpLayer::leave_table(Socket& s) {
   table_.remove(s.id);
   pool_->retire(s);
-  if (s.parent)
-    if (Socket* listener = pool_->find(*s.parent)) std::erase(listener->unaccepted, s.id);
+  if (s.has_parent())
+    if (Socket* listener = pool_->find(s.parent)) std::erase(listener->listening().unaccepted, s.id);
 }
 
 void TcpLayer::remove(Socket& s, std::string_view state) {
@@ -237,7 +246,7 @@ void TcpLayer::sever(const IpAddr& removed) {
   });
   for (Socket* s : victims) {
     leave_table(*s);
-    s->glue->connection().sever();
+    s->glue().connection().sever();
     TraceRecord r;
     r.kind = TraceKind::kSever;
     r.socket_id = s->id;
@@ -310,11 +319,10 @@ RxOutcome TcpLayer::receive(uint32_t interface, Packet& packet) {
     ++trace_.counters().delivered;
     trace_.env().delivered(packet);
     if (trace_deliver) packet.trace_cause = trace_.emit(std::move(r));
-    Glue& glue = *s.glue;
-    glue.set_current_packet(&packet);
+    current_packet_ = &packet;
     // Only a traced drop (on_bad_segment) reads the packet's payload after this.
-    glue.connection().on_segment(segment_of(packet, !trace_.wants(TraceKind::kDrop)));
-    glue.set_current_packet(nullptr);
+    s.glue().connection().on_segment(segment_of(packet, !trace_.wants(TraceKind::kDrop)));
+    current_packet_ = nullptr;
     return RxOutcome::kDelivered;
   }
   // LISTEN (RFC 9293 3.10.7.2): RST ignored, ACK answered by RST, SYN opens a connection.
@@ -331,7 +339,7 @@ RxOutcome TcpLayer::receive(uint32_t interface, Packet& packet) {
     trace_.drop(packet, DropReason::kBadState, ifname);
     return RxOutcome::kDropped;
   }
-  if (s.unaccepted.size() >= s.backlog) {
+  if (s.listening().unaccepted.size() >= s.listening().backlog) {
     trace_.drop(packet, DropReason::kBacklogFull, ifname);
     return RxOutcome::kDropped;
   }
@@ -343,9 +351,9 @@ RxOutcome TcpLayer::receive(uint32_t interface, Packet& packet) {
     trace_.drop(packet, DropReason::kBadState, ifname);
     return RxOutcome::kDropped;
   }
-  child->glue->set_current_packet(&packet);
-  child->glue->connection().accept_syn(segment_of(packet));
-  child->glue->set_current_packet(nullptr);
+  current_packet_ = &packet;
+  child->glue().connection().accept_syn(segment_of(packet));
+  current_packet_ = nullptr;
   return RxOutcome::kDelivered;
 }
 
@@ -360,10 +368,10 @@ TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, ui
     pool_->discard(id);
     return nullptr;
   }
-  listener.unaccepted.push_back(id);
+  listener.listening().unaccepted.push_back(id);
   if (observer_) observer_->on_child(trace_.host_id(), listener.id, id);
   uint32_t egress = raw->conn.device.value_or(ip_.owner_of(syn.dst).value_or(interface));
-  raw->glue = std::make_unique<Glue>(*this, *raw, rng_.next_u32(), ip_.mss_for(egress, syn.dst.family()));
+  raw->role.emplace<Socket::Glue>(*this, *raw, rng_.next_u32(), ip_.mss_for(egress, syn.dst.family()));
   return raw;
 }
 

@@ -47,7 +47,6 @@ class TcpLayer {
 
  private:
   struct Socket;
-  class Glue;
 
   Socket* create_child(Socket& listener, const Packet& syn, uint32_t interface);
   void send_from_connection(Socket& socket, Packet packet);
@@ -61,6 +60,7 @@ class TcpLayer {
   SocketTable table_;
   std::unique_ptr<SocketPool<Socket>> pool_;
   SocketObserver* observer_ = nullptr;
+  Packet* current_packet_ = nullptr;  // the segment being received, while a connection handles it
 };
 
 }  // namespace netsim

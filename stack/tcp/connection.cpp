@@ -14,6 +14,7 @@ using namespace tcp_flags;
 Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, uint16_t mss)
     : params_(params),
       env_(env),
+      stats_(env.stats()),
       iss_(iss),
       snd_una_(iss),
       snd_nxt_(iss),
@@ -246,7 +247,7 @@ void Connection::on_retransmit_timeout() {
       return;
     }
     ++syn_retries_;
-    ++stats_.timeouts;
+    count(&ConnectionStats::timeouts);
     rto_ = std::min(rto_ * 2, params_.max_rto);  // RFC 6298 5.5
     arm(kRetransmit, rto_);
     send_syn(/*with_ack=*/in<SynReceived>(), /*retransmission=*/true);
@@ -258,7 +259,7 @@ void Connection::on_retransmit_timeout() {
     return;
   }
   ++retries_;
-  ++stats_.timeouts;
+  count(&ConnectionStats::timeouts);
   rto_ = std::min(rto_ * 2, params_.max_rto);  // RFC 6298 5.5
   // RFC 5681 3.1 (4) and (5): halve once per loss episode, restart from one segment.
   if (retries_ == 1) ssthresh_ = std::max((snd_max_ - snd_una_) / 2, 2 * eff_mss_);
@@ -283,7 +284,7 @@ void Connection::on_persist_timeout() {
   for (uint32_t i = 1; i < persist_backoff_ && interval < params_.max_rto; ++i) interval = interval * 2;
   arm(kPersist, std::min(interval, params_.max_rto));
   disarm(kRetransmit);
-  ++stats_.persist_probes;
+  count(&ConnectionStats::persist_probes);
   snd_nxt_ = snd_una_;
   snd_nxt_ += send_at(snd_una_, 1);
 }
@@ -304,13 +305,13 @@ void Connection::transmit_segment(uint32_t seq, uint8_t flags, std::string paylo
   seg.window = (flags & kRst) ? 0 : rcv_wnd();
   if (flags & kSyn) seg.mss = static_cast<uint16_t>(our_mss_);
   seg.payload = std::move(payload);
-  ++stats_.segments_sent;
+  count(&ConnectionStats::segments_sent);
   env_.transmit(std::move(seg));
 }
 
 void Connection::send_syn(bool with_ack, bool retransmission) {
   if (retransmission) {
-    ++stats_.retransmissions;
+    count(&ConnectionStats::retransmissions);
   }
   if (retransmission || snd_max_ != iss_) {
     timing_ = false;  // Karn: the ACK would be ambiguous
@@ -332,7 +333,7 @@ void Connection::send_ack() {
 
 // RFC 5961 3.2 / 4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
 void Connection::send_challenge_ack() {
-  ++stats_.challenge_acks;
+  count(&ConnectionStats::challenge_acks);
   send_ack();
 }
 
@@ -350,10 +351,10 @@ uint32_t Connection::send_at(uint32_t seq, uint64_t max_len) {
   uint32_t seg_len = static_cast<uint32_t>(len) + (fin ? 1 : 0);
   uint32_t end = seq + seg_len;
   if (seq_lt(seq, snd_max_)) {
-    ++stats_.retransmissions;
+    count(&ConnectionStats::retransmissions);
     if (timing_ && seq_in(rtt_seq_, seq, end)) timing_ = false;  // Karn
   } else {
-    stats_.bytes_sent += len;
+    count<uint64_t>(&ConnectionStats::bytes_sent, len);
     if (!timing_) {
       timing_ = true;
       rtt_seq_ = seq;

@@ -24,6 +24,24 @@
 
 namespace netsim::tcp {
 
+// Counters for tests and benchmarks, kept only where the ConnectionEnv provides them (an idle
+// connection of a scenario carries none). Segment and event counts are 32-bit (they wrap after
+// 2^32, far beyond what the run guards allow); byte counts are 64-bit.
+struct ConnectionStats {
+  uint64_t bytes_sent = 0;      // data bytes on their first transmission
+  uint64_t bytes_acked = 0;     // data bytes the peer acknowledged
+  uint64_t bytes_received = 0;  // in-order data bytes taken from the peer
+  uint32_t segments_sent = 0;
+  uint32_t segments_received = 0;
+  uint32_t retransmissions = 0;  // segments sent again (timeouts, fast and partial-ACK repairs, probes)
+  uint32_t timeouts = 0;         // retransmission timer expiries that resent something
+  uint32_t fast_retransmits = 0;
+  uint32_t rtt_samples = 0;
+  uint32_t challenge_acks = 0;
+  uint32_t bad_segments = 0;
+  uint32_t persist_probes = 0;
+};
+
 // What a Connection needs from its host. Callbacks may call back into the
 // Connection (send, close, abort), but the host must not destroy the
 // Connection inside one of them: destroy it from a later event.
@@ -47,23 +65,9 @@ class ConnectionEnv {
   virtual void on_closed(std::string_view last_state) = 0;
   // A segment was dropped as unacceptable (trace: drop bad_state).
   virtual void on_bad_segment() = 0;
-};
-
-// Counters for tests and benchmarks. Segment and event counts are 32-bit (they wrap after
-// 2^32, far beyond what the run guards allow); byte counts are 64-bit.
-struct ConnectionStats {
-  uint64_t bytes_sent = 0;      // data bytes on their first transmission
-  uint64_t bytes_acked = 0;     // data bytes the peer acknowledged
-  uint64_t bytes_received = 0;  // in-order data bytes taken from the peer
-  uint32_t segments_sent = 0;
-  uint32_t segments_received = 0;
-  uint32_t retransmissions = 0;  // segments sent again (timeouts, fast and partial-ACK repairs, probes)
-  uint32_t timeouts = 0;         // retransmission timer expiries that resent something
-  uint32_t fast_retransmits = 0;
-  uint32_t rtt_samples = 0;
-  uint32_t challenge_acks = 0;
-  uint32_t bad_segments = 0;
-  uint32_t persist_probes = 0;
+  // Where the connection counts its ConnectionStats; none (the default) keeps no counts.
+  // Asked once, at construction; the counters must outlive the connection.
+  virtual ConnectionStats* stats() { return nullptr; }
 };
 
 // Choices within the RFCs: the advertised window is receive_buffer minus the
@@ -114,7 +118,8 @@ class Connection {
   bool is_synchronized() const;
 
   // Observers.
-  const ConnectionStats& stats() const { return stats_; }
+  // Requires: the env provided counters (ConnectionEnv::stats).
+  const ConnectionStats& stats() const { return *stats_; }
   uint32_t cwnd() const { return cwnd_; }
   uint32_t ssthresh() const { return ssthresh_; }
   bool in_fast_recovery() const { return in_recovery_; }
@@ -195,6 +200,10 @@ class Connection {
   void enter_time_wait();
   void finish_segment();
   void bad_segment();
+  template <typename T>
+  void count(T ConnectionStats::*counter, T n = 1) {
+    if (stats_) stats_->*counter += n;
+  }
   // -> CLOSED: timers stopped, then on_error (if any) and on_closed. Callers return at once.
   void enter_closed(std::optional<NetError> error);
   // Held bytes: created on first use, freed by release_idle() once empty. Only the entry points
@@ -206,8 +215,8 @@ class Connection {
   ConnectionEnv& env_;
   std::unique_ptr<Timers> timers_;  // while a timer is scheduled
   std::unique_ptr<Held> held_;      // while received bytes wait
+  ConnectionStats* stats_;          // the env's, or none
   SendBuffer sndbuf_;
-  ConnectionStats stats_;
 
   // Send sequence variables (RFC 9293 3.3.1); snd_max_ is the highest sequence sent.
   uint32_t iss_;
@@ -223,16 +232,16 @@ class Connection {
   // Receive sequence variables.
   uint32_t irs_ = 0;
   uint32_t rcv_nxt_ = 0;
-  uint64_t rcv_off_ = 0;  // data bytes received in order so far
-  uint64_t unacked_bytes_ = 0;  // in-order bytes received since our last ACK
+  uint32_t unacked_bytes_ = 0;  // in-order bytes received since our last ACK (within a window)
+  uint64_t rcv_off_ = 0;        // data bytes received in order so far
 
-  // RFC 6298.
+  // RFC 6298. (Members are ordered so that no padding falls between them.)
+  uint32_t rtt_seq_ = 0;
+  uint32_t retries_ = 0;      // consecutive timeouts of the oldest segment
   Duration srtt_{};
   Duration rttvar_{};
   Duration rto_;
   SimTime rtt_start_{};
-  uint32_t rtt_seq_ = 0;
-  uint32_t retries_ = 0;      // consecutive timeouts of the oldest segment
   uint32_t syn_retries_ = 0;
 
   // RFC 5681 / 6582.
@@ -248,12 +257,13 @@ class Connection {
 
   State state_ = Closed{};
   uint8_t persist_backoff_ = 0;  // at most 16
-  bool have_srtt_ = false;
-  bool timing_ = false;  // one segment timed at a time (Karn: never a retransmitted one)
-  bool in_recovery_ = false;
-  bool reading_ = true;
-  bool read_shut_ = false;
-  bool ack_now_ = false;
+  // Flags as bits: thousands of idle connections pay for every byte here.
+  bool have_srtt_ : 1 = false;
+  bool timing_ : 1 = false;  // one segment timed at a time (Karn: never a retransmitted one)
+  bool in_recovery_ : 1 = false;
+  bool reading_ : 1 = true;
+  bool read_shut_ : 1 = false;
+  bool ack_now_ : 1 = false;
 };
 
 }  // namespace netsim::tcp

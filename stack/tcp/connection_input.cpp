@@ -16,12 +16,12 @@ using namespace tcp_flags;
 // SEGMENT ARRIVES (RFC 9293 3.10.7)
 
 void Connection::bad_segment() {
-  ++stats_.bad_segments;
+  count(&ConnectionStats::bad_segments);
   env_.on_bad_segment();
 }
 
 void Connection::on_segment(const Segment& seg) {
-  ++stats_.segments_received;
+  count(&ConnectionStats::segments_received);
   if (in<Closed>()) {  // 3.10.7.1
     if (auto rst = reset_for(seg)) env_.transmit(*rst);
     return;
@@ -272,7 +272,7 @@ void Connection::on_new_ack(uint32_t ack) {
   uint64_t data = std::min<uint64_t>(acked, sndbuf_.size());
   sndbuf_.consume(data);
   buf_seq_ += static_cast<uint32_t>(data);
-  stats_.bytes_acked += data;
+  count<uint64_t>(&ConnectionStats::bytes_acked, data);
   snd_una_ = ack;
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   retries_ = 0;
@@ -316,7 +316,7 @@ void Connection::on_dup_ack() {
   if (dupacks_ == 3 && seq_gt(snd_una_ - 1, recover_)) {
     recover_ = snd_max_ - 1;
     ssthresh_ = std::max((snd_max_ - snd_una_) / 2, 2 * eff_mss_);
-    ++stats_.fast_retransmits;
+    count(&ConnectionStats::fast_retransmits);
     send_at(snd_una_, eff_mss_);
     cwnd_ = ssthresh_ + 3 * eff_mss_;
     ca_acked_ = 0;
@@ -325,7 +325,7 @@ void Connection::on_dup_ack() {
 }
 
 void Connection::rtt_sample(Duration r) {
-  ++stats_.rtt_samples;
+  count(&ConnectionStats::rtt_samples);
   if (!have_srtt_) {  // RFC 6298 2.2
     srtt_ = r;
     rttvar_ = r / 2;
@@ -397,7 +397,7 @@ void Connection::process_data(uint32_t seq, std::string_view data, bool fin) {
 
 void Connection::deliver(std::string_view data) {
   if (data.empty()) return;
-  stats_.bytes_received += data.size();
+  count<uint64_t>(&ConnectionStats::bytes_received, data.size());
   if (read_shut_) return;
   if (!reading_) {
     held().unread.append(data);

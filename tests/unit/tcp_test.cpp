@@ -47,6 +47,7 @@ class Side : public ConnectionEnv {
     established_at = now();
   }
   void on_receive(std::string_view bytes) override { received.append(bytes); }
+  ConnectionStats* stats() override { return &counters; }
   void on_peer_fin() override { peer_fin = true; }
   void on_error(NetError e) override { errors.push_back(e); }
   void on_closed(std::string_view last_state) override {
@@ -78,6 +79,7 @@ class Side : public ConnectionEnv {
   }
   bool passed(std::string_view name) const { return entered(name) != SimTime::max(); }
 
+  ConnectionStats counters;  // declared before conn, which counts into it
   std::unique_ptr<Connection> conn;
   Params params;
   bool listening = false;
