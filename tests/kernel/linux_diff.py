@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kernel_run  # noqa: E402
@@ -96,6 +97,10 @@ def compare_one(args, scenario, keep):
         report.append("netsim (policy %s) and the kernel differ in %d of %d epochs:" % (
             args.policy, len(diffs), len(plan.epoch_times)))
         report.append(reduce.render(plan, sim, kernels[0], diffs))
+        if sim.crossings:
+            report.append("note: in netsim these packets were in flight when the next step ran, "
+                          "so the scenario is not quiescent there (the kernel has no link latency):")
+            report.extend("  " + c for c in sim.crossings)
     if args.verbose or not ok:
         report.append("all records, netsim:\n" + reduce.render_all(plan, sim))
         report.append("all records, kernel:\n" + reduce.render_all(plan, kernels[0]))
@@ -130,6 +135,7 @@ def main():
         if rel.startswith(".."):
             rel = scenario
         name = os.path.splitext(rel)[0].replace(os.sep, "-")
+        started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="netsim-kernel-") as tmp:
             keep = os.path.join(args.keep, name) if args.keep else tmp
             os.makedirs(keep, exist_ok=True)
@@ -140,16 +146,17 @@ def main():
             except (RuntimeError, OSError) as e:
                 ok, report = False, "run failed: %s" % e
         reason = expected.get(rel)
+        rel_timed = "%s (%.1f s)" % (rel, time.monotonic() - started)
         if reason and ok:
             print("FAIL %s: listed as an expected failure (%s) but netsim and the kernel agree now; "
                   "remove it from %s" % (rel, reason, args.expected_failures))
             failed += 1
         elif reason:
-            print("XFAIL %s: %s\n%s" % (rel, reason, report))
+            print("XFAIL %s: %s\n%s" % (rel_timed, reason, report))
         elif ok:
-            print("PASS %s\n%s" % (rel, report))
+            print("PASS %s\n%s" % (rel_timed, report))
         else:
-            print("FAIL %s\n%s" % (rel, report))
+            print("FAIL %s\n%s" % (rel_timed, report))
             failed += 1
     return 1 if failed else 0
 

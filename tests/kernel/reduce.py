@@ -48,6 +48,7 @@ class Side:
         self.tcp_bytes = collections.defaultdict(list)   # (epoch, host, socket) -> chunks
         self.port_owner = {}                               # (host, port) -> socket name
         self.violations = []
+        self.crossings = []                                # netsim only: packets in flight at a step
 
     # --- ports -----------------------------------------------------------------------------
     def own_port(self, host, socket_name, sockaddr, how):
@@ -158,6 +159,7 @@ def listen_path(step):
 def reduce_netsim(plan, trace_lines):
     """Records of a netsim JSONL trace (an iterable of lines)."""
     side = Side(plan, "netsim")
+    sent_in = {}  # packet id -> the epoch it was sent in
     for line in trace_lines:
         e = json.loads(line)
         kind = e.get("event")
@@ -167,6 +169,7 @@ def reduce_netsim(plan, trace_lines):
         if epoch is None:
             continue
         host = e.get("host")
+        note_crossing(side, sent_in, epoch, e)
         if kind == "step":
             step = plan.step_at(e["step"])
             record_step_ports(side, step, e)
@@ -189,6 +192,19 @@ def reduce_netsim(plan, trace_lines):
         elif kind in ("address_added", "address_removed") and "step" in e:
             side.add(epoch, "%s %s %s %s" % (kind, host, e["interface"], e["address"]))
     return side.finish()
+
+
+def note_crossing(side, sent_in, epoch, e):
+    """A packet sent in one epoch and received in a later one: the scenario is not quiescent
+    at that step, and real time (no link latency on the kernel) may place it differently."""
+    packet = e.get("packet")
+    if not packet:
+        return
+    if e["event"] == "tx":
+        sent_in.setdefault(packet["id"], epoch)
+    elif e["event"] == "rx" and sent_in.get(packet["id"], epoch) < epoch:
+        side.crossings.append("packet %d (%s %s -> %s) sent in epoch %d arrives in epoch %d" % (
+            packet["id"], packet["proto"], packet.get("src"), packet.get("dst"), sent_in[packet["id"]], epoch))
 
 
 def record_step_ports(side, step, e):
