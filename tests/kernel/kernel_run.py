@@ -116,27 +116,39 @@ class KernelRun:
         self.check_playable()
         try:
             self.build()
-            for k, start in enumerate(self.plan.epoch_times):
+            for k in range(len(self.plan.epoch_times)):
                 self.epoch = k
-                for t, index, _rep in self.plan.timeline:
-                    if t == start:
-                        self.step(self.plan.steps[index])
-                self.watch(self.window(k))
+                self.play_epoch(k)
         finally:
             for s in self.socks.values():
                 s.close()
             self.lab.close()
         return self.events
 
-    def window(self, k):
+    def play_epoch(self, k):
+        """The steps of epoch k, then its repetitions at their offsets (compressed when the gap
+        is longer than --cap), watching the sockets until the window ends."""
         times = self.plan.epoch_times
-        if k + 1 < len(times):
-            gap = (times[k + 1] - times[k]) / 1e9
+        start = times[k]
+        end = times[k + 1] if k + 1 < len(times) else None
+        if end is not None:
+            gap = (end - start) / 1e9
         elif self.plan.until_ns is not None:
-            gap = max(0, self.plan.until_ns - times[k]) / 1e9
+            gap = max(0, self.plan.until_ns - start) / 1e9
         else:
             gap = self.cap
-        return max(self.settle, min(gap, self.cap))
+        window = max(self.settle, min(gap, self.cap))
+        scale = window / gap if gap > window else 1.0
+        began = time.monotonic()
+        for t, index, _rep in self.plan.timeline:
+            if t < start or (end is not None and t >= end):
+                continue
+            wait = began + (t - start) / 1e9 * scale - time.monotonic()
+            if wait > 0:
+                self.watch(wait)
+            self.step(self.plan.steps[index])
+        self.watch(max(self.settle, began + window - time.monotonic()))
+        self.drain_ended()
 
     def emit(self, **fields):
         fields["epoch"] = self.epoch
@@ -190,11 +202,17 @@ class KernelRun:
             if mtu:
                 for host, dev in ends:
                     netns.ip("-n", self.ns[host], "link", "set", dev, "mtu", str(mtu))
+        stub, stub_ends = None, []
         for host, h in sorted(hosts.items()):
             ns = self.ns[host]
             for dev, iface in sorted(h.get("interfaces", {}).items()):
-                if (host, dev) not in on_link:
-                    netns.ip("-n", ns, "link", "add", dev, "type", "dummy")
+                if (host, dev) not in on_link:  # its peer waits in a namespace of its own
+                    if stub is None:
+                        stub = self.lab.namespace("stub")
+                    peer = "x%d" % len(stub_ends)
+                    stub_ends.append(peer)
+                    self.lab.veth(ns, dev, stub, peer)
+                    netns.ip("-n", stub, "link", "set", peer, "up")
                 if "mtu" in iface:
                     netns.ip("-n", ns, "link", "set", dev, "mtu", str(iface["mtu"]))
                 for a in iface.get("addresses", []):
@@ -541,6 +559,26 @@ class KernelRun:
                 if entry.state in ("dead",) or (entry.host, entry.name) not in self.socks:
                     continue
                 self.drain(entry, s)
+
+    def drain_ended(self):
+        """Reads what reached TCP sockets that are no longer polled because a read returned
+        end-of-stream (after shutdown(read) Linux still queues data: it refuses nothing)."""
+        for entry in list(self.socks.values()):
+            if entry.proto != "tcp" or not entry.eof or entry.state == "dead":
+                continue
+            while True:
+                try:
+                    data = entry.fds[0].recv(65536)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError as e:
+                    self.emit(event="error", host=entry.host, socket=entry.name,
+                              error=other_kind(e.errno, ASYNC_KINDS))
+                    entry.state = "dead"
+                    break
+                if not data:
+                    break
+                self.emit(event="receive", host=entry.host, socket=entry.name, data=data.hex())
 
     def drain(self, entry, s):
         host, name = entry.host, entry.name

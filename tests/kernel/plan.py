@@ -1,8 +1,8 @@
 """What both sides of the differential test read from the scenario file alone.
 
 The timeline (every step and repetition in the order netsim runs them), the epochs (one per
-distinct step time: epoch k holds the steps at the k-th time and every event after them until
-the next), the ports the file names (any other port is ephemeral), which host owns each address,
+distinct step `at`: epoch k holds the steps at the k-th time and every event and repetition
+after them until the next), the ports the file names (any other port is ephemeral), which host owns each address,
 and the SO_REUSEPORT groups (listeners that may share one key). Nothing here depends on a run.
 """
 
@@ -60,7 +60,8 @@ class Plan:
         self.steps = scenario.get("steps", [])
         self.until_ns = duration_ns(scenario["until"]) if "until" in scenario else None
         self.timeline = self._timeline()
-        self.epoch_times = sorted({t for t, _i, _r in self.timeline})
+        # Repetitions run inside their step's epoch: a new epoch starts only at a step's `at`.
+        self.epoch_times = sorted({t for t, _i, rep in self.timeline if rep == 0})
         self.fixed_ports = self._fixed_ports()
         self.address_host = self._address_hosts()
         self.groups = self._reuseport_groups()
