@@ -54,11 +54,11 @@ uint64_t flow_hash(const SocketAddr& src, const SocketAddr& dst) {
   return hash_addr(hash_addr(0x6e657473696d0001ULL, src.addr, src.port), dst.addr, dst.port);
 }
 
-size_t SocketTable::Hash::operator()(const AddrPort& k) const {
+size_t SocketTable::Hash::operator()(const AddrPort& k) const noexcept {
   return static_cast<size_t>(hash_addr(0, k.addr, k.port));
 }
 
-size_t SocketTable::Hash::operator()(const FourTuple& k) const {
+size_t SocketTable::Hash::operator()(const FourTuple& k) const noexcept {
   return static_cast<size_t>(flow_hash(k.remote, k.local));
 }
 
@@ -112,11 +112,11 @@ void SocketTable::for_each_device(const ByDevice& group, Fn&& fn) {
   for (const auto& [device, entry] : group) fn(device, std::span<const Member>(entry));
 }
 template <typename Fn>
-void SocketTable::for_each_device(const ConnGroup& group, Fn&& fn) {
-  if (group.many) {
-    for_each_device(*group.many, fn);
+void SocketTable::for_each_device(const ConnNode& node, Fn&& fn) const {
+  if (node.second.shared) {
+    for_each_device(shared_groups_.at(&node), fn);
   } else {
-    fn(group.device, std::span<const Member>(&group.one, 1));
+    fn(node.second.one_device(), std::span<const Member>(&node.second.one, 1));
   }
 }
 
@@ -128,12 +128,12 @@ std::span<const SocketTable::Member> SocketTable::members_on(const ByDevice* gro
   return entry->second;
 }
 
-std::span<const SocketTable::Member> SocketTable::members_on(const ConnGroup* group,
-                                                             const std::optional<DeviceId>& device) {
-  if (!group) return {};
-  if (group->many) return members_on(group->many.get(), device);
-  if (group->device != device) return {};
-  return std::span<const Member>(&group->one, 1);
+std::span<const SocketTable::Member> SocketTable::members_on(const ConnNode* node,
+                                                             const std::optional<DeviceId>& device) const {
+  if (!node) return {};
+  if (node->second.shared) return members_on(&shared_groups_.at(node), device);
+  if (node->second.one_device() != device) return {};
+  return std::span<const Member>(&node->second.one, 1);
 }
 
 // Calls fn(overlap, pair, members) for every existing entry whose key overlaps `key`. Only reads
@@ -154,7 +154,7 @@ void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
   };
   auto visit_connections = [&](const ConnNode& node) {
     const FourTuple& tuple = node.first;
-    for_each_device(node.second, [&](const std::optional<DeviceId>& device, std::span<const Member> entry) {
+    for_each_device(node, [&](const std::optional<DeviceId>& device, std::span<const Member> entry) {
       const Key existing{tuple.local.addr, key.port, tuple.remote, device};
       if (auto overlap = classify(key, existing))
         fn(*overlap, key.is_connection() ? Pair::kConnections : Pair::kListenerOverConnection, entry);
@@ -212,7 +212,7 @@ bool SocketTable::contains(SocketId id) const {
   if (listener_keys_.count(id)) return true;
   if (id.slot >= connection_of_slot_.size() || !connection_of_slot_[id.slot]) return false;
   bool found = false;
-  for_each_device(connection_of_slot_[id.slot]->second, [&](const auto&, std::span<const Member> entry) {
+  for_each_device(*connection_of_slot_[id.slot], [&](const auto&, std::span<const Member> entry) {
     for (const Member& m : entry) found = found || m.id == id;
   });
   return found;
@@ -241,17 +241,18 @@ void SocketTable::insert_connection_key(SocketId id, const Key& k, Sharing shari
   ConnGroup& group = node->second;
   const Member member{id, sharing};
   if (fresh) {
-    group.device = k.device;
+    group.device = k.device.value_or(kNoDevice);
     group.one = member;
     group.next_on_port = users.connections;
     if (users.connections) users.connections->second.prev_on_port = &*node;
     users.connections = &*node;
   } else {
-    if (!group.many) {
-      group.many = std::make_unique<ByDevice>();
-      (*group.many)[group.device].push_back(group.one);
+    ByDevice& members = shared_groups_[&*node];
+    if (!group.shared) {
+      group.shared = true;
+      members[group.one_device()].push_back(group.one);
     }
-    (*group.many)[k.device].push_back(member);
+    members[k.device].push_back(member);
   }
   if (id.slot >= connection_of_slot_.size()) connection_of_slot_.resize(id.slot + 1, nullptr);
   connection_of_slot_[id.slot] = &*node;
@@ -262,13 +263,15 @@ void SocketTable::remove_connection(SocketId id, ConnMap::iterator node) {
   ConnGroup& group = node->second;
   connection_of_slot_[id.slot] = nullptr;
   --connection_count_;
-  if (group.many) {
-    for (auto entry = group.many->begin(); entry != group.many->end(); ++entry) {
+  if (group.shared) {
+    auto members = shared_groups_.find(&*node);
+    for (auto entry = members->second.begin(); entry != members->second.end(); ++entry) {
       if (std::erase_if(entry->second, [id](const Member& m) { return m.id == id; }) == 0) continue;
-      if (entry->second.empty()) group.many->erase(entry);
+      if (entry->second.empty()) members->second.erase(entry);
       break;
     }
-    if (!group.many->empty()) return;
+    if (!members->second.empty()) return;
+    shared_groups_.erase(members);
   }
   const FourTuple& tuple = node->first;
   auto users = ports_.find({tuple.local.addr.family(), tuple.local.port});
@@ -342,7 +345,8 @@ std::optional<SocketTable::Delivery> SocketTable::lookup(const SocketAddr& dst,
     auto it = map.find(key);
     return it == map.end() ? nullptr : &it->second;
   };
-  const ConnGroup* conns = find(connections_, FourTuple{dst, src});
+  auto conn_node = connections_.find(FourTuple{dst, src});
+  const ConnNode* conns = conn_node == connections_.end() ? nullptr : &*conn_node;
   const ByDevice* specific = find(listeners_, AddrPort{dst.addr, dst.port});
   const ByDevice* wildcard =
       find(listeners_, AddrPort{IpAddr::unspecified(dst.addr.family()), dst.port});

@@ -161,17 +161,23 @@ class SocketTable {
     bool operator==(const FourTuple&) const = default;
   };
   struct Hash {
-    size_t operator()(const AddrPort& k) const;
-    size_t operator()(const FourTuple& k) const;
+    // noexcept: the hash maps then keep no hash code in their nodes.
+    size_t operator()(const AddrPort& k) const noexcept;
+    size_t operator()(const FourTuple& k) const noexcept;
   };
-  // The connections of one four-tuple. Nearly always one socket, kept inline (`one` on `device`);
-  // several (C and Cd, or netstack3 sharing) move to `many`. Linked into its port's list.
+  // The connections of one four-tuple. Nearly always one socket, kept inline (`one` on
+  // `device`); several (C and Cd, or netstack3 sharing) move to shared_groups_. Linked into its
+  // port's list. 40 bytes: a connection's whole hash node is 88.
+  static constexpr DeviceId kNoDevice = UINT32_MAX;
   struct ConnGroup {
-    std::optional<DeviceId> device;  // of `one`
     Member one;
-    std::unique_ptr<ByDevice> many;  // set: holds every member, `one` unused
+    DeviceId device = kNoDevice;  // of `one`
+    bool shared = false;          // the members are in shared_groups_, `one` is unused
     std::pair<const FourTuple, ConnGroup>* prev_on_port = nullptr;
     std::pair<const FourTuple, ConnGroup>* next_on_port = nullptr;
+    std::optional<DeviceId> one_device() const {
+      return device == kNoDevice ? std::nullopt : std::optional<DeviceId>(device);
+    }
   };
   using ConnMap = std::unordered_map<FourTuple, ConnGroup, Hash>;
   using ConnNode = ConnMap::value_type;
@@ -189,9 +195,9 @@ class SocketTable {
   template <typename Fn>
   static void for_each_device(const ByDevice& group, Fn&& fn);
   template <typename Fn>
-  static void for_each_device(const ConnGroup& group, Fn&& fn);
+  void for_each_device(const ConnNode& node, Fn&& fn) const;
   static std::span<const Member> members_on(const ByDevice* group, const std::optional<DeviceId>& device);
-  static std::span<const Member> members_on(const ConnGroup* group, const std::optional<DeviceId>& device);
+  std::span<const Member> members_on(const ConnNode* node, const std::optional<DeviceId>& device) const;
   template <typename Fn>
   void for_each_overlapping(const Key& key, Fn&& fn) const;
   bool port_unused(const std::vector<Key>& keys) const;
@@ -212,6 +218,7 @@ class SocketTable {
   // A connection's group by its SocketId's slot (null: none); ids in the table have distinct
   // slots, as a SocketPool's live ids do. 8 bytes per slot instead of a node per socket.
   std::vector<ConnNode*> connection_of_slot_;
+  std::unordered_map<const ConnNode*, ByDevice> shared_groups_;  // groups of several sockets
   size_t connection_count_ = 0;
 };
 
