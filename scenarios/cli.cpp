@@ -111,7 +111,7 @@ struct ExportOutputs {
     return true;
   }
   // Commits the trace, then makes every export in one pass over the file just written.
-  bool finish() {
+  bool finish(const ExportOptions& options = {}) {
     std::string trace_path = trace->path();
     if (!commit_output(*trace)) return false;
     if (exports.empty()) return true;
@@ -121,10 +121,10 @@ struct ExportOutputs {
       std::vector<std::unique_ptr<TraceExporter>> owned;
       std::vector<TraceExporter*> exporters;
       for (auto& [format, out] : exports) {
-        owned.push_back(make_exporter(format, out->stream()));
+        owned.push_back(make_exporter(format, out->stream(), options));
         exporters.push_back(owned.back().get());
       }
-      run_exporters(reader, exporters);
+      run_exporters(reader, exporters, options);
     } catch (const std::exception& e) {
       std::cerr << "netsim: cannot export " << trace_path << ": " << e.what() << "\n";
       return false;
@@ -215,7 +215,7 @@ void print_stats(const RunResult& r) {
 
 int cmd_run(const std::string& file, const std::string& trace, const std::string& out_dir,
             std::optional<uint64_t> seed, const std::vector<std::string>& sets, bool quiet,
-            scenario::TraceLevel level, bool stats, bool fingerprint) {
+            scenario::TraceLevel level, bool stats, bool fingerprint, PcapngCapture capture) {
   std::vector<Override> overrides;
   if (!parse_overrides(sets, overrides)) return kExitUsage;
   LoadResult loaded = scenario::load_scenario_file(file, overrides);
@@ -242,7 +242,9 @@ int cmd_run(const std::string& file, const std::string& trace, const std::string
   if (!quiet) print_summary(file, *loaded.scenario, r, seed.value_or(loaded.scenario->seed));
   if (stats) print_stats(r);
   if (trace_file && !commit_output(*trace_file)) return kExitUsage;
-  if (outputs.trace && !outputs.finish()) return kExitUsage;
+  ExportOptions export_options;
+  export_options.capture = capture;
+  if (outputs.trace && !outputs.finish(export_options)) return kExitUsage;
   return r.exit_code;
 }
 
@@ -265,9 +267,11 @@ int cmd_validate(const std::vector<std::string>& files) {
 
 struct CheckItem {
   std::string file;      // as found
+  std::string relative;  // the path relative to the PATH it was found under (the file name for a file PATH)
   std::string stem;      // output name: the relative path with '/' -> '-'
-  std::string status;    // PASS, FAIL, ERROR
+  std::string status;    // PASS, FAIL, ERROR, SKIP
   std::string report;    // the lines printed under it
+  std::string reason;    // FAIL, ERROR, SKIP: the first failure or error, on one line
   double seconds = 0;
 };
 
@@ -278,13 +282,34 @@ struct CheckItem {
 // itself as PATH, still runs), and so are `schema/` folders. Symlinked directories are
 // not descended (no loops). An entry that cannot be examined (a symlink loop, a dangling
 // link named *.json, a directory without permission, a *.json that is not a regular
-// file) is returned in `bad` with the reason: it is reported, the walk goes on.
+// file) is returned in `bad` with the reason: it is reported, the walk goes on. The
+// `*.json` files of a skipped directory are returned in `skipped` (reported as SKIP, and
+// as <skipped/> in JUnit), without running or examining them further.
 struct BadEntry {
   fs::path path;
   std::string reason;
 };
 
-void walk(const fs::path& dir, std::vector<fs::path>& found, std::vector<BadEntry>& bad) {
+constexpr const char* kSkipMarker = ".netsim-check-skip";
+
+// The regular `*.json` files under `dir`, inside the skipped directory `marked` (not
+// descending symlinks), each with the reason; entries that cannot be examined are not
+// reported: nothing under the marker runs.
+void walk_skipped(const fs::path& dir, const fs::path& marked, std::vector<BadEntry>& skipped) {
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code sec;
+    if (it->is_symlink(sec) || it->path().filename() == "schema") continue;
+    if (it->is_directory(sec)) {
+      walk_skipped(it->path(), marked, skipped);
+    } else if (it->path().extension() == ".json" && it->is_regular_file(sec)) {
+      skipped.push_back({it->path(), (marked / kSkipMarker).generic_string() + " skips its directory"});
+    }
+  }
+}
+
+void walk(const fs::path& dir, std::vector<fs::path>& found, std::vector<BadEntry>& bad,
+          std::vector<BadEntry>& skipped) {
   std::error_code ec;
   std::vector<fs::directory_entry> entries;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
@@ -303,9 +328,9 @@ void walk(const fs::path& dir, std::vector<fs::path>& found, std::vector<BadEntr
       continue;
     }
     if (fs::is_directory(st)) {
-      if (e.is_symlink(sec) || fs::exists(e.path() / ".netsim-check-skip", sec)) continue;
-      if (e.path().filename() == "schema") continue;
-      walk(e.path(), found, bad);
+      if (e.is_symlink(sec) || e.path().filename() == "schema") continue;
+      if (fs::exists(e.path() / kSkipMarker, sec)) walk_skipped(e.path(), e.path(), skipped);
+      else walk(e.path(), found, bad, skipped);
     } else if (json) {
       if (fs::is_regular_file(st)) found.push_back(e.path());
       else bad.push_back({e.path(), "not a regular file"});
@@ -319,27 +344,43 @@ std::vector<CheckItem> collect(const std::vector<std::string>& paths, const std:
     fs::path root(p);
     std::vector<fs::path> found;
     std::vector<BadEntry> bad;
+    std::vector<BadEntry> skipped;
     std::error_code ec;
     const fs::file_status st = fs::status(root, ec);
     const bool is_dir = !ec && fs::is_directory(st);
     if (ec) bad.push_back({root, ec.message()});
-    else if (is_dir) walk(root, found, bad);
+    else if (is_dir) walk(root, found, bad, skipped);
     else found.push_back(root);
+    auto relative = [&](const fs::path& f) {
+      return is_dir ? f.lexically_relative(root).generic_string() : f.filename().generic_string();
+    };
     std::vector<CheckItem> here;
     for (const fs::path& f : found) {
       CheckItem item;
       item.file = f.generic_string();
-      std::string rel = is_dir ? f.lexically_relative(root).generic_string() : f.filename().generic_string();
-      if (rel.size() > 5 && rel.substr(rel.size() - 5) == ".json") rel.resize(rel.size() - 5);
-      std::replace(rel.begin(), rel.end(), '/', '-');
-      item.stem = rel;
+      item.relative = relative(f);
+      std::string stem = item.relative;
+      if (stem.size() > 5 && stem.substr(stem.size() - 5) == ".json") stem.resize(stem.size() - 5);
+      std::replace(stem.begin(), stem.end(), '/', '-');
+      item.stem = stem;
       here.push_back(std::move(item));
     }
     for (const BadEntry& b : bad) {
       CheckItem item;
       item.file = b.path.generic_string();
+      item.relative = relative(b.path);
       item.status = "ERROR";
-      item.report = "      " + item.file + ": " + b.reason + "\n";
+      item.reason = item.file + ": " + b.reason;
+      item.report = "      " + item.reason + "\n";
+      here.push_back(std::move(item));
+    }
+    for (const BadEntry& s : skipped) {
+      CheckItem item;
+      item.file = s.path.generic_string();
+      item.relative = relative(s.path);
+      item.status = "SKIP";
+      item.reason = s.reason;
+      item.report = "      " + item.reason + "\n";
       here.push_back(std::move(item));
     }
     std::sort(here.begin(), here.end(),
@@ -367,6 +408,14 @@ bool output_names_unique(const std::vector<CheckItem>& items) {
   return true;
 }
 
+// The first line of a report, without its indent: the first failure (a step's or an
+// expectation's pointer and what went wrong) or the first error.
+std::string first_line(const std::string& report) {
+  size_t start = report.find_first_not_of(' ');
+  if (start == std::string::npos) return "";
+  return report.substr(start, report.find('\n', start) - start);
+}
+
 // Runs one item of `check`: its trace goes, as it is made, to the golden comparison,
 // the golden file being rewritten, and `--out`; nothing of it stays in memory.
 void check_one(CheckItem& item, const std::vector<Override>& overrides, const std::string& golden,
@@ -376,6 +425,7 @@ void check_one(CheckItem& item, const std::vector<Override>& overrides, const st
   LoadResult loaded = scenario::load_scenario_file(item.file, overrides);
   auto done = [&] {
     item.report = report.str();
+    if (item.status != "PASS") item.reason = first_line(item.report);
     item.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
   if (!loaded.scenario) {
@@ -437,32 +487,47 @@ void check_one(CheckItem& item, const std::vector<Override>& overrides, const st
   done();
 }
 
+// JUnit XML (tests/data/junit.xsd states the shape): a testcase per scenario, its
+// `classname` the directory relative to the PATH it was found under ("." at the top) and
+// its `name` the file name; a failure's or error's `message` is the first failure on one
+// line, the whole report its text; a skipped scenario holds <skipped message="..."/>.
 std::string junit_xml(const std::vector<CheckItem>& items) {
-  size_t failures = 0, errors = 0;
+  auto seconds = [](double s) {  // decimal seconds, never an exponent
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", s);
+    return std::string(buf);
+  };
+  size_t failures = 0, errors = 0, skipped = 0;
   double total = 0;
   for (const auto& i : items) {
     failures += i.status == "FAIL";
     errors += i.status == "ERROR";
+    skipped += i.status == "SKIP";
     total += i.seconds;
   }
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
     << "<testsuites name=\"netsim\" tests=\"" << items.size() << "\" failures=\"" << failures
-    << "\" errors=\"" << errors << "\">\n"
+    << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << seconds(total) << "\">\n"
     << "  <testsuite name=\"netsim check\" tests=\"" << items.size() << "\" failures=\"" << failures
-    << "\" errors=\"" << errors << "\" time=\"" << total << "\">\n";
+    << "\" errors=\"" << errors << "\" skipped=\"" << skipped << "\" time=\"" << seconds(total) << "\">\n";
   for (const auto& i : items) {
-    fs::path p(i.file);
-    x << "    <testcase classname=\"" << exporting::xml_escape(p.parent_path().generic_string()) << "\" name=\""
-      << exporting::xml_escape(p.filename().string()) << "\" time=\"" << i.seconds << "\"";
+    fs::path rel(i.relative.empty() ? fs::path(i.file).filename() : fs::path(i.relative));
+    std::string dir = rel.parent_path().generic_string();
+    x << "    <testcase classname=\"" << exporting::xml_escape(dir.empty() ? "." : dir) << "\" name=\""
+      << exporting::xml_escape(rel.filename().string()) << "\" time=\"" << seconds(i.seconds) << "\"";
     if (i.status == "PASS") {
       x << "/>\n";
       continue;
     }
-    x << ">\n      <" << (i.status == "FAIL" ? "failure" : "error") << " message=\""
-      << (i.status == "FAIL" ? "expectations or steps failed" : "invalid scenario") << "\">"
-      << exporting::xml_escape(i.report) << "</" << (i.status == "FAIL" ? "failure" : "error") << ">\n"
-      << "    </testcase>\n";
+    std::string message = exporting::xml_escape(exporting::one_line(i.reason));
+    if (i.status == "SKIP") {
+      x << ">\n      <skipped message=\"" << message << "\"/>\n    </testcase>\n";
+      continue;
+    }
+    const char* tag = i.status == "FAIL" ? "failure" : "error";
+    x << ">\n      <" << tag << " message=\"" << message << "\">" << exporting::xml_escape(i.report)
+      << "</" << tag << ">\n    </testcase>\n";
   }
   x << "  </testsuite>\n</testsuites>\n";
   return x.str();
@@ -517,13 +582,16 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   for (auto& t : threads) t.join();
   progress.clear();
 
-  size_t pass = 0, fail = 0, error = 0;
+  size_t pass = 0, fail = 0, error = 0, skip = 0;
   for (const auto& it : items) {
     pass += it.status == "PASS";
     fail += it.status == "FAIL";
     error += it.status == "ERROR";
+    skip += it.status == "SKIP";
   }
-  std::printf("\n%zu scenarios: %zu passed, %zu failed, %zu invalid\n", items.size(), pass, fail, error);
+  std::printf("\n%zu scenarios: %zu passed, %zu failed, %zu invalid", items.size(), pass, fail, error);
+  if (skip) std::printf(", %zu skipped", skip);
+  std::printf("\n");
   if (!out_dir.empty()) std::printf("traces and HTML views written to %s/\n", out_dir.c_str());
   if (junit_file) {
     junit_file->write(junit_xml(items));
@@ -573,10 +641,15 @@ int main(const std::vector<std::string>& args) {
   bool run_stats = false;
   bool run_fingerprint = false;
   std::string run_level = "all";
+  std::string run_capture = "tx";
   CLI::App* run = app.add_subcommand("run", "run one scenario and write its trace");
   run->add_option("FILE", run_file, "scenario file")->required();
   run->add_option("--trace", run_trace, "write the JSONL trace here");
   run->add_option("--out", run_out, "write the trace and every export (pcapng, chrome, dot, mermaid, html) into this directory");
+  run->add_option("--capture", run_capture,
+                  "with --out, the pcapng's packets: tx (default: each packet once per link, at "
+                  "the sender), rx (at the receiver) or both")
+      ->check(CLI::IsMember({"tx", "rx", "both"}));
   run->add_option("--seed", run_seed, "override the scenario's seed (0 to 18446744073709551615)");
   run->add_option("--set", run_sets, "override a value: POINTER=JSON (e.g. /links/0/loss=0.1)");
   run->add_flag("-q,--quiet", run_quiet, "print nothing but errors");
@@ -645,7 +718,8 @@ int main(const std::vector<std::string>& args) {
         return kExitUsage;
       }
       return cmd_run(run_file, run_trace, run_out, seed, run_sets, run_quiet,
-                     *parse_trace_level(run_level), run_stats, run_fingerprint);
+                     *parse_trace_level(run_level), run_stats, run_fingerprint,
+                     *parse_capture(run_capture));
     }
     if (*validate) return cmd_validate(validate_files);
     if (*sweep) {

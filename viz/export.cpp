@@ -26,11 +26,12 @@ constexpr int kExitInvalid = 3;
 
 constexpr std::string_view kUsage =
     "usage: netsim export TRACE.jsonl [--format pcapng|chrome|dot|mermaid|html] [--from TIME]\n"
-    "                     [--to TIME] [--max-events N] -o OUT\n"
+    "                     [--to TIME] [--max-events N] [--capture tx|rx|both] -o OUT\n"
     "  The format defaults to OUT's extension (.pcapng .json .dot .mmd .html); TRACE or OUT - is\n"
     "  stdin or stdout. --from/--to keep the events in that span of virtual time (1500, 20us,\n"
     "  3ms, 2s); --max-events is the viewer's ceiling (default 200000): past it the page holds a\n"
-    "  window of the trace and says so at the top.\n";
+    "  window of the trace and says so at the top. --capture chooses the pcapng's packets: tx\n"
+    "  (default) each packet once per link, at the sender; rx at the receiver; both.\n";
 
 std::optional<ExportFormat> format_from_extension(const std::string& out) {
   auto ends = [&](std::string_view s) {
@@ -91,6 +92,13 @@ std::optional<ExportFormat> parse_export_format(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<PcapngCapture> parse_capture(std::string_view name) {
+  if (name == "tx") return PcapngCapture::kTx;
+  if (name == "rx") return PcapngCapture::kRx;
+  if (name == "both") return PcapngCapture::kBoth;
+  return std::nullopt;
+}
+
 std::string_view to_string(ExportFormat f) {
   switch (f) {
     case ExportFormat::kPcapng: return "pcapng";
@@ -116,7 +124,7 @@ std::string_view export_file_name(ExportFormat f) {
 std::unique_ptr<TraceExporter> make_exporter(ExportFormat f, std::ostream& out,
                                              const ExportOptions& options) {
   switch (f) {
-    case ExportFormat::kPcapng: return make_pcapng_exporter(out);
+    case ExportFormat::kPcapng: return make_pcapng_exporter(out, options.capture);
     case ExportFormat::kChrome: return make_chrome_exporter(out);
     case ExportFormat::kDot: return make_dot_exporter(out);
     case ExportFormat::kMermaid: return make_mermaid_exporter(out);
@@ -214,6 +222,10 @@ int export_main(const std::vector<std::string>& args) {
       if (!(options.from_ns = parse_time(*f))) return usage("--from wants a time such as 1500, 20us, 3ms or 2s, not '" + *f + "'");
     } else if (auto t = value("--to")) {
       if (!(options.to_ns = parse_time(*t))) return usage("--to wants a time such as 1500, 20us, 3ms or 2s, not '" + *t + "'");
+    } else if (auto c = value("--capture")) {
+      auto mode = parse_capture(*c);
+      if (!mode) return usage("--capture wants tx, rx or both, not '" + *c + "'");
+      options.capture = *mode;
     } else if (auto m = value("--max-events")) {
       auto n = parse_time(*m);  // a plain count: digits only
       if (!n || *n < 1 || m->find_first_not_of("0123456789") != std::string::npos) {

@@ -28,6 +28,8 @@ inline constexpr ExportFormat kAllExportFormats[] = {
 // "pcapng", "chrome" (also "perfetto"), "dot", "mermaid", "html".
 std::optional<ExportFormat> parse_export_format(std::string_view name);
 std::string_view to_string(ExportFormat f);
+// "tx", "rx", "both" (`--capture`).
+std::optional<PcapngCapture> parse_capture(std::string_view name);
 // File name used by export_all(): "trace.pcapng", "trace.chrome.json", "topology.dot",
 // "sequence.mmd", "viewer.html".
 std::string_view export_file_name(ExportFormat f);

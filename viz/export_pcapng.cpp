@@ -316,10 +316,12 @@ std::string delivery_comment(const json& e) {
 }
 
 // One section: the header block and the interfaces known at start(), then a packet block per
-// tx/rx (an interface first named later gets its block just before its first packet).
+// captured tx/rx (PcapngCapture; an interface first named later gets its block just before its
+// first packet).
 class PcapngExporter : public TraceExporter {
  public:
-  explicit PcapngExporter(std::ostream& out) : out_(out), builder_(payloads_) {}
+  PcapngExporter(std::ostream& out, PcapngCapture capture)
+      : out_(out), capture_(capture), builder_(payloads_) {}
 
   void look(const json& e, uint64_t index) override {
     const json* packet = packet_of(e);
@@ -327,12 +329,14 @@ class PcapngExporter : public TraceExporter {
     std::string kind = str_field(e, "event");
     int64_t id = int_field(*packet, "id", -1);
     if (kind == "deliver" && e.contains("data")) payloads_.set(id, index, e["data"].get<std::string>());
-    auto key = std::make_pair(str_field(e, "host"), id);
+    // Sending captures: the packet's last transmission, wherever it was (the hop that brought it
+    // to the host where it ends). Otherwise the last capture of it on the host where it ends.
+    auto key = std::make_pair(capture_ == PcapngCapture::kTx ? std::string() : str_field(e, "host"), id);
     if (kind == "tx" || kind == "rx") {
-      last_capture_.set(key, index, index);
+      if (captured(kind)) last_capture_.set(key, index, index);
       return;
     }
-    // What became of a packet: a note on the last tx/rx of it on that host.
+    // What became of a packet: a note on its capture found above.
     const uint64_t* capture = last_capture_.find(key);
     if (!capture) return;
     std::string note;
@@ -379,7 +383,7 @@ class PcapngExporter : public TraceExporter {
 
     std::string kind = str_field(e, "event");
     const json* packet = packet_of(e);
-    if ((kind != "tx" && kind != "rx") || !packet) return;
+    if (!captured(kind) || !packet) return;
     std::optional<uint32_t> id = interface_id(str_field(e, "host"), str_field(e, "interface"));
     if (!id) return;
     std::string datagram = builder_.build(*packet);
@@ -407,6 +411,15 @@ class PcapngExporter : public TraceExporter {
   }
 
  private:
+  bool captured(const std::string& kind) const {
+    switch (capture_) {
+      case PcapngCapture::kTx: return kind == "tx";
+      case PcapngCapture::kRx: return kind == "rx";
+      case PcapngCapture::kBoth: return kind == "tx" || kind == "rx";
+    }
+    return false;
+  }
+
   static const json* packet_of(const json& e) {
     auto it = e.find("packet");
     return it != e.end() && it->is_object() ? &*it : nullptr;
@@ -438,9 +451,10 @@ class PcapngExporter : public TraceExporter {
   }
 
   std::ostream& out_;
+  PcapngCapture capture_;
   Payloads payloads_;
   PacketBuilder builder_;
-  Recent<std::pair<std::string, int64_t>, uint64_t> last_capture_;  // (host, packet id) -> index
+  Recent<std::pair<std::string, int64_t>, uint64_t> last_capture_;  // (host or "", packet id) -> index
   std::map<uint64_t, std::string> comments_;                         // capture index -> notes
   std::map<std::string, uint32_t> interface_ids_;
   const TraceTopology* topology_ = nullptr;
@@ -448,8 +462,8 @@ class PcapngExporter : public TraceExporter {
 
 }  // namespace
 
-std::unique_ptr<TraceExporter> make_pcapng_exporter(std::ostream& out) {
-  return std::make_unique<PcapngExporter>(out);
+std::unique_ptr<TraceExporter> make_pcapng_exporter(std::ostream& out, PcapngCapture capture) {
+  return std::make_unique<PcapngExporter>(out, capture);
 }
 
 }  // namespace netsim

@@ -1,7 +1,9 @@
 // pcapng export (draft-ietf-opsawg-pcapng): one section, one interface description block per
 // simulated interface ("host/eth0", LINKTYPE_RAW, nanosecond timestamps), and an enhanced packet
-// block per tx (outbound) and rx (inbound) event with real IPv4/IPv6 + TCP/UDP/ICMP(v6) headers and
-// correct checksums. The demux verdict or drop reason is the packet's comment.
+// block per captured event with real IPv4/IPv6 + TCP/UDP/ICMP(v6) headers and correct checksums:
+// by default each tx (once per link traversal, epb_flags outbound), or each rx (inbound), or both
+// (PcapngCapture). What became of the packet (demux verdict, drop reason, forwarding) is the
+// comment of its capture.
 #pragma once
 
 #include <memory>
@@ -15,6 +17,7 @@ namespace netsim {
 // `len`; otherwise kPayloadPattern repeated (byte i = kPayloadPattern[i % 26]).
 inline constexpr char kPayloadPattern[] = "abcdefghijklmnopqrstuvwxyz";
 
-std::unique_ptr<TraceExporter> make_pcapng_exporter(std::ostream& out);
+std::unique_ptr<TraceExporter> make_pcapng_exporter(std::ostream& out,
+                                                    PcapngCapture capture = PcapngCapture::kTx);
 
 }  // namespace netsim

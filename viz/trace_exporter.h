@@ -24,7 +24,14 @@ inline constexpr uint64_t kLookahead = 16384;
 inline constexpr size_t kViewerMaxEvents = 200000;
 inline constexpr size_t kViewerMaxBytes = 48u << 20;
 
+// Which captures pcapng writes (docs/exports.md, "pcapng"): kTx one packet block per link
+// traversal, at the sending interface (the default: each packet once per hop, as a capture on
+// the wire sees it); kRx one at the receiving interface (packets lost on the link are missing);
+// kBoth every tx and rx (each hop twice, which Wireshark's TCP analysis reads as duplicates).
+enum class PcapngCapture { kTx, kRx, kBoth };
+
 struct ExportOptions {
+  PcapngCapture capture = PcapngCapture::kTx;
   // Only the events with from_ns <= t <= to_ns (virtual time) are exported.
   std::optional<int64_t> from_ns, to_ns;
   // The HTML viewer's ceiling (tests lower it).

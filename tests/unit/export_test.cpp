@@ -251,28 +251,36 @@ void expect_checksums(const std::string& d) {
   if ((proto == 1 && d[ip] == 3) || (proto == 58 && d[ip] == 1)) expect_checksums(d.substr(ip + 8));
 }
 
-TEST(Pcapng, OneInterfaceBlockPerInterfaceAndOnePacketBlockPerTxAndRx) {
-  for (const char* name : kSamples) {
-    auto lines = load(name);
-    Pcapng p = parse_pcapng(export_pcapng(lines));
-    std::set<std::string> want;
-    for (auto& [host, h] : lines[0]["topology"]["hosts"].items()) {
-      for (auto& [iface, i] : h["interfaces"].items()) want.insert(host + "/" + iface);
-    }
-    EXPECT_EQ(std::set<std::string>(p.interfaces.begin(), p.interfaces.end()), want) << name;
-    for (uint8_t r : p.tsresol) EXPECT_EQ(r, 9) << "nanosecond timestamps";
-    std::vector<json> captured;
-    for (const json& e : events_of(lines)) {
-      if (e["event"] == "tx" || e["event"] == "rx") captured.push_back(e);
-    }
-    ASSERT_EQ(p.packets.size(), captured.size()) << name;
-    for (size_t i = 0; i < captured.size(); ++i) {
-      const Epb& epb = p.packets[i];
-      EXPECT_EQ(p.interfaces.at(epb.interface),
-                captured[i]["host"].get<std::string>() + "/" + captured[i]["interface"].get<std::string>());
-      EXPECT_EQ(epb.ts, captured[i]["t"].get<uint64_t>());
-      EXPECT_EQ(epb.flags, captured[i]["event"] == "tx" ? 2u : 1u) << "direction";
-      expect_checksums(epb.data);
+// By default a packet block per tx (each packet once per link traversal, at the sender);
+// --capture rx writes the rx events instead, --capture both every tx and rx.
+TEST(Pcapng, OneInterfaceBlockPerInterfaceAndOnePacketBlockPerCapturedEvent) {
+  const std::pair<PcapngCapture, std::set<std::string>> modes[] = {
+      {PcapngCapture::kTx, {"tx"}}, {PcapngCapture::kRx, {"rx"}}, {PcapngCapture::kBoth, {"tx", "rx"}}};
+  for (const auto& [mode, kinds] : modes) {
+    for (const char* name : kSamples) {
+      auto lines = load(name);
+      ExportOptions options;
+      options.capture = mode;
+      Pcapng p = parse_pcapng(exported(lines, ExportFormat::kPcapng, options));
+      std::set<std::string> want;
+      for (auto& [host, h] : lines[0]["topology"]["hosts"].items()) {
+        for (auto& [iface, i] : h["interfaces"].items()) want.insert(host + "/" + iface);
+      }
+      EXPECT_EQ(std::set<std::string>(p.interfaces.begin(), p.interfaces.end()), want) << name;
+      for (uint8_t r : p.tsresol) EXPECT_EQ(r, 9) << "nanosecond timestamps";
+      std::vector<json> captured;
+      for (const json& e : events_of(lines)) {
+        if (kinds.count(e["event"].get<std::string>())) captured.push_back(e);
+      }
+      ASSERT_EQ(p.packets.size(), captured.size()) << name;
+      for (size_t i = 0; i < captured.size(); ++i) {
+        const Epb& epb = p.packets[i];
+        EXPECT_EQ(p.interfaces.at(epb.interface),
+                  captured[i]["host"].get<std::string>() + "/" + captured[i]["interface"].get<std::string>());
+        EXPECT_EQ(epb.ts, captured[i]["t"].get<uint64_t>());
+        EXPECT_EQ(epb.flags, captured[i]["event"] == "tx" ? 2u : 1u) << "direction";
+        expect_checksums(epb.data);
+      }
     }
   }
 }
@@ -286,6 +294,9 @@ TEST(Pcapng, DeliveredPacketCarriesTheDemuxVerdictAsComment) {
   }
   ASSERT_GE(comments.size(), 3u);
   EXPECT_EQ(comments[0], "deliver to dns by specific, shadowed: any");
+  // The note is on the packet's one block: its capture at the sender.
+  EXPECT_EQ(p.interfaces.at(p.packets[0].interface), "client/eth0");
+  EXPECT_EQ(p.packets[0].comment, comments[0]);
   EXPECT_EQ(comments[1], "deliver to any by wildcard, shadowed: none");
   EXPECT_NE(std::find(comments.begin(), comments.end(), "drop: no_listener"), comments.end());
 }
@@ -338,11 +349,12 @@ TEST(Pcapng, TsharkReadsEveryPacketWithoutWarningsAndCountsConversations) {
     auto lines = load(name);
     fs::path file = scratch(std::string(name) + ".pcapng");
     write_file(file, export_pcapng(lines));
-    // Payloads are scenario text, not the protocol a well-known port implies: decode as data.
+    // These samples send text to well-known ports (53): decode as data to check the headers.
+    // tests/exports/check_pcapng.py reads every bundled scenario's capture as users see it.
     std::set<int64_t> ports;
     std::map<std::string, int> want;
     for (const json& e : events_of(lines)) {
-      if (e["event"] != "tx" && e["event"] != "rx") continue;
+      if (e["event"] != "tx") continue;  // the default capture: each packet once per link
       const json& p = e["packet"];
       std::string proto = p["proto"], src = p["src"], dst = p["dst"];
       want[conversation(proto, strip_brackets(src), strip_brackets(dst))]++;
@@ -919,6 +931,7 @@ TEST(ExportMain, UsageErrorsExitTwoAndBadTracesThree) {
   EXPECT_EQ(export_main({trace, "--from", "3 ms", "-o", scratch("x.html").string()}), 2);
   EXPECT_EQ(export_main({trace, "--from", "5ms", "--to", "1ms", "-o", scratch("x.html").string()}), 2);
   EXPECT_EQ(export_main({trace, "--max-events", "0", "-o", scratch("x.html").string()}), 2);
+  EXPECT_EQ(export_main({trace, "--capture", "sideways", "-o", scratch("x.pcapng").string()}), 2);
   EXPECT_EQ(export_main({trace, "-o", "/dev/null", "--format", "dot"}), 2) << "not a regular file";
   fs::path bad = scratch("bad.jsonl");
   write_file(bad, "{\"event\":\"tx\"}\n");
