@@ -38,7 +38,7 @@ long current_rss_kb() {
 
 class NullTrace : public TraceSink {
  public:
-  int64_t emit(const TraceRecord&) override { return -1; }
+  int64_t emit(const StackEvent&) override { return -1; }
   bool wants(TraceKind) const override { return false; }
 };
 

@@ -33,15 +33,8 @@ std::variant<LinkId, std::string> Network::add_link(const std::string& name, Lin
 void Network::drop(const Packet& packet, DropReason reason, uint32_t host, uint32_t interface,
                    const std::string& link) {
   if (!trace_.wants(TraceKind::kDrop)) return;
-  TraceRecord r;
-  r.kind = TraceKind::kDrop;
-  r.host = hosts_[host]->name();
-  r.packet = &packet;
-  r.reason = reason;
-  r.interface = hosts_[host]->interface_name(interface);
-  r.link = link;
-  r.cause = packet.trace_cause;
-  trace_.emit(r);
+  trace_.emit(StackEvent{DropRecord{&packet, reason, hosts_[host]->interface_name(interface), link},
+                        hosts_[host]->name(), host, packet.trace_cause});
 }
 
 void Network::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, Packet packet) {
@@ -102,10 +95,10 @@ std::optional<uint32_t> Network::link_mtu(uint32_t host, uint32_t interface) con
 void Network::set_link_up(LinkId id, bool up) {
   Link& link = *links_[id];
   if (link.up() == up) return;
-  TraceRecord r;
-  r.kind = up ? TraceKind::kLinkUp : TraceKind::kLinkDown;
-  r.link = link.name();
-  trace_.emit(r);
+  if (up)
+    trace_.emit(StackEvent{LinkUpRecord{link.name()}});
+  else
+    trace_.emit(StackEvent{LinkDownRecord{link.name()}});
   link.set_up(up);
 }
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "scenarios/expect.h"
+#include "scenarios/run_records.h"
 #include "scenarios/socket_names.h"
 #include "scenarios/world.h"
 #include "viz/trace_writer.h"
@@ -28,8 +29,9 @@ class Runner {
         writer_(header(o.trace_output || o.fingerprint || s.fingerprint), o.trace_output,
                 o.fingerprint || s.fingerprint.has_value(),
                 matchers_.empty() ? nullptr : &observer_),
-        names_(writer_, s.hosts.size()),
-        world_(s, seed_, names_) {
+        names_(s.hosts.size()),
+        world_(s, seed_, writer_) {
+    writer_.set_namer(&names_);
     for (size_t h = 0; h < world_.host_count(); ++h) world_.host(h).set_socket_observer(&names_);
     writer_.set_clock([this] { return world_.loop().now(); });
     if (o.trace_level != TraceLevel::kAll) writer_.set_kinds(kept_kinds());
@@ -147,8 +149,7 @@ class Runner {
   // in flight and the link holding most of them).
   void guard(const std::string& kind, uint64_t limit, uint64_t ran, const std::string& what) {
     EventLoop& loop = world_.loop();
-    TraceRecord r;
-    r.kind = TraceKind::kGuard;
+    GuardRecord r;
     r.guard = kind;
     r.limit = limit;
     r.events = ran;
@@ -156,14 +157,14 @@ class Runner {
     r.in_flight = world_.packets_in_flight();
     std::string where = "at t=" + format_duration(loop.now().ns) + " after " + std::to_string(ran) +
                         " events";
-    if (auto busiest = world_.busiest_link()) {
-      r.link = busiest->first;
-      r.link_in_flight = busiest->second;
+    const auto busiest = world_.busiest_link();
+    if (busiest) {
+      r.busiest_link = std::pair<std::string_view, uint64_t>(busiest->first, busiest->second);
       if (kind == "in_flight")
         where += "; " + std::to_string(busiest->second) + " of them on link `" + busiest->first + "`";
     }
     writer_.clear_context();
-    writer_.emit(r);
+    writer_.emit(RunRecordBody(RunRecord(r)));
     result_.guard = kind;
     result_.failures.push_back("guard " + kind + ": " + what + " " + where);
   }
@@ -248,12 +249,12 @@ class Runner {
   }
 
   // listen / connect steps that worked show the binding the stack chose (an extension).
-  void describe_binding(const Step& step, TraceRecord& r) {
+  void describe_binding(const Step& step, StepRecord& r) {
     if (!std::holds_alternative<ListenStep>(step.action) &&
         !std::holds_alternative<ConnectStep>(step.action))
       return;
     netsim::Host& h = world_.host(step.host);
-    auto id = names_.find(h.id(), r.socket);
+    auto id = names_.find(h.id(), std::string(r.socket));
     auto info = id ? h.socket_info(*id) : std::nullopt;
     if (!info) return;
     r.proto = info->proto == TransportProto::kUdp ? "udp" : "tcp";
@@ -272,15 +273,16 @@ class Runner {
 
   void finish_step(const Step& step, const std::string& socket, Result<void> result) {
     writer_.set_context(-1, step.pointer);
-    TraceRecord r;
-    r.kind = TraceKind::kStep;
-    r.host = step.host;
-    r.op = step.op;
-    r.socket = socket;
-    if (result) describe_binding(step, r);
-    if (!result) r.result = result.error();
-    r.expected = step.expect_error;
-    if (writer_.wants(TraceKind::kStep)) writer_.emit(r);
+    if (writer_.wants(TraceKind::kStep)) {
+      StepRecord r;
+      r.host = step.host;
+      r.op = step.op;
+      r.socket = socket;
+      if (result) describe_binding(step, r);
+      if (!result) r.result = result.error();
+      r.expected = step.expect_error;
+      writer_.emit(RunRecordBody(RunRecord(std::move(r))));
+    }
     writer_.clear_context();
     bool pass = step.expect_error ? (!result.ok() && result.error() == *step.expect_error) : result.ok();
     if (pass) {

@@ -24,7 +24,7 @@ bool given_child_name(const std::unordered_map<std::string, uint64_t>& children,
 
 }  // namespace
 
-SocketNames::SocketNames(TraceSink& out, size_t hosts) : out_(out), hosts_(hosts) {}
+SocketNames::SocketNames(size_t hosts) : hosts_(hosts) {}
 
 std::optional<SocketId> SocketNames::find(uint32_t host, const std::string& name) const {
   const HostNames& names = hosts_[host];
@@ -76,13 +76,8 @@ const std::string& SocketNames::name_of(uint32_t host, SocketId id) const {
   return it == names.end() ? kUnnamed : it->second;
 }
 
-int64_t SocketNames::emit(const TraceRecord& record) {
-  if (!record.socket_id && !record.listener_id && record.shadowed_ids.empty()) return out_.emit(record);
-  TraceRecord named = record;
-  if (record.socket_id) named.socket = name_of(record.host_id, *record.socket_id);
-  if (record.listener_id) named.listener = name_of(record.host_id, *record.listener_id);
-  for (SocketId id : record.shadowed_ids) named.shadowed.push_back(name_of(record.host_id, id));
-  return out_.emit(named);
+std::string_view SocketNames::socket_name(uint32_t host, SocketId socket) const {
+  return name_of(host, socket);
 }
 
 }  // namespace netsim::scenario

@@ -1,7 +1,7 @@
 // The scenario's names for sockets (scenario-format.md, STEP): which SocketId a name refers to
 // on each host, the `LISTENER#N` names of accepted connections (N counts per listener name and
-// host over the whole run and is never reused), and the trace sink that writes these names for
-// the handles the stack's records carry. Owned by the runner; the stack never sees a name.
+// host over the whole run and is never reused), and the SocketNamer through which the trace writer
+// names the handles the stack's records carry. Owned by the runner; the stack never sees a name.
 // Memory follows the open sockets and the scenario's own names: an accepted connection's entries
 // go when the stack frees it, and its name is then answered from the listener's counter.
 #pragma once
@@ -15,14 +15,14 @@
 
 #include "stack/handles.h"
 #include "stack/host.h"
-#include "stack/trace.h"
+#include "viz/trace_fields.h"
 
 namespace netsim::scenario {
 
-class SocketNames : public TraceSink, public SocketObserver {
+class SocketNames : public SocketNamer, public SocketObserver {
  public:
-  // Records go on to `out` with names filled in. `hosts`: the number of hosts (ids 0..hosts-1).
-  SocketNames(TraceSink& out, size_t hosts);
+  // `hosts`: the number of hosts (ids 0..hosts-1).
+  explicit SocketNames(size_t hosts);
 
   // The socket `name` refers to on `host` (maybe stale: closed or severed by the stack since).
   // An accepted connection's name stays stale after the child was freed, until forgotten.
@@ -32,9 +32,8 @@ class SocketNames : public TraceSink, public SocketObserver {
   // Forgets `name` (a close step on a socket that was no longer open releases its name).
   void forget(uint32_t host, const std::string& name);
 
-  // TraceSink: fills `socket`, `listener` and `shadowed` from the record's ids.
-  int64_t emit(const TraceRecord& record) override;
-  bool wants(TraceKind kind) const override { return out_.wants(kind); }
+  // SocketNamer: the name of a socket not freed yet ("" if it has none).
+  std::string_view socket_name(uint32_t host, SocketId socket) const override;
 
   // SocketObserver: names accepted connections, forgets freed sockets' handles.
   void on_child(uint32_t host, SocketId listener, SocketId child) override;
@@ -52,7 +51,6 @@ class SocketNames : public TraceSink, public SocketObserver {
   };
   const std::string& name_of(uint32_t host, SocketId id) const;
 
-  TraceSink& out_;
   std::vector<HostNames> hosts_;
 };
 

@@ -211,13 +211,9 @@ void Host::receive_icmp(uint32_t interface, Packet packet) {
     case IcmpType::kEchoReply: {
       auto it = ping_sent_.find(packet.dport);
       if (packet.sport != ping_identifier_ || it == ping_sent_.end()) return;
-      TraceRecord r;
-      r.kind = TraceKind::kPing;
-      r.packet = &packet;
-      r.rtt = trace_.env().loop().now() - it->second;
-      r.cause = packet.trace_cause;
+      const Duration rtt = trace_.env().loop().now() - it->second;
       ping_sent_.erase(it);
-      trace_.emit(std::move(r));
+      trace_.emit(PingRecord{&packet, rtt}, packet.trace_cause);
       return;
     }
     case IcmpType::kPortUnreachable:

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <utility>
+#include <string_view>
 
 #include "sim/event_loop.h"
 #include "stack/ip_addr.h"
@@ -51,34 +51,24 @@ class StackTrace {
   const HostCounters& counters() const { return counters_; }
 
   bool wants(TraceKind kind) const { return env_.trace().wants(kind); }
-  // Emits `record` as this host's; returns its seq (-1 when not kept).
-  int64_t emit(TraceRecord record) {
-    if (!wants(record.kind)) return -1;
-    record.host = host_;
-    record.host_id = host_id_;
-    return env_.trace().emit(record);
+  // Emits `record` as this host's, caused by event `cause` (-1: the sink's current context);
+  // returns its seq (-1 when not kept).
+  template <typename Record>
+  int64_t emit(const Record& record, int64_t cause = -1) {
+    if (!wants(Record::kKind)) return -1;
+    return env_.trace().emit(StackEvent{record, host_, host_id_, cause});
   }
   // A packet event (tx, rx); the packet's cause becomes this event.
-  int64_t emit_packet(TraceKind kind, Packet& packet, std::string interface = {}) {
-    if (!wants(kind)) return packet.trace_cause;
-    TraceRecord r;
-    r.kind = kind;
-    r.packet = &packet;
-    r.interface = std::move(interface);
-    r.cause = packet.trace_cause;
-    packet.trace_cause = emit(std::move(r));
+  template <TraceKind K>
+  int64_t emit_packet(Packet& packet, std::string_view interface) {
+    if (!wants(K)) return packet.trace_cause;
+    packet.trace_cause = emit(WireRecord<K>{interface, &packet}, packet.trace_cause);
     return packet.trace_cause;
   }
-  void drop(Packet& packet, DropReason reason, std::string interface = {}) {
+  void drop(Packet& packet, DropReason reason, std::string_view interface = {}) {
     ++counters_.dropped;
     if (!wants(TraceKind::kDrop)) return;
-    TraceRecord r;
-    r.kind = TraceKind::kDrop;
-    r.packet = &packet;
-    r.reason = reason;
-    r.interface = std::move(interface);
-    r.cause = packet.trace_cause;
-    packet.trace_cause = emit(std::move(r));
+    packet.trace_cause = emit(DropRecord{&packet, reason, interface, {}}, packet.trace_cause);
   }
 
  private:

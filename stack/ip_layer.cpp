@@ -43,11 +43,7 @@ Result<void> IpLayer::add_address(uint32_t interface, const Prefix& address) {
     on_link.origin = RouteOrigin::kOnLink;
     routes_.add(on_link);
   }
-  TraceRecord r;
-  r.kind = TraceKind::kAddressAdded;
-  r.interface = interfaces_[interface].name;
-  r.address = address;
-  trace_.emit(std::move(r));
+  trace_.emit(AddressAddedRecord{interfaces_[interface].name, address});
   return {};
 }
 
@@ -63,21 +59,18 @@ Result<Prefix> IpLayer::remove_address(uint32_t interface, const IpAddr& address
     return p.network() == removed.network();
   });
   if (!prefix_still_used && interface != kLoopback) routes_.remove_on_link(removed.network(), interface);
-  TraceRecord r;
-  r.kind = TraceKind::kAddressRemoved;
-  r.interface = interfaces_[interface].name;
-  r.address = removed;
-  trace_.emit(std::move(r));
+  trace_.emit(AddressRemovedRecord{interfaces_[interface].name, removed});
   return removed;
 }
 
 void IpLayer::set_interface_up(uint32_t interface, bool up) {
   if (interfaces_[interface].up == up) return;
   interfaces_[interface].up = up;
-  TraceRecord r;
-  r.kind = up ? TraceKind::kInterfaceUp : TraceKind::kInterfaceDown;
-  r.interface = interfaces_[interface].name;
-  trace_.emit(std::move(r));
+  const std::string& name = interfaces_[interface].name;
+  if (up)
+    trace_.emit(InterfaceUpRecord{name});
+  else
+    trace_.emit(InterfaceDownRecord{name});
 }
 
 // --- egress (semantics.md 3) -----------------------------------------------------
@@ -142,7 +135,7 @@ void IpLayer::transmit(uint32_t interface, const IpAddr& next_hop, Packet packet
     return;
   }
   ++trace_.counters().tx;
-  if (trace_.wants(TraceKind::kTx)) trace_.emit_packet(TraceKind::kTx, packet, ifc.name);
+  if (trace_.wants(TraceKind::kTx)) trace_.emit_packet<TraceKind::kTx>(packet, ifc.name);
   if (interface == kLoopback) {
     trace_.env().loop().schedule_in(Duration{}, [this, p = std::move(packet)]() mutable {
       loopback_.receive(kLoopback, std::move(p));
@@ -161,7 +154,7 @@ bool IpLayer::receive(uint32_t interface, Packet& packet) {
     return false;
   }
   ++trace_.counters().rx;
-  if (trace_.wants(TraceKind::kRx)) trace_.emit_packet(TraceKind::kRx, packet, ifc.name);
+  if (trace_.wants(TraceKind::kRx)) trace_.emit_packet<TraceKind::kRx>(packet, ifc.name);
   std::optional<uint32_t> owner = owner_of(packet.dst);
   if (!owner) {
     if (forwarding_) {
@@ -194,13 +187,9 @@ void IpLayer::forward(uint32_t in_interface, Packet packet) {
   --packet.ttl;
   ++trace_.counters().forwarded;
   if (trace_.wants(TraceKind::kForward)) {
-    TraceRecord r;
-    r.kind = TraceKind::kForward;
-    r.packet = &packet;
-    r.from = interfaces_[in_interface].name;
-    r.to = interfaces_[route->interface].name;
-    r.cause = packet.trace_cause;
-    packet.trace_cause = trace_.emit(std::move(r));
+    packet.trace_cause = trace_.emit(
+        ForwardRecord{interfaces_[in_interface].name, interfaces_[route->interface].name, &packet},
+        packet.trace_cause);
   }
   transmit(route->interface, route->via.value_or(packet.dst), std::move(packet));
 }

@@ -78,18 +78,8 @@ struct SocketCore {
 };
 
 // The `deliver` record of `packet` to `socket`, as the lookup `hit` decided it (5.1).
-inline TraceRecord deliver_record(SocketId socket, const SocketTable::Delivery& hit, const Packet& packet) {
-  TraceRecord r;
-  r.kind = TraceKind::kDeliver;
-  r.socket_id = socket;
-  r.proto = socket.proto == TransportProto::kUdp ? "udp" : "tcp";
-  r.packet = &packet;
-  r.match = hit.rule;
-  r.shadowed_ids = hit.shadowed;
-  // A datagram always carries a payload (maybe empty); a TCP segment without one has no data.
-  if (socket.proto == TransportProto::kUdp || !packet.payload.empty()) r.data = packet.payload;
-  r.cause = packet.trace_cause;
-  return r;
+inline DeliverRecord deliver_record(SocketId socket, const SocketTable::Delivery& hit, const Packet& packet) {
+  return DeliverRecord{socket, hit.rule, hit.shadowed, &packet};
 }
 
 // Requires of S: members `SocketId id` and `bool gone` (a SocketCore).

@@ -42,37 +42,23 @@ struct TcpLayer::Socket : SocketCore {
     }
 
     void on_established() override {
-      TraceRecord r;
-      if (socket_.has_parent()) {
-        r.kind = TraceKind::kAccept;
-        r.listener_id = socket_.parent;
-        if (Socket* listener = layer_.pool_->find(socket_.parent))
-          std::erase(listener->listening().unaccepted, socket_.id);
-        socket_.parent = kNoParent;
-      } else {
-        r.kind = TraceKind::kEstablished;
+      const ConnAddr& ends = socket_.conn;
+      if (!socket_.has_parent()) {
+        emit_with_cause(EstablishedRecord{socket_.id, ends.local, ends.remote});
+        return;
       }
-      r.socket_id = socket_.id;
-      r.local = socket_.conn.local;
-      r.remote = socket_.conn.remote;
-      emit_with_cause(std::move(r));
+      const SocketId listener = socket_.parent;
+      if (Socket* parent = layer_.pool_->find(listener)) std::erase(parent->listening().unaccepted, socket_.id);
+      socket_.parent = kNoParent;
+      emit_with_cause(AcceptRecord{socket_.id, listener, ends.local, ends.remote});
     }
 
     void on_receive(std::string_view bytes) override {
-      if (!layer_.trace_.wants(TraceKind::kReceive)) return;
-      TraceRecord r;
-      r.kind = TraceKind::kReceive;
-      r.socket_id = socket_.id;
-      r.data = std::string(bytes);
-      emit_with_cause(std::move(r));
+      emit_with_cause(ReceiveRecord{socket_.id, bytes});
     }
 
     void on_error(NetError e) override {
-      TraceRecord r;
-      r.kind = TraceKind::kError;
-      r.socket_id = socket_.id;
-      r.error = e;
-      emit_with_cause(std::move(r));
+      emit_with_cause(ErrorRecord{socket_.id, e});
     }
 
     void on_closed(std::string_view last_state) override { layer_.remove(socket_, last_state); }
@@ -83,9 +69,10 @@ struct TcpLayer::Socket : SocketCore {
 
    private:
     EventLoop& loop() const { return layer_.trace_.env().loop(); }
-    void emit_with_cause(TraceRecord r) {
-      if (Packet* current = layer_.current_packet_) r.cause = current->trace_cause;
-      layer_.trace_.emit(std::move(r));
+    template <typename Record>
+    void emit_with_cause(const Record& record) {
+      const Packet* current = layer_.current_packet_;
+      layer_.trace_.emit(record, current ? current->trace_cause : -1);
     }
 
     TcpLayer& layer_;
@@ -233,11 +220,7 @@ void TcpLayer::leave_table(Socket& s) {
 void TcpLayer::remove(Socket& s, std::string_view state) {
   if (s.gone) return;
   leave_table(s);
-  TraceRecord r;
-  r.kind = TraceKind::kClose;
-  r.socket_id = s.id;
-  r.state = std::string(state);
-  trace_.emit(std::move(r));
+  trace_.emit(CloseRecord{s.id, state});
 }
 
 void TcpLayer::sever(const IpAddr& removed) {
@@ -247,11 +230,7 @@ void TcpLayer::sever(const IpAddr& removed) {
   for (Socket* s : victims) {
     leave_table(*s);
     s->glue().connection().sever();
-    TraceRecord r;
-    r.kind = TraceKind::kSever;
-    r.socket_id = s->id;
-    r.error = NetError::kAddressRemoved;
-    trace_.emit(std::move(r));
+    trace_.emit(SeverRecord{s->id, NetError::kAddressRemoved});
   }
 }
 
@@ -268,12 +247,7 @@ void TcpLayer::send_from_connection(Socket& s, Packet packet) {
     trace_.drop(packet, DropReason::kNoRoute);
     if (s.unreachable) return;
     s.unreachable = true;
-    TraceRecord r;
-    r.kind = TraceKind::kError;
-    r.socket_id = s.id;
-    r.error = NetError::kNetworkUnreachable;
-    r.cause = packet.trace_cause;
-    trace_.emit(std::move(r));
+    trace_.emit(ErrorRecord{s.id, NetError::kNetworkUnreachable}, packet.trace_cause);
     return;
   }
   s.unreachable = false;
@@ -312,13 +286,12 @@ RxOutcome TcpLayer::receive(uint32_t interface, Packet& packet) {
   }
   Socket& s = pool_->at(hit->socket);
   const bool trace_deliver = trace_.wants(TraceKind::kDeliver);
-  TraceRecord r;
-  if (trace_deliver) r = deliver_record(s.id, *hit, packet);
+  const DeliverRecord delivered = deliver_record(s.id, *hit, packet);
 
   if (!s.is_listener) {
     ++trace_.counters().delivered;
     trace_.env().delivered(packet);
-    if (trace_deliver) packet.trace_cause = trace_.emit(std::move(r));
+    if (trace_deliver) packet.trace_cause = trace_.emit(delivered, packet.trace_cause);
     current_packet_ = &packet;
     // Only a traced drop (on_bad_segment) reads the packet's payload after this.
     s.glue().connection().on_segment(segment_of(packet, !trace_.wants(TraceKind::kDrop)));
@@ -345,7 +318,7 @@ RxOutcome TcpLayer::receive(uint32_t interface, Packet& packet) {
   }
   ++trace_.counters().delivered;
   trace_.env().delivered(packet);
-  if (trace_deliver) packet.trace_cause = trace_.emit(std::move(r));
+  if (trace_deliver) packet.trace_cause = trace_.emit(delivered, packet.trace_cause);
   Socket* child = create_child(s, packet, interface);
   if (!child) {
     trace_.drop(packet, DropReason::kBadState, ifname);

@@ -28,6 +28,10 @@ std::string_view to_string(TraceKind k) {
   return "?";
 }
 
+TraceKind kind_of(const StackRecord& record) {
+  return std::visit([](const auto& r) { return std::decay_t<decltype(r)>::kKind; }, record);
+}
+
 std::string_view to_string(DropReason r) {
   switch (r) {
     case DropReason::kNoListener: return "no_listener";

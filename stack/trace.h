@@ -1,12 +1,12 @@
-// The typed records a host's stack and the links emit for the trace
-// (netsim-trace/1; the fields are listed in viz/trace_fields.cpp), and the sink that receives them. The stack
-// never formats JSON: viz/ turns records into trace lines.
+// The typed records a host's stack and the links emit for the trace (netsim-trace/1, see
+// docs/trace-format.md), and the sink that receives them. The stack never formats JSON: viz/
+// writes each record kind with its own overload (viz/trace_fields.cpp).
 #pragma once
 
 #include <cstdint>
-#include <optional>
-#include <string>
-#include <vector>
+#include <span>
+#include <string_view>
+#include <variant>
 
 #include "sim/time.h"
 #include "stack/handles.h"
@@ -39,59 +39,140 @@ enum class MatchRule : uint8_t {
 };
 std::string_view to_string(MatchRule m);  // "connection+device", "specific", ...
 
-// One trace event. Only the fields its kind uses are set (trace-format.md).
-struct TraceRecord {
-  TraceKind kind = TraceKind::kStep;
-  std::string host;
-  std::string interface;          // tx, rx, drop?, address_*, interface_*
-  std::string link;               // drop?, link_*
-  std::string socket;             // deliver, accept, established, receive, sever, error, close, step?
-  std::string listener;           // accept
-  const Packet* packet = nullptr; // tx, rx, forward, drop, deliver
-  std::optional<DropReason> reason;
-  std::optional<MatchRule> match;
-  std::vector<std::string> shadowed;  // deliver: sorted by the sink
-  std::optional<std::string> data;    // deliver / receive payload (sink decides data vs size)
-  std::optional<uint64_t> size;       // receive of a large or binary payload
-  std::optional<NetError> error;
-  std::string state;              // close
-  std::optional<SocketAddr> local, remote;
-  std::optional<Prefix> address;  // address_added / address_removed
-  std::string from, to;           // forward: interfaces
-  std::string proto;              // deliver
-  // step
-  std::string op;
-  // step (listen / connect, an extension of v1): the binding the stack chose
-  std::optional<Port> port;
-  std::vector<IpAddr> addresses;  // a listener's addresses; empty: wildcard
-  std::string device;
-  std::optional<NetError> result;  // none: ok
-  std::optional<NetError> expected;
-  std::optional<Duration> rtt;     // ping
-  // guard: which one ("events", "time", "in_flight"), its limit, and where it was hit:
-  // events executed, events still pending, packets in flight (and `link`, the link
-  // holding most of them, with its count).
-  std::string guard;
-  uint64_t limit = 0;
-  uint64_t events = 0;
-  uint64_t pending = 0;
-  std::optional<uint64_t> in_flight;
-  std::optional<uint64_t> link_in_flight;
-  // The stack names sockets by handle: the host's index and its SocketIds. The application's
-  // sink turns them into `socket`, `listener` and `shadowed` before the record is written.
-  uint32_t host_id = 0;
-  std::optional<SocketId> socket_id;
-  std::optional<SocketId> listener_id;
-  std::vector<SocketId> shadowed_ids;
-  // Links: the event that led to this one (-1: the sink's current context).
-  int64_t cause = -1;
+// The stack's records: one struct per event kind the hosts and the network emit, holding the
+// fields docs/trace-format.md gives that kind (viz/trace_fields.cpp writes them, one overload
+// per struct). Records are built, emitted and dropped at once: their views and pointers refer
+// to state that outlives the emit() call. Sockets are named by handle; the application's
+// SocketNamer turns handles into the scenario's names when the record is written.
+
+// A packet put on (tx) or taken off (rx) an interface.
+template <TraceKind K>
+struct WireRecord {
+  static constexpr TraceKind kKind = K;
+  std::string_view interface;
+  const Packet* packet = nullptr;
+};
+using TxRecord = WireRecord<TraceKind::kTx>;
+using RxRecord = WireRecord<TraceKind::kRx>;
+
+struct ForwardRecord {
+  static constexpr TraceKind kKind = TraceKind::kForward;
+  std::string_view from, to;  // interfaces
+  const Packet* packet = nullptr;
 };
 
-// Receives trace records; returns the record's seq (used as a later `cause`).
+// A packet dropped by a host (`interface` where it is known) or by a link (`link` too).
+struct DropRecord {
+  static constexpr TraceKind kKind = TraceKind::kDrop;
+  const Packet* packet = nullptr;
+  DropReason reason = DropReason::kNoListener;
+  std::string_view interface;
+  std::string_view link;
+};
+
+// A datagram or segment handed to `socket` by the demux rule `match` (semantics 5.1);
+// `shadowed`: the sockets of the broader levels that also matched, sorted by id.
+struct DeliverRecord {
+  static constexpr TraceKind kKind = TraceKind::kDeliver;
+  SocketId socket;
+  MatchRule match = MatchRule::kWildcard;
+  std::span<const SocketId> shadowed;
+  const Packet* packet = nullptr;
+};
+
+// A connection accepted from `listener` reached ESTABLISHED.
+struct AcceptRecord {
+  static constexpr TraceKind kKind = TraceKind::kAccept;
+  SocketId socket;
+  SocketId listener;
+  SocketAddr local, remote;
+};
+
+// An active open reached ESTABLISHED.
+struct EstablishedRecord {
+  static constexpr TraceKind kKind = TraceKind::kEstablished;
+  SocketId socket;
+  SocketAddr local, remote;
+};
+
+// In-order bytes a TCP connection made readable.
+struct ReceiveRecord {
+  static constexpr TraceKind kKind = TraceKind::kReceive;
+  SocketId socket;
+  std::string_view data;
+};
+
+// A socket cut off (sever: its local address went away) or told of an error.
+template <TraceKind K>
+struct SocketErrorRecord {
+  static constexpr TraceKind kKind = K;
+  SocketId socket;
+  NetError error = NetError::kAddressRemoved;
+};
+using SeverRecord = SocketErrorRecord<TraceKind::kSever>;
+using ErrorRecord = SocketErrorRecord<TraceKind::kError>;
+
+// A socket left its table; `state`: the TCP state it was in ("" for UDP).
+struct CloseRecord {
+  static constexpr TraceKind kKind = TraceKind::kClose;
+  SocketId socket;
+  std::string_view state;
+};
+
+template <TraceKind K>
+struct AddressChangeRecord {
+  static constexpr TraceKind kKind = K;
+  std::string_view interface;
+  Prefix address;
+};
+using AddressAddedRecord = AddressChangeRecord<TraceKind::kAddressAdded>;
+using AddressRemovedRecord = AddressChangeRecord<TraceKind::kAddressRemoved>;
+
+template <TraceKind K>
+struct InterfaceChangeRecord {
+  static constexpr TraceKind kKind = K;
+  std::string_view interface;
+};
+using InterfaceDownRecord = InterfaceChangeRecord<TraceKind::kInterfaceDown>;
+using InterfaceUpRecord = InterfaceChangeRecord<TraceKind::kInterfaceUp>;
+
+template <TraceKind K>
+struct LinkChangeRecord {
+  static constexpr TraceKind kKind = K;
+  std::string_view link;
+};
+using LinkDownRecord = LinkChangeRecord<TraceKind::kLinkDown>;
+using LinkUpRecord = LinkChangeRecord<TraceKind::kLinkUp>;
+
+// Extension: an echo reply reached the pinging host, `rtt` after its request left.
+struct PingRecord {
+  static constexpr TraceKind kKind = TraceKind::kPing;
+  const Packet* packet = nullptr;
+  Duration rtt;
+};
+
+using StackRecord =
+    std::variant<TxRecord, RxRecord, ForwardRecord, DropRecord, DeliverRecord, AcceptRecord,
+                 EstablishedRecord, ReceiveRecord, SeverRecord, ErrorRecord, CloseRecord,
+                 AddressAddedRecord, AddressRemovedRecord, InterfaceDownRecord, InterfaceUpRecord,
+                 LinkDownRecord, LinkUpRecord, PingRecord>;
+
+TraceKind kind_of(const StackRecord& record);
+
+// One stack record with where it happened.
+struct StackEvent {
+  StackRecord record;
+  std::string_view host;  // empty: the network itself (link_up / link_down)
+  uint32_t host_id = 0;   // the host's index, for naming its sockets
+  int64_t cause = -1;     // the event that led to this one; -1: the sink's current context
+  TraceKind kind() const { return kind_of(record); }
+};
+
+// Receives the stack's records; returns the record's seq (used as a later `cause`).
 class TraceSink {
  public:
   virtual ~TraceSink() = default;
-  virtual int64_t emit(const TraceRecord& record) = 0;
+  virtual int64_t emit(const StackEvent& event) = 0;
   // Whether records of this kind are kept. Emitters may skip building a record nobody
   // wants (emit() then is not called, and the packet's cause is left as it was).
   virtual bool wants(TraceKind) const { return true; }

@@ -137,10 +137,7 @@ Result<void> UdpLayer::shutdown(SocketId id, bool read, bool write) {
 void UdpLayer::remove(Socket& s) {
   table_.remove(s.id);
   pool_.retire(s);
-  TraceRecord r;
-  r.kind = TraceKind::kClose;
-  r.socket_id = s.id;
-  trace_.emit(std::move(r));
+  trace_.emit(CloseRecord{s.id, {}});
 }
 
 RxOutcome UdpLayer::receive(uint32_t interface, Packet& packet) {
@@ -156,7 +153,7 @@ RxOutcome UdpLayer::receive(uint32_t interface, Packet& packet) {
   }
   ++trace_.counters().delivered;
   trace_.env().delivered(packet);
-  if (trace_.wants(TraceKind::kDeliver)) packet.trace_cause = trace_.emit(deliver_record(s.id, *hit, packet));
+  if (trace_.wants(TraceKind::kDeliver)) packet.trace_cause = trace_.emit(deliver_record(s.id, *hit, packet), packet.trace_cause);
   return RxOutcome::kDelivered;
 }
 
@@ -165,12 +162,7 @@ void UdpLayer::port_unreachable(uint32_t interface, const Packet& icmp) {
   if (!inner || inner->proto != IpProto::kUdp) return;
   auto hit = table_.lookup(inner->src_sa(), inner->dst_sa(), interface);
   if (!hit || (hit->rule != MatchRule::kConnection && hit->rule != MatchRule::kConnectionDevice)) return;
-  TraceRecord r;
-  r.kind = TraceKind::kError;
-  r.socket_id = hit->socket;
-  r.error = NetError::kConnectionRefused;
-  r.cause = icmp.trace_cause;
-  trace_.emit(std::move(r));
+  trace_.emit(ErrorRecord{hit->socket, NetError::kConnectionRefused}, icmp.trace_cause);
 }
 
 void UdpLayer::sever(const IpAddr& removed) {
@@ -180,11 +172,7 @@ void UdpLayer::sever(const IpAddr& removed) {
   for (Socket* s : victims) {
     table_.remove(s->id);
     pool_.retire(*s);
-    TraceRecord r;
-    r.kind = TraceKind::kSever;
-    r.socket_id = s->id;
-    r.error = NetError::kAddressRemoved;
-    trace_.emit(std::move(r));
+    trace_.emit(SeverRecord{s->id, NetError::kAddressRemoved});
   }
 }
 

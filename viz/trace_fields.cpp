@@ -137,133 +137,119 @@ void PacketFields::fields(FieldSink& sink) const {
   if (tcp) sink.unsigned_integer("window", p.tcp.window);
 }
 
+namespace {
+
+// Writes the fields of one stack record after the common ones: one overload per record kind,
+// so a record kind without a writer does not compile (std::visit below).
+class StackRecordFields {
+ public:
+  StackRecordFields(FieldSink& sink, const StackEvent& event, const SocketNamer* namer)
+      : sink_(sink), event_(event), namer_(namer) {}
+
+  template <TraceKind K>
+  void operator()(const WireRecord<K>& r) const {
+    sink_.string("interface", r.interface);
+    packet(r.packet);
+  }
+  void operator()(const ForwardRecord& r) const {
+    sink_.string("from", r.from);
+    sink_.string("to", r.to);
+    packet(r.packet);
+  }
+  void operator()(const DropRecord& r) const {
+    packet(r.packet);
+    sink_.string("reason", to_string(r.reason));
+    if (!r.interface.empty()) sink_.string("interface", r.interface);
+    if (!r.link.empty()) sink_.string("link", r.link);
+  }
+  void operator()(const DeliverRecord& r) const {
+    socket(r.socket);
+    const bool tcp = r.socket.proto == TransportProto::kTcp;
+    sink_.string("proto", tcp ? "tcp" : "udp");
+    packet(r.packet);
+    sink_.string("match", to_string(r.match));
+    std::vector<std::string> shadowed;
+    shadowed.reserve(r.shadowed.size());
+    for (SocketId id : r.shadowed) shadowed.emplace_back(name(id));
+    std::sort(shadowed.begin(), shadowed.end());
+    sink_.string_list("shadowed", shadowed);
+    // A datagram always carries its payload (maybe empty); a TCP segment only a non-empty one.
+    if (r.packet && !(tcp && r.packet->payload.empty())) add_payload(sink_, r.packet->payload);
+  }
+  void operator()(const AcceptRecord& r) const {
+    sink_.string("listener", name(r.listener));
+    socket(r.socket);
+    ends(r.local, r.remote);
+  }
+  void operator()(const EstablishedRecord& r) const {
+    socket(r.socket);
+    ends(r.local, r.remote);
+  }
+  void operator()(const ReceiveRecord& r) const {
+    socket(r.socket);
+    add_payload(sink_, r.data);
+  }
+  template <TraceKind K>
+  void operator()(const SocketErrorRecord<K>& r) const {
+    socket(r.socket);
+    sink_.string("error", to_string(r.error));
+  }
+  void operator()(const CloseRecord& r) const {
+    socket(r.socket);
+    if (!r.state.empty()) sink_.string("state", r.state);
+  }
+  template <TraceKind K>
+  void operator()(const AddressChangeRecord<K>& r) const {
+    sink_.string("interface", r.interface);
+    sink_.string("address", r.address.to_string());
+  }
+  template <TraceKind K>
+  void operator()(const InterfaceChangeRecord<K>& r) const {
+    sink_.string("interface", r.interface);
+  }
+  template <TraceKind K>
+  void operator()(const LinkChangeRecord<K>& r) const {
+    sink_.string("link", r.link);
+  }
+  void operator()(const PingRecord& r) const {
+    packet(r.packet);
+    sink_.integer("rtt", r.rtt.ns);
+  }
+
+ private:
+  std::string_view name(SocketId id) const {
+    return namer_ ? namer_->socket_name(event_.host_id, id) : std::string_view();
+  }
+  void socket(SocketId id) const {
+    std::string_view n = name(id);
+    if (!n.empty()) sink_.string("socket", n);
+  }
+  void packet(const Packet* p) const {
+    if (p) sink_.object("packet", PacketFields(*p));
+  }
+  void ends(const SocketAddr& local, const SocketAddr& remote) const {
+    sink_.string("local", local.to_string());
+    sink_.string("remote", remote.to_string());
+  }
+
+  FieldSink& sink_;
+  const StackEvent& event_;
+  const SocketNamer* namer_;
+};
+
+}  // namespace
+
 void RecordEventView::fields(FieldSink& sink) const {
-  const TraceRecord& r = record_;
-  sink.string("event", to_string(r.kind));
+  sink.string("event", to_string(kind_));
   sink.integer("seq", context_.seq);
   sink.integer("t", context_.t);
-  if (!r.host.empty()) sink.string("host", r.host);
+  if (!host_.empty()) sink.string("host", host_);
   if (context_.cause >= 0) sink.integer("cause", context_.cause);
   if (!context_.step.empty()) sink.string("step", context_.step);
-
-  auto add_packet = [&] {
-    if (r.packet) sink.object("packet", PacketFields(*r.packet));
-  };
-  auto add_socket = [&] {
-    if (!r.socket.empty()) sink.string("socket", r.socket);
-  };
-  auto add_ends = [&] {
-    if (r.local) sink.string("local", r.local->to_string());
-    if (r.remote) sink.string("remote", r.remote->to_string());
-  };
-  auto add_error = [&] {
-    if (r.error) sink.string("error", to_string(*r.error));
-  };
-
-  switch (r.kind) {
-    case TraceKind::kStep:
-      sink.string("op", r.op);
-      add_socket();
-      sink.string("result", r.result ? to_string(*r.result) : std::string_view("ok"));
-      if (r.expected) sink.string("expected", to_string(*r.expected));
-      if (!r.proto.empty()) sink.string("proto", r.proto);
-      if (r.port) {  // a listener: its port and addresses, [] for a wildcard
-        sink.unsigned_integer("port", *r.port);
-        std::vector<std::string> addresses;
-        for (const IpAddr& a : r.addresses) addresses.push_back(a.to_string());
-        sink.string_list("addresses", addresses);
-      }
-      if (!r.device.empty()) sink.string("device", r.device);
-      add_ends();
-      break;
-    case TraceKind::kTx:
-    case TraceKind::kRx:
-      sink.string("interface", r.interface);
-      add_packet();
-      break;
-    case TraceKind::kForward:
-      sink.string("from", r.from);
-      sink.string("to", r.to);
-      add_packet();
-      break;
-    case TraceKind::kDrop:
-      add_packet();
-      if (r.reason) sink.string("reason", to_string(*r.reason));
-      if (!r.interface.empty()) sink.string("interface", r.interface);
-      if (!r.link.empty()) sink.string("link", r.link);
-      break;
-    case TraceKind::kDeliver: {
-      add_socket();
-      std::string_view proto = r.proto;
-      if (proto.empty() && r.packet) proto = proto_name(r.packet->proto);
-      sink.string("proto", proto);
-      add_packet();
-      if (r.match) sink.string("match", to_string(*r.match));
-      if (std::is_sorted(r.shadowed.begin(), r.shadowed.end())) {
-        sink.string_list("shadowed", r.shadowed);
-      } else {
-        std::vector<std::string> sorted = r.shadowed;
-        std::sort(sorted.begin(), sorted.end());
-        sink.string_list("shadowed", sorted);
-      }
-      // A TCP segment without payload carries no `data`.
-      if (r.data) {
-        if (!(r.data->empty() && proto == "tcp")) add_payload(sink, *r.data);
-      } else if (r.size) {
-        if (!(*r.size == 0 && proto == "tcp")) sink.unsigned_integer("size", *r.size);
-      } else if (r.packet) {
-        if (!(r.packet->payload.empty() && proto == "tcp")) add_payload(sink, r.packet->payload);
-      }
-      break;
-    }
-    case TraceKind::kAccept:
-      sink.string("listener", r.listener);
-      add_socket();
-      add_ends();
-      break;
-    case TraceKind::kEstablished:
-      add_socket();
-      add_ends();
-      break;
-    case TraceKind::kReceive:
-      add_socket();
-      if (r.data)
-        add_payload(sink, *r.data);
-      else
-        sink.unsigned_integer("size", r.size.value_or(0));
-      break;
-    case TraceKind::kSever:
-    case TraceKind::kError:
-      add_socket();
-      add_error();
-      break;
-    case TraceKind::kClose:
-      add_socket();
-      if (!r.state.empty()) sink.string("state", r.state);
-      break;
-    case TraceKind::kAddressAdded:
-    case TraceKind::kAddressRemoved:
-      sink.string("interface", r.interface);
-      if (r.address) sink.string("address", r.address->to_string());
-      break;
-    case TraceKind::kInterfaceDown:
-    case TraceKind::kInterfaceUp: sink.string("interface", r.interface); break;
-    case TraceKind::kLinkDown:
-    case TraceKind::kLinkUp: sink.string("link", r.link); break;
-    case TraceKind::kPing:
-      add_packet();
-      if (r.rtt) sink.integer("rtt", r.rtt->ns);
-      break;
-    case TraceKind::kGuard:
-      sink.string("guard", r.guard);
-      sink.unsigned_integer("limit", r.limit);
-      sink.unsigned_integer("events", r.events);
-      sink.unsigned_integer("pending", r.pending);
-      if (r.in_flight) sink.unsigned_integer("in_flight", *r.in_flight);
-      if (!r.link.empty()) sink.string("link", r.link);
-      if (r.link_in_flight) sink.unsigned_integer("link_in_flight", *r.link_in_flight);
-      break;
-  }
+  if (stack_)
+    std::visit(StackRecordFields(sink, *stack_, namer_), stack_->record);
+  else
+    body_->fields(sink);
 }
 
 std::string_view JsonEventView::kind() const {

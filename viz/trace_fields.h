@@ -62,18 +62,44 @@ struct EventContext {
   std::string_view step;  // empty: no `step` key
 };
 
+// The application's names for the sockets records carry as handles (the scenario runner's
+// names: `c1`, `L#2`). An unnamed socket is written without a `socket` key.
+class SocketNamer {
+ public:
+  virtual ~SocketNamer() = default;
+  virtual std::string_view socket_name(uint32_t host, SocketId socket) const = 0;
+};
+
+// A record defined above the stack (the runner's `step` and `guard`): its kind, its host
+// ("" for none) and the fields that follow the common ones (event, seq, t, host, cause, step).
+class RecordBody {
+ public:
+  virtual ~RecordBody() = default;
+  virtual TraceKind kind() const = 0;
+  virtual std::string_view host() const = 0;
+  virtual void fields(FieldSink& sink) const = 0;
+};
+
 // A record being emitted, with its context. Holds references: short-lived.
 class RecordEventView : public TraceEventView {
  public:
-  RecordEventView(const TraceRecord& record, const EventContext& context)
-      : record_(record), context_(context) {}
-  std::string_view kind() const override { return to_string(record_.kind); }
+  // A stack record; `namer` (may be null) names its sockets.
+  RecordEventView(const StackEvent& event, const EventContext& context, const SocketNamer* namer)
+      : kind_(event.kind()), host_(event.host), stack_(&event), namer_(namer), context_(context) {}
+  RecordEventView(const RecordBody& body, const EventContext& context)
+      : kind_(body.kind()), host_(body.host()), body_(&body), context_(context) {}
+  std::string_view kind() const override { return to_string(kind_); }
+  TraceKind trace_kind() const { return kind_; }
   int64_t seq() const override { return context_.seq; }
   int64_t t() const override { return context_.t; }
   void fields(FieldSink& sink) const override;
 
  private:
-  const TraceRecord& record_;
+  TraceKind kind_;
+  std::string_view host_;
+  const StackEvent* stack_ = nullptr;
+  const RecordBody* body_ = nullptr;
+  const SocketNamer* namer_ = nullptr;
   const EventContext& context_;
 };
 

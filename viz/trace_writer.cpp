@@ -248,19 +248,31 @@ void TraceWriter::write_line(std::string_view line) {
   if (output_) output_->write(buf);
 }
 
-int64_t TraceWriter::emit(const TraceRecord& r) {
+int64_t TraceWriter::emit(const StackEvent& event) {
+  return emit_event(event.kind(), event.cause, [&](const EventContext& context) {
+    return RecordEventView(event, context, namer_);
+  });
+}
+
+int64_t TraceWriter::emit(const RecordBody& body, int64_t cause) {
+  return emit_event(body.kind(), cause,
+                    [&](const EventContext& context) { return RecordEventView(body, context); });
+}
+
+template <typename MakeView>
+int64_t TraceWriter::emit_event(TraceKind kind, int64_t cause, MakeView&& make_view) {
   assert(!finished_ && "emit after finish");
   if (finished_) return -1;  // the summary is the last line
-  if (!wants(r.kind)) return -1;
+  if (!wants(kind)) return -1;
   const int64_t seq = next_seq_++;
   const SimTime t = now();
   last_t_ = t;
   EventContext context;
   context.seq = seq;
   context.t = t.ns;
-  context.cause = r.cause >= 0 ? r.cause : context_cause_;
+  context.cause = cause >= 0 ? cause : context_cause_;
   context.step = context_step_;
-  RecordEventView view(r, context);
+  const RecordEventView view = make_view(context);
   if (observer_) observer_->on_event(view);
   if (renders()) {
     LineBuilder& b = scratch_->event;

@@ -1,4 +1,4 @@
-// TraceWriter: the TraceSink that turns typed TraceRecords into the JSONL trace
+// TraceWriter: the TraceSink that turns typed trace records into the JSONL trace
 // of docs/trace-format.md (sorted keys, one line per event, `\n`) and streams it:
 // each line goes to the TraceOutput (if any) as it is made, the fingerprint is hashed
 // incrementally, and the TraceObserver (the online expectation matchers) sees every
@@ -83,9 +83,13 @@ class TraceWriter : public TraceSink {
   void set_context(int64_t cause, std::string step_pointer);
   void clear_context();
 
+  // Names the sockets of stack records (may be null: sockets are written without names).
+  void set_namer(const SocketNamer* namer) { namer_ = namer; }
   // Emits one event; returns its seq. Requires: finish() not called (else -1).
   // A record of a kind the writer does not keep (set_kinds) is ignored and returns -1.
-  int64_t emit(const TraceRecord& r) override;
+  int64_t emit(const StackEvent& event) override;
+  // A record of the application's (`step`, `guard`); `cause` as a StackEvent's.
+  int64_t emit(const RecordBody& body, int64_t cause = -1);
   // Keeps only events of these kinds (a bit per TraceKind value); default: every kind.
   // With a subset the trace is a filtered, non-default trace (its seqs and fingerprint
   // differ from the full trace's); `expect` lines and the summary are always written.
@@ -110,12 +114,16 @@ class TraceWriter : public TraceSink {
 
  private:
   SimTime now() const;
+  // Numbers, shows and writes one event; `make_view` builds its view from the context.
+  template <typename MakeView>
+  int64_t emit_event(TraceKind kind, int64_t cause, MakeView&& make_view);
   void write_line(std::string_view line);
   bool renders() const { return output_ != nullptr || hashing_; }
 
   TraceOutput* output_;
   bool hashing_;
   TraceObserver* observer_ = nullptr;
+  const SocketNamer* namer_ = nullptr;
   std::function<SimTime()> clock_;
   uint64_t kinds_mask_ = kAllKinds;
   int64_t context_cause_ = -1;

@@ -31,20 +31,21 @@ class FakeNet : public HostEnvironment, public TraceSink {
     sent.push_back(Sent{interface, next_hop, std::move(packet)});
   }
   std::optional<uint32_t> link_mtu(uint32_t, uint32_t) const override { return std::nullopt; }
-  int64_t emit(const TraceRecord& r) override {
-    records.push_back(r);
+  int64_t emit(const StackEvent& e) override {
+    records.push_back(e.record);
     return static_cast<int64_t>(records.size());
   }
-  // The records of one kind.
-  std::vector<TraceRecord> of(TraceKind kind) const {
-    std::vector<TraceRecord> out;
-    for (const TraceRecord& r : records)
-      if (r.kind == kind) out.push_back(r);
+  // The records of one kind (their packet pointers are not to be followed).
+  template <typename Record>
+  std::vector<Record> of() const {
+    std::vector<Record> out;
+    for (const StackRecord& r : records)
+      if (const auto* match = std::get_if<Record>(&r)) out.push_back(*match);
     return out;
   }
 
   std::vector<Sent> sent;
-  std::vector<TraceRecord> records;
+  std::vector<StackRecord> records;
 
  private:
   EventLoop loop_;
@@ -178,8 +179,8 @@ TEST(Egress, UdpSendFromALocalAddressUsesItsInterface) {
   Result<SocketId> s = h.host.connect(connect_to(TransportProto::kUdp, "192.0.2.9", 53, "10.0.0.2"));
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(h.host.send(*s, Payload{std::string("q"), 1}, std::nullopt).error(), NetError::kNetworkUnreachable);
-  ASSERT_EQ(h.net.of(TraceKind::kDrop).size(), 1u);
-  EXPECT_EQ(h.net.of(TraceKind::kDrop)[0].reason, DropReason::kNoRoute);
+  ASSERT_EQ(h.net.of<DropRecord>().size(), 1u);
+  EXPECT_EQ(h.net.of<DropRecord>()[0].reason, DropReason::kNoRoute);
 }
 
 // --- host model (semantics.md 4) ----------------------------------------------------------
@@ -188,35 +189,35 @@ TEST(HostModel, WeakHostDeliversAPacketForAnotherInterfacesAddress) {
   TwoInterfaces h(SocketPolicy::kSeed, HostModel::kWeak);
   h.listen_udp_7();
   h.arrive(h.eth1, "10.1.0.9", "10.0.0.2");
-  EXPECT_EQ(h.net.of(TraceKind::kDeliver).size(), 1u);
+  EXPECT_EQ(h.net.of<DeliverRecord>().size(), 1u);
 }
 
 TEST(HostModel, StrongHostDropsAPacketForAnotherInterfacesAddress) {
   TwoInterfaces h(SocketPolicy::kSeed, HostModel::kStrong);
   h.listen_udp_7();
   h.arrive(h.eth1, "10.1.0.9", "10.0.0.2");
-  EXPECT_TRUE(h.net.of(TraceKind::kDeliver).empty());
-  ASSERT_EQ(h.net.of(TraceKind::kDrop).size(), 1u);
-  EXPECT_EQ(h.net.of(TraceKind::kDrop)[0].reason, DropReason::kStrongHost);
+  EXPECT_TRUE(h.net.of<DeliverRecord>().empty());
+  ASSERT_EQ(h.net.of<DropRecord>().size(), 1u);
+  EXPECT_EQ(h.net.of<DropRecord>()[0].reason, DropReason::kStrongHost);
   h.arrive(h.eth0, "10.0.0.9", "10.0.0.2");  // on its own interface: delivered
-  EXPECT_EQ(h.net.of(TraceKind::kDeliver).size(), 1u);
+  EXPECT_EQ(h.net.of<DeliverRecord>().size(), 1u);
 }
 
 TEST(HostModel, StrongForwardingHostBehavesAsWeak) {
   TwoInterfaces h(SocketPolicy::kSeed, HostModel::kStrong, /*forwarding=*/true);
   h.listen_udp_7();
   h.arrive(h.eth1, "10.1.0.9", "10.0.0.2");
-  EXPECT_EQ(h.net.of(TraceKind::kDeliver).size(), 1u);
+  EXPECT_EQ(h.net.of<DeliverRecord>().size(), 1u);
 }
 
 TEST(HostModel, NotOursIsDroppedUnlessForwarding) {
   TwoInterfaces plain;
   plain.arrive(plain.eth0, "10.0.0.9", "192.0.2.9");
-  ASSERT_EQ(plain.net.of(TraceKind::kDrop).size(), 1u);
-  EXPECT_EQ(plain.net.of(TraceKind::kDrop)[0].reason, DropReason::kNotForHost);
+  ASSERT_EQ(plain.net.of<DropRecord>().size(), 1u);
+  EXPECT_EQ(plain.net.of<DropRecord>()[0].reason, DropReason::kNotForHost);
   TwoInterfaces router(SocketPolicy::kSeed, HostModel::kWeak, /*forwarding=*/true);
   router.arrive(router.eth0, "10.0.0.9", "192.0.2.9");
-  EXPECT_EQ(router.net.of(TraceKind::kForward).size(), 1u);
+  EXPECT_EQ(router.net.of<ForwardRecord>().size(), 1u);
   ASSERT_EQ(router.net.sent.size(), 1u);
   EXPECT_EQ(router.net.sent[0].interface, router.eth1);
   EXPECT_EQ(router.net.sent[0].packet.ttl, 63);
@@ -244,9 +245,9 @@ TEST(Sever, SeedRemovalSeversTheConnectionsOfThatAddressOnly) {
   Result<SocketId> listener = h.host.listen(l);
   ASSERT_TRUE(on_eth0.ok() && on_eth1.ok() && listener.ok());
   ASSERT_TRUE(h.host.remove_address(h.eth0, ip("10.0.0.2")).ok());
-  auto severed = h.net.of(TraceKind::kSever);
+  auto severed = h.net.of<SeverRecord>();
   ASSERT_EQ(severed.size(), 1u);
-  EXPECT_EQ(severed[0].socket_id, *on_eth0);
+  EXPECT_EQ(severed[0].socket, *on_eth0);
   EXPECT_EQ(severed[0].error, NetError::kAddressRemoved);
   EXPECT_FALSE(h.host.is_open(*on_eth0));
   EXPECT_TRUE(h.host.is_open(*on_eth1));
@@ -277,7 +278,7 @@ TEST(Sever, Netstack3RemovalSeversNothingAndSendsFailUntilTheAddressReturns) {
   Result<SocketId> s = h.host.connect(connect_to(TransportProto::kTcp, "10.0.0.9", 80));
   ASSERT_TRUE(s.ok());
   ASSERT_TRUE(h.host.remove_address(h.eth0, ip("10.0.0.2")).ok());
-  EXPECT_TRUE(h.net.of(TraceKind::kSever).empty());
+  EXPECT_TRUE(h.net.of<SeverRecord>().empty());
   EXPECT_TRUE(h.host.is_open(*s));
   EXPECT_EQ(h.host.send(*s, Payload{std::string("x"), 1}, std::nullopt).error(), NetError::kAddressNotAvailable);
 }

@@ -13,16 +13,16 @@ namespace {
 
 class Records : public TraceSink {
  public:
-  int64_t emit(const TraceRecord& r) override {
-    records.push_back(r);
+  int64_t emit(const StackEvent& e) override {
+    records.push_back(e);
     return static_cast<int64_t>(records.size());
   }
   size_t count(TraceKind kind, const std::string& host = "") const {
     size_t n = 0;
-    for (const TraceRecord& r : records) n += r.kind == kind && (host.empty() || r.host == host);
+    for (const StackEvent& e : records) n += e.kind() == kind && (host.empty() || e.host == host);
     return n;
   }
-  std::vector<TraceRecord> records;
+  std::vector<StackEvent> records;  // hosts and links outlive them; packets do not
 };
 
 // Hosts a, b, c on one segment 10.0.0.0/24 (.1, .2, .3), each listening on UDP port 7.
@@ -71,8 +71,9 @@ TEST(Network, SegmentDropsANextHopNobodyHoldsAsNoNeighbor) {
   s.net.loop().run_until(SimTime{Duration::seconds(1).ns});
   ASSERT_EQ(s.net.no_neighbor_drops(), 1u);
   bool seen = false;
-  for (const TraceRecord& r : s.trace.records)
-    if (r.kind == TraceKind::kDrop && r.reason == DropReason::kNoNeighbor) seen = r.link == "lan";
+  for (const StackEvent& e : s.trace.records)
+    if (const auto* drop = std::get_if<DropRecord>(&e.record); drop && drop->reason == DropReason::kNoNeighbor)
+      seen = drop->link == "lan";
   EXPECT_TRUE(seen);
 }
 

@@ -14,10 +14,12 @@ namespace {
 // Collects what each socket's application receives.
 class ReceiveLog : public TraceSink {
  public:
-  int64_t emit(const TraceRecord& r) override {
-    if (r.kind == TraceKind::kReceive && r.data && r.host == "server") received_by_server += *r.data;
-    if (r.kind == TraceKind::kError) errors.push_back(r.host + ": " + std::string(to_string(*r.error)));
-    if (r.kind == TraceKind::kDrop && r.reason == DropReason::kLoss) ++losses;
+  int64_t emit(const StackEvent& e) override {
+    if (const auto* receive = std::get_if<ReceiveRecord>(&e.record); receive && e.host == "server")
+      received_by_server += receive->data;
+    if (const auto* error = std::get_if<ErrorRecord>(&e.record))
+      errors.push_back(std::string(e.host) + ": " + std::string(to_string(error->error)));
+    if (const auto* drop = std::get_if<DropRecord>(&e.record); drop && drop->reason == DropReason::kLoss) ++losses;
     return seq++;
   }
   std::string received_by_server;  // the only socket there that receives is the accepted one

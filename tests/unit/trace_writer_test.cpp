@@ -1,6 +1,7 @@
 // The JSONL trace writer: line format, packet objects, data/size, fingerprint,
 // summary, and the atomic file write (trace-format.md).
 #include "viz/trace_writer.h"
+#include "scenarios/run_records.h"
 #include "viz/output_file.h"
 
 #include <openssl/evp.h>
@@ -11,6 +12,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -33,6 +35,37 @@ TraceHeader header() {
   return h;
 }
 
+// Socket names as the runner would give them: the handle of a name is made up on first use.
+class TestNames : public SocketNamer {
+ public:
+  SocketId id(const std::string& name) {
+    auto [it, added] = ids_.try_emplace(name, SocketId{static_cast<uint32_t>(ids_.size()), 0, TransportProto::kUdp});
+    if (added) names_[it->second] = name;
+    return it->second;
+  }
+  std::string_view socket_name(uint32_t, SocketId socket) const override {
+    auto it = names_.find(socket);
+    return it == names_.end() ? std::string_view() : std::string_view(it->second);
+  }
+
+ private:
+  std::map<std::string, SocketId> ids_;
+  std::map<SocketId, std::string> names_;
+};
+TestNames& names() {
+  static TestNames n;
+  return n;
+}
+SocketId sock(const std::string& name) { return names().id(name); }
+SocketId tcp_sock(const std::string& name) {
+  SocketId id = names().id(name);
+  id.proto = TransportProto::kTcp;
+  return id;
+}
+
+// A stack record on host `h` (or on none).
+StackEvent on(StackRecord record, std::string_view host = "h") { return StackEvent{record, host, 0, -1}; }
+
 // A writer whose trace is kept in memory, with the lines parsed back for assertions.
 struct CapturedOutput {
   StringTraceOutput out;
@@ -40,7 +73,9 @@ struct CapturedOutput {
 class CapturedWriter : private CapturedOutput, public TraceWriter {
  public:
   explicit CapturedWriter(TraceObserver* observer = nullptr)
-      : TraceWriter(header(), &out, true, observer) {}
+      : TraceWriter(header(), &out, true, observer) {
+    set_namer(&names());
+  }
   const std::string& text() const { return out.text(); }
   // The event lines parsed (header and summary excluded).
   std::vector<json> events() const {
@@ -109,96 +144,43 @@ std::string evp_sha256_hex(const std::string& bytes) {
 
 // One record of every kind, so format checks cover them all.
 void emit_every_kind(TraceWriter& w, const Packet& p) {
-  auto emit = [&](TraceKind k, auto fill) {
-    TraceRecord rec;
-    rec.kind = k;
-    rec.host = "h";
-    fill(rec);
-    w.emit(rec);
-  };
-  emit(TraceKind::kStep, [](TraceRecord& x) {
-    x.op = "listen";
-    x.socket = "s";
-  });
-  emit(TraceKind::kTx, [&](TraceRecord& x) {
-    x.interface = "eth0";
-    x.packet = &p;
-  });
-  emit(TraceKind::kRx, [&](TraceRecord& x) {
-    x.interface = "eth0";
-    x.packet = &p;
-  });
-  emit(TraceKind::kForward, [&](TraceRecord& x) {
-    x.from = "eth0";
-    x.to = "eth1";
-    x.packet = &p;
-  });
-  emit(TraceKind::kDrop, [&](TraceRecord& x) {
-    x.packet = &p;
-    x.reason = DropReason::kQueueFull;
-    x.link = "wan";
-    x.interface = "eth0";
-  });
-  emit(TraceKind::kDeliver, [&](TraceRecord& x) {
-    x.socket = "s";
-    x.packet = &p;
-    x.match = MatchRule::kWildcardDevice;
-    x.shadowed = {"z", "a"};
-  });
-  emit(TraceKind::kAccept, [](TraceRecord& x) {
-    x.listener = "web";
-    x.socket = "web#1";
-    x.local = SocketAddr::parse("10.0.0.1:80");
-    x.remote = SocketAddr::parse("[fd00::9]:4000");
-  });
-  emit(TraceKind::kEstablished, [](TraceRecord& x) {
-    x.socket = "c";
-    x.local = SocketAddr::parse("10.0.0.2:4000");
-    x.remote = SocketAddr::parse("10.0.0.1:80");
-  });
-  emit(TraceKind::kReceive, [](TraceRecord& x) {
-    x.socket = "c";
-    x.data = "tab\there \"q\" \\ \x01";
-  });
-  emit(TraceKind::kSever, [](TraceRecord& x) {
-    x.socket = "c";
-    x.error = NetError::kAddressRemoved;
-  });
-  emit(TraceKind::kError, [](TraceRecord& x) {
-    x.socket = "c";
-    x.error = NetError::kTimedOut;
-  });
-  emit(TraceKind::kClose, [](TraceRecord& x) {
-    x.socket = "c";
-    x.state = "time_wait";
-  });
-  emit(TraceKind::kAddressAdded, [](TraceRecord& x) {
-    x.interface = "eth0";
-    x.address = Prefix::parse("fd00::1/64");
-  });
-  emit(TraceKind::kAddressRemoved, [](TraceRecord& x) {
-    x.interface = "eth0";
-    x.address = Prefix::parse("10.0.0.1/24");
-  });
-  emit(TraceKind::kInterfaceDown, [](TraceRecord& x) { x.interface = "eth0"; });
-  emit(TraceKind::kInterfaceUp, [](TraceRecord& x) { x.interface = "eth0"; });
-  emit(TraceKind::kLinkDown, [](TraceRecord& x) {
-    x.host.clear();
-    x.link = "wan";
-  });
-  emit(TraceKind::kLinkUp, [](TraceRecord& x) {
-    x.host.clear();
-    x.link = "wan";
-  });
-  emit(TraceKind::kPing, [&](TraceRecord& x) {
-    x.packet = &p;
-    x.rtt = Duration::microseconds(2);
-  });
+  w.set_namer(&names());
+  scenario::StepRecord step;
+  step.host = "h";
+  step.op = "listen";
+  step.socket = "s";
+  w.emit(scenario::RunRecordBody(scenario::RunRecord(step)));
+  w.emit(on(TxRecord{"eth0", &p}));
+  w.emit(on(RxRecord{"eth0", &p}));
+  w.emit(on(ForwardRecord{"eth0", "eth1", &p}));
+  w.emit(on(DropRecord{&p, DropReason::kQueueFull, "eth0", "wan"}));
+  const SocketId shadowed[] = {sock("z"), sock("a")};
+  w.emit(on(DeliverRecord{sock("s"), MatchRule::kWildcardDevice, shadowed, &p}));
+  w.emit(on(AcceptRecord{sock("web#1"), sock("web"), *SocketAddr::parse("10.0.0.1:80"),
+                         *SocketAddr::parse("[fd00::9]:4000")}));
+  w.emit(on(EstablishedRecord{sock("c"), *SocketAddr::parse("10.0.0.2:4000"), *SocketAddr::parse("10.0.0.1:80")}));
+  w.emit(on(ReceiveRecord{sock("c"), "tab\there \"q\" \\ \x01"}));
+  w.emit(on(SeverRecord{sock("c"), NetError::kAddressRemoved}));
+  w.emit(on(ErrorRecord{sock("c"), NetError::kTimedOut}));
+  w.emit(on(CloseRecord{sock("c"), "time_wait"}));
+  w.emit(on(AddressAddedRecord{"eth0", *Prefix::parse("fd00::1/64")}));
+  w.emit(on(AddressRemovedRecord{"eth0", *Prefix::parse("10.0.0.1/24")}));
+  w.emit(on(InterfaceDownRecord{"eth0"}));
+  w.emit(on(InterfaceUpRecord{"eth0"}));
+  w.emit(on(LinkDownRecord{"wan"}, ""));
+  w.emit(on(LinkUpRecord{"wan"}, ""));
+  w.emit(on(PingRecord{&p, Duration::microseconds(2)}));
 }
 
-json emit_one(const TraceRecord& r) {
+json emit_one(const StackEvent& e) {
   CapturedWriter w;
-  w.emit(r);
+  w.emit(e);
+  return w.events().back();
+}
+
+json emit_one(const scenario::StepRecord& step) {
+  CapturedWriter w;
+  w.emit(scenario::RunRecordBody(scenario::RunRecord(step)));
   return w.events().back();
 }
 
@@ -265,8 +247,7 @@ TEST(TraceWriter, EventKindsCarryTheirTableFields) {
 }
 
 TEST(TraceWriter, StepShowsErrorResultAndExpectedKind) {
-  TraceRecord r;
-  r.kind = TraceKind::kStep;
+  scenario::StepRecord r;
   r.host = "c";
   r.op = "connect";
   r.result = NetError::kConnectionRefused;
@@ -281,9 +262,7 @@ TEST(TraceWriter, SeqCountsEventLinesFromZeroAndTComesFromTheClock) {
   CapturedWriter w;
   SimTime now{0};
   w.set_clock([&] { return now; });
-  TraceRecord r;
-  r.kind = TraceKind::kLinkUp;
-  r.link = "l";
+  const StackEvent r = on(LinkUpRecord{"l"}, "");
   EXPECT_EQ(w.emit(r), 0);
   now = SimTime{1500};
   EXPECT_EQ(w.emit(r), 1);
@@ -301,9 +280,7 @@ TEST(TraceWriter, SeqCountsEventLinesFromZeroAndTComesFromTheClock) {
 
 TEST(TraceWriter, CauseAndStepComeFromTheRecordOrTheContext) {
   CapturedWriter w;
-  TraceRecord r;
-  r.kind = TraceKind::kInterfaceUp;
-  r.interface = "eth0";
+  StackEvent r = on(InterfaceUpRecord{"eth0"});
   w.emit(r);  // no context: neither key
   w.set_context(0, "/steps/3");
   w.emit(r);  // context cause and step
@@ -396,14 +373,9 @@ TEST(TracePacket, Ipv6PortsAreBracketed) {
   EXPECT_EQ(j["dst"], "[fd00::2]:53");
 }
 
-json deliver(const Packet& p, std::optional<std::string> data = std::nullopt) {
-  TraceRecord r;
-  r.kind = TraceKind::kDeliver;
-  r.socket = "s";
-  r.packet = &p;
-  r.match = MatchRule::kConnection;
-  r.data = std::move(data);
-  return emit_one(r);
+json deliver(const Packet& p) {
+  const SocketId s = p.proto == IpProto::kTcp ? tcp_sock("s") : sock("s");
+  return emit_one(on(DeliverRecord{s, MatchRule::kConnection, {}, &p}));
 }
 
 TEST(TraceData, ShortUtf8PayloadIsDataUpTo64Bytes) {
@@ -436,21 +408,12 @@ TEST(TraceData, TcpSegmentWithoutPayloadOmitsDataButEmptyUdpShowsIt) {
   EXPECT_EQ(deliver(udp(""))["data"], "");
 }
 
-TEST(TraceData, RecordDataOverridesThePacketPayload) {
-  EXPECT_EQ(deliver(udp("packet"), "record")["data"], "record");
-}
-
 TEST(TraceData, ReceiveUsesDataOrSize) {
-  TraceRecord r;
-  r.kind = TraceKind::kReceive;
-  r.socket = "c";
-  r.data = "ok\n";
-  EXPECT_EQ(emit_one(r)["data"], "ok\n");
-  r.data = std::string(100, 'z');
-  EXPECT_EQ(emit_one(r)["size"], 100);
-  r.data.reset();
-  r.size = 1 << 20;
-  json e = emit_one(r);
+  EXPECT_EQ(emit_one(on(ReceiveRecord{sock("c"), "ok\n"}))["data"], "ok\n");
+  const std::string hundred(100, 'z');
+  EXPECT_EQ(emit_one(on(ReceiveRecord{sock("c"), hundred}))["size"], 100);
+  const std::string megabyte(1 << 20, '\0');
+  json e = emit_one(on(ReceiveRecord{sock("c"), megabyte}));
   EXPECT_EQ(e["size"], 1 << 20);
   EXPECT_FALSE(e.contains("data"));
 }
@@ -475,10 +438,7 @@ TEST(TraceWriter, EqualRunsGiveEqualFingerprintsAndAnyChangeAnother) {
   auto run = [](int64_t t) {
     CapturedWriter w;
     w.set_clock([t] { return SimTime{t}; });
-    TraceRecord r;
-    r.kind = TraceKind::kLinkUp;
-    r.link = "l";
-    w.emit(r);
+    w.emit(on(LinkUpRecord{"l"}, ""));
     return w.fingerprint();
   };
   EXPECT_EQ(run(5), run(5));
@@ -489,9 +449,7 @@ TEST(TraceWriter, SummaryCountsEventsStepsAndExpectations) {
   CapturedWriter w;
   SimTime now{0};
   w.set_clock([&] { return now; });
-  TraceRecord r;
-  r.kind = TraceKind::kLinkUp;
-  r.link = "l";
+  const StackEvent r = on(LinkUpRecord{"l"}, "");
   w.emit(r);
   w.emit(r);
   now = SimTime{40000000};
@@ -538,9 +496,7 @@ TEST(TraceWriter, StreamsTenMillionRecordsWithoutKeepingThem) {
     size_t largest = 0;
   } counting;
   TraceWriter w(header(), &counting, false);
-  TraceRecord r;
-  r.kind = TraceKind::kLinkUp;
-  r.link = "l";
+  const StackEvent r = on(LinkUpRecord{"l"}, "");
   const uint64_t kRecords = 10'000'000;
   for (uint64_t i = 0; i < kRecords; ++i) w.emit(r);
   w.finish(0, 0, 0, 0);
