@@ -266,11 +266,11 @@ TEST(Sever, UdpSocketsGoFirstThenTcpEachInCreationOrderNotSlotOrder) {
   ASSERT_TRUE(newer.ok());
   ASSERT_LT(newer->slot, older->slot);  // slot order would sever `newer` first
   ASSERT_TRUE(h.host.remove_address(h.eth0, ip("10.0.0.2")).ok());
-  auto severed = h.net.of(TraceKind::kSever);
+  auto severed = h.net.of<SeverRecord>();
   ASSERT_EQ(severed.size(), 3u);
-  EXPECT_EQ(severed[0].socket_id, *udp);
-  EXPECT_EQ(severed[1].socket_id, *older);
-  EXPECT_EQ(severed[2].socket_id, *newer);
+  EXPECT_EQ(severed[0].socket, *udp);
+  EXPECT_EQ(severed[1].socket, *older);
+  EXPECT_EQ(severed[2].socket, *newer);
 }
 
 TEST(Sever, Netstack3RemovalSeversNothingAndSendsFailUntilTheAddressReturns) {

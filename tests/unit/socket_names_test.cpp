@@ -7,17 +7,10 @@
 namespace netsim::scenario {
 namespace {
 
-class NullSink : public TraceSink {
- public:
-  int64_t emit(const TraceRecord&) override { return -1; }
-  bool wants(TraceKind) const override { return false; }
-};
-
 SocketId tcp_socket(uint32_t slot) { return SocketId{slot, 1, TransportProto::kTcp}; }
 
 TEST(SocketNames, FreedChildrenLeaveNoEntriesSoTheMapDoesNotGrowWithAcceptedConnections) {
-  NullSink out;
-  SocketNames names(out, 1);
+  SocketNames names(1);
   const SocketId web = tcp_socket(0);
   names.bind(0, "web", web);
   const size_t held = names.entries(0);
@@ -31,8 +24,7 @@ TEST(SocketNames, FreedChildrenLeaveNoEntriesSoTheMapDoesNotGrowWithAcceptedConn
 }
 
 TEST(SocketNames, AFreedChildsNameIsStaleUntilACloseStepReleasesItAndNIsNeverReused) {
-  NullSink out;
-  SocketNames names(out, 1);
+  SocketNames names(1);
   const SocketId web = tcp_socket(0);
   names.bind(0, "web", web);
   names.on_child(0, web, tcp_socket(1));
@@ -54,8 +46,7 @@ TEST(SocketNames, AFreedChildsNameIsStaleUntilACloseStepReleasesItAndNIsNeverReu
 }
 
 TEST(SocketNames, AScenarioNameKeepsPointingAtItsStaleHandleAfterTheSocketIsFreed) {
-  NullSink out;
-  SocketNames names(out, 1);
+  SocketNames names(1);
   names.bind(0, "c", tcp_socket(4));
   names.on_freed(0, tcp_socket(4));
   EXPECT_EQ(names.find(0, "c"), tcp_socket(4));
