@@ -222,10 +222,15 @@ class FieldMatcher : public FieldSink {
 class ClosestEvents {
  public:
   void clear() { best_.clear(); }
-  // Offers an event that did not match; `score` is computed only when it could enter.
+  // Offers an event that did not match; `score` (at most `max_score`) is computed only when
+  // the event could enter: a later event needs a higher score than the worst one kept.
   template <typename Score>
-  void offer(const TraceEventView& ev, bool same_kind, uint64_t position, Score score) {
-    if (best_.size() == kClosestShown && best_.back().same_kind && !same_kind) return;
+  void offer(const TraceEventView& ev, bool same_kind, uint64_t position, size_t max_score, Score score) {
+    if (best_.size() == kClosestShown) {
+      const Candidate& worst = best_.back();
+      if (worst.same_kind && !same_kind) return;
+      if (worst.same_kind == same_kind && worst.score >= max_score) return;
+    }
     Candidate c{same_kind, score(), position, {}};
     if (best_.size() == kClosestShown && !better(c, best_.back())) return;
     c.event = ev.to_json();
@@ -291,15 +296,15 @@ struct PreparedMatcher {
     auto it = m.fields.find("event");
     if (it != m.fields.end()) kind = &*it;
   }
+  // Whether the matcher names a kind (a string `event`).
+  bool names_kind() const { return kind && kind->is_string(); }
   // Whether `ev` is of the kind the matcher names (false when it names none).
   bool same_kind(const TraceEventView& ev) const {
-    return kind && kind->is_string() && !ev.kind().empty() &&
-           ev.kind() == kind->get_ref<const std::string&>();
+    return names_kind() && !ev.kind().empty() && ev.kind() == kind->get_ref<const std::string&>();
   }
-  // Whether the matcher can only match events of another kind than `ev`'s.
-  bool excludes(const TraceEventView& ev) const {
-    return kind && kind->is_string() && ev.kind() != kind->get_ref<const std::string&>();
-  }
+  // The highest closeness score an event can reach: the window and every leaf, but for an event
+  // of another kind than the one the matcher names, not the `event` leaf.
+  size_t max_score(bool same_kind) const { return 1 + compiled.leaves - (names_kind() && !same_kind ? 1 : 0); }
 
   const EventMatcher& source;
   CompiledMatcher compiled;
@@ -330,12 +335,15 @@ struct ExpectationMatcher::State {
       }
       return *fm;
     };
-    if (in_win && !m.excludes(ev) && run().all_matched()) {
+    const bool same_kind = m.same_kind(ev);
+    const bool excluded = m.names_kind() && !same_kind;  // ev's kind is another one
+    if (in_win && !excluded && run().all_matched()) {
       matched(ev, position);
       return;
     }
     if (count >= count_floor(e)) return;  // the closest events will not be shown
-    closest.offer(ev, m.same_kind(ev), position, [&] { return (in_win ? 1 : 0) + run().satisfied(); });
+    closest.offer(ev, same_kind, position, m.max_score(same_kind),
+                  [&] { return (in_win ? 1 : 0) + run().satisfied(); });
   }
 
   void matched(const TraceEventView& ev, uint64_t position) {
