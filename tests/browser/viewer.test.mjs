@@ -2,11 +2,14 @@
 // over file://, checks there is no console error and no network request, the number of events
 // listed, and that clicking a delivery explains the winner and what it shadowed. Screenshots go to
 // the output directory (and, with --docs, to docs/viewer.png).
-//   node viewer.test.mjs --export PATH/TO/exporter --traces DIR --out DIR [--docs FILE]
+// With --netsim it also runs bundled scenarios (guards, reuse_port, routers, address changes) and
+// checks what the viewer shows for them, and opens the diff pages `netsim compare` and
+// `netsim check --golden` write.
+//   node viewer.test.mjs --export PATH/TO/exporter [--netsim PATH/TO/netsim] --traces DIR --out DIR [--docs FILE]
 // Exit 0 passed, 1 failed, 77 skipped (no chromium or no playwright-core).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const SKIP = 77;
@@ -19,6 +22,8 @@ const exporter = arg('--export', null);
 const tracesDir = resolve(arg('--traces', join(here, '..', 'data', 'traces')));
 const outDir = resolve(arg('--out', join(here, 'out')));
 const docsShot = arg('--docs', null);
+const netsim = arg('--netsim', null);
+const scenariosDir = resolve(join(here, '..', '..', 'scenarios'));
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 if (!existsSync(chromiumPath)) {
@@ -45,6 +50,19 @@ function exportViewer(name, extra = [], suffix = '') {
   const events = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
     .filter((e) => e.event !== 'header' && e.event !== 'summary');
   return { html, events };
+}
+
+// Runs a bundled scenario with `netsim run` (any exit code) and exports its trace to a viewer.
+function runScenario(rel) {
+  const name = rel.replace(/\//g, '-').replace(/\.json$/, '');
+  const trace = join(outDir, `${name}.jsonl`);
+  const run = spawnSync(netsim, ['run', join(scenariosDir, rel), '--trace', trace, '-q'], { encoding: 'utf8' });
+  if (run.status !== 0 && run.status !== 1) throw new Error(`netsim run ${rel}: exit ${run.status}: ${run.stderr}`);
+  const html = join(outDir, `${name}.html`);
+  execFileSync(exporter, [trace, '--format', 'html', '-o', html], { stdio: 'inherit' });
+  const events = readFileSync(trace, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    .filter((e) => e.event !== 'header' && e.event !== 'summary');
+  return { html, events, status: run.status };
 }
 
 let passed = 0, failed = 0;
@@ -197,6 +215,123 @@ try {
     assert(problems.length === 0, problems.join('\n'));
     await page.close();
   });
+  await check('filtering while scrolled down lists the filtered events at once', async () => {
+    const { html, events } = exportViewer('tcp-handshake-through-router');
+    const { page, problems } = await open(html, { width: 1600, height: 700 });
+    await page.evaluate(() => { const s = document.getElementById('scroller'); s.scrollTop = s.scrollHeight; });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+    const want = events.filter((e) => e.host === 'r').length;
+    await page.selectOption('#f-host', 'r');
+    await page.waitForFunction((n) => document.body.dataset.rows === String(n), want);
+    // Without touching the scroll bar, the rows drawn are the filtered ones and are in view.
+    const seen = await page.evaluate(() => {
+      const box = document.getElementById('scroller').getBoundingClientRect();
+      return [...document.querySelectorAll('.row')].filter((r) => {
+        const b = r.getBoundingClientRect();
+        return b.bottom > box.top && b.top < box.bottom;
+      }).length;
+    });
+    const room = Math.floor(await page.evaluate(() => document.getElementById('scroller').clientHeight) / 20);
+    assert(seen >= Math.min(want, room), `rows in view after filtering: ${seen} (room for ${room}, ${want} listed)`);
+    const hostsShown = await page.evaluate(() => [...new Set([...document.querySelectorAll('.row .c-host')].map((c) => c.textContent))]);
+    assert(hostsShown.join(',') === 'r', `hosts listed: ${hostsShown.join(',')}`);
+    // The port filter's placeholder says there is no filter, and is not a port number.
+    const placeholder = await page.getAttribute('#f-port', 'placeholder');
+    assert(placeholder === 'any' && Number.isNaN(Number(placeholder)), `port placeholder: ${placeholder}`);
+    assert(await page.inputValue('#f-port') === '', 'the port filter is empty');
+    assert(problems.length === 0, problems.join('\n'));
+    await page.close();
+  });
+
+  await check('the what column shows TCP flags in full, also in a narrow window', async () => {
+    const { html } = exportViewer('tcp-handshake-through-router');
+    for (const width of [1600, 1150]) {
+      const { page, problems } = await open(html, { width, height: 800 });
+      const boxes = await page.evaluate(() => [...document.querySelectorAll('.row .flags')].map((f) => {
+        const what = f.closest('.c-what').getBoundingClientRect(), b = f.getBoundingClientRect();
+        return { text: f.textContent, right: b.right, limit: what.right };
+      }));
+      assert(boxes.length >= 5, `rows with TCP flags at width ${width}: ${boxes.length}`);
+      for (const b of boxes) assert(b.right <= b.limit + 0.5, `flags ${b.text} cut at width ${width}: ${b.right} > ${b.limit}`);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.close();
+    }
+  });
+
+  if (netsim) {
+    await check('a run stopped by a guard is a red verdict, nothing green', async () => {
+      const { html, events, status } = runScenario('guards/events.json');
+      assert(status === 1, `netsim run exits 1, got ${status}`);
+      const { page, problems } = await open(html);
+      const verdict = page.locator('#verdict');
+      assert((await verdict.getAttribute('class')).includes('fail'), 'verdict badge is red');
+      assert((await verdict.textContent()).includes('events guard'), `verdict: ${await verdict.textContent()}`);
+      assert(await page.locator('#badges .badge.pass').count() === 0, 'no green badge');
+      await verdict.click();
+      const guard = events.find((e) => e.event === 'guard');
+      assert(page.url().endsWith(`#seq=${guard.seq}`), 'the verdict selects the guard event');
+      assert(problems.length === 0, problems.join('\n'));
+      await page.close();
+      // A run that held is green.
+      const ok = runScenario('udp/specific-shadows-wildcard.json');
+      const { page: p2 } = await open(ok.html);
+      assert((await p2.getAttribute('#verdict', 'class')).includes('pass'), 'a passing run is green');
+      await p2.close();
+    });
+
+    await check('topology: every address once, "(new)" only for one a step added', async () => {
+      const { html, events } = runScenario('udp/sever-on-change.json');
+      const { page, problems } = await open(html);
+      await page.click('#cursor-end');
+      await page.waitForFunction(() => document.querySelector('#topology text') !== null);
+      const lines = await page.evaluate(() => [...document.querySelectorAll('#topology text')].map((t) => t.textContent.trim()));
+      // The addresses each host holds at the end: one line each, "(new)" when a step added it.
+      const held = new Map();
+      for (const e of events) {
+        if (e.event === 'address_added') held.set(e.host + ' ' + e.address, e);
+        if (e.event === 'address_removed') held.delete(e.host + ' ' + e.address);
+      }
+      for (const a of held.values()) {
+        const shown = lines.filter((l) => l.split(/\s+/)[0] === a.address);
+        const hostsWithIt = [...held.values()].filter((b) => b.address === a.address).length;
+        assert(shown.length === hostsWithIt, `${a.address} listed ${shown.length} times for ${hostsWithIt} hosts: ${lines.join(' | ')}`);
+        assert(shown.every((l) => l.includes('(new)') === (a.step !== undefined)), `${a.address}: ${shown.join(' | ')}`);
+      }
+      assert(lines.filter((l) => l.includes('(new)')).length === 1, `one new address: ${lines.join(' | ')}`);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.close();
+    });
+
+    await check('reuse_port: a delivery names its group; connected UDP sockets are connected', async () => {
+      const { html, events } = runScenario('netstack3/reuse-port-hash.json');
+      const { page, problems } = await open(html);
+      const first = events.find((e) => e.event === 'deliver' && e.host === 'server');
+      await page.evaluate((seq) => { location.hash = `#seq=${seq}`; }, first.seq);
+      await page.waitForFunction(() => document.querySelector('#why-group') !== null);
+      assert((await page.textContent('#why-group')) === 'w1, w2', `group: ${await page.textContent('#why-group')}`);
+      const other = first.socket === 'w1' ? 'w2' : 'w1';
+      assert((await page.textContent('#why')).includes(`not ${other}`), 'the member not chosen is named');
+      assert((await page.textContent('.row.sel .c-what')).includes('w1, w2 share'), 'the row names the group');
+      await page.click('#cursor-end');
+      await page.waitForFunction(() => document.querySelector('#sockets tr[data-socket="c1"]') !== null);
+      const c1 = await page.textContent('#sockets tr[data-socket="c1"] .status');
+      assert(c1.includes('connected') && !c1.includes('connecting'), `c1 status: ${c1}`);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.close();
+    });
+
+    await check('lanes follow the topology: a, r1, r2, r3, b', async () => {
+      const { html } = runScenario('ip/ping-across-routers.json');
+      const { page, problems } = await open(html);
+      const lanes = await page.evaluate(() => [...document.querySelectorAll('#lane-labels span')].map((s) => s.textContent));
+      assert(lanes.join(',') === 'a,r1,r2,r3,b', `lanes: ${lanes.join(',')}`);
+      const options = await page.evaluate(() => [...document.querySelectorAll('#f-host option')].map((o) => o.value).filter(Boolean));
+      assert(options.join(',') === 'a,r1,r2,r3,b', `host filter: ${options.join(',')}`);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.close();
+    });
+  }
+
 } finally {
   await browser.close();
 }

@@ -63,9 +63,9 @@
     if (!p) return '';
     const proto = (p.proto || '?').toUpperCase();
     if (p.proto === 'icmp') return `ICMP ${p.type || ''} ${p.src} → ${p.dst}` + (p.inner ? ` (about ${pkt(p.inner)})` : '');
-    let s = `${proto} ${p.src} → ${p.dst}`;
-    if (p.proto === 'tcp') s += ` [${p.flags || ''}] seq ${p.seq} ack ${p.ack}`;
-    return s + ` len ${p.len}`;
+    // TCP flags right after the protocol: a narrow "what" column cuts the end of the line.
+    if (p.proto === 'tcp') return `${proto} [${p.flags || ''}] ${p.src} → ${p.dst} seq ${p.seq} ack ${p.ack} len ${p.len}`;
+    return `${proto} ${p.src} → ${p.dst} len ${p.len}`;
   }
   const shadowList = (e) => (Array.isArray(e.shadowed) ? e.shadowed : []);
   function describe(e) {
@@ -76,8 +76,10 @@
       case 'drop': return `${e.reason}${e.interface ? ' on ' + e.interface : ''}${e.link ? ' on link ' + e.link : ''}: ${pkt(e.packet)}`;
       case 'deliver': {
         const sh = shadowList(e);
-        return `→ ${e.socket} by ${e.match}${sh.length ? ', shadowed: ' + sh.join(', ') : ''}` +
-          (e.data !== undefined ? ` ${JSON.stringify(e.data)}` : e.size !== undefined ? ` (${e.size} bytes)` : '') + `  ${pkt(e.packet)}`;
+        const group = groupOf.get(e.seq);
+        return `→ ${e.socket} by ${e.match}  ${pkt(e.packet)}` +
+          (e.data !== undefined ? ` ${JSON.stringify(e.data)}` : e.size !== undefined ? ` (${e.size} bytes)` : '') +
+          (group ? `  (${group.join(', ')} share the address)` : '') + (sh.length ? `  shadowed: ${sh.join(', ')}` : '');
       }
       case 'accept': return `${e.listener} → ${e.socket} ${e.local} ⇄ ${e.remote}`;
       case 'established': return `${e.socket} ${e.local} ⇄ ${e.remote}`;
@@ -102,8 +104,34 @@
   const topo = header.topology || { hosts: {}, links: [] };
   const hostNames = new Set(Object.keys(topo.hosts || {}));
   for (const e of events) if (e.host) hostNames.add(e.host);
-  const hosts = [...hostNames].sort();
   const links = (topo.links || []).map((l, i) => Object.assign({ name: 'link' + i }, l));
+  // Hosts in topology order, so a path a -> r1 -> r2 -> b reads left to right in the lanes and
+  // top to bottom in the topology panel: breadth-first over the links, each connected part
+  // started from its end (fewest links, an end host before a router, then by name); a host no
+  // link reaches comes last. `depth` is the distance from the part's start (the panel's rows).
+  const adjacent = new Map([...hostNames].sort().map((h) => [h, new Set()]));
+  for (const l of links) {
+    const hs = (l.between || []).map((b) => b.split('.')[0]);
+    for (const a of hs) for (const b of hs) if (a !== b && adjacent.has(a) && adjacent.has(b)) adjacent.get(a).add(b);
+  }
+  const isRouter = (h) => !!((topo.hosts || {})[h] || {}).forwarding;
+  const hosts = [], depth = new Map();
+  {
+    const starts = [...adjacent.keys()].sort((a, b) => (adjacent.get(a).size || Infinity) - (adjacent.get(b).size || Infinity) ||
+      isRouter(a) - isRouter(b) || (a < b ? -1 : a > b ? 1 : 0));
+    let base = 0;
+    for (const start of starts) {
+      if (depth.has(start)) continue;
+      depth.set(start, base);
+      const queue = [start];
+      for (let q = 0; q < queue.length; q++) {
+        const h = queue[q];
+        hosts.push(h);
+        base = Math.max(base, depth.get(h) + 1);
+        for (const n of [...adjacent.get(h)].sort()) if (!depth.has(n)) { depth.set(n, depth.get(h) + 1); queue.push(n); }
+      }
+    }
+  }
 
   // ---------------------------------------------------------------- per-event indexes
   const packetId = (e) => (e.packet && e.packet.id !== undefined ? e.packet.id : null);
@@ -229,6 +257,28 @@
       }
     }
   }
+  // Sharing groups (reuse_port, or whatever else a policy lets share one address): listeners
+  // open at a delivery with the winner's key (protocol, level, addresses, port, device). A
+  // delivery to a group of two or more names every member: groupOf, seq -> [names].
+  const groupOf = new Map();
+  {
+    const keyOf = (s) => [s.host, s.proto, s.level, [...s.addresses].sort().join(','), s.port, s.device].join('\u0000');
+    const open = new Map();  // key -> Set of names
+    for (let i = 0; i < N; i++) {
+      const e = events[i];
+      if (e.event === 'step' && e.op === 'listen' && e.result === 'ok' && e.socket) {
+        const k = keyOf(sockets.get(skey(e.host, e.socket)));
+        if (!open.has(k)) open.set(k, new Set());
+        open.get(k).add(e.socket);
+      } else if ((e.event === 'close' || e.event === 'sever') && e.socket && sockets.has(skey(e.host, e.socket))) {
+        const set = open.get(keyOf(sockets.get(skey(e.host, e.socket))));
+        if (set) set.delete(e.socket);
+      } else if (e.event === 'deliver' && e.socket && !String(e.match || '').startsWith('connection')) {
+        const set = open.get(keyOf(sockets.get(skey(e.host, e.socket))));
+        if (set && set.size > 1 && set.has(e.socket)) groupOf.set(e.seq, [...set]);
+      }
+    }
+  }
   function levelOf(s) {
     if (!s || !s.level) return null;
     if (s.level === 'connection') return s.device ? 'connection+device' : 'connection';
@@ -264,7 +314,9 @@
       switch (e.event) {
         case 'step':
           if (e.socket && e.result === 'ok' && (e.op === 'listen' || e.op === 'connect')) {
-            const x = get(e.host, e.socket); x.open = true; x.seen = true; x.closed = null; x.state = e.op === 'listen' ? 'listening' : 'connecting';
+            const x = get(e.host, e.socket); x.open = true; x.seen = true; x.closed = null;
+            // A UDP connect is done when the step returns; a TCP one waits for the handshake.
+            x.state = e.op === 'listen' ? 'listening' : e.proto === 'udp' ? 'connected' : 'connecting';
           }
           break;
         case 'deliver': {
@@ -294,9 +346,12 @@
           break;
         }
         case 'address_added': {
+          // The run opens by adding every configured address (the header's, and loopback's):
+          // an address is listed once, and "(new)" only when a step added it.
           const k = skey(e.host, e.interface);
           if (!addr.has(k)) addr.set(k, []);
-          addr.get(k).push({ a: e.address, since: i });
+          const list = addr.get(k);
+          if (!list.some((x) => x.a === e.address)) list.push({ a: e.address, since: e.step !== undefined ? i : null });
           break;
         }
         case 'address_removed': {
@@ -324,11 +379,22 @@
     let pass = 0, fail = 0;
     for (const e of events) if (e.event === 'expect') { if (e.result === 'pass') pass++; else fail++; }
     if (ex) { pass = ex.passed; fail = ex.failed; }
-    let html = `<button class="badge pass" data-expect="pass" title="show passed expectations">${pass} passed</button>` +
+    // The run's verdict, as `netsim run` exits: a resource guard that stopped it fails it even
+    // when every expectation held (exit 1), so nothing on the page is green then.
+    const guard = events.find((e) => e.event === 'guard');
+    let verdict;
+    if (guard) verdict = ['fail', `stopped by the ${guard.guard} guard` + (guard.limit !== undefined ? ` (limit ${guard.limit})` : ''), `seq ${guard.seq}: the run did not finish; exit 1`];
+    else if (!summary) verdict = ['info', 'cut short', 'the trace ends without a summary'];
+    else if (fail || (steps && steps.failed)) verdict = ['fail', 'FAIL', 'a step or an expectation failed; exit 1'];
+    else verdict = ['pass', 'PASS', 'every step and expectation held; exit 0'];
+    let html = `<span id="verdict" class="badge ${verdict[0]}" title="${esc(verdict[2])}"${guard ? ` data-seq="${guard.seq}"` : ''}>${esc(verdict[1])}</span>` +
+      `<button class="badge ${verdict[0] === 'pass' ? 'pass' : 'info'}" data-expect="pass" title="show passed expectations">${pass} passed</button>` +
       `<button class="badge ${fail ? 'fail' : 'info'}" data-expect="fail" title="show failed expectations">${fail} failed</button>`;
     if (steps) html += `<span class="badge ${steps.failed ? 'fail' : 'info'}">steps ${steps.passed}/${steps.passed + steps.failed}</span>`;
     $('badges').innerHTML = html;
     $('badges').addEventListener('click', (ev) => {
+      const v = ev.target.closest('#verdict[data-seq]');
+      if (v) { select(bySeq.get(+v.dataset.seq), true); return; }
       const b = ev.target.closest('[data-expect]');
       if (!b) return;
       $('f-expect').value = b.dataset.expect; refilter();
@@ -392,6 +458,16 @@
     $('count').textContent = `${shown} of ${N} events` + (rows.length > shown ? ` (+${rows.length - shown} context)` : '');
     document.body.dataset.rows = String(rows.length);
     $('spacer').style.height = rows.length * ROW + 'px';
+    // The list was scrolled for the old rows: keep the selected event in view if it is still
+    // listed, else stay where the new list allows (the chart canvas follows the scroll position,
+    // so the browser alone would keep a position past the end and show nothing).
+    const maxTop = Math.max(0, rows.length * ROW - scroller.clientHeight);
+    if (rowOf.has(selected)) {
+      const top = rowOf.get(selected) * ROW;
+      if (top < scroller.scrollTop || top + ROW > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = Math.min(maxTop, Math.max(0, top - scroller.clientHeight / 3));
+    } else if (scroller.scrollTop > maxTop) {
+      scroller.scrollTop = maxTop;
+    }
     render();
   }
   let rowOf = new Map();
@@ -431,11 +507,20 @@
   const scroller = $('scroller'), rowsEl = $('rows'), canvas = $('chart');
   let selected = -1;  // event index
   function chartWidth() {
-    const room = Math.max(160, scroller.clientWidth * 0.45);
+    // The chart takes at most 45% of the width, and leaves the list's columns about 120 px
+    // for "what".
+    const room = Math.max(80, Math.min(scroller.clientWidth * 0.45, scroller.clientWidth - 480));
     const w = Math.floor(room / Math.max(1, lanes.length));
     const lw = Math.max(LANE_MIN, Math.min(LANE_MAX, w));
     if (lw !== LANE_W) { LANE_W = lw; labelLanes(); }
     return Math.max(LANE_W * lanes.length, 80);
+  }
+  // The "what" cell: a TCP segment's flags lead it, so a narrow column never cuts them.
+  function whatHtml(i) {
+    const p = events[i].packet;
+    if (!p || p.proto !== 'tcp') return esc(desc(i));
+    const flags = `[${p.flags || ''}]`;
+    return `<span class="flags">${esc(flags)}</span> ${esc(desc(i).replace(`TCP ${flags} `, 'TCP '))}`;
   }
   function render() {
     const cw = chartWidth();
@@ -451,7 +536,8 @@
       html += `<div class="row${i === selected ? ' sel' : ''}${isContext[r] ? ' ctx' : ''}" style="top:${r * ROW}px" data-i="${i}" data-kind="${esc(e.event)}">` +
         `<span class="c-seq">${e.seq}</span><span class="c-t">${fmtTime(e.t)}</span><span class="c-host">${esc(e.host || '')}</span>` +
         `<span class="c-kind k-${esc(e.event)}">${esc(e.event)}</span>` +
-        `<span class="c-what">${e.event === 'expect' ? `<span class="badge ${e.result === 'pass' ? 'pass' : 'fail'}">${esc(e.result)}</span> ` : ''}${esc(desc(i))}</span></div>`;
+        `<span class="c-what" title="${esc(desc(i))}">${e.event === 'expect' ? `<span class="badge ${e.result === 'pass' ? 'pass' : 'fail'}">${esc(e.result)}</span> ` : ''}` +
+        `${whatHtml(i)}</span></div>`;
     }
     rowsEl.innerHTML = html;
     drawChart(first, last, top, h, cw);
@@ -619,6 +705,12 @@
     if (unplaced.length) html += `<tr class="level shad"><td class="lv">?</td><td>broader</td><td>${unplaced.map((s) => `<span class="tag shadowed">shadowed</span> <b>${esc(s.name)}</b>`).join('<br>')}</td></tr>`;
     html += '</table>';
     html += `<p>Winner: <b id="why-winner">${esc(e.socket)}</b> by <b>${esc(match)}</b>; shadowed: <b id="why-shadowed">${shadowList(e).length ? esc(shadowList(e).join(', ')) : 'none'}</b>.</p>`;
+    const group = groupOf.get(e.seq);
+    if (group) {
+      html += `<p>Sharing group: <b id="why-group">${esc(group.join(', '))}</b>. These ${group.length} sockets hold the same ` +
+        `address and port (reuse_port); the policy picked <b>${esc(e.socket)}</b> for this packet (by its addresses and ports), ` +
+        `not ${esc(group.filter((n) => n !== e.socket).join(', '))}.</p>`;
+    }
     if (!shadowList(e).length) html += '<p class="hint">No other socket would have matched at a broader level.</p>';
     $('why').innerHTML = html;
   }
@@ -650,23 +742,6 @@
     drawSockets(st);
   }
   function drawTopology(st) {
-    // Columns by BFS distance over the links, from the first host: chains read left to right.
-    const adj = new Map(hosts.map((h) => [h, new Set()]));
-    for (const l of links) {
-      const hs = (l.between || []).map((b) => b.split('.')[0]);
-      for (const a of hs) for (const b of hs) if (a !== b && adj.has(a) && adj.has(b)) adj.get(a).add(b);
-    }
-    const depth = new Map();
-    for (const start of hosts) {
-      if (depth.has(start)) continue;
-      const base = depth.size ? Math.max(...depth.values()) + 1 : 0;
-      depth.set(start, base);
-      const q = [start];
-      while (q.length) {
-        const h = q.shift();
-        for (const n of [...adj.get(h)].sort()) if (!depth.has(n)) { depth.set(n, depth.get(h) + 1); q.push(n); }
-      }
-    }
     const cols = new Map();
     for (const h of hosts) { const d = depth.get(h); if (!cols.has(d)) cols.set(d, []); cols.get(d).push(h); }
     const W = 165, GAP = 14, VGAP = 34, pos = new Map();
