@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "scenarios/compare.h"
 #include "scenarios/loader.h"
 #include "scenarios/progress.h"
 #include "scenarios/runner.h"
@@ -22,6 +23,7 @@
 #include "viz/export.h"
 #include "viz/export_trace_view.h"
 #include "viz/output_file.h"
+#include "viz/trace_diff.h"
 #include "viz/trace_writer.h"
 
 namespace netsim::cli {
@@ -418,8 +420,48 @@ std::string first_line(const std::string& report) {
 
 // Runs one item of `check`: its trace goes, as it is made, to the golden comparison,
 // the golden file being rewritten, and `--out`; nothing of it stays in memory.
+// A golden trace that differs: the first differing decision in the report and, with a
+// `diff_dir`, the diff page DIR/STEM.diff.html (the run is made again, the same trace, to read
+// its decisions; only failing scenarios pay for it).
+void explain_golden_difference(const CheckItem& item, const scenario::Scenario& s,
+                               const fs::path& golden_path, const std::string& diff_dir,
+                               const std::string& out_dir, const std::string& line_diff,
+                               std::ostream& report) {
+  std::ifstream in(golden_path, std::ios::binary);
+  std::optional<DecisionLog> golden;
+  try {
+    golden = read_decisions(in, golden_path.string(), "golden", DiffMode::kExact);
+  } catch (const std::exception& e) {
+    report << "      (no decision diff: " << e.what() << ")\n";
+    return;
+  }
+  DecisionLog actual("actual", DiffMode::kExact);
+  DecisionRecorder recorder(actual);
+  RunOptions options;
+  options.trace_output = &recorder;
+  scenario::run_scenario(s, options);
+  DecisionDiff diff = diff_decisions({&*golden, &actual});
+  std::string first = first_difference_line(diff);
+  report << "      " << (first.empty() ? "no decision differs (timing or packets only)"
+                                        : "first differing decision: " + first)
+         << "\n";
+  if (diff_dir.empty()) return;
+  const fs::path page_path = fs::path(diff_dir) / (item.stem + ".diff.html");
+  std::string error;
+  auto page = OutputFile::open(page_path.string(), &error);
+  if (page) {
+    write_diff_page(page->stream(), diff,
+                    {s.name, "golden", {"", out_dir.empty() ? "" : item.stem + ".html"}, line_diff});
+  }
+  if (!page || !page->commit(&error)) {
+    report << "      cannot write the diff page " << error << "\n";
+    return;
+  }
+  report << "      diff page: " << page_path.generic_string() << "\n";
+}
+
 void check_one(CheckItem& item, const std::vector<Override>& overrides, const std::string& golden,
-               bool update_golden, const std::string& out_dir) {
+               bool update_golden, const std::string& out_dir, const std::string& diff_dir) {
   auto start = std::chrono::steady_clock::now();
   std::ostringstream report;
   LoadResult loaded = scenario::load_scenario_file(item.file, overrides);
@@ -478,6 +520,7 @@ void check_one(CheckItem& item, const std::vector<Override>& overrides, const st
     if (!diff.empty()) {
       item.status = "FAIL";
       report << "      " << diff << "\n";
+      explain_golden_difference(item, *loaded.scenario, golden_path, diff_dir, out_dir, diff, report);
     }
   }
   if (outputs.trace && !outputs.finish()) {
@@ -555,6 +598,10 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   }
   std::unique_ptr<OutputFile> junit_file;
   if (!junit.empty() && !(junit_file = open_output(junit))) return kExitUsage;
+  // A golden trace that differs gets its diff page in --out, else next to the JUnit file.
+  const std::string diff_dir = !out_dir.empty()                ? out_dir
+                               : junit.empty() || golden.empty() ? ""
+                                                                 : fs::absolute(junit).parent_path().string();
   Progress progress("netsim check", items.size(), progress_mode);
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
   std::atomic<size_t> next{0};
@@ -563,7 +610,8 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   std::vector<bool> done(items.size(), false);
   auto worker = [&] {
     for (size_t i = next++; i < items.size(); i = next++) {
-      if (items[i].status.empty()) check_one(items[i], overrides, golden, update_golden, out_dir);
+      if (items[i].status.empty())
+        check_one(items[i], overrides, golden, update_golden, out_dir, diff_dir);
       std::lock_guard<std::mutex> lock(print_mutex);
       done[i] = true;
       // Print in file order, as soon as every earlier item is done: deterministic output.
@@ -619,7 +667,8 @@ Progress::Mode parse_progress(const std::string& s) {
 }  // namespace
 
 int main(const std::vector<std::string>& args) {
-  static const std::vector<std::string> kCommands = {"run", "validate", "check", "sweep", "export"};
+  static const std::vector<std::string> kCommands = {"run",   "validate", "check",
+                                                     "sweep", "compare",  "export"};
   if (!args.empty() && args[0] == "export") {
     return export_main(std::vector<std::string>(args.begin() + 1, args.end()));
   }
@@ -628,7 +677,7 @@ int main(const std::vector<std::string>& args) {
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(kCommands.begin(), kCommands.end(), args[0]) == kCommands.end()) {
     std::cerr << "netsim: unknown command `" << args[0] << "` (commands: run, validate, check, sweep, "
-              << "export; see netsim --help)\n";
+              << "compare, export; see netsim --help)\n";
     return kExitUsage;
   }
   CLI::App app{"netsim: a deterministic discrete-event network simulator"};
@@ -696,6 +745,21 @@ int main(const std::vector<std::string>& args) {
   sweep->add_option("--progress", sweep_progress, progress_help)
       ->check(CLI::IsMember({"auto", "always", "never"}));
 
+  scenario::CompareOptions compare_options;
+  std::string compare_seed;
+  CLI::App* compare = app.add_subcommand(
+      "compare", "run one scenario under several policies and show where their decisions differ");
+  compare->add_option("FILE", compare_options.file, "scenario file")->required();
+  compare->add_option("--policies", compare_options.policies,
+                      "comma-separated policy names, at least two (e.g. seed,netstack3,linux)")
+      ->required();
+  compare->add_option("--set", compare_options.sets, "override a value in every run: POINTER=JSON");
+  compare->add_option("--seed", compare_seed, "override the scenario's seed in every run");
+  compare->add_option("--out", compare_options.out_dir,
+                      "write each policy's trace and viewer, and compare.html, into this directory");
+  compare->add_option("--max-rows", compare_options.max_rows,
+                      "differing step runs printed (default 50; the page has them all)");
+
   app.add_subcommand("export", "turn a trace into pcapng, chrome, dot, mermaid or html");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -722,6 +786,14 @@ int main(const std::vector<std::string>& args) {
                      *parse_capture(run_capture));
     }
     if (*validate) return cmd_validate(validate_files);
+    if (*compare) {
+      if (!compare_seed.empty() && !(compare_options.seed = parse_u64(compare_seed))) {
+        std::cerr << "netsim: --seed " << compare_seed
+                  << ": expected an integer from 0 to 18446744073709551615\n";
+        return kExitUsage;
+      }
+      return scenario::run_compare(compare_options);
+    }
     if (*sweep) {
       scenario::SweepOptions options{sweep_file, {}, sweep_jobs, parse_progress(sweep_progress)};
       for (const std::string& text : sweep_sets) {

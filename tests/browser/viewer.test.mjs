@@ -7,7 +7,7 @@
 // `netsim check --golden` write.
 //   node viewer.test.mjs --export PATH/TO/exporter [--netsim PATH/TO/netsim] --traces DIR --out DIR [--docs FILE]
 // Exit 0 passed, 1 failed, 77 skipped (no chromium or no playwright-core).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -192,7 +192,6 @@ try {
       }
     }
     lines.push(JSON.stringify(Object.assign({}, base[base.length - 1], { events: seq })));
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(big, lines.join('\n') + '\n');
     const html = join(outDir, 'big.html');
     execFileSync(exporter, [big, '-o', html], { stdio: 'inherit' });
@@ -327,6 +326,52 @@ try {
       assert(lanes.join(',') === 'a,r1,r2,r3,b', `lanes: ${lanes.join(',')}`);
       const options = await page.evaluate(() => [...document.querySelectorAll('#f-host option')].map((o) => o.value).filter(Boolean));
       assert(options.join(',') === 'a,r1,r2,r3,b', `host filter: ${options.join(',')}`);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.close();
+    });
+
+    await check('compare page: the policies side by side, the first difference on top, links into the viewers', async () => {
+      const dir = join(outDir, 'compare');
+      const run = spawnSync(netsim, ['compare', join(scenariosDir, 'netstack3/no-severing.json'), '--policies', 'seed,netstack3', '--out', dir], { encoding: 'utf8' });
+      assert(run.status === 1, `netsim compare exits 1 (differences), got ${run.status}: ${run.stderr}`);
+      const { page, problems } = await open(join(dir, 'compare.html'));
+      assert((await page.textContent('#first-0')).includes('sever client: conn (address_removed)'), `seed side: ${await page.textContent('#first-0')}`);
+      assert((await page.textContent('#first-1')).includes('remove_address client -> ok'), `netstack3 side: ${await page.textContent('#first-1')}`);
+      assert((await page.textContent('#first')).includes('t=20ms /steps/2'), 'the step run is named');
+      assert(await page.getAttribute('body', 'data-rows') === '3', `differing runs listed: ${await page.getAttribute('body', 'data-rows')}`);
+      assert(await page.locator('tr.first-row .dec.parted').count() === 2, 'the first differing decision is marked on both sides');
+      assert((await page.textContent('#expectations')).includes('/expect/0'), 'the expectations that differ');
+      await page.uncheck('#only-differences');
+      assert(await page.getAttribute('body', 'data-rows') === '7', 'every step run when asked');
+      await page.screenshot({ path: join(outDir, 'compare.png'), fullPage: true });
+      // A seed decision opens the seed viewer at that event.
+      const link = page.locator('tr.first-row td:nth-child(2) a').first();
+      const href = await link.getAttribute('href');
+      assert(/^seed\.html#seq=\d+$/.test(href), `link: ${href}`);
+      assert(problems.length === 0, problems.join('\n'));
+      await page.close();
+      const viewer = await open(join(dir, 'seed.html'), { hash: href.slice(href.indexOf('#')) });
+      assert((await viewer.page.textContent('.row.sel .c-kind')) === 'sever', 'the viewer selects the sever');
+      assert(viewer.problems.length === 0, viewer.problems.join('\n'));
+      await viewer.page.close();
+    });
+
+    await check('check --golden: a changed delivery is the first difference on the diff page beside the JUnit file', async () => {
+      const dir = join(outDir, 'golden-check');
+      const suite = join(dir, 'suite'), golden = join(dir, 'golden');
+      mkdirSync(suite, { recursive: true });
+      writeFileSync(join(suite, 'ok.json'), readFileSync(join(tracesDir, '..', 'check', 'ok.json')));
+      assert(spawnSync(netsim, ['check', suite, '--golden', golden, '--update-golden']).status === 0, 'golden written');
+      const lines = readFileSync(join(golden, 'ok.jsonl'), 'utf8').split('\n');
+      const k = lines.findIndex((l) => l.includes('"event":"deliver"'));
+      lines[k] = lines[k].replace('"socket":"s"', '"socket":"z"');
+      writeFileSync(join(golden, 'ok.jsonl'), lines.join('\n'));
+      const run = spawnSync(netsim, ['check', suite, '--golden', golden, '--junit', join(dir, 'junit.xml')], { encoding: 'utf8' });
+      assert(run.status === 1, `check fails: ${run.stdout}`);
+      const { page, problems } = await open(join(dir, 'ok.diff.html'));
+      assert((await page.textContent('#first-0')).includes('deliver b: z'), `golden side: ${await page.textContent('#first-0')}`);
+      assert((await page.textContent('#first-1')).includes('deliver b: s'), `actual side: ${await page.textContent('#first-1')}`);
+      assert((await page.textContent('#kind')).includes('golden'), 'says it compares a golden trace');
       assert(problems.length === 0, problems.join('\n'));
       await page.close();
     });

@@ -432,3 +432,75 @@ TEST_F(Cli, ProgressIsOnStderrOnly) {
 }
 
 }  // namespace
+
+// `netsim compare` (issue 13 item 4, docs/compare.md): one scenario under several policies.
+TEST_F(Cli, CompareExitsZeroWhenThePoliciesDecideTheSame) {
+  Output out = netsim("compare " + kData + "/ok.json --policies seed,netstack3");
+  EXPECT_EQ(out.code, 0) << out.text;
+  EXPECT_NE(out.text.find("seed: PASS"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("netstack3: PASS"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("every policy decided the same"), std::string::npos) << out.text;
+}
+
+TEST_F(Cli, CompareShowsWhereSeedSeversAndNetstack3DoesNot) {
+  const std::string file = kSource + "/scenarios/netstack3/no-severing.json";
+  Output out = netsim("compare " + file + " --policies seed,netstack3 --out " + (dir_ / "cmp").string());
+  EXPECT_EQ(out.code, 1) << out.text;
+  // The step run that removes the address: seed severs `conn`, netstack3 does not.
+  const size_t run = out.text.find("t=20ms /steps/2 remove_address client");
+  ASSERT_NE(run, std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("seed:      *sever client: conn (address_removed)", run), std::string::npos)
+      << out.text;
+  // The send while the address is gone: not_connected (severed) against address_not_available.
+  EXPECT_NE(out.text.find("send client conn -> not_connected"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("send client conn -> address_not_available"), std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("expectation /expect/0: seed fail, netstack3 pass"), std::string::npos)
+      << out.text;
+  for (const char* f : {"seed.jsonl", "seed.html", "netstack3.jsonl", "netstack3.html", "compare.html"})
+    EXPECT_TRUE(fs::exists(dir_ / "cmp" / f)) << f;
+  // Each policy's trace is the one `netsim run` writes under that policy.
+  ASSERT_EQ(netsim("run " + file + " --set /policy=seed -q --trace " + (dir_ / "seed.jsonl").string()).code, 1);
+  EXPECT_EQ(read(dir_ / "cmp" / "seed.jsonl"), read(dir_ / "seed.jsonl"));
+}
+
+TEST_F(Cli, CompareUsageErrorsExitTwoAndABadFileThree) {
+  const std::string ok = kData + "/ok.json";
+  EXPECT_EQ(netsim("compare " + ok + " --policies seed").code, 2);
+  EXPECT_EQ(netsim("compare " + ok + " --policies seed,seed").code, 2);
+  EXPECT_EQ(netsim("compare " + ok + " --policies seed,").code, 2);
+  Output unknown = netsim("compare " + ok + " --policies seed,bsd");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.text.find("`bsd` is not a policy this netsim knows"), std::string::npos) << unknown.text;
+  EXPECT_NE(unknown.text.find("/policy"), std::string::npos) << unknown.text;
+  EXPECT_EQ(netsim("compare " + kData + "/broken.json --policies seed,netstack3").code, 3);
+  EXPECT_EQ(netsim("compare " + (dir_ / "missing.json").string() + " --policies seed,netstack3").code, 3);
+}
+
+TEST_F(Cli, GoldenDifferenceNamesTheFirstDecisionAndWritesTheDiffPageNextToJunit) {
+  std::string s = suite({"ok.json"});
+  fs::path golden = dir_ / "golden";
+  ASSERT_EQ(netsim("check " + s + " --golden " + golden.string() + " --update-golden").code, 0);
+  // The golden run delivered the fifth datagram to another socket.
+  std::string text = read(golden / "ok.jsonl");
+  size_t at = 0;
+  for (int k = 0; k < 5; ++k) at = text.find("\"event\":\"deliver\"", at + 1);
+  at = text.find("\"socket\":\"s\"", at);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 12, "\"socket\":\"z\"");
+  std::ofstream(golden / "ok.jsonl", std::ios::binary) << text;
+  fs::path reports = dir_ / "reports";
+  fs::create_directories(reports);
+  Output out = netsim("check " + s + " --golden " + golden.string() + " --junit " +
+                      (reports / "junit.xml").string());
+  EXPECT_EQ(out.code, 1);
+  EXPECT_NE(out.text.find("first differing decision: t=5ms /steps/2 send a c: golden deliver b: z"),
+            std::string::npos) << out.text;
+  EXPECT_NE(out.text.find("actual deliver b: s"), std::string::npos) << out.text;
+  EXPECT_TRUE(fs::exists(reports / "ok.diff.html")) << out.text;
+  EXPECT_NE(read(reports / "ok.diff.html").find("netsim-diff/1"), std::string::npos);
+  // With --out the page goes there, beside the new run's viewer.
+  Output with_out = netsim("check " + s + " --golden " + golden.string() + " --out " + (dir_ / "out").string());
+  EXPECT_EQ(with_out.code, 1);
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "ok.diff.html")) << with_out.text;
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "ok.html"));
+}

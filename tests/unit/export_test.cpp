@@ -615,6 +615,8 @@ TEST(Html, EmbeddedAssetsMatchTheirSources) {
   EXPECT_EQ(viewer_assets::kHtml, slurp(source_path("viz/viewer/viewer.html")));
   EXPECT_EQ(viewer_assets::kCss, slurp(source_path("viz/viewer/viewer.css")));
   EXPECT_EQ(viewer_assets::kJs, slurp(source_path("viz/viewer/viewer.js")));
+  EXPECT_EQ(viewer_assets::kDiffHtml, slurp(source_path("viz/viewer/diff.html")));
+  EXPECT_EQ(viewer_assets::kDiffJs, slurp(source_path("viz/viewer/diff.js")));
 }
 
 // ---------------------------------------------------------------- reading a trace
