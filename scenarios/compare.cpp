@@ -167,7 +167,9 @@ int run_compare(const CompareOptions& options) {
       std::cerr << "netsim: cannot write " << error << "\n";
       return kUsage;
     }
-    std::cout << "traces, viewers and compare.html written to " << dir.string() << "/\n";
+    std::string shown = dir.generic_string();
+    if (shown.back() != '/') shown += '/';
+    std::cout << "traces, viewers and compare.html written to " << shown << "\n";
   }
   return diff.same() ? kSame : kDiffer;
 }
