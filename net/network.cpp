@@ -96,9 +96,9 @@ void Network::set_link_up(LinkId id, bool up) {
   Link& link = *links_[id];
   if (link.up() == up) return;
   if (up)
-    trace_.emit(StackEvent{LinkUpRecord{link.name()}});
+    trace_.emit(StackEvent{LinkUpRecord{link.name()}, {}, 0, -1});
   else
-    trace_.emit(StackEvent{LinkDownRecord{link.name()}});
+    trace_.emit(StackEvent{LinkDownRecord{link.name()}, {}, 0, -1});
   link.set_up(up);
 }
 
