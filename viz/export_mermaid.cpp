@@ -50,18 +50,60 @@ std::string shadowed_list(const json& e) {
   return s;
 }
 
+// A step as a note: "listen echo udp 10.0.0.1:7", "close echo", "connect c tcp > 10.0.0.1:9:
+// network_unreachable".
+std::string step_label(const json& e) {
+  std::string s = str_field(e, "op");
+  if (!str_field(e, "socket").empty()) s += " " + str_field(e, "socket");
+  if (!str_field(e, "proto").empty()) s += " " + str_field(e, "proto");
+  std::string local = str_field(e, "local");
+  if (local.empty() && e.contains("port")) {
+    std::string addresses;
+    if (e.contains("addresses") && e["addresses"].is_array()) {
+      for (const auto& a : e["addresses"]) {
+        addresses += (addresses.empty() ? "" : ",") + (a.is_string() ? a.get<std::string>() : a.dump());
+      }
+    }
+    local = (addresses.empty() ? "*" : addresses) + ":" + std::to_string(int_field(e, "port"));
+  }
+  if (!local.empty()) s += " " + local;
+  if (!str_field(e, "remote").empty()) s += " > " + str_field(e, "remote");
+  std::string result = str_field(e, "result");
+  if (!result.empty() && result != "ok") {
+    s += ": " + result + (str_field(e, "expected") == result ? " (expected)" : "");
+  }
+  return s;
+}
+
 // Messages are kept (at most kMermaidMaxMessages) and written at finish(), under the
 // participants: a host first named late still gets its participant line.
 class MermaidExporter : public TraceExporter {
  public:
   explicit MermaidExporter(std::ostream& out) : out_(out) {}
 
+  // Where each ICMP packet that no deliver, drop or ping ends arrives last (an echo request at
+  // the host that answers it, an error at the host it reports to): its arrow is drawn there.
+  void look(const json& e, uint64_t index) override {
+    auto p = e.find("packet");
+    if (p == e.end() || !p->is_object()) return;
+    std::string k = str_field(e, "event");
+    int64_t id = int_field(*p, "id", -1);
+    if (k == "deliver" || k == "drop" || k == "ping") {
+      ended_.set(id, index, true);
+    } else if (k == "rx" && str_field(*p, "proto") == "icmp") {
+      last_icmp_rx_.set(id, index, index);
+    }
+  }
+
   void start(const TraceReader& trace) override {
     for (const auto& [name, host] : trace.topology().hosts) alias(name);
   }
 
   void emit(const json& e, uint64_t index) override {
-    origin_.forget_before(forget_horizon(index));
+    uint64_t horizon = forget_horizon(index);
+    origin_.forget_before(horizon);
+    ended_.forget_before(horizon);
+    last_icmp_rx_.forget_before(horizon);
     std::string kind = str_field(e, "event");
     std::string host = str_field(e, "host");
     std::string when = format_time(int_field(e, "t"));
@@ -69,6 +111,21 @@ class MermaidExporter : public TraceExporter {
     int64_t id = packet ? int_field(*packet, "id", -1) : -1;
     if (kind == "tx" && packet) {
       if (!origin_.contains(id)) origin_.set(id, index, host);
+    } else if (kind == "rx" && packet && !ended_.contains(id)) {
+      const uint64_t* last = last_icmp_rx_.find(id);
+      if (last && *last == index) {
+        const std::string* first = origin_.find(id);
+        message(alias(first ? *first : host) + "->>" + alias(host) + ": " +
+                text(exporting::packet_summary(*packet)) + " @" + when);
+      }
+    } else if (kind == "ping" && packet && !host.empty()) {
+      const std::string* first = origin_.find(id);
+      message(alias(first ? *first : host) + "->>" + alias(host) + ": " +
+              text(exporting::packet_summary(*packet) + ", rtt " + format_time(int_field(e, "rtt"))) +
+              " @" + when);
+    } else if (kind == "step" && !host.empty() && str_field(e, "op") != "send" &&
+               str_field(e, "op") != "ping") {
+      message("Note over " + alias(host) + ": " + text(step_label(e)) + " @" + when);
     } else if (kind == "deliver" && packet) {
       const std::string* first = origin_.find(id);
       std::string from = first ? *first : host;
@@ -95,7 +152,8 @@ class MermaidExporter : public TraceExporter {
     } else if ((kind == "sever" || kind == "error") && !host.empty()) {
       message("Note over " + alias(host) + ": " +
               text(kind + " " + str_field(e, "socket") + ": " + str_field(e, "error")) + " @" + when);
-    } else if ((kind == "address_added" || kind == "address_removed") && !host.empty()) {
+    } else if ((kind == "address_added" || kind == "address_removed") && !host.empty() &&
+               e.contains("step")) {  // a change; the starting configuration is no news
       message("Note over " + alias(host) + ": " +
               text(kind + " " + str_field(e, "address") + " on " + str_field(e, "interface")) +
               " @" + when);
@@ -117,7 +175,9 @@ class MermaidExporter : public TraceExporter {
     }
   }
 
-  size_t held() const override { return origin_.held() + messages_.size() + aliases_.size(); }
+  size_t held() const override {
+    return origin_.held() + ended_.held() + last_icmp_rx_.held() + messages_.size() + aliases_.size();
+  }
 
  private:
   // The participant id of a host: h0, h1, ... in the order hosts were first met (sorted at start).
@@ -137,6 +197,8 @@ class MermaidExporter : public TraceExporter {
   std::ostream& out_;
   std::map<std::string, std::string> aliases_;  // host -> participant id
   Recent<int64_t, std::string> origin_;         // packet id -> first sending host
+  Recent<int64_t, bool> ended_;                  // packet ids with a deliver, drop or ping
+  Recent<int64_t, uint64_t> last_icmp_rx_;       // ICMP packet id -> index of its last rx
   std::vector<std::string> messages_;
   size_t omitted_ = 0;
 };

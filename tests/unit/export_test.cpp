@@ -410,15 +410,20 @@ TEST(Pcapng, TsharkReadsEveryPacketWithoutWarningsAndCountsConversations) {
 
 // ---------------------------------------------------------------- Chrome / Perfetto
 
-TEST(Chrome, ProcessPerHostTracksPerSocketAndInterfaceFlowsFromSendToDelivery) {
+TEST(Chrome, ProcessPerHostTracksPerSocketAndInterfaceFlowsFromSendToWhereItEnds) {
   auto lines = load("udp-wildcard-uncovered.jsonl");
   json doc = json::parse(export_chrome(lines));
   ASSERT_TRUE(doc["traceEvents"].is_array());
+  EXPECT_FALSE(doc.contains("displayTimeUnit"));
   std::set<std::string> processes, threads;
   std::map<std::string, int> by_ph;
-  int deliver_slices = 0;
+  int deliver_slices = 0, flows_out = 0, flows_in = 0;
   for (const json& e : doc["traceEvents"]) {
     by_ph[e["ph"]]++;
+    EXPECT_GT(e["pid"].get<int>(), 0) << e;
+    EXPECT_GT(e["tid"].get<int>(), 0) << e;
+    flows_out += e.value("flow_out", false);
+    flows_in += e.value("flow_in", false);
     if (e["ph"] == "M" && e["name"] == "process_name") processes.insert(e["args"]["name"]);
     if (e["ph"] == "M" && e["name"] == "thread_name") threads.insert(e["args"]["name"]);
     if (e["ph"] == "X" && e["cat"] == "deliver") {
@@ -427,19 +432,17 @@ TEST(Chrome, ProcessPerHostTracksPerSocketAndInterfaceFlowsFromSendToDelivery) {
       EXPECT_TRUE(e["args"].contains("shadowed"));
     }
   }
-  EXPECT_EQ(processes, (std::set<std::string>{"client", "server", "links & expectations"}));
+  EXPECT_EQ(processes, (std::set<std::string>{"client", "server", "network"}));
   for (const char* t : {"host", "if eth0", "socket dns", "socket any", "socket q"}) {
     EXPECT_TRUE(threads.count(t)) << t;
   }
   EXPECT_EQ(deliver_slices, static_cast<int>(events_of(lines, "deliver").size()));
-  // Every packet that was delivered or dropped: one flow start and one finish.
-  int ended = 0;
-  std::set<int64_t> ids;
-  for (const json& e : events_of(lines)) {
-    if ((e["event"] == "deliver" || e["event"] == "drop") && ids.insert(e["packet"]["id"].get<int64_t>()).second) ++ended;
-  }
-  EXPECT_EQ(by_ph["s"], ended);
-  EXPECT_EQ(by_ph["f"], ended);
+  // Every packet sent (each ends in a delivery, a drop or an arrival): one arrow out, one in.
+  std::set<int64_t> sent;
+  for (const json& e : events_of(lines, "tx")) sent.insert(e["packet"]["id"].get<int64_t>());
+  EXPECT_EQ(flows_out, static_cast<int>(sent.size()));
+  EXPECT_EQ(flows_in, static_cast<int>(sent.size()));
+  EXPECT_EQ(by_ph["s"] + by_ph["f"], 0) << "flow v2 (bind_id), not v1 flow events";
   // One async slice per hop (tx -> rx).
   EXPECT_EQ(by_ph["b"], static_cast<int>(events_of(lines, "rx").size()));
   EXPECT_EQ(by_ph["b"], by_ph["e"]);
@@ -465,6 +468,19 @@ TEST(Dot, TopologyHasHostsInterfacesAddressesAndLinkProperties) {
                         "loss 1%", "<S>10.0.1.1/24</S>", "+10.0.1.2/24 at 60ms"}) {
     EXPECT_NE(dot.find(s), std::string::npos) << s << "\n" << dot;
   }
+  // Each starting address once (the header's and its address_added at 0 are one).
+  auto count = [&](const std::string& s) {
+    size_t n = 0;
+    for (size_t at = dot.find(s); at != std::string::npos; at = dot.find(s, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("10.0.1.254/24"), 1u) << dot;
+  EXPECT_EQ(count("+10.0.1.254/24"), 0u) << dot;
+}
+
+TEST(Dot, RoutesUsedNameThePrefixTheInterfaceAndTheNextHop) {
+  std::string dot = exported(load("tcp-handshake-through-router.jsonl"), ExportFormat::kDot);
+  EXPECT_NE(dot.find("<I>routes used</I><BR/>10.0.1.0/24 &#8594; eth0 (r)"), std::string::npos) << dot;
 }
 
 TEST(Dot, GraphvizRendersIt) {
@@ -489,7 +505,15 @@ TEST(Mermaid, ParticipantsAreHostsAndEachDeliveryIsAnArrowWithItsVerdict) {
     return n;
   };
   EXPECT_EQ(count("  participant "), 2u);
-  EXPECT_EQ(count("->>"), events_of(lines, "deliver").size());
+  // An arrow per delivery and per ICMP error that ends at the host it reports to.
+  std::set<int64_t> icmp_ended;
+  for (const json& e : events_of(lines, "rx")) {
+    if (e["packet"]["proto"] == "icmp") icmp_ended.insert(e["packet"]["id"].get<int64_t>());
+  }
+  EXPECT_EQ(icmp_ended.size(), 2u);
+  EXPECT_EQ(count("->>"), events_of(lines, "deliver").size() + icmp_ended.size());
+  EXPECT_NE(m.find("Note over h1: close dns"), std::string::npos) << "the step that uncovers any";
+  EXPECT_EQ(m.find("address_added"), std::string::npos) << "the starting addresses are no news";
   EXPECT_EQ(count("-x"), events_of(lines, "drop").size());  // both dropped away from the sender
   EXPECT_NE(m.find("Note right of h1: deliver to dns by specific, shadowed: any"), std::string::npos) << m;
   EXPECT_NE(m.find("FAILED /expect/2"), std::string::npos);
