@@ -188,22 +188,155 @@ std::optional<uint64_t> parse_with_unit(std::string_view text, const std::vector
 // ---------------------------------------------------------------------------
 // Static tables
 
-const std::vector<std::string> kTopKeys = {"$schema", "format", "name", "description", "seed",
-                                           "policy", "until", "defaults", "hosts", "links",
-                                           "routes", "steps", "expect", "fingerprint",
-                                           "limits"};
-const std::vector<std::string> kLimitsKeys = {"events", "time", "in_flight"};
-const std::vector<std::string> kDefaultsKeys = {"link", "host", "tcp"};
-const std::vector<std::string> kLinkDefaultKeys = {"latency", "bandwidth", "loss", "queue", "mtu"};
-const std::vector<std::string> kHostDefaultKeys = {"host_model"};
-const std::vector<std::string> kTcpKeys = {
-    "msl", "initial_rto", "min_rto", "max_rto", "max_retries", "syn_retries",
-    "initial_cwnd_segments", "initial_ssthresh", "receive_buffer", "send_buffer", "delayed_ack",
-    "delayed_ack_timeout", "backlog"};
-const std::vector<std::string> kHostKeys = {"host_model", "forwarding", "interfaces", "routes"};
-const std::vector<std::string> kInterfaceKeys = {"addresses", "mtu", "up"};
-const std::vector<std::string> kLinkKeys = {"between", "latency", "bandwidth", "loss",
-                                            "queue", "mtu", "name"};
+class OpReader;
+
+// One key of a scenario object: its name, whether it is required, its JSON Schema (as JSON
+// text, without the description) and its description. The loader's unknown-key checks and
+// the JSON Schema's `properties` (scenario_schema(), checked equal to
+// scenarios/schema/scenario.schema.json by loader_test) both come from these tables.
+struct KeySpec {
+  const char* name;
+  bool required;
+  const char* schema;  // the key's JSON Schema, as JSON text
+  const char* doc;     // the key's description in the schema (editors show it); never empty
+};
+
+std::vector<std::string> key_names(const std::vector<KeySpec>& keys) {
+  std::vector<std::string> names;
+  for (const KeySpec& k : keys) names.emplace_back(k.name);
+  return names;
+}
+
+constexpr const char* kClosedObject = R"({"type": "object", "additionalProperties": false})";
+
+// The top level (schema: /properties).
+const std::vector<KeySpec> kTopKeys = {
+    {"$schema", false, R"({"type": "string"})",
+     "this schema, for editors (a path or URL); netsim ignores it, and it does not count in the "
+     "trace's scenario_sha256"},
+    {"format", true, R"({"const": "netsim-scenario/1"})", "the format and its version"},
+    {"name", false, R"({"type": "string"})",
+     "the scenario's name in reports and the trace; default: the file name without `.json`"},
+    {"description", false, R"({"type": "string"})", "free text"},
+    {"seed", false, R"({"type": "integer", "minimum": 0, "maximum": 18446744073709551615})",
+     "seeds every random stream (loss, initial sequence numbers, ephemeral ports); default 1"},
+    {"policy", false, R"({"enum": ["seed", "netstack3"]})",
+     "the socket rules (docs/semantics.md 5): `seed` (default) or `netstack3`"},
+    {"until", false, R"({"$ref": "#/$defs/duration"})",
+     "virtual time to stop at; default: when no event is left (bounded by `limits.time`)"},
+    {"defaults", false, kClosedObject,
+     "values for whatever hosts, links and TCP stacks do not set"},
+    {"hosts", false,
+     R"({"type": "object", "propertyNames": {"$ref": "#/$defs/name"},
+         "additionalProperties": {"$ref": "#/$defs/host"}})",
+     "the hosts, by name"},
+    {"links", false, R"({"type": "array", "items": {"$ref": "#/$defs/link"}})", "the links"},
+    {"routes", false, R"({"const": "auto"})",
+     "`auto`: shortest-path routes by latency on every host (docs/routing.md)"},
+    {"steps", false, R"({"type": "array", "items": {"$ref": "#/$defs/step"}})",
+     "the timeline; steps run by `at`, then in file order"},
+    {"expect", false, R"({"type": "array", "items": {"$ref": "#/$defs/expectation"}})",
+     "what the trace must show"},
+    {"fingerprint", false, R"({"type": "string", "minLength": 1})",
+     "extension: the trace fingerprint this scenario must produce"},
+    {"limits", false, kClosedObject,
+     "extension: the scenario's own resource guards; a run that hits one stops with a `guard` "
+     "trace event and fails. Unset ones keep netsim's defaults."},
+};
+// /properties/limits/properties
+const std::vector<KeySpec> kLimitsKeys = {
+    {"events", false, R"({"type": "integer", "minimum": 1})",
+     "simulator events a run may execute; default 200000000"},
+    {"time", false, R"({"$ref": "#/$defs/positive_duration"})",
+     "virtual time a run without `until` may reach; greater than 0; default 1 hour"},
+    {"in_flight", false, R"({"type": "integer", "minimum": 1})",
+     "packets queued or on links at once; default 1000000"},
+};
+// /properties/defaults/properties
+const std::vector<KeySpec> kDefaultsKeys = {
+    {"link", false, R"({"$ref": "#/$defs/link_defaults"})", "defaults of every link"},
+    {"host", false, kClosedObject, "defaults of every host"},
+    {"tcp", false, R"({"$ref": "#/$defs/tcp_params"})", "extension: TCP parameters of every host"},
+};
+// /$defs/link_defaults/properties (and a link's own, kLinkKeys)
+const std::vector<KeySpec> kLinkDefaultKeys = {
+    {"latency", false, R"({"$ref": "#/$defs/duration"})", "propagation delay; default 0"},
+    {"bandwidth", false, R"({"$ref": "#/$defs/rate"})", "serialisation rate; absent: infinite"},
+    {"loss", false, R"({"$ref": "#/$defs/loss"})",
+     "probability that a packet is lost; default 0"},
+    {"queue", false, R"({"$ref": "#/$defs/queue"})",
+     "drop-tail limit in packets per sending interface; default 1000"},
+    {"mtu", false, R"({"$ref": "#/$defs/mtu"})", "the link's MTU; default 1500"},
+};
+// /properties/defaults/properties/host/properties
+const std::vector<KeySpec> kHostDefaultKeys = {
+    {"host_model", false, R"({"$ref": "#/$defs/host_model"})",
+     "host model of hosts that set none; default: the policy's"},
+};
+// /$defs/tcp_params/properties
+constexpr const char* kPositiveU32 = R"({"type": "integer", "minimum": 1, "maximum": 4294967295})";
+const std::vector<KeySpec> kTcpKeys = {
+    {"msl", false, R"({"$ref": "#/$defs/duration"})",
+     "maximum segment lifetime; TIME_WAIT lasts twice this; default 30s"},
+    {"initial_rto", false, R"({"$ref": "#/$defs/positive_duration"})",
+     "retransmission timeout before any RTT sample; greater than 0; default 1s"},
+    {"min_rto", false, R"({"$ref": "#/$defs/duration"})",
+     "lower bound of the retransmission timeout; at most `max_rto`; default 200ms"},
+    {"max_rto", false, R"({"$ref": "#/$defs/positive_duration"})",
+     "upper bound of the retransmission timeout; greater than 0; default 60s"},
+    {"max_retries", false, R"({"$ref": "#/$defs/u32"})",
+     "retransmissions of a segment before `timed_out`; default 8"},
+    {"syn_retries", false, R"({"$ref": "#/$defs/u32"})",
+     "retransmissions of a SYN before `timed_out`; default 6"},
+    {"initial_cwnd_segments", false, kPositiveU32,
+     "initial congestion window in segments; default 10"},
+    {"initial_ssthresh", false, kPositiveU32,
+     "initial slow-start threshold in bytes; default 2147483647"},
+    {"receive_buffer", false, kPositiveU32,
+     "receive buffer in bytes; the advertised window never exceeds it; default 131072"},
+    {"send_buffer", false, kPositiveU32, "send buffer in bytes; default 131072"},
+    {"delayed_ack", false, R"({"type": "boolean"})",
+     "delay ACKs (RFC 9293 3.8.6.3); default true"},
+    {"delayed_ack_timeout", false, R"({"$ref": "#/$defs/duration"})",
+     "longest delay of an ACK; default 40ms"},
+    {"backlog", false, R"({"$ref": "#/$defs/u32"})",
+     "a listener's accept backlog when its step sets none; default 128"},
+};
+// /$defs/host/properties
+const std::vector<KeySpec> kHostKeys = {
+    {"host_model", false, R"({"$ref": "#/$defs/host_model"})",
+     "this host's host model; default `defaults.host.host_model`, else the policy's (seed: "
+     "weak, netstack3: strong)"},
+    {"forwarding", false, R"({"type": "boolean"})",
+     "a router: forwards packets that are not for it; default false"},
+    {"interfaces", false,
+     R"({"type": "object", "propertyNames": {"$ref": "#/$defs/name", "not": {"const": "lo"}},
+         "additionalProperties": {"$ref": "#/$defs/interface"}})",
+     "interfaces by name (not `lo`, which every host has)"},
+    {"routes", false, R"({"type": "array", "items": {"$ref": "#/$defs/route"}})",
+     "static routes, besides the on-link ones"},
+};
+// /$defs/interface/properties
+const std::vector<KeySpec> kInterfaceKeys = {
+    {"addresses", false, R"({"type": "array", "items": {"$ref": "#/$defs/prefix"}})",
+     "its addresses, each with prefix length; an address may be on one interface of a host "
+     "only"},
+    {"mtu", false, R"({"$ref": "#/$defs/mtu"})", "its MTU; default 1500"},
+    {"up", false, R"({"type": "boolean"})", "whether it starts up; default true"},
+};
+// /$defs/link/properties: `between`, the keys of link defaults (a link leaves out what
+// `defaults.link` gives), `name`.
+const std::vector<KeySpec> kLinkKeys = [] {
+  std::vector<KeySpec> keys = {
+      {"between", true,
+       R"({"type": "array", "minItems": 2, "uniqueItems": true,
+           "items": {"type": "string", "pattern": "^[^./# \\t]+\\.[^./# \\t]+$"}})",
+       "the interfaces it joins, as `host.interface`, each once"}};
+  keys.insert(keys.end(), kLinkDefaultKeys.begin(), kLinkDefaultKeys.end());
+  keys.push_back({"name", false, R"({"type": "string", "minLength": 1})",
+                  "unique name for link steps and the trace; default `linkN` (N: its index)"});
+  return keys;
+}();
 const std::vector<std::string> kRepeatKeys = {"count", "every"};
 const std::vector<std::string> kExpectCountKeys = {"count", "min", "max", "never", "after", "before"};
 const std::vector<std::string> kSequenceKeys = {"sequence", "after", "before"};
@@ -211,17 +344,9 @@ const std::vector<std::string> kSequenceKeys = {"sequence", "after", "before"};
 // --- op descriptors ------------------------------------------------------------
 // One descriptor per op: its name, its keys (each with its JSON Schema and a line of
 // documentation) and its parser. The step key checks, the required-key checks, the
-// parsing and the JSON Schema's `$defs/step_OP` (step_schema_defs(), checked equal to
-// scenarios/schema/scenario.schema.json by loader_test) all come from op_specs().
-
-class OpReader;
-
-struct KeySpec {
-  const char* name;
-  bool required;
-  const char* schema;  // the key's JSON Schema, as JSON text
-  const char* doc;     // the key's description in the schema (editors show it); never empty
-};
+// parsing and the JSON Schema's `$defs/step_OP` (step_schema_defs() inside scenario_schema(),
+// checked equal to scenarios/schema/scenario.schema.json by loader_test) all come from
+// op_specs().
 
 struct OpSpec {
   const char* name;
@@ -249,12 +374,6 @@ const std::vector<KeySpec>& route_keys() {
       {"metric", false, R"({"$ref": "#/$defs/u32"})",
        "lower wins among equal prefixes; default 0"}};
   return kKeys;
-}
-
-std::vector<std::string> key_names(const std::vector<KeySpec>& keys) {
-  std::vector<std::string> names;
-  for (const KeySpec& k : keys) names.emplace_back(k.name);
-  return names;
 }
 
 // The keys every step has besides its op's own.
@@ -453,6 +572,16 @@ class Loader {
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
       key_error(pointer_append(ptr, key),
                 "unknown " + std::string(what) + " `" + key + "`" + did_you_mean(key, allowed));
+    }
+  }
+
+  void check_keys(const json& obj, const std::string& ptr, const std::vector<KeySpec>& allowed,
+                  const char* what) {
+    for (const auto& key : ordered_keys(obj, ptr)) {
+      if (std::any_of(allowed.begin(), allowed.end(), [&](const KeySpec& k) { return k.name == key; }))
+        continue;
+      key_error(pointer_append(ptr, key), "unknown " + std::string(what) + " `" + key + "`" +
+                                              did_you_mean(key, key_names(allowed)));
     }
   }
 
@@ -1837,30 +1966,61 @@ std::vector<OpKeys> op_keys() {
 std::vector<std::pair<std::string, std::vector<std::string>>> schema_object_keys() {
   std::vector<std::string> count_form = kExpectCountKeys;
   count_form.insert(count_form.begin(), {"event", "host"});
-  return {{"/properties", kTopKeys},
-          {"/properties/limits/properties", kLimitsKeys},
-          {"/properties/defaults/properties", kDefaultsKeys},
-          {"/properties/defaults/properties/host/properties", kHostDefaultKeys},
-          {"/$defs/link_defaults/properties", kLinkDefaultKeys},
-          {"/$defs/tcp_params/properties", kTcpKeys},
-          {"/$defs/host/properties", kHostKeys},
-          {"/$defs/interface/properties", kInterfaceKeys},
-          {"/$defs/link/properties", kLinkKeys},
-          {"/$defs/expectation/oneOf/0/properties", kSequenceKeys},
+  return {{"/$defs/expectation/oneOf/0/properties", kSequenceKeys},
           {"/$defs/expectation/oneOf/1/properties", count_form}};
+}
+
+namespace {
+
+// A key's schema with its description first. Every key gets its doc, also an empty one,
+// which the schema tests then report: a new key needs a description.
+nlohmann::ordered_json key_schema(const KeySpec& k) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  out["description"] = k.doc;
+  const nlohmann::ordered_json schema = nlohmann::ordered_json::parse(k.schema);
+  for (const auto& [name, value] : schema.items()) out[name] = value;
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json scenario_schema(nlohmann::ordered_json schema) {
+  using ojson = nlohmann::ordered_json;
+  // Outer objects first: the top level's `defaults` and `limits` get their own tables.
+  const std::pair<const char*, const std::vector<KeySpec>*> kObjects[] = {
+      {"", &kTopKeys},
+      {"/properties/limits", &kLimitsKeys},
+      {"/properties/defaults", &kDefaultsKeys},
+      {"/properties/defaults/properties/host", &kHostDefaultKeys},
+      {"/$defs/link_defaults", &kLinkDefaultKeys},
+      {"/$defs/tcp_params", &kTcpKeys},
+      {"/$defs/host", &kHostKeys},
+      {"/$defs/interface", &kInterfaceKeys},
+      {"/$defs/link", &kLinkKeys}};
+  for (const auto& [pointer, keys] : kObjects) {
+    ojson& object = schema[ojson::json_pointer(pointer)];
+    ojson required = ojson::array(), properties = ojson::object();
+    for (const KeySpec& k : *keys) {
+      if (k.required) required.push_back(k.name);
+      properties[k.name] = key_schema(k);
+    }
+    if (required.empty()) object.erase("required");
+    else object["required"] = required;
+    object["properties"] = properties;
+  }
+  ojson& defs = schema["$defs"];
+  const ojson generated = step_schema_defs();
+  for (auto it = defs.begin(); it != defs.end();) {  // drop the definitions of removed ops
+    const std::string& key = it.key();
+    if ((key == "step" || key.rfind("step_", 0) == 0) && !generated.contains(key)) it = defs.erase(it);
+    else ++it;
+  }
+  for (const auto& [key, value] : generated.items()) defs[key] = value;
+  return schema;
 }
 
 nlohmann::ordered_json step_schema_defs() {
   using ojson = nlohmann::ordered_json;
-  // Every key gets its descriptor's doc as its description, also an empty one, which the
-  // schema test (tests/schema/schema.test.mjs) then reports: a new key needs a description.
-  auto key_schema = [](const KeySpec& k) {
-    ojson out = ojson::object();
-    out["description"] = k.doc;
-    const ojson schema = ojson::parse(k.schema);
-    for (const auto& [name, value] : schema.items()) out[name] = value;
-    return out;
-  };
   ojson defs = ojson::object();
   ojson names = ojson::array(), cases = ojson::array();
   for (const OpSpec& op : op_specs()) {

@@ -62,12 +62,19 @@ std::optional<uint64_t> parse_rate(std::string_view text, std::string* error);
 // The JSON Schema of steps, made from the loader's op descriptors (one per op: its keys,
 // their schemas and descriptions, its parser): `step` (the op names and one if/then per op),
 // `step_OP` for every op and `route` (a host's static route; add_route's keys).
-// scenarios/schema/scenario.schema.json holds exactly these.
 nlohmann::ordered_json step_schema_defs();
 
-// The keys the loader accepts in every other object of a scenario, each list under the JSON
-// Pointer of that object's `properties` in the schema, so a test can hold the schema's
-// hand-written part to the loader's tables.
+// The scenario JSON Schema: `schema` with everything the loader's tables say filled in, the
+// `properties` and `required` of the top level, `limits`, `defaults`, link defaults, TCP
+// parameters, hosts, interfaces and links (from the key tables the loader checks keys
+// against) and step_schema_defs(). What `schema` keeps: the objects' other keywords, the value
+// types of `$defs` (addresses, durations, ...) and the expectations.
+// scenarios/schema/scenario.schema.json is a fixed point: loader_test checks
+// scenario_schema(file) == file and, when not, writes the expected file next to itself.
+nlohmann::ordered_json scenario_schema(nlohmann::ordered_json schema);
+
+// The keys the loader accepts in an expectation, under the JSON Pointer of their
+// `properties` in the schema (that part is written by hand), for a test to compare.
 std::vector<std::pair<std::string, std::vector<std::string>>> schema_object_keys();
 
 // Every op with its keys, each marked required or not (from the same descriptors), for

@@ -779,46 +779,46 @@ TEST(SchemaMember, ScenarioHashLeavesOutTheSchemaMember) {
   EXPECT_EQ(load(number).scenario->source_sha256, sha256_hex(number));
 }
 
-// The JSON Schema's step definitions are the op descriptors' (issue 10 item 4). On a
-// difference the expected file is written next to the test binary: review and copy it.
-TEST(Schema, StepDefinitionsComeFromTheOpDescriptors) {
+// The JSON Schema's keys are the loader's: every object's `properties` and `required` come
+// from the loader's key tables, the steps from the op descriptors (issue 10 item 4, issue
+// 14). On a difference the expected file is written next to the test binary: review, copy.
+TEST(Schema, FileIsWhatTheLoadersTablesMake) {
   const std::string path = kSourceDir + "/scenarios/schema/scenario.schema.json";
   const std::string text = read_file(path);
-  auto schema = nlohmann::ordered_json::parse(text);
-  auto& defs = schema["$defs"];
-  nlohmann::ordered_json generated = step_schema_defs();
-  for (auto it = defs.begin(); it != defs.end();) {
-    std::string key = it.key();
-    bool is_step = key == "step" || key.rfind("step_", 0) == 0;
-    if (is_step && !generated.contains(key)) it = defs.erase(it);
-    else ++it;
-  }
-  for (const auto& [key, value] : generated.items()) defs[key] = value;
-  const std::string expected = schema.dump(2) + "\n";
+  const std::string expected = scenario_schema(nlohmann::ordered_json::parse(text)).dump(2) + "\n";
   if (expected != text) {
     std::ofstream("scenario.schema.json.expected", std::ios::binary) << expected;
-    FAIL() << path << " differs from the op descriptors; the expected file is "
+    FAIL() << path << " differs from the loader's key tables and op descriptors; the expected file is "
            << std::filesystem::absolute("scenario.schema.json.expected").string();
   }
 }
 
 
-// Every key of every op carries a description (what an editor shows on hover): a key added
-// to a descriptor without one fails here, also where ajv is not installed.
-TEST(Schema, EveryStepKeyHasADescription) {
-  const nlohmann::ordered_json defs = step_schema_defs();
-  for (const auto& [name, def] : defs.items()) {
-    if (!def.contains("properties")) continue;
-    for (const auto& [key, schema] : def["properties"].items()) {
-      const auto description = schema.value("description", std::string());
-      EXPECT_NE(description.find_first_not_of(' '), std::string::npos) << name << "/" << key;
+// Every property the tables and descriptors make carries a description (what an editor
+// shows on hover): a key added without one fails here, also where ajv is not installed.
+void expect_described(const nlohmann::ordered_json& node, const std::string& pointer) {
+  if (!node.is_structured()) return;
+  for (const auto& [key, value] : node.items()) {
+    const std::string at = pointer + "/" + key;
+    if (key == "if") continue;  // a condition, never shown
+    if (key == "properties" && value.is_object()) {
+      for (const auto& [name, schema] : value.items()) {
+        if (schema.is_boolean()) continue;  // only says whether the key may appear
+        const auto description = schema.value("description", std::string());
+        EXPECT_NE(description.find_first_not_of(' '), std::string::npos) << at << "/" << name;
+      }
     }
+    expect_described(value, at);
   }
 }
 
-// The schema's hand-written objects (top level, defaults, hosts, interfaces, links,
-// expectations) list exactly the keys the loader accepts there; `false` (a key that must
-// not appear) does not count.
+TEST(Schema, EveryPropertyHasADescription) {
+  const auto file = nlohmann::ordered_json::parse(read_file(kSourceDir + "/scenarios/schema/scenario.schema.json"));
+  expect_described(scenario_schema(file), "");
+}
+
+// The schema's hand-written expectation objects list exactly the keys the loader accepts
+// there; `false` (a key that must not appear) does not count.
 TEST(Schema, ObjectKeysAreTheLoaders) {
   const auto schema = nlohmann::json::parse(read_file(kSourceDir + "/scenarios/schema/scenario.schema.json"));
   for (const auto& [pointer, keys] : schema_object_keys()) {
