@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string_view>
+#include <unordered_map>
 
 namespace netsim::scenario {
 
@@ -9,6 +11,14 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace) : net_(t
   net_.set_observer(this);
   const SocketPolicy policy =
       scenario.policy == Policy::kNetstack3 ? SocketPolicy::kNetstack3 : SocketPolicy::kSeed;
+  // Interface indices by name for hosts with many interfaces (a router's link ends would
+  // otherwise scan its interfaces once each); freed once the network is built.
+  constexpr size_t kIndexed = 8;
+  std::vector<std::unordered_map<std::string_view, uint32_t>> index(scenario.hosts.size());
+  auto interface_index = [&](HostId h, const std::string& name) {
+    if (index[h].empty()) return *net_.host(h).find_interface(name);
+    return index[h].at(name);
+  };
   for (const scenario::Host& h : scenario.hosts) {
     HostConfig config;
     config.name = h.name;
@@ -19,22 +29,26 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace) : net_(t
     config.tcp = scenario.tcp;
     const HostId id = net_.add_host(std::move(config));
     host_index_[h.name] = id;
-    for (const scenario::Interface& ifc : h.interfaces)
-      if (ifc.name != "lo") net_.add_interface(id, ifc.name, ifc.mtu, ifc.up);
+    for (const scenario::Interface& ifc : h.interfaces) {
+      const uint32_t at =
+          ifc.name == "lo" ? netsim::Host::kLoopback : net_.add_interface(id, ifc.name, ifc.mtu, ifc.up);
+      if (h.interfaces.size() >= kIndexed) index[id].emplace(ifc.name, at);
+    }
+    if (h.interfaces.size() >= kIndexed) index[id].emplace("lo", netsim::Host::kLoopback);
   }
   // Addresses after every interface exists (the trace shows them in file order).
   for (size_t i = 0; i < scenario.hosts.size(); ++i) {
     netsim::Host& h = host(i);
     for (const scenario::Interface& ifc : scenario.hosts[i].interfaces) {
-      uint32_t index = *h.find_interface(ifc.name);
-      for (const Prefix& a : ifc.addresses) (void)h.add_address(index, a);
+      const uint32_t at = interface_index(static_cast<HostId>(i), ifc.name);
+      for (const Prefix& a : ifc.addresses) (void)h.add_address(at, a);
     }
   }
   for (const scenario::Link& l : scenario.links) {
     std::vector<InterfaceRef> ends;
     for (const Endpoint& e : l.between) {
       const HostId h = host_index_.at(e.host);
-      ends.push_back(InterfaceRef{h, *net_.host(h).find_interface(e.interface)});
+      ends.push_back(InterfaceRef{h, interface_index(h, e.interface)});
     }
     LinkParams params;
     params.latency = l.latency;

@@ -114,7 +114,7 @@ void SocketTable::for_each_device(const ByDevice& group, Fn&& fn) {
 template <typename Fn>
 void SocketTable::for_each_device(const ConnNode& node, Fn&& fn) const {
   if (node.second.shared) {
-    for_each_device(shared_groups_.at(&node), fn);
+    for_each_device(shared_groups_->at(&node), fn);
   } else {
     fn(node.second.one_device(), std::span<const Member>(&node.second.one, 1));
   }
@@ -131,7 +131,7 @@ std::span<const SocketTable::Member> SocketTable::members_on(const ByDevice* gro
 std::span<const SocketTable::Member> SocketTable::members_on(const ConnNode* node,
                                                              const std::optional<DeviceId>& device) const {
   if (!node) return {};
-  if (node->second.shared) return members_on(&shared_groups_.at(node), device);
+  if (node->second.shared) return members_on(&shared_groups_->at(node), device);
   if (node->second.one_device() != device) return {};
   return std::span<const Member>(&node->second.one, 1);
 }
@@ -247,7 +247,8 @@ void SocketTable::insert_connection_key(SocketId id, const Key& k, Sharing shari
     if (users.connections) users.connections->second.prev_on_port = &*node;
     users.connections = &*node;
   } else {
-    ByDevice& members = shared_groups_[&*node];
+    if (!shared_groups_) shared_groups_ = std::make_unique<std::unordered_map<const ConnNode*, ByDevice>>();
+    ByDevice& members = (*shared_groups_)[&*node];
     if (!group.shared) {
       group.shared = true;
       members[group.one_device()].push_back(group.one);
@@ -264,14 +265,14 @@ void SocketTable::remove_connection(SocketId id, ConnMap::iterator node) {
   connection_of_slot_[id.slot] = nullptr;
   --connection_count_;
   if (group.shared) {
-    auto members = shared_groups_.find(&*node);
+    auto members = shared_groups_->find(&*node);
     for (auto entry = members->second.begin(); entry != members->second.end(); ++entry) {
       if (std::erase_if(entry->second, [id](const Member& m) { return m.id == id; }) == 0) continue;
       if (entry->second.empty()) members->second.erase(entry);
       break;
     }
     if (!members->second.empty()) return;
-    shared_groups_.erase(members);
+    shared_groups_->erase(members);
   }
   const FourTuple& tuple = node->first;
   auto users = ports_.find({tuple.local.addr.family(), tuple.local.port});

@@ -218,7 +218,8 @@ class SocketTable {
   // A connection's group by its SocketId's slot (null: none); ids in the table have distinct
   // slots, as a SocketPool's live ids do. 8 bytes per slot instead of a node per socket.
   std::vector<ConnNode*> connection_of_slot_;
-  std::unordered_map<const ConnNode*, ByDevice> shared_groups_;  // groups of several sockets
+  // Groups of several sockets; allocated on first use (an idle host's tables stay small).
+  std::unique_ptr<std::unordered_map<const ConnNode*, ByDevice>> shared_groups_;
   size_t connection_count_ = 0;
 };
 
