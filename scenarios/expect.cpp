@@ -39,7 +39,7 @@ bool value_matches(const json& m, const json& v, std::string_view key) {
   }
   if (m.is_array()) {
     if (!v.is_array() || v.size() != m.size()) return false;
-    if (key == "shadowed") {
+    if (key == "shadowed" || key == "outranked") {
       std::vector<json> a(m.begin(), m.end()), b(v.begin(), v.end());
       std::sort(a.begin(), a.end());
       std::sort(b.begin(), b.end());

@@ -53,7 +53,8 @@ class ExpectationMatcher {
 // Matching rules, per key of `matcher_fields` (every key must match):
 // - a plain value matches an equal value (numbers compare by value);
 // - an object matches an object whose keys each match, recursively;
-// - a list matches an equal list, elementwise; under the key `shadowed` in any order;
+// - a list matches an equal list, elementwise; under the keys `shadowed` and `outranked` in
+//   any order;
 // - a string "ADDR:*" ("10.0.0.1:*", "[fd00::1]:*") matches ADDR with any port, or ADDR
 //   alone (ICMP packets carry no port).
 bool event_matches(const nlohmann::json& matcher_fields, const nlohmann::json& event);

@@ -433,7 +433,8 @@ class Loader {
       if (auto n = as_uint(*v, "/seed", 0, std::numeric_limits<uint64_t>::max())) s.seed = *n;
     if (const json* v = member(root, "policy"))
       if (auto p = as_enum<Policy>(*v, "/policy", {{"seed", Policy::kSeed},
-                                                  {"netstack3", Policy::kNetstack3}}))
+                                                  {"netstack3", Policy::kNetstack3},
+                                                  {"linux", Policy::kLinux}}))
         s.policy = *p;
     if (const json* v = member(root, "until"))
       if (auto d = as_duration(*v, "/until")) s.until = SimTime{d->ns};
@@ -1582,6 +1583,7 @@ std::optional<StepOp> parse_listen(OpReader& r) {
   s.device = r.interface("device");
   r.boolean("reuse_addr", s.reuse_addr);
   r.boolean("reuse_port", s.reuse_port);
+  if (auto u = r.uint("uid", 0, UINT32_MAX)) s.uid = static_cast<uint32_t>(*u);
   if (auto b = r.uint("backlog", 0, UINT32_MAX)) s.backlog = static_cast<uint32_t>(*b);
   return s;
 }
@@ -1599,6 +1601,7 @@ std::optional<StepOp> parse_connect(OpReader& r) {
   s.device = r.interface("device");
   r.boolean("reuse_addr", s.reuse_addr);
   r.boolean("reuse_port", s.reuse_port);
+  if (auto u = r.uint("uid", 0, UINT32_MAX)) s.uid = static_cast<uint32_t>(*u);
   return s;
 }
 
@@ -1690,11 +1693,14 @@ constexpr const char* kNewSocketSchema = R"({"$ref": "#/$defs/socket_name"})";
 constexpr const char* kInterfaceSchema = R"({"$ref": "#/$defs/name"})";
 constexpr const char* kBoolSchema = R"({"type": "boolean"})";
 constexpr const char* kReuseAddrDoc =
-    "policy netstack3: share the address and port with sockets that also set it (ignored "
-    "under seed)";
+    "share the address and port with sockets that also set it (netstack3, linux: "
+    "docs/policies.md; ignored under seed)";
 constexpr const char* kReusePortDoc =
-    "policy netstack3, UDP only: share the port with sockets that also set it; delivery picks "
-    "one by a hash of the four-tuple (ignored under seed)";
+    "share the port with sockets that also set it; delivery picks one by a hash of the "
+    "four-tuple (netstack3: UDP only; linux: with the same uid; ignored under seed)";
+constexpr const char* kUidDoc =
+    "the socket's owner, default 0 (linux: reuse_port sockets share only with the same uid; "
+    "ignored by the other policies)";
 
 const std::vector<OpSpec>& op_specs() {
   static const std::vector<OpSpec> kOps = {
@@ -1709,6 +1715,7 @@ const std::vector<OpSpec>& op_specs() {
         {"device", false, kInterfaceSchema, "bind to this interface of the host"},
         {"reuse_addr", false, kBoolSchema, kReuseAddrDoc},
         {"reuse_port", false, kBoolSchema, kReusePortDoc},
+        {"uid", false, R"({"$ref": "#/$defs/u32"})", kUidDoc},
         {"backlog", false, R"({"$ref": "#/$defs/u32"})",
          "TCP: connections waiting to complete or be accepted; default `defaults.tcp.backlog`"}},
        "create a listener (for UDP, a bound unconnected socket)", "", parse_listen},
@@ -1720,7 +1727,8 @@ const std::vector<OpSpec>& op_specs() {
          "address, or address:port (port may be 0); same family as `remote`"},
         {"device", false, kInterfaceSchema, "bind to this interface of the host"},
         {"reuse_addr", false, kBoolSchema, kReuseAddrDoc},
-        {"reuse_port", false, kBoolSchema, kReusePortDoc}},
+        {"reuse_port", false, kBoolSchema, kReusePortDoc},
+        {"uid", false, R"({"$ref": "#/$defs/u32"})", kUidDoc}},
        "create a connection (TCP: starts the handshake; UDP: a connected socket)", "",
        parse_connect},
       {"send", true,

@@ -12,8 +12,6 @@
 namespace netsim::scenario {
 namespace {
 
-std::string_view policy_name(Policy p) { return p == Policy::kSeed ? "seed" : "netstack3"; }
-
 // Plays the scenario's steps against a World and records their results.
 class Runner {
  public:
@@ -328,7 +326,7 @@ class Runner {
     req.addresses = op.addresses;
     req.family = op.family;
     req.device = op.device;
-    req.sharing = Sharing{op.reuse_addr, op.reuse_port};
+    req.sharing = Sharing{op.reuse_addr, op.reuse_port, op.uid};
     req.backlog = op.backlog;
     return bind_new(h, op.socket, h.listen(req));
   }
@@ -341,7 +339,7 @@ class Runner {
     req.remote = op.remote;
     req.local = op.local;
     req.device = op.device;
-    req.sharing = Sharing{op.reuse_addr, op.reuse_port};
+    req.sharing = Sharing{op.reuse_addr, op.reuse_port, op.uid};
     return bind_new(h, op.socket, h.connect(req));
   }
   Result<void> apply_op(const Step& s, const SendStep& op, std::string& socket) {

@@ -23,8 +23,17 @@
 
 namespace netsim::scenario {
 
-enum class Policy : uint8_t { kSeed, kNetstack3 };
 // The stack's own vocabulary, used as is (the loader parses it, the runner passes it on).
+using Policy = netsim::SocketPolicy;
+// The policy's name as a scenario file writes it.
+constexpr const char* policy_name(Policy p) {
+  switch (p) {
+    case Policy::kSeed: return "seed";
+    case Policy::kNetstack3: return "netstack3";
+    case Policy::kLinux: return "linux";
+  }
+  return "seed";
+}
 using HostModel = netsim::HostModel;
 using Proto = netsim::TransportProto;
 using FamilyFilter = netsim::FamilySet;  // which families a wildcard listener covers
@@ -93,6 +102,7 @@ struct ListenStep {
   std::optional<std::string> device;
   bool reuse_addr = false;
   bool reuse_port = false;
+  uint32_t uid = 0;  // the socket's owner (policy linux: who may share a reuse_port group)
   std::optional<uint32_t> backlog;
 };
 
@@ -104,6 +114,7 @@ struct ConnectStep {
   std::optional<std::string> device;
   bool reuse_addr = false;
   bool reuse_port = false;
+  uint32_t uid = 0;
 };
 
 struct Repeat {

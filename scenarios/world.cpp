@@ -9,8 +9,7 @@ namespace netsim::scenario {
 
 World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace) : net_(trace, seed) {
   net_.set_observer(this);
-  const SocketPolicy policy =
-      scenario.policy == Policy::kNetstack3 ? SocketPolicy::kNetstack3 : SocketPolicy::kSeed;
+  const SocketPolicy policy = scenario.policy;
   // Interface indices by name for hosts with many interfaces (a router's link ends would
   // otherwise scan its interfaces once each); freed once the network is built.
   constexpr size_t kIndexed = 8;

@@ -10,7 +10,7 @@ Host::Host(uint32_t id, HostConfig config, HostEnvironment& env, Rng rng)
       rules_(policy_rules(config_.policy)),
       rng_(rng),
       trace_(env, config_.name, id),
-      ip_(trace_, id, config_.forwarding, config_.host_model, *this),
+      ip_(trace_, id, config_.forwarding, config_.host_model, *this, rules_.egress_by_route),
       udp_(ip_, trace_, config_.policy, rng_),
       tcp_(ip_, trace_, config_.policy, config_.tcp, rng_) {
   uint32_t lo = ip_.add_interface("lo", 65536, true);
@@ -83,15 +83,22 @@ Result<uint32_t> Host::device_index(const std::optional<std::string>& device) co
   return *i;
 }
 
+// A specific address a socket may bind: the host's; with a device, that interface's (5.2),
+// or under a policy that allows it any interface's except an IPv6 link-local one.
+bool Host::bindable(const IpAddr& address, std::optional<uint32_t> device) const {
+  auto owner = ip_.owner_of(address);
+  if (!owner) return false;
+  if (!device || *owner == *device) return true;
+  return rules_.device_bind_any_interface && !(address.is_v6() && address.is_link_local());
+}
+
 Result<SocketId> Host::listen(const ListenRequest& req) {
   free_gone_sockets();
   Result<uint32_t> device = device_index(req.device);
   if (!device) return device.error();
-  // Each specific address must be the host's; with a device, that interface's (5.2).
-  for (const IpAddr& a : req.addresses) {
-    auto owner = ip_.owner_of(a);
-    if (!owner || (req.device && *owner != *device)) return NetError::kAddressNotAvailable;
-  }
+  for (const IpAddr& a : req.addresses)
+    if (!bindable(a, req.device ? std::optional<uint32_t>(*device) : std::nullopt))
+      return NetError::kAddressNotAvailable;
   ListenerAddr addr;
   addr.addresses = req.addresses;
   addr.family = req.family;
@@ -110,7 +117,7 @@ Result<SocketId> Host::connect(const ConnectRequest& req) {
   uint32_t mss_interface = kLoopback;
   if (req.local && !req.local->addr.is_unspecified()) {
     auto owner = ip_.owner_of(req.local->addr);
-    if (!owner || (req.device && *owner != *device)) return NetError::kAddressNotAvailable;
+    if (!bindable(req.local->addr, only)) return NetError::kAddressNotAvailable;
     if (req.local->addr.family() != req.remote.addr.family()) return NetError::kAddressNotAvailable;
     local.addr = req.local->addr;
     mss_interface = req.device ? *device : *owner;
@@ -126,8 +133,9 @@ Result<SocketId> Host::connect(const ConnectRequest& req) {
     mss_interface = egress->interface;
   }
   ConnAddr conn{local, req.remote, only};
-  if (req.proto == TransportProto::kUdp) return udp_.connect(conn, req.sharing);
-  return tcp_.connect(conn, req.sharing, mss_interface);
+  const PortSource source = req.local ? PortSource::kBound : PortSource::kConnect;
+  if (req.proto == TransportProto::kUdp) return udp_.connect(conn, req.sharing, source);
+  return tcp_.connect(conn, req.sharing, source, mss_interface);
 }
 
 Result<void> Host::send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to) {

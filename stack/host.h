@@ -109,6 +109,7 @@ class Host : private LoopbackReceiver {
  private:
   const SocketCore* find_socket(SocketId id) const;
   Result<uint32_t> device_index(const std::optional<std::string>& device) const;
+  bool bindable(const IpAddr& address, std::optional<uint32_t> device) const;
   void free_gone_sockets();
   void receive_icmp(uint32_t interface, Packet packet);
 

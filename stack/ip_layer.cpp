@@ -5,8 +5,13 @@
 namespace netsim {
 
 IpLayer::IpLayer(StackTrace& trace, uint32_t host_id, bool forwarding, HostModel model,
-                 LoopbackReceiver& loopback)
-    : trace_(trace), host_id_(host_id), forwarding_(forwarding), host_model_(model), loopback_(loopback) {}
+                 LoopbackReceiver& loopback, bool egress_by_route)
+    : trace_(trace),
+      host_id_(host_id),
+      forwarding_(forwarding),
+      host_model_(model),
+      loopback_(loopback),
+      egress_by_route_(egress_by_route) {}
 
 // --- interfaces and addresses --------------------------------------------------
 
@@ -85,7 +90,8 @@ Result<Egress> IpLayer::route_for(const IpAddr& dst, const EgressRule& rule) con
 }
 
 EgressRule IpLayer::connection_rule(const IpAddr& local, std::optional<uint32_t> device) const {
-  return EgressRule{local, device ? device : owner_of(local)};
+  if (device || egress_by_route_) return EgressRule{local, device};
+  return EgressRule{local, owner_of(local)};
 }
 
 // Source address selection: the first address of the destination's family on the egress

@@ -48,8 +48,9 @@ class IpLayer {
  public:
   static constexpr uint32_t kLoopback = 0;  // interface index of `lo`
 
+  // `egress_by_route`: connections leave by the best route, not their address's interface.
   IpLayer(StackTrace& trace, uint32_t host_id, bool forwarding, HostModel model,
-          LoopbackReceiver& loopback);
+          LoopbackReceiver& loopback, bool egress_by_route = false);
 
   // --- interfaces and addresses ----------------------------------------------
   uint32_t add_interface(const std::string& name, uint32_t mtu, bool up);
@@ -81,7 +82,8 @@ class IpLayer {
   // on that interface (IPv6: one whose scope matches first). Errors: network_unreachable (no
   // route), address_not_available (no source address on the interface).
   Result<Egress> route_for(const IpAddr& dst, const EgressRule& rule) const;
-  // The rule of a connection from `local` (with an optional device).
+  // The rule of a connection or socket sending from `local` (with an optional device): that
+  // source, over the device, else the address's interface (unless egress is by route).
   EgressRule connection_rule(const IpAddr& local, std::optional<uint32_t> device) const;
   uint32_t egress_mtu(uint32_t interface) const;
   // Our MSS for a connection egressing over `interface`.
@@ -117,6 +119,7 @@ class IpLayer {
   bool forwarding_;
   HostModel host_model_;
   LoopbackReceiver& loopback_;
+  bool egress_by_route_;
   std::vector<Interface> interfaces_;
   std::unordered_map<IpAddr, uint32_t, IpAddrHash> address_owner_;  // looked up per packet
   RoutingTable routes_;

@@ -50,26 +50,78 @@ std::optional<NetError> netstack3_conflict(TransportProto proto, Pair pair, Over
   return std::nullopt;
 }
 
+// Policy linux (docs/policies.md): overlapping owners of a port coexist only when both set
+// reuse_port with the same uid, or both set reuse_addr and the existing one does not listen
+// (UDP sockets never listen). Only the existing socket's state matters, never the new one's.
+std::optional<NetError> linux_conflict(TransportProto proto, Pair pair, Overlap, Sharing existing,
+                                       Sharing added) {
+  if (existing.reuse_port && added.reuse_port && existing.uid == added.uid) return std::nullopt;
+  bool existing_listens = false;
+  switch (pair) {
+    case Pair::kListeners:
+    case Pair::kConnectionUnderListener: existing_listens = proto == TransportProto::kTcp; break;
+    case Pair::kListenerOverConnection:
+    case Pair::kConnections: existing_listens = false; break;
+  }
+  if (existing.reuse_addr && added.reuse_addr && !existing_listens) return std::nullopt;
+  return NetError::kAddressInUse;
+}
+
 constexpr PolicyRules kSeedRules{
     .conflict = seed_conflict,
+    .owners_by_local_address = false,
+    .demux = Demux::kSixLevels,
+    .port_choice = PortChoice::kRfc6056,
+    .ephemeral = kEphemeralPorts,
     .listeners_and_connections_conflict = false,
     .tcp_reuse_port = true,  // accepted and ignored
     .tcp_listener_port_unused = false,
     .connection_port_unused = false,
     .default_host_model = HostModel::kWeak,
     .sever_on_address_removal = true,
+    .removed_source = RemovedSource::kRefused,  // never used: it severs
+    .egress_by_route = false,
+    .device_bind_any_interface = false,
+    .receive_shutdown_refuses = true,
     .icmp_for_refused_datagram = false,
 };
 
 constexpr PolicyRules kNetstack3Rules{
     .conflict = netstack3_conflict,
+    .owners_by_local_address = false,
+    .demux = Demux::kSixLevels,
+    .port_choice = PortChoice::kRfc6056,
+    .ephemeral = kEphemeralPorts,
     .listeners_and_connections_conflict = true,
     .tcp_reuse_port = false,
     .tcp_listener_port_unused = true,
     .connection_port_unused = true,
     .default_host_model = HostModel::kStrong,
     .sever_on_address_removal = false,
+    .removed_source = RemovedSource::kRefused,
+    .egress_by_route = false,
+    .device_bind_any_interface = false,
+    .receive_shutdown_refuses = true,
     .icmp_for_refused_datagram = true,
+};
+
+constexpr PolicyRules kLinuxRules{
+    .conflict = linux_conflict,
+    .owners_by_local_address = true,
+    .demux = Demux::kLinux,
+    .port_choice = PortChoice::kLinux,
+    .ephemeral = PortRange{32768, 60999},  // net.ipv4.ip_local_port_range
+    .listeners_and_connections_conflict = true,
+    .tcp_reuse_port = true,
+    .tcp_listener_port_unused = false,
+    .connection_port_unused = false,
+    .default_host_model = HostModel::kWeak,
+    .sever_on_address_removal = false,
+    .removed_source = RemovedSource::kRouted,
+    .egress_by_route = true,
+    .device_bind_any_interface = true,
+    .receive_shutdown_refuses = false,
+    .icmp_for_refused_datagram = false,
 };
 
 }  // namespace
@@ -78,6 +130,7 @@ const PolicyRules& policy_rules(SocketPolicy policy) {
   switch (policy) {
     case SocketPolicy::kSeed: return kSeedRules;
     case SocketPolicy::kNetstack3: return kNetstack3Rules;
+    case SocketPolicy::kLinux: return kLinuxRules;
   }
   return kSeedRules;
 }

@@ -1,8 +1,9 @@
-// A policy is a named set of rules (semantics.md: `seed`, shadowing, uncovering and severing, and
-// `netstack3`, Fuchsia's). PolicyRules names every behaviour that differs between them, so the
-// stack asks "what does this policy do here" in one place and a third policy is one more table
-// in policy.cpp. The bind-time conflict table stays one exhaustive switch per policy (the
-// `conflict` entry; the tables are written out at the top of socket_table.h).
+// A policy is a named set of rules (semantics.md: `seed`, shadowing, uncovering and severing;
+// `netstack3`, Fuchsia's; `linux`, the Linux kernel's, docs/policies.md). PolicyRules names every
+// behaviour that differs between them, so the stack asks "what does this policy do here" in one
+// place and each policy is one table in policy.cpp. The bind-time conflict table stays one
+// exhaustive switch per policy (the `conflict` entry; the tables are written out at the top of
+// socket_table.h).
 #pragma once
 
 #include <cstdint>
@@ -10,16 +11,19 @@
 
 #include "stack/handles.h"
 #include "stack/net_error.h"
+#include "stack/port_alloc.h"
 
 namespace netsim {
 
-enum class SocketPolicy : uint8_t { kSeed, kNetstack3 };
+enum class SocketPolicy : uint8_t { kSeed, kNetstack3, kLinux };
 enum class HostModel : uint8_t { kWeak, kStrong };
 
-// Socket options, set before binding. Only policy netstack3 reads them.
+// Socket options, set before binding. Policy seed ignores them; netstack3 reads the two
+// reuse flags (reuse_port for UDP only); linux reads all three.
 struct Sharing {
   bool reuse_addr = false;
-  bool reuse_port = false;  // UDP only
+  bool reuse_port = false;
+  uint32_t uid = 0;  // the socket's owner: reuse_port sockets share only with the same uid
 };
 
 // How an existing key that overlaps a new key relates to it (socket_table.h: same, broader,
@@ -33,6 +37,28 @@ enum class Pair : uint8_t {
   kConnections,               // a new connection and an existing connection
 };
 
+// How the socket table finds the socket for a packet (socket_table.h).
+enum class Demux : uint8_t {
+  kSixLevels,  // semantics.md 5.1: the first non-empty of six levels; one entry per key
+  kLinux,      // connection, then the specific bucket, then the wildcard bucket, each walked in
+               // the kernel's chain order with its scores; reuse_port groups pick by hash
+};
+// How ephemeral ports are chosen (socket_table.h).
+enum class PortChoice : uint8_t {
+  kRfc6056,  // RFC 6056 algorithm 1: a random start, an upward scan
+  kLinux,    // TCP bind odd first (reuse_addr: lower half first), TCP connect even first from
+             // a per-destination offset with ports shared across destinations, UDP random
+};
+
+// What a socket whose local address went away (without being severed) can still send.
+enum class RemovedSource : uint8_t {
+  kRefused,  // sends fail address_not_available; TCP segments are dropped no_source_address
+  kRouted,   // as a route lookup from a source that is not local: IPv4 fails (UDP sends
+             // network_unreachable; TCP queues, its segments are dropped no_route), IPv6 leaves
+             // with the old source while a route remains. TCP hears no error for an unroutable
+             // segment (only at its timeout)
+};
+
 // The verdict of a policy's conflict table for one overlapping pair; nullopt: they coexist.
 using ConflictRule = std::optional<NetError> (*)(TransportProto proto, Pair pair, Overlap overlap,
                                                  Sharing existing, Sharing added);
@@ -40,6 +66,14 @@ using ConflictRule = std::optional<NetError> (*)(TransportProto proto, Pair pair
 struct PolicyRules {
   // The conflict table (semantics.md 5.2, 5.3).
   ConflictRule conflict;
+  // Every socket holding a port owns it, compared with a new socket by local address and device
+  // only (a connection's remote end does not matter), each existing socket with its own
+  // options; a connect with a bound port then fails address_not_available on a four-tuple in
+  // use. Otherwise keys overlap as socket_table.h says and an entry's options are shared ones.
+  bool owners_by_local_address;
+  Demux demux;
+  PortChoice port_choice;
+  PortRange ephemeral;
   // Whether listeners and connections can conflict at all (else the table never compares them).
   bool listeners_and_connections_conflict;
   // Whether a TCP socket may set reuse_port (else not_supported).
@@ -52,6 +86,17 @@ struct PolicyRules {
   HostModel default_host_model;
   // Removing an address severs the connections using it (5.5).
   bool sever_on_address_removal;
+  RemovedSource removed_source;
+  // A connection leaves by the best route to its peer (from any interface); otherwise only
+  // over its local address's interface (semantics.md 3).
+  bool egress_by_route;
+  // With a device, a specific bind may use an address of any interface (not only the device's).
+  bool device_bind_any_interface;
+  // A UDP socket whose receive side is shut down refuses what arrives for it (otherwise the
+  // datagram is delivered, and shutting down an unconnected socket's receive side fails
+  // not_connected). A TCP connection under every policy acknowledges data after its receive
+  // side is shut down and passes none of it on.
+  bool receive_shutdown_refuses;
   // A datagram refused by a socket whose receive side is shut down gets ICMP port unreachable.
   bool icmp_for_refused_datagram;
 };

@@ -62,8 +62,13 @@ size_t SocketTable::Hash::operator()(const FourTuple& k) const noexcept {
   return static_cast<size_t>(flow_hash(k.remote, k.local));
 }
 
-SocketTable::SocketTable(SocketPolicy policy, TransportProto proto, PortRange ephemeral)
-    : policy_(policy), rules_(policy_rules(policy)), proto_(proto), ephemeral_(ephemeral) {}
+SocketTable::SocketTable(SocketPolicy policy, TransportProto proto, uint64_t secret,
+                         std::optional<PortRange> ephemeral)
+    : policy_(policy),
+      rules_(policy_rules(policy)),
+      proto_(proto),
+      ephemeral_(ephemeral.value_or(rules_.ephemeral)),
+      secret_(secret) {}
 
 Result<std::vector<SocketTable::Key>> SocketTable::listener_keys(const ListenerAddr& addr,
                                                                  bool need_port) const {
@@ -106,20 +111,6 @@ std::optional<NetError> SocketTable::option_error(Sharing sharing) const {
   return std::nullopt;
 }
 
-// Calls fn(device, members) for each device of a group (no device first).
-template <typename Fn>
-void SocketTable::for_each_device(const ByDevice& group, Fn&& fn) {
-  for (const auto& [device, entry] : group) fn(device, std::span<const Member>(entry));
-}
-template <typename Fn>
-void SocketTable::for_each_device(const ConnNode& node, Fn&& fn) const {
-  if (node.second.shared) {
-    for_each_device(shared_groups_->at(&node), fn);
-  } else {
-    fn(node.second.one_device(), std::span<const Member>(&node.second.one, 1));
-  }
-}
-
 std::span<const SocketTable::Member> SocketTable::members_on(const ByDevice* group,
                                                              const std::optional<DeviceId>& device) {
   if (!group) return {};
@@ -137,18 +128,24 @@ std::span<const SocketTable::Member> SocketTable::members_on(const ConnNode* nod
 }
 
 // Calls fn(overlap, pair, members) for every existing entry whose key overlaps `key`. Only reads
-// what the policy can conflict with: listener-connection pairs only if its rules say so.
+// what the policy can conflict with: listener-connection pairs only if its rules say so. Under
+// owners_by_local_address keys overlap by local address and device alone.
 template <typename Fn>
 void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
   const bool mixed = rules_.listeners_and_connections_conflict;
+  const bool by_local = rules_.owners_by_local_address;
   const IpAddr wildcard = IpAddr::unspecified(key.local.family());
+  auto classify_keys = [by_local](const Key& n, const Key& e) {
+    if (!by_local) return classify(n, e);
+    return classify(Key{n.local, n.port, std::nullopt, n.device}, Key{e.local, e.port, std::nullopt, e.device});
+  };
 
   auto visit_listeners = [&](const IpAddr& local) {
     auto group = listeners_.find(AddrPort{local, key.port});
     if (group == listeners_.end()) return;
     for_each_device(group->second, [&](const std::optional<DeviceId>& device, std::span<const Member> entry) {
       const Key existing{local, key.port, std::nullopt, device};
-      if (auto overlap = classify(key, existing))
+      if (auto overlap = classify_keys(key, existing))
         fn(*overlap, key.is_connection() ? Pair::kConnectionUnderListener : Pair::kListeners, entry);
     });
   };
@@ -156,21 +153,30 @@ void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
     const FourTuple& tuple = node.first;
     for_each_device(node, [&](const std::optional<DeviceId>& device, std::span<const Member> entry) {
       const Key existing{tuple.local.addr, key.port, tuple.remote, device};
-      if (auto overlap = classify(key, existing))
+      if (auto overlap = classify_keys(key, existing))
         fn(*overlap, key.is_connection() ? Pair::kConnections : Pair::kListenerOverConnection, entry);
     });
   };
 
+  auto users = ports_.find({key.local.family(), key.port});
+  auto visit_connections_from = [&](const IpAddr& local) {
+    if (users == ports_.end()) return;
+    for (const ConnNode* c = users->second.connections; c; c = c->second.next_on_port)
+      if (c->first.local.addr == local) visit_connections(*c);
+  };
   if (key.is_connection()) {
-    auto group = connections_.find(FourTuple{SocketAddr{key.local, key.port}, *key.remote});
-    if (group != connections_.end()) visit_connections(*group);
+    if (by_local) {
+      visit_connections_from(key.local);
+    } else if (auto group = connections_.find(FourTuple{SocketAddr{key.local, key.port}, *key.remote});
+               group != connections_.end()) {
+      visit_connections(*group);
+    }
     if (mixed) {
       visit_listeners(key.local);
       visit_listeners(wildcard);
     }
     return;
   }
-  auto users = ports_.find({key.local.family(), key.port});
   if (key.is_wildcard()) {
     if (users == ports_.end()) return;
     for (const IpAddr& local : users->second.listener_addrs) visit_listeners(local);
@@ -180,15 +186,18 @@ void SocketTable::for_each_overlapping(const Key& key, Fn&& fn) const {
   }
   visit_listeners(key.local);
   visit_listeners(wildcard);
-  if (mixed && users != ports_.end())
-    for (const ConnNode* c = users->second.connections; c; c = c->second.next_on_port)
-      if (c->first.local.addr == key.local) visit_connections(*c);
+  if (mixed) visit_connections_from(key.local);
 }
 
 std::optional<NetError> SocketTable::conflict(const std::vector<Key>& keys, Sharing sharing) const {
   std::optional<NetError> worst;
   for (const Key& key : keys) {
     for_each_overlapping(key, [&](Overlap overlap, Pair pair, std::span<const Member> entry) {
+      if (rules_.owners_by_local_address) {  // each owner with its own options
+        for (const Member& m : entry)
+          if (auto e = rules_.conflict(proto_, pair, overlap, m.sharing, sharing)) worst = e;
+        return;
+      }
       // An entry holding several sockets has an option only if all of them have it.
       Sharing existing{true, true};
       for (const Member& m : entry) {
@@ -200,6 +209,14 @@ std::optional<NetError> SocketTable::conflict(const std::vector<Key>& keys, Shar
     });
   }
   return worst;
+}
+
+// Policy linux's free port for a bind: no owner overlaps, whatever the options.
+bool SocketTable::linux_any_overlap(const std::vector<Key>& keys) const {
+  bool any = false;
+  for (const Key& key : keys)
+    for_each_overlapping(key, [&](Overlap, Pair, std::span<const Member>) { any = true; });
+  return any;
 }
 
 bool SocketTable::port_unused(const std::vector<Key>& keys) const {
@@ -218,28 +235,38 @@ bool SocketTable::contains(SocketId id) const {
   return found;
 }
 
-Result<void> SocketTable::insert(SocketId id, std::vector<Key> keys, Sharing sharing) {
+// `member` carries the new socket's id, options and traits. `check`: run the conflict table
+// (not for policy linux's accepted connections or the shared ports of TCP connects, which
+// pick_connection_port vetted).
+Result<void> SocketTable::insert(SocketId id, std::vector<Key> keys, Member member, bool check) {
   if (contains(id)) return NetError::kSocketExists;
-  if (auto e = option_error(sharing)) return *e;
-  if (auto e = conflict(keys, sharing)) return *e;
+  if (auto e = option_error(member.sharing)) return *e;
+  if (check)
+    if (auto e = conflict(keys, member.sharing)) return *e;
+  const bool linux_tcp_connection = rules_.owners_by_local_address && proto_ == TransportProto::kTcp &&
+                                    keys.front().is_connection();
+  if (linux_tcp_connection && linux_four_tuple_taken(keys.front())) return NetError::kAddressNotAvailable;
+  member.seq = next_seq_++;
   for (const Key& k : keys) {
     PortUsers& users = ports_[{k.local.family(), k.port}];
     if (k.is_connection()) {
-      insert_connection_key(id, k, sharing, users);
+      insert_connection_key(k, member, users);
     } else {
-      listeners_[AddrPort{k.local, k.port}][k.device].push_back(Member{id, sharing});
+      listeners_[AddrPort{k.local, k.port}][k.device].push_back(member);
       users.listener_addrs.insert(k.local);
     }
   }
-  if (!keys.front().is_connection()) listener_keys_.emplace(id, std::move(keys));
+  if (keys.front().is_connection()) return {};
+  if (rules_.demux == Demux::kLinux && member.sharing.reuse_port) linux_join_groups(keys, member);
+  listener_keys_.emplace(id, std::move(keys));
   return {};
 }
 
 // Requires: the insert does not conflict; a connection has one key.
-void SocketTable::insert_connection_key(SocketId id, const Key& k, Sharing sharing, PortUsers& users) {
+void SocketTable::insert_connection_key(const Key& k, const Member& member, PortUsers& users) {
+  const SocketId id = member.id;
   auto [node, fresh] = connections_.try_emplace(FourTuple{SocketAddr{k.local, k.port}, *k.remote});
   ConnGroup& group = node->second;
-  const Member member{id, sharing};
   if (fresh) {
     group.device = k.device.value_or(kNoDevice);
     group.one = member;
@@ -288,13 +315,22 @@ void SocketTable::remove_connection(SocketId id, ConnMap::iterator node) {
 Result<void> SocketTable::insert_listener(SocketId id, const ListenerAddr& addr, Sharing sharing) {
   auto keys = listener_keys(addr, /*need_port=*/true);
   if (!keys) return keys.error();
-  return insert(id, std::move(keys.value()), sharing);
+  Member member{id, sharing};
+  member.dual = addr.addresses.empty() && addr.family == FamilySet::kBoth;
+  return insert(id, std::move(keys.value()), member, /*check=*/true);
 }
 
-Result<void> SocketTable::insert_connection(SocketId id, const ConnAddr& addr, Sharing sharing) {
+Result<void> SocketTable::insert_connection(SocketId id, const ConnAddr& addr, Sharing sharing,
+                                            PortSource source) {
   auto keys = connection_keys(addr, /*need_port=*/true);
   if (!keys) return keys.error();
-  return insert(id, std::move(keys.value()), sharing);
+  Member member{id, sharing};
+  bool check = true;
+  if (rules_.owners_by_local_address) {
+    member.bound = source == PortSource::kBound;
+    check = source == PortSource::kBound || proto_ == TransportProto::kUdp;
+  }
+  return insert(id, std::move(keys.value()), member, check);
 }
 
 void SocketTable::remove(SocketId id) {
@@ -305,6 +341,7 @@ void SocketTable::remove(SocketId id) {
   }
   auto socket = listener_keys_.find(id);
   if (socket == listener_keys_.end()) return;
+  if (rules_.demux == Demux::kLinux) linux_leave_groups(id, socket->second);
   for (const Key& k : socket->second) {
     auto users = ports_.find({k.local.family(), k.port});
     auto group = listeners_.find(AddrPort{k.local, k.port});
@@ -342,6 +379,7 @@ std::optional<SocketTable::Delivery> SocketTable::lookup(const SocketAddr& dst,
                                                          const SocketAddr& src,
                                                          DeviceId rx_device) const {
   if (dst.addr.is_unspecified()) return std::nullopt;
+  if (rules_.demux == Demux::kLinux) return linux_lookup(dst, src, rx_device);
   auto find = [](const auto& map, const auto& key) {
     auto it = map.find(key);
     return it == map.end() ? nullptr : &it->second;
@@ -369,7 +407,7 @@ std::optional<SocketTable::Delivery> SocketTable::lookup(const SocketAddr& dst,
     if (!delivery) {
       const bool connection = level.rule == MatchRule::kConnectionDevice ||
                               level.rule == MatchRule::kConnection;
-      delivery = Delivery{choose(level.entry, connection, dst, src), level.rule, {}};
+      delivery = Delivery{choose(level.entry, connection, dst, src), level.rule, {}, {}, {}};
       continue;
     }
     for (const Member& m : level.entry) delivery->shadowed.push_back(m.id);
@@ -387,6 +425,8 @@ Result<Port> SocketTable::pick_listener_port(const ListenerAddr& addr, Sharing s
   auto keys = listener_keys(addr, /*need_port=*/false);
   if (!keys) return keys.error();
   if (auto e = option_error(sharing)) return *e;
+  if (rules_.port_choice == PortChoice::kLinux && proto_ == TransportProto::kTcp)
+    return linux_bind_port(std::move(keys.value()), sharing, random);
   std::vector<Key>& candidate = keys.value();
   const bool must_be_unused = proto_ == TransportProto::kTcp && rules_.tcp_listener_port_unused;
   return pick_port(ephemeral_, random, [&](Port port) {
@@ -397,11 +437,21 @@ Result<Port> SocketTable::pick_listener_port(const ListenerAddr& addr, Sharing s
 }
 
 Result<Port> SocketTable::pick_connection_port(const ConnAddr& addr, Sharing sharing,
-                                               uint64_t random) const {
+                                               PortSource source, uint64_t random) {
   auto keys = connection_keys(addr, /*need_port=*/false);
   if (!keys) return keys.error();
   if (auto e = option_error(sharing)) return *e;
   std::vector<Key>& candidate = keys.value();
+  if (rules_.port_choice == PortChoice::kLinux) {
+    const bool tcp = proto_ == TransportProto::kTcp;
+    // A bind first: TCP as a listener would bind; UDP as its own address would.
+    if (tcp && source != PortSource::kConnect)
+      return linux_bind_port({Key{addr.local.addr, 0, std::nullopt, addr.device}}, sharing, random);
+    if (tcp) return linux_connect_port(candidate.front(), random);
+    // UDP connect without a local address binds its port as the wildcard of its family.
+    if (source == PortSource::kConnect)
+      candidate = {Key{IpAddr::unspecified(addr.local.addr.family()), 0, std::nullopt, addr.device}};
+  }
   const bool must_be_unused = rules_.connection_port_unused;
   const bool self_connect = proto_ == TransportProto::kTcp && addr.local.addr == addr.remote.addr;
   return pick_port(ephemeral_, random, [&](Port port) {

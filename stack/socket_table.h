@@ -1,6 +1,6 @@
 // The socket table of one host for one transport protocol: listeners and connections, the
-// bind-time conflict rules of policy `seed` or `netstack3` (semantics.md 5.2, 5.3), delivery
-// (5.1) and ephemeral ports (5.4). The host's stack owns it; SocketIds are the caller's handles.
+// bind-time conflict rules of policy `seed`, `netstack3` (semantics.md 5.2, 5.3) or `linux`
+// (docs/policies.md), delivery (5.1) and ephemeral ports (5.4). The host's stack owns it; SocketIds are the caller's handles.
 // Conflicts are decided on insert, never on receive. Checks needing host knowledge (is the
 // address assigned, to that device?) belong to the caller.
 //
@@ -55,6 +55,36 @@
 // taken when inserting there would conflict. netstack3 (semantics.md 5.4) is stricter for TCP
 // listeners and for every connection: the port must be unused by any socket of the family. A TCP
 // connection also skips the remote port when local and remote addresses are equal (self-connect).
+//
+// Policy linux (docs/policies.md; the kernel's inet_bind_conflict, compute_score).
+// Owners: every socket holding a port (listener, connection, accepted, TIME_WAIT). Two owners
+// overlap when their local addresses do (equal, or one the wildcard of the other's family; a
+// both-families wildcard is a dual-stack [::] and covers IPv4) and their devices do; the remote
+// end never matters. Overlapping owners conflict (address_in_use) unless both set reuse_port with
+// the same uid, or both set reuse_addr and the existing one does not listen (linux_conflict in
+// policy.cpp). Only the existing socket's state matters. Accepted connections are not checked.
+// A TCP connect with a bound port then fails address_not_available when a connection with its
+// four-tuple exists (device none or the new one's).
+// Demux, first hit wins:
+//   1 connection with the four-tuple and device none or I; of two, the newest
+//   2 bucket D: listeners on D      3 bucket W: wildcard listeners (W of D's family, dual [::])
+// A bucket is walked in chain order: newest first, except AF_INET6 sockets with reuse_port,
+// which sit behind the others, oldest first. Scores of a socket matching family and device
+// (none or I): TCP 1, +1 device-bound, +1 AF_INET for an IPv4 packet. UDP IPv4: AF_INET 2 or
+// dual 1, +4 device-bound; UDP IPv6: 0, +1 device-bound. The first socket beating the best so
+// far becomes the result; one with reuse_port ends the walk with its group's pick:
+// members[(hash * n) >> 32] over (family, dual flag, address, port, device, uid), in join order,
+// a leaver replaced by the last member; hash = flow_hash keyed by the table's secret.
+// Delivery::shadowed: matching sockets of later buckets and lower-scored ones of the winner's;
+// outranked: the others of the winner's bucket (lost on chain order or the hash); group: the
+// reuse_port group the winner was picked from.
+// Ephemeral ports, range 32768-60999 (PortChoice::kLinux): a TCP listener, or a connection
+// whose local address was given, takes a port no overlapping owner holds, odd ports first from
+// a random odd offset (reuse_addr: the lower half of the range first); a TCP connection without
+// one takes an even port first, from offset F(secret, source, destination) + perturb[index],
+// usable when every owner of the port (either family) also took it this way and the four-tuple
+// is new; UDP scans upwards from a random port for one where the socket would not conflict
+// (a connect without a local address as the wildcard of its family).
 #pragma once
 
 #include <cstdint>
@@ -93,13 +123,29 @@ struct ConnAddr {
   std::optional<DeviceId> device;
 };
 
-// A deterministic hash of a four-tuple (part of the simulator: netstack3 reuse_port selection).
+// How a connection came by its local port (policy linux tells these apart).
+enum class PortSource : uint8_t {
+  kBound,      // given, or chosen for a local address the connect step named (a bind)
+  kConnect,    // chosen by connect itself: TCP shares such ports across destinations
+  kInherited,  // an accepted connection on its listener's port: never checked
+};
+
+// The secret a policy's socket table keys its hashes with: drawn from `rng` only by a policy
+// that uses one (linux), so the other policies' random streams stay as they were.
+template <typename R>
+uint64_t table_secret(SocketPolicy policy, R& rng) {
+  return policy_rules(policy).demux == Demux::kLinux ? rng.next_u64() : 0;
+}
+
+// A deterministic hash of a four-tuple (part of the simulator: reuse_port selection).
 uint64_t flow_hash(const SocketAddr& src, const SocketAddr& dst);
 
 class SocketTable {
  public:
-  // Requires: ephemeral.first <= ephemeral.last.
-  SocketTable(SocketPolicy policy, TransportProto proto, PortRange ephemeral = kEphemeralPorts);
+  // `secret` keys policy linux's hashes (reuse_port picks, connect port offsets); `ephemeral`
+  // replaces the policy's range. Requires: ephemeral->first <= ephemeral->last.
+  SocketTable(SocketPolicy policy, TransportProto proto, uint64_t secret = 0,
+              std::optional<PortRange> ephemeral = std::nullopt);
 
   SocketPolicy policy() const { return policy_; }
   TransportProto proto() const { return proto_; }
@@ -110,15 +156,19 @@ class SocketTable {
   // table above; kNotSupported (netstack3 TCP reuse_port); kSocketExists (id already present);
   // kInvalidArgument (port 0, an unspecified address).
   Result<void> insert_listener(SocketId id, const ListenerAddr& addr, Sharing sharing);
-  // As insert_listener; also kInvalidArgument for an unspecified end or mixed families.
-  Result<void> insert_connection(SocketId id, const ConnAddr& addr, Sharing sharing);
+  // As insert_listener; also kInvalidArgument for an unspecified end or mixed families, and
+  // under policy linux kAddressNotAvailable for a TCP four-tuple in use.
+  Result<void> insert_connection(SocketId id, const ConnAddr& addr, Sharing sharing,
+                                 PortSource source = PortSource::kBound);
   // Removes a listener or connection; unknown ids are ignored.
   void remove(SocketId id);
 
   struct Delivery {
     SocketId socket;
     MatchRule rule = MatchRule::kWildcard;
-    std::vector<SocketId> shadowed;  // sorted by id
+    std::vector<SocketId> shadowed;   // sorted by id
+    std::vector<SocketId> outranked;  // policy linux; sorted by id
+    std::vector<SocketId> group;      // policy linux: the reuse_port group, in join order
   };
   // Demux of a packet to `dst` from `src` arriving on `rx_device` (see the top of this file).
   // Cost is independent of the table's size: at most three hash lookups.
@@ -128,8 +178,10 @@ class SocketTable {
   // A port for the listener (addr.port is ignored), or kNoPorts. `random` comes from the
   // caller's seeded stream; the same table and `random` give the same port.
   Result<Port> pick_listener_port(const ListenerAddr& addr, Sharing sharing, uint64_t random) const;
-  // A local port for the connection (addr.local.port is ignored), or kNoPorts.
-  Result<Port> pick_connection_port(const ConnAddr& addr, Sharing sharing, uint64_t random) const;
+  // A local port for the connection (addr.local.port is ignored), or kNoPorts. Policy linux's
+  // TCP connect ports advance a per-destination counter.
+  Result<Port> pick_connection_port(const ConnAddr& addr, Sharing sharing, PortSource source,
+                                    uint64_t random);
 
   bool contains(SocketId id) const;
   size_t size() const { return listener_keys_.size() + connection_count_; }  // sockets, not keys
@@ -148,6 +200,9 @@ class SocketTable {
   struct Member {
     SocketId id;
     Sharing sharing;
+    bool dual = false;   // a both-families wildcard: an AF_INET6 socket on an IPv4 key
+    bool bound = true;   // holds its port by a bind (not a TCP connect's shared port)
+    uint64_t seq = 0;    // insertion order (policy linux's chain order)
   };
   using Entry = std::vector<Member>;  // the sockets of one key, oldest first
   using ByDevice = std::map<std::optional<DeviceId>, Entry>;  // no device first
@@ -201,16 +256,40 @@ class SocketTable {
   template <typename Fn>
   void for_each_overlapping(const Key& key, Fn&& fn) const;
   bool port_unused(const std::vector<Key>& keys) const;
-  Result<void> insert(SocketId id, std::vector<Key> keys, Sharing sharing);
+  Result<void> insert(SocketId id, std::vector<Key> keys, Member traits, bool check);
   SocketId choose(std::span<const Member> entry, bool connection, const SocketAddr& dst,
                   const SocketAddr& src) const;
-  void insert_connection_key(SocketId id, const Key& key, Sharing sharing, PortUsers& users);
+  void insert_connection_key(const Key& key, const Member& member, PortUsers& users);
   void remove_connection(SocketId id, ConnMap::iterator group);
+
+  // A reuse_port group of policy linux: one key's members with one dual flag and uid.
+  struct GroupKey {
+    IpAddr local;
+    Port port = 0;
+    std::optional<DeviceId> device;
+    bool dual = false;
+    uint32_t uid = 0;
+    auto operator<=>(const GroupKey&) const = default;
+  };
+  // Policy linux (socket_table_linux.cpp).
+  bool linux_any_overlap(const std::vector<Key>& keys) const;
+  bool linux_four_tuple_taken(const Key& key) const;
+  bool linux_shared_connect_port(Port port, const Key& key) const;
+  std::optional<Delivery> linux_lookup(const SocketAddr& dst, const SocketAddr& src,
+                                       DeviceId rx_device) const;
+  Result<Port> linux_bind_port(std::vector<Key> keys, Sharing sharing, uint64_t random) const;
+  Result<Port> linux_connect_port(const Key& key, uint64_t random);
+  void linux_join_groups(const std::vector<Key>& keys, const Member& member);
+  void linux_leave_groups(SocketId id, const std::vector<Key>& keys);
 
   SocketPolicy policy_;
   const PolicyRules& rules_;
   TransportProto proto_;
   PortRange ephemeral_;
+  uint64_t secret_;
+  uint64_t next_seq_ = 0;
+  std::map<GroupKey, std::vector<SocketId>> groups_;   // policy linux, members in join order
+  std::map<uint32_t, uint32_t> connect_perturb_;       // policy linux: index -> counter
   std::unordered_map<AddrPort, ByDevice, Hash> listeners_;
   ConnMap connections_;
   std::map<std::pair<Family, Port>, PortUsers> ports_;
@@ -222,5 +301,19 @@ class SocketTable {
   std::unique_ptr<std::unordered_map<const ConnNode*, ByDevice>> shared_groups_;
   size_t connection_count_ = 0;
 };
+
+// Calls fn(device, members) for each device of a group (no device first).
+template <typename Fn>
+void SocketTable::for_each_device(const ByDevice& group, Fn&& fn) {
+  for (const auto& [device, entry] : group) fn(device, std::span<const Member>(entry));
+}
+template <typename Fn>
+void SocketTable::for_each_device(const ConnNode& node, Fn&& fn) const {
+  if (node.second.shared) {
+    for_each_device(shared_groups_->at(&node), fn);
+  } else {
+    fn(node.second.one_device(), std::span<const Member>(&node.second.one, 1));
+  }
+}
 
 }  // namespace netsim

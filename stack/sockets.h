@@ -79,7 +79,7 @@ struct SocketCore {
 
 // The `deliver` record of `packet` to `socket`, as the lookup `hit` decided it (5.1).
 inline DeliverRecord deliver_record(SocketId socket, const SocketTable::Delivery& hit, const Packet& packet) {
-  return DeliverRecord{socket, hit.rule, hit.shadowed, &packet};
+  return DeliverRecord{socket, hit.rule, hit.shadowed, &packet, hit.outranked, hit.group};
 }
 
 // Requires of S: members `SocketId id` and `bool gone` (a SocketCore).

@@ -118,11 +118,12 @@ tcp::Segment segment_of(Packet& p, bool steal = false) {
 }  // namespace
 
 TcpLayer::TcpLayer(IpLayer& ip, StackTrace& trace, SocketPolicy policy, const tcp::Params& params, Rng& rng)
-    : ip_(ip),
+    : rules_(policy_rules(policy)),
+      ip_(ip),
       trace_(trace),
       params_(params),
       rng_(rng),
-      table_(policy, TransportProto::kTcp),
+      table_(policy, TransportProto::kTcp, table_secret(policy, rng)),
       pool_(std::make_unique<SocketPool<Socket>>(TransportProto::kTcp)) {}
 
 TcpLayer::~TcpLayer() = default;
@@ -151,9 +152,10 @@ Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t b
   return id;
 }
 
-Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, uint32_t mss_interface) {
+Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, PortSource source,
+                                   uint32_t mss_interface) {
   if (conn.local.port == 0) {
-    Result<Port> port = table_.pick_connection_port(conn, sharing, rng_.next_u64());
+    Result<Port> port = table_.pick_connection_port(conn, sharing, source, rng_.next_u64());
     if (!port) return port.error();
     conn.local.port = *port;
   }
@@ -162,7 +164,7 @@ Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, uint32_t mss_
   s->conn = conn;
   Socket* raw = s.get();
   const SocketId id = pool_->add(std::move(s));
-  if (Result<void> in = table_.insert_connection(id, conn, sharing); !in) {
+  if (Result<void> in = table_.insert_connection(id, conn, sharing, source); !in) {
     pool_->discard(id);
     return in.error();
   }
@@ -177,8 +179,9 @@ Result<void> TcpLayer::send(SocketId id, const Payload& payload, const std::opti
   if (!s || s->gone) return NetError::kNotConnected;
   if (s->write_shut || s->is_listener) return NetError::kInvalidState;
   if (to) return NetError::kInvalidArgument;  // a connection has its peer
-  // The local address went away without severing the connection (netstack3).
-  if (!ip_.owns(s->conn.local.addr)) return NetError::kAddressNotAvailable;
+  // The local address went away without severing the connection (policy.h RemovedSource).
+  if (!ip_.owns(s->conn.local.addr) && rules_.removed_source == RemovedSource::kRefused)
+    return NetError::kAddressNotAvailable;
   tcp::Connection& c = s->glue().connection();
   return payload.data ? c.send(*payload.data) : c.send_generated(payload.size);
 }
@@ -238,14 +241,15 @@ void TcpLayer::sever(const IpAddr& removed) {
 // segment is dropped no_route and the socket hears network_unreachable once per outage; its
 // timers run on, so it recovers when a route returns.
 void TcpLayer::send_from_connection(Socket& s, Packet packet) {
-  if (!ip_.owns(s.conn.local.addr)) {  // netstack3: the address went away
-    trace_.drop(packet, DropReason::kNoSourceAddress);
+  const bool routed = rules_.removed_source == RemovedSource::kRouted;
+  if (!ip_.owns(s.conn.local.addr) && (!routed || s.conn.local.addr.is_v4())) {
+    trace_.drop(packet, routed ? DropReason::kNoRoute : DropReason::kNoSourceAddress);
     return;
   }
   Result<Egress> egress = ip_.route_for(packet.dst, ip_.connection_rule(s.conn.local.addr, s.conn.device));
   if (!egress) {
     trace_.drop(packet, DropReason::kNoRoute);
-    if (s.unreachable) return;
+    if (s.unreachable || routed) return;
     s.unreachable = true;
     trace_.emit(ErrorRecord{s.id, NetError::kNetworkUnreachable}, packet.trace_cause);
     return;
@@ -337,7 +341,7 @@ TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, ui
   child->parent = listener.id;
   Socket* raw = child.get();
   const SocketId id = pool_->add(std::move(child));
-  if (!table_.insert_connection(id, raw->conn, raw->sharing)) {
+  if (!table_.insert_connection(id, raw->conn, raw->sharing, PortSource::kInherited)) {
     pool_->discard(id);
     return nullptr;
   }

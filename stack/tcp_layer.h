@@ -27,7 +27,7 @@ class TcpLayer {
   // `addr` and `conn` are checked against the host's addresses by the caller; port 0 picks one.
   Result<SocketId> listen(ListenerAddr addr, Sharing sharing, uint32_t backlog);
   // Starts the handshake; `mss_interface`: the interface our MSS comes from.
-  Result<SocketId> connect(ConnAddr conn, Sharing sharing, uint32_t mss_interface);
+  Result<SocketId> connect(ConnAddr conn, Sharing sharing, PortSource source, uint32_t mss_interface);
   // `to` is an error (invalid_argument): a connection has its peer.
   Result<void> send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to);
   Result<void> close(SocketId id);
@@ -53,6 +53,7 @@ class TcpLayer {
   void leave_table(Socket& socket);
   void remove(Socket& socket, std::string_view state);
 
+  const PolicyRules& rules_;
   IpLayer& ip_;
   StackTrace& trace_;
   const tcp::Params& params_;

@@ -78,6 +78,10 @@ struct DeliverRecord {
   MatchRule match = MatchRule::kWildcard;
   std::span<const SocketId> shadowed;
   const Packet* packet = nullptr;
+  // Policy linux (docs/policies.md): sockets of the winner's level that lost on the kernel's
+  // chain order or hash, and the reuse_port group it was picked from (join order).
+  std::span<const SocketId> outranked;
+  std::span<const SocketId> group;
 };
 
 // A connection accepted from `listener` reached ESTABLISHED.

@@ -25,7 +25,11 @@ bool family_allowed(FamilySet set, Family f) {
 }  // namespace
 
 UdpLayer::UdpLayer(IpLayer& ip, StackTrace& trace, SocketPolicy policy, Rng& rng)
-    : ip_(ip), trace_(trace), rng_(rng), table_(policy, TransportProto::kUdp) {}
+    : rules_(policy_rules(policy)),
+      ip_(ip),
+      trace_(trace),
+      rng_(rng),
+      table_(policy, TransportProto::kUdp, table_secret(policy, rng)) {}
 
 Result<SocketId> UdpLayer::listen(ListenerAddr addr, Sharing sharing) {
   if (addr.port == 0) {
@@ -46,9 +50,21 @@ Result<SocketId> UdpLayer::listen(ListenerAddr addr, Sharing sharing) {
   return id;
 }
 
-Result<SocketId> UdpLayer::connect(ConnAddr conn, Sharing sharing) {
+// Why a datagram from `source` cannot be sent, when the host no longer has it.
+std::optional<NetError> UdpLayer::removed_source_error(const IpAddr& source) const {
+  if (ip_.owns(source)) return std::nullopt;
+  switch (rules_.removed_source) {
+    case RemovedSource::kRefused: return NetError::kAddressNotAvailable;
+    case RemovedSource::kRouted:
+      if (source.is_v4()) return NetError::kNetworkUnreachable;
+      return std::nullopt;  // IPv6 leaves with the old source while a route remains
+  }
+  return std::nullopt;
+}
+
+Result<SocketId> UdpLayer::connect(ConnAddr conn, Sharing sharing, PortSource source) {
   if (conn.local.port == 0) {
-    Result<Port> port = table_.pick_connection_port(conn, sharing, rng_.next_u64());
+    Result<Port> port = table_.pick_connection_port(conn, sharing, source, rng_.next_u64());
     if (!port) return port.error();
     conn.local.port = *port;
   }
@@ -87,15 +103,15 @@ Result<void> UdpLayer::send(SocketId id, const Payload& payload, const std::opti
         rule.source = a;
         break;
       }
-    if (rule.source) {  // a specific listener sends from its address, over its interface
-      if (!ip_.owns(*rule.source)) return NetError::kAddressNotAvailable;
-      if (!rule.interface) rule.interface = ip_.owner_of(*rule.source);
+    if (rule.source) {  // a specific listener sends from its address (semantics.md 3)
+      if (auto e = removed_source_error(*rule.source)) return *e;
+      rule = ip_.connection_rule(*rule.source, rule.interface);
     } else if (!ip_.owns(p.dst) && !family_allowed(s->listen_addr.family, p.dst.family())) {
       return NetError::kAddressNotAvailable;
     }
   } else {
     if (to) return NetError::kInvalidArgument;
-    if (!ip_.owns(s->conn.local.addr)) return NetError::kAddressNotAvailable;
+    if (auto e = removed_source_error(s->conn.local.addr)) return *e;
     p.sport = s->conn.local.port;
     p.dst = s->conn.remote.addr;
     p.dport = s->conn.remote.port;
@@ -131,6 +147,8 @@ Result<void> UdpLayer::shutdown(SocketId id, bool read, bool write) {
   if (!s || s->gone) return NetError::kNotConnected;
   if (read) s->read_shut = true;
   if (write) s->write_shut = true;
+  // Linux sets the flags on an unconnected socket too, and says it is not connected.
+  if (s->is_listener && !rules_.receive_shutdown_refuses) return NetError::kNotConnected;
   return {};
 }
 
@@ -147,7 +165,7 @@ RxOutcome UdpLayer::receive(uint32_t interface, Packet& packet) {
     return RxOutcome::kNoListener;
   }
   Socket& s = pool_.at(hit->socket);
-  if (s.read_shut) {  // the winner refuses; nobody broader gets it (semantics.md 5.1)
+  if (s.read_shut && rules_.receive_shutdown_refuses) {  // nobody broader gets it (5.1)
     trace_.drop(packet, DropReason::kReceiveShutdown, ip_.interface_name(interface));
     return RxOutcome::kRefused;
   }

@@ -20,7 +20,7 @@ class UdpLayer {
 
   // `addr` and `conn` are checked against the host's addresses by the caller; port 0 picks one.
   Result<SocketId> listen(ListenerAddr addr, Sharing sharing);
-  Result<SocketId> connect(ConnAddr conn, Sharing sharing);
+  Result<SocketId> connect(ConnAddr conn, Sharing sharing, PortSource source = PortSource::kBound);
   // `to` for a bound (unconnected) socket only.
   Result<void> send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to);
   Result<void> close(SocketId id);
@@ -40,7 +40,9 @@ class UdpLayer {
  private:
   struct Socket : SocketCore {};
   void remove(Socket& s);
+  std::optional<NetError> removed_source_error(const IpAddr& source) const;
 
+  const PolicyRules& rules_;
   IpLayer& ip_;
   StackTrace& trace_;
   Rng& rng_;

@@ -173,6 +173,18 @@ class StackRecordFields {
     for (SocketId id : r.shadowed) shadowed.emplace_back(name(id));
     std::sort(shadowed.begin(), shadowed.end());
     sink_.string_list("shadowed", shadowed);
+    // Extension (policy linux): only when there is something to say.
+    if (!r.outranked.empty()) {
+      std::vector<std::string> outranked;
+      for (SocketId id : r.outranked) outranked.emplace_back(name(id));
+      std::sort(outranked.begin(), outranked.end());
+      sink_.string_list("outranked", outranked);
+    }
+    if (!r.group.empty()) {
+      std::vector<std::string> group;
+      for (SocketId id : r.group) group.emplace_back(name(id));
+      sink_.string_list("group", group);
+    }
     // A datagram always carries its payload (maybe empty); a TCP segment only a non-empty one.
     if (r.packet && !(tcp && r.packet->payload.empty())) add_payload(sink_, r.packet->payload);
   }

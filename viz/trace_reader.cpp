@@ -383,6 +383,8 @@ void TraceReader::check_event(const json& e) {
   f.integer("size", 0, kMaxId);
   for (const char* key : kStringFields) f.string(key);
   f.strings("shadowed", limits_.max_list);
+  f.strings("outranked", limits_.max_list);
+  f.strings("group", limits_.max_list);
   // The kinds about a packet carry it (docs/trace-format.md, "Event kinds").
   bool about_packet = *kind == "tx" || *kind == "rx" || *kind == "forward" || *kind == "drop" || *kind == "deliver";
   if (const json* p = f.object("packet", about_packet)) check_packet(*p, "/packet", 0);

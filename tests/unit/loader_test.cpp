@@ -339,6 +339,32 @@ TEST(Loader, AcceptedConnectionOfATcpListenerIsAKnownSocket) {
   EXPECT_TRUE(r.scenario) << all_errors(r);
 }
 
+TEST(Loader, PolicyLinuxAndTheUidOptionAreRead) {
+  auto r = load(with(with(kMinimal, "{", R"({ "policy": "linux",)"), R"("port": 80 })",
+                     R"("port": 80, "reuse_port": true, "uid": 1000 },
+    { "at": "1s", "host": "a", "op": "connect", "proto": "tcp", "socket": "c", "remote": "10.0.0.2:80", "uid": 7 })"));
+  ASSERT_TRUE(r.scenario) << all_errors(r);
+  EXPECT_EQ(r.scenario->policy, Policy::kLinux);
+  EXPECT_EQ(std::get<ListenStep>(r.scenario->steps[0].action).uid, 1000u);
+  EXPECT_EQ(std::get<ConnectStep>(r.scenario->steps[1].action).uid, 7u);
+}
+
+TEST(Loader, PolicySetOnTheCommandLineIsChecked) {
+  auto r = load(kMinimal, {Override{"/policy", "linux"}});
+  ASSERT_TRUE(r.scenario) << all_errors(r);
+  EXPECT_EQ(r.scenario->policy, Policy::kLinux);
+}
+
+TEST(Loader, UidMustBeAnUnsignedThirtyTwoBitInteger) {
+  for (const char* bad : {R"("1000")", "-1", "4294967296", "1.5", "true"}) {
+    auto r = load(with(kMinimal, R"("port": 80 })", std::string(R"("port": 80, "uid": )") + bad + " }"));
+    EXPECT_FALSE(r.scenario) << bad;
+    ASSERT_EQ(r.errors.size(), 1u) << bad << all_errors(r);
+    EXPECT_EQ(r.errors[0].pointer, "/steps/0/uid") << bad;
+    EXPECT_GT(r.errors[0].line, 0) << bad;
+  }
+}
+
 TEST(Loader, SchemaKeyIsIgnored) {
   auto r = load(with(kMinimal, "{", R"({ "$schema": "anything",)"));
   EXPECT_TRUE(r.scenario) << all_errors(r);

@@ -596,7 +596,7 @@ TEST(SocketTable, EphemeralPortStartsAtRandomOffsetInRange) {
     auto p = t.pick_listener_port(spec("L *:0").listen, {}, r);
     ASSERT_TRUE(p);
     EXPECT_EQ(*p, kFirst + r % 16384);
-    auto c = t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, r);
+    auto c = t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kBound, r);
     ASSERT_TRUE(c);
     EXPECT_EQ(*c, kFirst + r % 16384);
   }
@@ -619,17 +619,17 @@ TEST(SocketTable, EphemeralPortWrapsAround) {
 
 TEST(SocketTable, EphemeralPortsExhaustedGiveNoPorts) {
   for (SocketPolicy policy : {kSeed, kNs3}) {
-    SocketTable t(policy, TransportProto::kUdp, PortRange{50000, 50003});
+    SocketTable t(policy, TransportProto::kUdp, 0, PortRange{50000, 50003});
     for (Port p = 50000; p <= 50003; ++p)
       ASSERT_TRUE(insert(t, p, "C 10.0.0.1:" + std::to_string(p) + ">10.0.0.9:80").ok());
     for (uint64_t r = 0; r < 8; ++r) {
-      auto c = t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, r);
+      auto c = t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kBound, r);
       ASSERT_FALSE(c);
       EXPECT_EQ(c.error(), NetError::kNoPorts);
     }
     t.remove(id_of(50002));
     for (uint64_t r = 0; r < 8; ++r)
-      EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, r), 50002);
+      EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kBound, r), 50002);
   }
 }
 
@@ -649,16 +649,16 @@ TEST(SocketTable, EphemeralPortFindsTheOnlyFreePortOfTheFullRange) {
 TEST(SocketTable, SeedConnectionMayTakeAListenersPort) {
   SocketTable t(kSeed, TransportProto::kUdp);
   ASSERT_TRUE(insert(t, 1, "L *:50000").ok());
-  EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, 50000 - kFirst), 50000);
+  EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kBound, 50000 - kFirst), 50000);
   ASSERT_TRUE(insert(t, 2, "C 10.0.0.1:50000>10.0.0.9:80").ok());
-  EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, 50000 - kFirst), 50001);
+  EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kBound, 50000 - kFirst), 50001);
 }
 
 TEST(SocketTable, Netstack3ConnectionNeedsAnUnusedPort) {
   for (TransportProto proto : {TransportProto::kUdp, TransportProto::kTcp}) {
     SocketTable t(kNs3, proto);
     ASSERT_TRUE(insert(t, 1, "L 10.0.0.2:50000").ok());  // no conflict with 10.0.0.1, but in use
-    EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, 50000 - kFirst),
+    EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kBound, 50000 - kFirst),
               50001);
   }
 }
@@ -683,9 +683,9 @@ TEST(SocketTable, TcpConnectSkipsRemotePortOnSelfConnect) {
   for (TransportProto proto : {TransportProto::kUdp, TransportProto::kTcp}) {
     SocketTable t(kSeed, proto);
     const Port self = proto == TransportProto::kTcp ? 50001 : 50000;
-    EXPECT_EQ(*t.pick_connection_port(spec("C 127.0.0.1:0>127.0.0.1:50000").conn, {}, 50000 - kFirst),
+    EXPECT_EQ(*t.pick_connection_port(spec("C 127.0.0.1:0>127.0.0.1:50000").conn, {}, PortSource::kBound, 50000 - kFirst),
               self);
-    EXPECT_EQ(*t.pick_connection_port(spec("C 127.0.0.1:0>127.0.0.2:50000").conn, {}, 50000 - kFirst),
+    EXPECT_EQ(*t.pick_connection_port(spec("C 127.0.0.1:0>127.0.0.2:50000").conn, {}, PortSource::kBound, 50000 - kFirst),
               50000);
   }
 }
@@ -694,7 +694,7 @@ TEST(SocketTable, Netstack3TcpReusePortPickNotSupported) {
   SocketTable t(kNs3, TransportProto::kTcp);
   EXPECT_EQ(t.pick_listener_port(spec("L *:0").listen, {false, true}, 0).error(),
             NetError::kNotSupported);
-  EXPECT_EQ(t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {false, true}, 0).error(),
+  EXPECT_EQ(t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {false, true}, PortSource::kBound, 0).error(),
             NetError::kNotSupported);
 }
 
