@@ -18,7 +18,7 @@ namespace {
 // A socket written as text:
 //   "L *:80" (wildcard, both families), "L *4:80", "L *6:80", "L 10.0.0.1:80",
 //   "L 10.0.0.1+10.0.0.2:80", "L [fd00::1]:80", "C 10.0.0.1:80>10.0.0.9:5000",
-// followed by optional "%<device>", "ra" (reuse_addr), "rp" (reuse_port).
+// followed by optional "%<device>", "ra" (reuse_addr), "rp" (reuse_port), "u<uid>".
 struct Spec {
   bool listener = true;
   ListenerAddr listen;
@@ -49,6 +49,7 @@ Spec spec(const std::string& text) {
     if (mod == "ra") s.sharing.reuse_addr = true;
     else if (mod == "rp") s.sharing.reuse_port = true;
     else if (mod[0] == '%') device = static_cast<DeviceId>(std::stoul(mod.substr(1)));
+    else if (mod[0] == 'u') s.sharing.uid = static_cast<uint32_t>(std::stoul(mod.substr(1)));
     else ADD_FAILURE() << "bad modifier " << mod;
   }
   if (!s.listener) {
@@ -696,6 +697,244 @@ TEST(SocketTable, Netstack3TcpReusePortPickNotSupported) {
             NetError::kNotSupported);
   EXPECT_EQ(t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {false, true}, PortSource::kBound, 0).error(),
             NetError::kNotSupported);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Policy linux (docs/policies.md): owners by local address, the kernel's lookup, its ports.
+
+constexpr auto kLinux = SocketPolicy::kLinux;
+constexpr std::optional<NetError> kNotAvailable = NetError::kAddressNotAvailable;
+
+struct LinuxRow {
+  const char* name;
+  TransportProto proto;
+  const char* first;
+  const char* second;
+  std::optional<NetError> expected;  // in both orders
+};
+
+class LinuxConflicts : public ::testing::TestWithParam<LinuxRow> {};
+
+TEST_P(LinuxConflicts, SecondBindGetsExpectedResultInEitherOrder) {
+  const LinuxRow& row = GetParam();
+  for (bool swap : {false, true}) {
+    SocketTable t(kLinux, row.proto);
+    ASSERT_TRUE(insert(t, 1, swap ? row.second : row.first).ok());
+    EXPECT_EQ(error_of(insert(t, 2, swap ? row.first : row.second)), row.expected) << (swap ? "swapped" : "");
+  }
+}
+
+constexpr auto kT = TransportProto::kTcp;
+constexpr auto kU = TransportProto::kUdp;
+INSTANTIATE_TEST_SUITE_P(
+    Linux, LinuxConflicts,
+    ::testing::Values(
+        LinuxRow{"TcpSpecificAndWildcard", kT, "L 10.0.0.1:80", "L *4:80", kInUse},
+        LinuxRow{"TcpReuseAddrDoesNotShareWithAListener", kT, "L 10.0.0.1:80 ra", "L *4:80 ra", kInUse},
+        LinuxRow{"TcpReusePortShares", kT, "L 10.0.0.1:80 rp", "L *4:80 rp", kOk},
+        LinuxRow{"TcpReusePortNeedsTheSameUid", kT, "L 10.0.0.1:80 rp u1", "L 10.0.0.1:80 rp u2", kInUse},
+        LinuxRow{"UdpSpecificAndWildcard", kU, "L 10.0.0.1:80", "L *4:80", kInUse},
+        LinuxRow{"UdpReuseAddrShares", kU, "L 10.0.0.1:80 ra", "L *4:80 ra", kOk},
+        LinuxRow{"UdpReusePortNeedsTheSameUid", kU, "L [fd00::1]:80 rp u1", "L [fd00::1]:80 rp", kInUse},
+        LinuxRow{"UdpReuseAddrAgainstReusePortConflicts", kU, "L 10.0.0.1:80 ra", "L 10.0.0.1:80 rp", kInUse},
+        LinuxRow{"TcpListenerOverConnection", kT, "L 10.0.0.1:80", "C 10.0.0.1:80>10.0.0.9:5000", kInUse},
+        LinuxRow{"UdpConnectedAndWildcardWithReuseAddr", kU, "C 10.0.0.1:80>10.0.0.9:5000 ra", "L *4:80 ra", kOk},
+        LinuxRow{"UdpConnectedAndWildcard", kU, "C 10.0.0.1:80>10.0.0.9:5000", "L *4:80", kInUse},
+        LinuxRow{"ConnectionsToTwoPeersNeedOptions", kT, "C 10.0.0.1:80>10.0.0.9:5000", "C 10.0.0.1:80>10.0.0.8:5000", kInUse},
+        LinuxRow{"ConnectionsToTwoPeersWithReuseAddr", kT, "C 10.0.0.1:80>10.0.0.9:5000 ra", "C 10.0.0.1:80>10.0.0.8:5000 ra", kOk},
+        LinuxRow{"InetWildcardAndV6OnlyCoexist", kT, "L *4:80", "L *6:80", kOk},
+        LinuxRow{"InetWildcardAndDualStackConflict", kT, "L *4:80", "L *:80", kInUse},
+        LinuxRow{"AddressUnderDualStack", kT, "L 10.0.0.1:80", "L *:80", kInUse},
+        LinuxRow{"DualStackAndV6Only", kU, "L *:80", "L *6:80", kInUse},
+        LinuxRow{"V6OnlyCoversIpv6Addresses", kU, "L *6:80", "L [fd00::1]:80", kInUse},
+        LinuxRow{"DifferentAddressesCoexist", kT, "L 10.0.0.1:80", "L 10.0.0.2:80", kOk},
+        LinuxRow{"DifferentDevicesCoexist", kT, "L *4:80 %1", "L *4:80 %2", kOk},
+        LinuxRow{"DeviceAndUnboundOverlap", kU, "L 10.0.0.1:80 %1", "L 10.0.0.1:80", kInUse},
+        LinuxRow{"DeviceWildcardAndAddressOverlap", kU, "L *4:80 %1", "L 10.0.0.1:80", kInUse}),
+    [](const ::testing::TestParamInfo<LinuxRow>& info) { return std::string(info.param.name); });
+
+// Only the existing socket's state matters: a listener binds next to a reuse_addr connection,
+// but a connection does not bind next to a reuse_addr listener.
+TEST(SocketTableLinux, ReuseAddrSharesOnlyWithASocketThatDoesNotListen) {
+  SocketTable t(kLinux, kT);
+  ASSERT_TRUE(insert(t, 1, "C 10.0.0.1:80>10.0.0.9:5000 ra").ok());
+  EXPECT_EQ(error_of(insert(t, 2, "L *4:80 ra")), kOk);
+  EXPECT_EQ(error_of(insert(t, 3, "C 10.0.0.1:80>10.0.0.8:5000 ra")), kInUse);
+}
+
+TEST(SocketTableLinux, ConnectFromAListenersPortNeedsReusePort) {
+  for (const char* options : {"", " ra"}) {
+    SocketTable t(kLinux, kT);
+    ASSERT_TRUE(insert(t, 1, std::string("L 10.0.0.1:80") + options).ok());
+    EXPECT_EQ(error_of(insert(t, 2, std::string("C 10.0.0.1:80>10.0.0.9:5000") + options)), kInUse);
+  }
+  SocketTable t(kLinux, kT);
+  ASSERT_TRUE(insert(t, 1, "L 10.0.0.1:80 rp").ok());
+  EXPECT_EQ(error_of(insert(t, 2, "C 10.0.0.1:80>10.0.0.9:5000 rp")), kOk);
+}
+
+TEST(SocketTableLinux, DuplicateFourTupleIsAddressNotAvailable) {
+  SocketTable t(kLinux, kT);
+  ASSERT_TRUE(insert(t, 1, "C 10.0.0.1:80>10.0.0.9:5000 ra").ok());
+  EXPECT_EQ(error_of(insert(t, 2, "C 10.0.0.1:80>10.0.0.9:5000 ra")), kNotAvailable);
+  EXPECT_EQ(error_of(insert(t, 3, "C 10.0.0.1:80>10.0.0.9:5001 ra")), kOk);
+}
+
+TEST(SocketTableLinux, AcceptedConnectionsAreNotChecked) {
+  SocketTable t(kLinux, kT);
+  ASSERT_TRUE(insert(t, 1, "L *4:80").ok());
+  const Spec c = spec("C 10.0.0.1:80>10.0.0.9:5000");
+  EXPECT_TRUE(t.insert_connection(id_of(2), c.conn, c.sharing, PortSource::kInherited).ok());
+}
+
+// The receiver of a UDP datagram from 10.0.0.9:5000 to `dst` arriving on device 1.
+std::optional<Num> receiver(const SocketTable& t, const char* dst, const char* src = "10.0.0.9:5000") {
+  auto hit = t.lookup(sa(dst), sa(src), 1);
+  if (!hit) return std::nullopt;
+  return hit->socket.slot;
+}
+
+TEST(SocketTableLinux, UdpNewestReuseAddrSocketReceives) {
+  SocketTable t(kLinux, kU);
+  for (Num n : {1u, 2u, 3u}) ASSERT_TRUE(insert(t, n, "L 10.0.0.1:53 ra").ok());
+  EXPECT_EQ(receiver(t, "10.0.0.1:53"), 3u);
+  auto hit = t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), 1);
+  EXPECT_EQ(nums(hit->outranked), (std::vector<Num>{1, 2}));
+  t.remove(id_of(3));
+  EXPECT_EQ(receiver(t, "10.0.0.1:53"), 2u);
+}
+
+TEST(SocketTableLinux, UdpDeviceBoundOutscoresUnboundInEitherOrder) {
+  for (bool device_first : {true, false}) {
+    SocketTable t(kLinux, kU);
+    ASSERT_TRUE(insert(t, device_first ? 1 : 2, "L 10.0.0.1:53 ra %1").ok());
+    ASSERT_TRUE(insert(t, device_first ? 2 : 1, "L 10.0.0.1:53 ra").ok());
+    const Num device_bound = device_first ? 1 : 2;
+    EXPECT_EQ(receiver(t, "10.0.0.1:53"), device_bound);
+    EXPECT_EQ(t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), 1)->rule, MatchRule::kSpecificDevice);
+    EXPECT_NE(t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), 2)->socket.slot, device_bound);
+  }
+}
+
+TEST(SocketTableLinux, UdpInetOutscoresDualStackForIpv4) {
+  for (bool inet_first : {true, false}) {
+    SocketTable t(kLinux, kU);
+    ASSERT_TRUE(insert(t, inet_first ? 1 : 2, "L *4:53 ra").ok());
+    ASSERT_TRUE(insert(t, inet_first ? 2 : 1, "L *:53 ra").ok());
+    const Num inet = inet_first ? 1 : 2;
+    EXPECT_EQ(receiver(t, "10.0.0.1:53"), inet);
+    EXPECT_NE(receiver(t, "[fd00::1]:53", "[fd00::9]:5000"), inet);
+  }
+}
+
+TEST(SocketTableLinux, TcpChainOrderNewestForIpv4OldestReusePortForIpv6) {
+  SocketTable t(kLinux, kT);
+  ASSERT_TRUE(insert(t, 1, "L 10.0.0.1:80 rp %1").ok());
+  ASSERT_TRUE(insert(t, 2, "L 10.0.0.1:80 rp").ok());
+  ASSERT_TRUE(insert(t, 3, "L [fd00::1]:80 rp %1").ok());
+  ASSERT_TRUE(insert(t, 4, "L [fd00::1]:80 rp").ok());
+  EXPECT_EQ(receiver(t, "10.0.0.1:80"), 2u);  // the device gives no precedence
+  EXPECT_EQ(receiver(t, "[fd00::1]:80", "[fd00::9]:5000"), 3u);
+}
+
+TEST(SocketTableLinux, Ipv6ReusePortSocketsSitBehindTheOthers) {
+  SocketTable t(kLinux, kU);
+  ASSERT_TRUE(insert(t, 1, "L [fd00::1]:53 ra").ok());
+  ASSERT_TRUE(insert(t, 2, "L [fd00::1]:53 ra rp").ok());
+  EXPECT_EQ(receiver(t, "[fd00::1]:53", "[fd00::9]:5000"), 1u);
+  SocketTable v4(kLinux, kU);
+  ASSERT_TRUE(insert(v4, 1, "L 10.0.0.1:53 ra").ok());
+  ASSERT_TRUE(insert(v4, 2, "L 10.0.0.1:53 ra rp").ok());
+  EXPECT_EQ(receiver(v4, "10.0.0.1:53"), 2u);
+}
+
+TEST(SocketTableLinux, ReusePortGroupPicksByFlowAndSpreads) {
+  SocketTable t(kLinux, kU, /*secret=*/7);
+  for (Num n : {1u, 2u, 3u}) ASSERT_TRUE(insert(t, n, "L *4:53 rp").ok());
+  std::map<Num, int> per_member;
+  for (int port = 40000; port < 40300; ++port) {
+    const std::string src = "10.0.0.9:" + std::to_string(port);
+    auto first = receiver(t, "10.0.0.1:53", src.c_str());
+    ASSERT_TRUE(first);
+    EXPECT_EQ(receiver(t, "10.0.0.1:53", src.c_str()), first);  // a flow sticks to its member
+    ++per_member[*first];
+  }
+  for (Num n : {1u, 2u, 3u}) EXPECT_GT(per_member[n], 50) << n;
+  auto hit = t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:40000"), 1);
+  EXPECT_EQ(nums(hit->group), (std::vector<Num>{1, 2, 3}));
+}
+
+TEST(SocketTableLinux, AGroupLeaverIsReplacedByTheLastMember) {
+  SocketTable t(kLinux, kT);
+  for (Num n : {1u, 2u, 3u, 4u}) ASSERT_TRUE(insert(t, n, "L *4:80 rp").ok());
+  t.remove(id_of(2));
+  auto hit = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
+  EXPECT_EQ(nums(hit->group), (std::vector<Num>{1, 4, 3}));
+}
+
+TEST(SocketTableLinux, ConnectedUdpSocketWinsForItsPeer) {
+  SocketTable t(kLinux, kU);
+  ASSERT_TRUE(insert(t, 1, "C 10.0.0.1:53>10.0.0.9:5000 rp").ok());
+  ASSERT_TRUE(insert(t, 2, "L 10.0.0.1:53 rp").ok());
+  EXPECT_EQ(receiver(t, "10.0.0.1:53", "10.0.0.9:5000"), 1u);
+  EXPECT_EQ(receiver(t, "10.0.0.1:53", "10.0.0.9:5001"), 2u);
+}
+
+TEST(SocketTableLinux, EphemeralRangeIs32768To60999) {
+  SocketTable t(kLinux, kU);
+  for (uint64_t r = 0; r < 200; ++r) {
+    Port p = *t.pick_listener_port(spec("L 10.0.0.1:0").listen, {}, r * 0x9e3779b97f4a7c15ULL);
+    EXPECT_GE(p, 32768);
+    EXPECT_LE(p, 60999);
+  }
+}
+
+TEST(SocketTableLinux, TcpBindPortsAreOddAndReuseAddrTakesTheLowerHalf) {
+  SocketTable t(kLinux, kT);
+  for (uint64_t r = 0; r < 200; ++r) {
+    const uint64_t random = r * 0x9e3779b97f4a7c15ULL;
+    Port p = *t.pick_listener_port(spec("L 10.0.0.1:0").listen, {}, random);
+    EXPECT_EQ(p % 2, 1) << p;
+    Port q = *t.pick_listener_port(spec("L 10.0.0.1:0 ra").listen, spec("L 10.0.0.1:0 ra").sharing, random);
+    EXPECT_EQ(q % 2, 1) << q;
+    EXPECT_LT(q, 32768 + 14116) << q;
+    Port c = *t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kBound, random);
+    EXPECT_EQ(c % 2, 1) << c;
+  }
+}
+
+TEST(SocketTableLinux, TcpConnectPortsAreEvenAndSharedAcrossDestinations) {
+  SocketTable t(kLinux, kT, /*secret=*/3, PortRange{50000, 50001});
+  const Spec to_a = spec("C 10.0.0.1:0>10.0.0.9:80");
+  const Spec to_b = spec("C 10.0.0.1:0>10.0.0.8:80");
+  Port a = *t.pick_connection_port(to_a.conn, {}, PortSource::kConnect, 1);
+  EXPECT_EQ(a, 50000);  // even first
+  ConnAddr ca = to_a.conn;
+  ca.local.port = a;
+  ASSERT_TRUE(t.insert_connection(id_of(1), ca, {}, PortSource::kConnect).ok());
+  ConnAddr cb = to_b.conn;
+  cb.local.port = *t.pick_connection_port(to_b.conn, {}, PortSource::kConnect, 1);
+  EXPECT_EQ(cb.local.port, 50000);  // the same port towards another destination
+  ASSERT_TRUE(t.insert_connection(id_of(2), cb, {}, PortSource::kConnect).ok());
+  EXPECT_EQ(*t.pick_connection_port(to_a.conn, {}, PortSource::kConnect, 1), 50001);  // the odd one next
+}
+
+TEST(SocketTableLinux, ABoundPortIsNeverSharedByConnects) {
+  SocketTable t(kLinux, kT, /*secret=*/3, PortRange{50000, 50001});
+  ASSERT_TRUE(insert(t, 1, "L 10.0.0.2:50000").ok());  // bound on another address
+  ASSERT_TRUE(insert(t, 2, "L 10.0.0.2:50001").ok());
+  EXPECT_EQ(t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kConnect, 1).error(),
+            NetError::kNoPorts);
+  // A bind to another address may still take them.
+  EXPECT_TRUE(t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:80").conn, {}, PortSource::kBound, 1).ok());
+}
+
+TEST(SocketTableLinux, UdpConnectPicksItsPortAsAWildcard) {
+  SocketTable t(kLinux, kU, /*secret=*/3, PortRange{50000, 50000});
+  ASSERT_TRUE(insert(t, 1, "L 10.0.0.2:50000").ok());
+  EXPECT_EQ(t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:53").conn, {}, PortSource::kConnect, 0).error(),
+            NetError::kNoPorts);
+  EXPECT_EQ(*t.pick_connection_port(spec("C 10.0.0.1:0>10.0.0.9:53").conn, {}, PortSource::kBound, 0), 50000);
 }
 
 }  // namespace
