@@ -155,7 +155,7 @@ void emit_every_kind(TraceWriter& w, const Packet& p) {
   w.emit(on(ForwardRecord{"eth0", "eth1", &p}));
   w.emit(on(DropRecord{&p, DropReason::kQueueFull, "eth0", "wan"}));
   const SocketId shadowed[] = {sock("z"), sock("a")};
-  w.emit(on(DeliverRecord{sock("s"), MatchRule::kWildcardDevice, shadowed, &p}));
+  w.emit(on(DeliverRecord{sock("s"), MatchRule::kWildcardDevice, shadowed, &p, {}, {}}));
   w.emit(on(AcceptRecord{sock("web#1"), sock("web"), *SocketAddr::parse("10.0.0.1:80"),
                          *SocketAddr::parse("[fd00::9]:4000")}));
   w.emit(on(EstablishedRecord{sock("c"), *SocketAddr::parse("10.0.0.2:4000"), *SocketAddr::parse("10.0.0.1:80")}));
@@ -375,7 +375,7 @@ TEST(TracePacket, Ipv6PortsAreBracketed) {
 
 json deliver(const Packet& p) {
   const SocketId s = p.proto == IpProto::kTcp ? tcp_sock("s") : sock("s");
-  return emit_one(on(DeliverRecord{s, MatchRule::kConnection, {}, &p}));
+  return emit_one(on(DeliverRecord{s, MatchRule::kConnection, {}, &p, {}, {}}));
 }
 
 TEST(TraceData, ShortUtf8PayloadIsDataUpTo64Bytes) {
