@@ -220,8 +220,9 @@ const std::vector<KeySpec> kTopKeys = {
     {"description", false, R"({"type": "string"})", "free text"},
     {"seed", false, R"({"type": "integer", "minimum": 0, "maximum": 18446744073709551615})",
      "seeds every random stream (loss, initial sequence numbers, ephemeral ports); default 1"},
-    {"policy", false, R"({"enum": ["seed", "netstack3"]})",
-     "the socket rules (docs/semantics.md 5): `seed` (default) or `netstack3`"},
+    {"policy", false, R"({"enum": ["seed", "netstack3", "linux"]})",
+     "the socket rules (docs/semantics.md 5, docs/policies.md): `seed` (default), `netstack3` or "
+     "`linux` (an extension)"},
     {"until", false, R"({"$ref": "#/$defs/duration"})",
      "virtual time to stop at; default: when no event is left (bounded by `limits.time`)"},
     {"defaults", false, kClosedObject,
