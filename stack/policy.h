@@ -92,10 +92,10 @@ struct PolicyRules {
   bool egress_by_route;
   // With a device, a specific bind may use an address of any interface (not only the device's).
   bool device_bind_any_interface;
-  // A UDP socket whose receive side is shut down refuses what arrives for it (otherwise the
-  // datagram is delivered, and shutting down an unconnected socket's receive side fails
-  // not_connected). A TCP connection under every policy acknowledges data after its receive
-  // side is shut down and passes none of it on.
+  // A socket whose receive side is shut down refuses what arrives for it: a UDP socket the
+  // datagram, a TCP connection acknowledges data and passes none of it on. Otherwise (Linux,
+  // where shutdown(read) is no refusal) datagrams are delivered, a TCP connection's data is
+  // still read, and shutting down an unconnected UDP socket's receive side fails not_connected.
   bool receive_shutdown_refuses;
   // A datagram refused by a socket whose receive side is shut down gets ICMP port unreachable.
   bool icmp_for_refused_datagram;

@@ -208,7 +208,7 @@ Result<void> TcpLayer::shutdown(SocketId id, bool read, bool write) {
   if (s->is_listener) return NetError::kInvalidState;
   if (read) s->read_shut = true;
   if (write) s->write_shut = true;
-  if (read) s->glue().connection().shutdown_read();
+  if (read && rules_.receive_shutdown_refuses) s->glue().connection().shutdown_read();
   if (write) return s->glue().connection().shutdown_write();
   return {};
 }
