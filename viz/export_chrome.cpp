@@ -15,6 +15,7 @@ namespace netsim {
 
 namespace {
 
+using exporting::binding_text;
 using exporting::int_field;
 using exporting::str_field;
 using nlohmann::json;
@@ -181,18 +182,8 @@ class ChromeExporter : public TraceExporter {
                  (kind == "step" && str_field(e, "result") == "ok" && (op == "listen" || op == "connect"));
     if (opens && !open_sockets_.count(key)) {
       std::string name = (kind == "accept" ? "accepted" : op) + " " + str_field(e, "proto");
-      std::string local = str_field(e, "local");
-      if (local.empty() && e.contains("port")) {
-        std::string addresses;
-        if (e.contains("addresses") && e["addresses"].is_array()) {
-          for (const auto& a : e["addresses"]) {
-            addresses += (addresses.empty() ? "" : ",") + (a.is_string() ? a.get<std::string>() : a.dump());
-          }
-        }
-        local = (addresses.empty() ? "*" : addresses) + ":" + std::to_string(int_field(e, "port"));
-      }
-      if (!local.empty()) name += " " + local;
-      if (!str_field(e, "remote").empty()) name += " > " + str_field(e, "remote");
+      const std::string binding = binding_text(e);
+      if (!binding.empty()) name += " " + binding;
       open_sockets_[key] = OpenSocket{pid, tid, t, name, e};
     } else if (kind == "close") {
       auto it = open_sockets_.find(key);

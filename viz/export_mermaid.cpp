@@ -12,6 +12,7 @@ namespace netsim {
 
 namespace {
 
+using exporting::binding_text;
 using exporting::format_time;
 using exporting::int_field;
 using exporting::str_field;
@@ -56,18 +57,8 @@ std::string step_label(const json& e) {
   std::string s = str_field(e, "op");
   if (!str_field(e, "socket").empty()) s += " " + str_field(e, "socket");
   if (!str_field(e, "proto").empty()) s += " " + str_field(e, "proto");
-  std::string local = str_field(e, "local");
-  if (local.empty() && e.contains("port")) {
-    std::string addresses;
-    if (e.contains("addresses") && e["addresses"].is_array()) {
-      for (const auto& a : e["addresses"]) {
-        addresses += (addresses.empty() ? "" : ",") + (a.is_string() ? a.get<std::string>() : a.dump());
-      }
-    }
-    local = (addresses.empty() ? "*" : addresses) + ":" + std::to_string(int_field(e, "port"));
-  }
-  if (!local.empty()) s += " " + local;
-  if (!str_field(e, "remote").empty()) s += " > " + str_field(e, "remote");
+  const std::string binding = binding_text(e);
+  if (!binding.empty()) s += " " + binding;
   std::string result = str_field(e, "result");
   if (!result.empty() && result != "ok") {
     s += ": " + result + (str_field(e, "expected") == result ? " (expected)" : "");

@@ -20,6 +20,23 @@ int64_t int_field(const json& j, std::string_view key, int64_t fallback) {
   return static_cast<int64_t>(it->get<double>());
 }
 
+std::string binding_text(const json& e) {
+  std::string local = str_field(e, "local");
+  if (local.empty() && e.contains("port")) {
+    std::string addresses;
+    if (e.contains("addresses") && e["addresses"].is_array()) {
+      for (const auto& a : e["addresses"]) {
+        addresses += (addresses.empty() ? "" : ",") + (a.is_string() ? a.get<std::string>() : a.dump());
+      }
+    }
+    local = (addresses.empty() ? "*" : addresses) + ":" + std::to_string(int_field(e, "port"));
+  }
+  std::string text = local;
+  const std::string remote = str_field(e, "remote");
+  if (!remote.empty()) text += (text.empty() ? "> " : " > ") + remote;
+  return text;
+}
+
 Endpoint parse_endpoint(std::string_view text) {
   Endpoint ep;
   if (!text.empty() && text.front() == '[') {

@@ -25,6 +25,10 @@ struct Endpoint {
 };
 Endpoint parse_endpoint(std::string_view text);
 
+// A socket's binding as a listen/connect `step` (or an `accept`) gives it: "10.0.0.1:80 > 10.0.0.2:4000"
+// for a connection, "10.0.0.1,10.0.0.11:80" or "*:80" for a listener, "" when it gives none.
+std::string binding_text(const json& event);
+
 // "TCP 10.0.0.100:49152 > 10.0.1.1:80 [S] seq 1000 ack 0 len 0", "UDP ... len 5",
 // "ICMP port_unreachable 10.0.0.1 > 10.0.0.100".
 std::string packet_summary(const json& packet);
