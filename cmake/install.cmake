@@ -1,0 +1,46 @@
+# What `cmake --install` puts where (GNUInstallDirs), and the Debian package CPack builds
+# from the same rules (docs/install.md). Included from the top-level CMakeLists.txt after every
+# target is defined.
+include(GNUInstallDirs)
+# `cmake --install` and CPack install what is built: they do not build every target first (the
+# package test runs cpack from ctest, after the build).
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
+install(TARGETS netsim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES scenarios/schema/scenario.schema.json DESTINATION ${CMAKE_INSTALL_DATADIR}/netsim)
+install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+# The bundled scenarios are the examples: DOCDIR/examples/<folder>/<name>.json, the guards' skip
+# marker with them. Their `$schema` is "../schema/scenario.schema.json", so examples/schema is a
+# relative link to the one installed copy of the schema.
+install(DIRECTORY scenarios/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
+        FILES_MATCHING PATTERN "*.json" PATTERN ".netsim-check-skip" PATTERN "schema" EXCLUDE)
+file(RELATIVE_PATH NETSIM_SCHEMA_LINK
+     /${CMAKE_INSTALL_DOCDIR}/examples/schema /${CMAKE_INSTALL_DATADIR}/netsim/scenario.schema.json)
+install(CODE "
+  set(dir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_DOCDIR}/examples/schema\")
+  file(MAKE_DIRECTORY \"\${dir}\")
+  file(CREATE_LINK \"${NETSIM_SCHEMA_LINK}\" \"\${dir}/scenario.schema.json\" SYMBOLIC)
+  message(STATUS \"Installing: \${dir}/scenario.schema.json -> ${NETSIM_SCHEMA_LINK}\")")
+
+# `cpack -G DEB` (or `cpack --config CPackConfig.cmake`): netsim_VERSION_amd64.deb installing
+# under /usr; the library dependencies are computed by dpkg-shlibdeps.
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME netsim)
+set(CPACK_PACKAGE_VENDOR "netsim maintainers")
+set(CPACK_PACKAGE_CONTACT "netsim maintainers <maintainers@users.noreply.r-seed-ca5c2f4a.example>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "deterministic discrete-event network simulator")
+set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
+    "deterministic discrete-event network simulator\n\
+netsim runs JSON scenarios (hosts, interfaces, addresses, links, a timeline of binds,\n\
+listens, connects, sends, closes and address changes) in virtual time with an IPv4/IPv6\n\
+UDP/TCP stack per host, writes a JSONL trace of every packet and delivery decision,\n\
+checks the scenario's expectations and exports pcapng, Perfetto JSON, Graphviz, Mermaid\n\
+and a single-file HTML viewer.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_STRIP_FILES ON)
+include(CPack)
