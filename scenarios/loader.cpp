@@ -2098,7 +2098,7 @@ const std::vector<std::string>& trace_event_kinds() {
   static const std::vector<std::string> kKinds = {
       "step", "tx", "rx", "forward", "drop", "deliver", "accept", "established", "receive",
       "sever", "error", "close", "address_added", "address_removed", "interface_down",
-      "interface_up", "link_down", "link_up", "ping", "guard", "expect"};
+      "interface_up", "link_down", "link_up", "ping", "socket", "guard", "expect"};
   return kKinds;
 }
 

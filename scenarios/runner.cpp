@@ -305,11 +305,34 @@ class Runner {
   uint32_t interface(const Step& s, const std::string& name) { return *host(s).find_interface(name); }
 
   // A new socket's name must not name an open socket on the host (socket_exists); a name
-  // whose socket the stack closed or severed is free again.
-  Result<void> bind_new(netsim::Host& h, const std::string& name, Result<SocketId> opened) {
+  // whose socket the stack closed or severed is free again. A socket opened is recorded
+  // (`socket`, with its key) as soon as it has its name, before the step's own record.
+  Result<void> bind_new(netsim::Host& h, const Step& step, const std::string& name, Result<SocketId> opened) {
     if (!opened) return opened.error();
     names_.bind(h.id(), name, *opened);
+    record_socket(h, step, *opened);
     return {};
+  }
+  void record_socket(netsim::Host& h, const Step& step, SocketId id) {
+    if (!writer_.wants(TraceKind::kSocket)) return;
+    const auto info = h.socket_info(id);
+    if (!info) return;
+    SocketRecord r;
+    r.socket = id;
+    std::optional<DeviceId> device;
+    if (info->listener) {
+      r.origin = SocketOrigin::kListen;
+      r.port = info->listen.port;
+      r.addresses = info->listen.addresses;
+      device = info->listen.device;
+    } else {
+      r.origin = SocketOrigin::kConnect;
+      r.local = info->conn.local;
+      r.remote = info->conn.remote;
+      device = info->conn.device;
+    }
+    if (device) r.device = h.interface_name(*device);
+    writer_.emit(StackEvent{r, step.host, h.id()});
   }
   bool name_open(netsim::Host& h, const std::string& name) const {
     auto id = names_.find(h.id(), name);
@@ -328,7 +351,7 @@ class Runner {
     req.device = op.device;
     req.sharing = Sharing{op.reuse_addr, op.reuse_port, op.uid};
     req.backlog = op.backlog;
-    return bind_new(h, op.socket, h.listen(req));
+    return bind_new(h, s, op.socket, h.listen(req));
   }
   Result<void> apply_op(const Step& s, const ConnectStep& op, std::string& socket) {
     socket = op.socket;
@@ -340,7 +363,7 @@ class Runner {
     req.local = op.local;
     req.device = op.device;
     req.sharing = Sharing{op.reuse_addr, op.reuse_port, op.uid};
-    return bind_new(h, op.socket, h.connect(req));
+    return bind_new(h, s, op.socket, h.connect(req));
   }
   Result<void> apply_op(const Step& s, const SendStep& op, std::string& socket) {
     socket = op.socket;

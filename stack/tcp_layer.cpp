@@ -347,6 +347,11 @@ TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, ui
   }
   listener.listening().unaccepted.push_back(id);
   if (observer_) observer_->on_child(trace_.host_id(), listener.id, id);
+  if (trace_.wants(TraceKind::kSocket)) {
+    SocketRecord record{SocketOrigin::kChild, id, listener.id, 0, {}, raw->conn.local, raw->conn.remote, {}};
+    if (raw->conn.device) record.device = ip_.interface_name(*raw->conn.device);
+    trace_.emit(record, syn.trace_cause);
+  }
   uint32_t egress = raw->conn.device.value_or(ip_.owner_of(syn.dst).value_or(interface));
   raw->role.emplace<Socket::Glue>(*this, *raw, rng_.next_u32(), ip_.mss_for(egress, syn.dst.family()));
   return raw;

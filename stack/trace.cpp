@@ -23,7 +23,17 @@ std::string_view to_string(TraceKind k) {
     case TraceKind::kLinkDown: return "link_down";
     case TraceKind::kLinkUp: return "link_up";
     case TraceKind::kPing: return "ping";
+    case TraceKind::kSocket: return "socket";
     case TraceKind::kGuard: return "guard";
+  }
+  return "?";
+}
+
+std::string_view to_string(SocketOrigin o) {
+  switch (o) {
+    case SocketOrigin::kListen: return "listen";
+    case SocketOrigin::kConnect: return "connect";
+    case SocketOrigin::kChild: return "child";
   }
   return "?";
 }

@@ -19,7 +19,8 @@ namespace netsim {
 enum class TraceKind : uint8_t {
   kStep, kTx, kRx, kForward, kDrop, kDeliver, kAccept, kEstablished, kReceive, kSever, kError,
   kClose, kAddressAdded, kAddressRemoved, kInterfaceDown, kInterfaceUp, kLinkDown, kLinkUp,
-  kPing,  // extension: an ICMP echo reply reached the pinging host (`rtt`)
+  kPing,    // extension: an ICMP echo reply reached the pinging host (`rtt`)
+  kSocket,  // extension: a socket came to be, with its key (SocketRecord)
   kGuard, // extension: a resource guard stopped the run (emitted by the runner)
 };
 
@@ -155,11 +156,32 @@ struct PingRecord {
   Duration rtt;
 };
 
+// How a socket came to be: a `listen` or `connect` step opened it, or a SYN to a TCP listener
+// opened a child connection of that listener.
+enum class SocketOrigin : uint8_t { kListen, kConnect, kChild };
+std::string_view to_string(SocketOrigin o);  // "listen", "connect", "child"
+
+// Extension: a socket came to be, with the key it holds in its table: a listener's port and
+// addresses (empty: the wildcard), or a connection's two ends; and the device it is bound to.
+// The runner emits the record of a step's socket once the step has named it (right before the
+// step's own record); a TCP layer emits a child's as it creates it (right after the delivery of
+// the SYN). A socket's life ends at its `close` or `sever` record.
+struct SocketRecord {
+  static constexpr TraceKind kKind = TraceKind::kSocket;
+  SocketOrigin origin = SocketOrigin::kListen;
+  SocketId socket;
+  SocketId listener;                  // kChild: the listener the SYN reached
+  Port port = 0;                      // kListen
+  std::span<const IpAddr> addresses;  // kListen
+  SocketAddr local, remote;           // kConnect, kChild
+  std::string_view device;            // "" unless bound to one
+};
+
 using StackRecord =
     std::variant<TxRecord, RxRecord, ForwardRecord, DropRecord, DeliverRecord, AcceptRecord,
                  EstablishedRecord, ReceiveRecord, SeverRecord, ErrorRecord, CloseRecord,
                  AddressAddedRecord, AddressRemovedRecord, InterfaceDownRecord, InterfaceUpRecord,
-                 LinkDownRecord, LinkUpRecord, PingRecord>;
+                 LinkDownRecord, LinkUpRecord, PingRecord, SocketRecord>;
 
 TraceKind kind_of(const StackRecord& record);
 

@@ -172,16 +172,20 @@ class ChromeExporter : public TraceExporter {
     return pids_.at(host);
   }
 
-  // A socket's lifetime: from the step that made it (listen, connect) or its accept, to its
-  // close event; one slice on the socket's track, written when it ends.
+  // A socket's lifetime: from its `socket` record (how it came to be, its listener, its key) to
+  // its close; one slice on the socket's track, written when it ends. A trace without
+  // socket records opens it at the step that made it (listen, connect) or at its accept.
   void lifetime(const json& e, const std::string& kind, const std::string& host,
                 const std::string& socket, int pid, int tid, int64_t t) {
     auto key = std::make_pair(host, socket);
     std::string op = str_field(e, "op");
-    bool opens = kind == "accept" ||
+    if (kind == "socket") op = str_field(e, "how") == "child" ? "accepted from " + str_field(e, "listener")
+                                                                 : str_field(e, "how");
+    if (kind == "accept") op = "accepted";
+    bool opens = kind == "socket" || kind == "accept" ||
                  (kind == "step" && str_field(e, "result") == "ok" && (op == "listen" || op == "connect"));
     if (opens && !open_sockets_.count(key)) {
-      std::string name = (kind == "accept" ? "accepted" : op) + " " + str_field(e, "proto");
+      std::string name = op + " " + str_field(e, "proto");
       const std::string binding = binding_text(e);
       if (!binding.empty()) name += " " + binding;
       open_sockets_[key] = OpenSocket{pid, tid, t, name, e};
@@ -262,6 +266,7 @@ class ChromeExporter : public TraceExporter {
     if (kind == "step") return "step " + str_field(e, "op") + " " + str_field(e, "result");
     if (kind == "forward") return "forward " + str_field(e, "from") + " > " + str_field(e, "to");
     if (kind == "accept") return "accept " + str_field(e, "socket");
+    if (kind == "socket") return "socket " + str_field(e, "how") + " " + exporting::binding_text(e);
     if (kind == "ping") return "ping reply, rtt " + exporting::format_time(int_field(e, "rtt"));
     if (kind == "sever" || kind == "error") return kind + " " + str_field(e, "error");
     if (kind == "address_added" || kind == "address_removed") {

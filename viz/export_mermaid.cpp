@@ -52,12 +52,14 @@ std::string shadowed_list(const json& e) {
 }
 
 // A step as a note: "listen echo udp 10.0.0.1:7", "close echo", "connect c tcp > 10.0.0.1:9:
-// network_unreachable".
-std::string step_label(const json& e) {
+// network_unreachable". `recorded`: the socket record of the step's socket, if it has one (its
+// binding is the fact; the step's own binding fields are read only without it).
+std::string step_label(const json& e, const json* recorded) {
+  const json& facts = recorded ? *recorded : e;
   std::string s = str_field(e, "op");
   if (!str_field(e, "socket").empty()) s += " " + str_field(e, "socket");
-  if (!str_field(e, "proto").empty()) s += " " + str_field(e, "proto");
-  const std::string binding = binding_text(e);
+  if (!str_field(facts, "proto").empty()) s += " " + str_field(facts, "proto");
+  const std::string binding = binding_text(facts);
   if (!binding.empty()) s += " " + binding;
   std::string result = str_field(e, "result");
   if (!result.empty() && result != "ok") {
@@ -114,9 +116,21 @@ class MermaidExporter : public TraceExporter {
       message(alias(first ? *first : host) + "->>" + alias(host) + ": " +
               text(exporting::packet_summary(*packet) + ", rtt " + format_time(int_field(e, "rtt"))) +
               " @" + when);
+    } else if (kind == "socket" && !host.empty()) {
+      if (str_field(e, "how") == "child") {
+        message("Note over " + alias(host) + ": " +
+                text(str_field(e, "socket") + " accepted from " + str_field(e, "listener") + " " +
+                     str_field(e, "proto") + " " + binding_text(e)) +
+                " @" + when);
+      }
+      last_socket_ = e;  // the step that opened it comes next
     } else if (kind == "step" && !host.empty() && str_field(e, "op") != "send" &&
                str_field(e, "op") != "ping") {
-      message("Note over " + alias(host) + ": " + text(step_label(e)) + " @" + when);
+      const bool recorded = str_field(last_socket_, "host") == host &&
+                            str_field(last_socket_, "step") == str_field(e, "step") &&
+                            str_field(last_socket_, "socket") == str_field(e, "socket");
+      message("Note over " + alias(host) + ": " + text(step_label(e, recorded ? &last_socket_ : nullptr)) +
+              " @" + when);
     } else if (kind == "deliver" && packet) {
       const std::string* first = origin_.find(id);
       std::string from = first ? *first : host;
@@ -187,6 +201,7 @@ class MermaidExporter : public TraceExporter {
 
   std::ostream& out_;
   std::map<std::string, std::string> aliases_;  // host -> participant id
+  json last_socket_;                             // the latest socket record
   Recent<int64_t, std::string> origin_;         // packet id -> first sending host
   Recent<int64_t, bool> ended_;                  // packet ids with a deliver, drop or ping
   Recent<int64_t, uint64_t> last_icmp_rx_;       // ICMP packet id -> index of its last rx

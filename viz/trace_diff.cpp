@@ -156,10 +156,20 @@ void DecisionLog::add_event(const json& e) {
   const std::string host = str_field(e, "host");
   const std::string socket = str_field(e, "socket");
   std::string packet = e.contains("packet") ? exporting::packet_summary(e["packet"]) : "";
-  if (kind == "step") {
+  if (kind == "socket") {  // the binding the stack chose, and a child's listener
+    const std::string how = str_field(e, "how");
+    decide(group, e,
+           "socket " + host + ": " + socket + " (" +
+               (how == "child" ? "child of " + str_field(e, "listener") : how) + ")",
+           binding(e));
+  } else if (kind == "step") {
     std::string what = str_field(e, "op") + " " + host + (socket.empty() ? "" : " " + socket) +
                        " -> " + str_field(e, "result");
-    decide(group, e, std::move(what), binding(e));
+    // A trace with socket records has the binding in the step's socket decision already.
+    const std::string recorded = "socket " + host + ": " + socket + " (";
+    bool has_record = false;
+    for (const Decision& d : groups_[group].decisions) has_record |= d.what.rfind(recorded, 0) == 0;
+    decide(group, e, std::move(what), has_record ? "" : binding(e));
   } else if (kind == "deliver") {
     std::string detail = "by " + str_field(e, "match");
     std::string shadowed = join_list(e.value("shadowed", json::array()));

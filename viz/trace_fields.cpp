@@ -227,6 +227,22 @@ class StackRecordFields {
     packet(r.packet);
     sink_.integer("rtt", r.rtt.ns);
   }
+  void operator()(const SocketRecord& r) const {
+    socket(r.socket);
+    sink_.string("how", to_string(r.origin));
+    sink_.string("proto", r.socket.proto == TransportProto::kTcp ? "tcp" : "udp");
+    if (r.origin == SocketOrigin::kChild) sink_.string("listener", name(r.listener));
+    if (r.origin == SocketOrigin::kListen) {  // a listener's key: port and addresses ([]: wildcard)
+      sink_.unsigned_integer("port", r.port);
+      std::vector<std::string> addresses;
+      addresses.reserve(r.addresses.size());
+      for (const IpAddr& a : r.addresses) addresses.push_back(a.to_string());
+      sink_.string_list("addresses", addresses);
+    } else {
+      ends(r.local, r.remote);
+    }
+    if (!r.device.empty()) sink_.string("device", r.device);
+  }
 
  private:
   std::string_view name(SocketId id) const {

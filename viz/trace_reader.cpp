@@ -253,7 +253,7 @@ class Fields {
 constexpr const char* kStringFields[] = {
     "host", "interface", "socket", "listener", "from", "to", "link", "reason", "match", "op",
     "result", "expected", "address", "error", "state", "pointer", "detail", "step", "local",
-    "remote", "proto", "data"};
+    "remote", "proto", "data", "how", "device"};
 
 }  // namespace
 
@@ -390,6 +390,7 @@ void TraceReader::check_event(const json& e) {
   if (const json* p = f.object("packet", about_packet)) check_packet(*p, "/packet", 0);
   if (*kind == "tx" || *kind == "rx") f.string("interface", true);
   if (*kind == "header") fail("a second header");
+  if (*kind == "socket") check_socket(e);
 
   std::string host = e.value("host", "");
   if (host.empty()) return;
@@ -397,6 +398,36 @@ void TraceReader::check_event(const json& e) {
   if (*kind == "forward") {
     note_name(host, e.value("from", ""));
     note_name(host, e.value("to", ""));
+  }
+}
+
+// The lifecycle record (an extension): a socket's name, how it came to be and its key, which
+// the exports read as facts.
+void TraceReader::check_socket(const json& e) {
+  const std::function<void(const std::string&)> fail = [this](const std::string& w) { this->fail(w); };
+  Fields f(e, "", fail);
+  f.string("socket", true);
+  f.string("host", true);
+  const std::string* how = f.string("how", true, 64);
+  if (*how != "listen" && *how != "connect" && *how != "child")
+    fail("/how \"" + *how + "\" is not listen, connect or child");
+  const std::string* proto = f.string("proto", true, 64);
+  if (*proto != "tcp" && *proto != "udp") fail("/proto \"" + *proto + "\" is not tcp or udp");
+  if (*how == "child") f.string("listener", true);
+  if (*how == "listen") {
+    f.integer("port", 0, 65535, true);
+    if (!f.get("addresses")) fail("/addresses is missing");
+    f.strings("addresses", limits_.max_list);
+    for (const json& a : *f.get("addresses"))
+      if (!is_ip(a.get<std::string>())) fail("/addresses: " + a.dump() + " is not an IP address");
+    return;
+  }
+  for (const char* key : {"local", "remote"}) {
+    const std::string* ep = f.string(key, true, 64);
+    std::string problem = endpoint_problem(*ep);
+    const bool port = ep->find("]:") != std::string::npos || std::count(ep->begin(), ep->end(), ':') == 1;
+    if (problem.empty() && !port) problem = "has no port";
+    if (!problem.empty()) fail(f.path(key) + " \"" + *ep + "\" " + problem);
   }
 }
 

@@ -85,6 +85,7 @@ class TraceReader {
   void check_event(const nlohmann::json& e);
   void check_packet(const nlohmann::json& p, const std::string& where, int depth);
   void check_summary(const nlohmann::json& s);
+  void check_socket(const nlohmann::json& e);
   void note_name(const std::string& host, const std::string& interface);
 
   std::istream& in_;

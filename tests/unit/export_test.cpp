@@ -649,6 +649,11 @@ const std::string kHeader =
     R"({"event":"header","format":"netsim-trace/1","scenario":"s","seed":1,"topology":{"hosts":{"a":{"interfaces":{"eth0":{"addresses":["10.0.0.1/24"]}}},"b":{"interfaces":{"eth0":{"addresses":["10.0.0.2/24"]}}}},"links":[{"between":["a.eth0","b.eth0"],"name":"l"}]}})";
 const std::string kTx =
     R"({"event":"tx","host":"a","interface":"eth0","packet":{"dst":"10.0.0.2:53","id":0,"len":5,"proto":"udp","src":"10.0.0.1:49152","ttl":64},"seq":0,"t":0})";
+// The lifecycle records (trace-format.md, "Sockets"): a listener's and a child's.
+const std::string kListen =
+    R"({"addresses":["10.0.0.1"],"event":"socket","host":"a","how":"listen","port":80,"proto":"tcp","seq":0,"socket":"web","t":0})";
+const std::string kChild =
+    R"({"event":"socket","host":"a","how":"child","listener":"web","local":"10.0.0.1:80","proto":"tcp","remote":"10.0.0.2:4000","seq":0,"socket":"web#1","t":0})";
 
 // What reading `text` throws ("" when it reads).
 std::string read_error(const std::string& text, TraceLimits limits = {}) {
@@ -719,6 +724,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{"LineAfterSummary", kHeader + "\n" + kTx + "\n{\"event\":\"summary\",\"events\":1}\n" + kTx + "\n", "a line after the summary", 4},
         BadLine{"BadMtu", with(kHeader, "\"addresses\":[\"10.0.0.1/24\"]", "\"mtu\":1e9") + "\n", "/topology/hosts/a/interfaces/eth0/mtu", 1},
         BadLine{"BadTopologyAddress", with(kHeader, "10.0.0.1/24", "10.0.0.1/33") + "\n", "is not an address/length", 1},
+        BadLine{"SocketWithoutName", kHeader + "\n" + with(kListen, ",\"socket\":\"web\"", "") + "\n", "/socket is missing", 2},
+        BadLine{"SocketHowUnknown", kHeader + "\n" + with(kListen, "\"how\":\"listen\"", "\"how\":\"bind\"") + "\n", "/how \"bind\" is not listen, connect or child", 2},
+        BadLine{"SocketProtoNotTransport", kHeader + "\n" + with(kListen, "\"proto\":\"tcp\"", "\"proto\":\"icmp\"") + "\n", "/proto \"icmp\" is not tcp or udp", 2},
+        BadLine{"ListenerWithoutPort", kHeader + "\n" + with(kListen, "\"port\":80,", "") + "\n", "/port is missing", 2},
+        BadLine{"ListenerPortTooBig", kHeader + "\n" + with(kListen, "\"port\":80", "\"port\":65536") + "\n", "/port 65536 is outside 0..65535", 2},
+        BadLine{"ListenerWithoutAddresses", kHeader + "\n" + with(kListen, "\"addresses\":[\"10.0.0.1\"],", "") + "\n", "/addresses is missing", 2},
+        BadLine{"ListenerAddressNotIp", kHeader + "\n" + with(kListen, "\"10.0.0.1\"", "\"10.0.0.1:80\"") + "\n", "/addresses: \"10.0.0.1:80\" is not an IP address", 2},
+        BadLine{"ChildWithoutListener", kHeader + "\n" + with(kChild, "\"listener\":\"web\",", "") + "\n", "/listener is missing", 2},
+        BadLine{"ChildWithoutRemote", kHeader + "\n" + with(kChild, "\"remote\":\"10.0.0.2:4000\",", "") + "\n", "/remote is missing", 2},
+        BadLine{"ChildLocalWithoutPort", kHeader + "\n" + with(kChild, "10.0.0.1:80", "10.0.0.1") + "\n", "/local \"10.0.0.1\" has no port", 2},
+        BadLine{"ChildRemoteBadAddress", kHeader + "\n" + with(kChild, "10.0.0.2:4000", "[fd00::zz]:4000") + "\n", "/remote \"[fd00::zz]:4000\"", 2},
         BadLine{"BadLoss", with(kHeader, "\"name\":\"l\"", "\"loss\":2,\"name\":\"l\"") + "\n", "/topology/links/0/loss", 1}),
     [](const testing::TestParamInfo<BadLine>& info) { return info.param.name; });
 
@@ -752,6 +768,64 @@ TEST(TraceReader, EventsMayNameHostsTheHeaderDoesNot) {
   EXPECT_EQ(r.topology().hosts.at("c").interfaces.at(0).name, "lo");
   EXPECT_FALSE(r.next(e)) << "a trace cut short ends without a summary";
   EXPECT_EQ(r.summary(), nullptr);
+}
+
+// ---------------------------------------------------------------- socket records
+
+// A trace whose names and step fields mislead: listener `web#1` looks like a child of `web`, its
+// listen step claims UDP on 10.0.0.1:81, and child `any#7` looks like `any`'s. The socket
+// records say what is so: `web#1` is a TCP wildcard listener on port 80, `any#7` its child.
+const std::string kMisleadingNames =
+    kHeader + "\n" +
+    R"({"addresses":[],"event":"socket","host":"a","how":"listen","port":80,"proto":"tcp","seq":0,"socket":"web#1","step":"/steps/0","t":0})" "\n"
+    R"({"addresses":["10.0.0.1"],"event":"step","host":"a","op":"listen","port":81,"proto":"udp","result":"ok","seq":1,"socket":"web#1","step":"/steps/0","t":0})" "\n"
+    R"({"event":"socket","host":"a","how":"child","listener":"web#1","local":"10.0.0.1:80","proto":"tcp","remote":"10.0.0.2:4000","seq":2,"socket":"any#7","t":1000})" "\n"
+    R"({"event":"close","host":"a","seq":3,"socket":"any#7","state":"CLOSED","t":2000})" "\n";
+
+std::string export_text(const std::string& trace, ExportFormat f) {
+  std::istringstream in(trace);
+  std::ostringstream out;
+  export_trace(in, "t.jsonl", f, out, {});
+  return out.str();
+}
+
+TEST(SocketRecords, ChromeLifetimesTakeHowBindingAndListenerFromTheRecord) {
+  json doc = json::parse(export_text(kMisleadingNames, ExportFormat::kChrome));
+  std::map<std::string, json> lifetimes;  // slice name -> slice (the records' own slices too)
+  for (const json& e : doc["traceEvents"])
+    if (e["ph"] == "X" && e["cat"] == "socket") lifetimes[e["name"]] = e;
+  for (const auto& [name, slice] : lifetimes) EXPECT_EQ(name.find("udp"), std::string::npos) << name;
+  ASSERT_TRUE(lifetimes.count("listen tcp *:80")) << doc.dump();
+  ASSERT_TRUE(lifetimes.count("accepted from web#1 tcp 10.0.0.1:80 > 10.0.0.2:4000")) << doc.dump();
+  EXPECT_EQ(lifetimes["accepted from web#1 tcp 10.0.0.1:80 > 10.0.0.2:4000"]["dur"], 1) << "from the SYN to the close, in us";
+}
+
+TEST(SocketRecords, MermaidNotesTakeTheBindingAndTheListenerFromTheRecord) {
+  std::string m = export_text(kMisleadingNames, ExportFormat::kMermaid);
+  EXPECT_NE(m.find("listen web#35;1 tcp *:80 @0"), std::string::npos) << m;
+  EXPECT_EQ(m.find("10.0.0.1:81"), std::string::npos) << "the step's own binding is not the fact";
+  EXPECT_NE(m.find("any#35;7 accepted from web#35;1 tcp 10.0.0.1:80 > 10.0.0.2:4000"), std::string::npos) << m;
+}
+
+TEST(SocketRecords, WithoutThemExportsFallBackToStepsAndAccepts) {
+  // The sample traces from before the records, with their socket lines taken out.
+  std::vector<json> lines;
+  for (const json& l : load("tcp-handshake-through-router.jsonl"))
+    if (l["event"] != "socket") lines.push_back(l);
+  json doc = json::parse(export_chrome(lines));
+  std::set<std::string> lifetimes;
+  for (const json& e : doc["traceEvents"])
+    if (e["ph"] == "X" && e["cat"] == "socket") lifetimes.insert(e["name"]);
+  EXPECT_TRUE(lifetimes.count("accepted  10.0.1.1:80 > 10.0.0.100:49152")) << doc.dump();
+  EXPECT_TRUE(lifetimes.count("listen ")) << doc.dump();
+  // With them: the same sockets, named by the records.
+  doc = json::parse(export_chrome(load("tcp-handshake-through-router.jsonl")));
+  lifetimes.clear();
+  for (const json& e : doc["traceEvents"])
+    if (e["ph"] == "X" && e["cat"] == "socket") lifetimes.insert(e["name"]);
+  EXPECT_TRUE(lifetimes.count("accepted from web tcp 10.0.1.1:80 > 10.0.0.100:49152")) << doc.dump();
+  EXPECT_TRUE(lifetimes.count("listen tcp 10.0.1.1:80")) << doc.dump();
+  EXPECT_TRUE(lifetimes.count("listen tcp *:80")) << doc.dump();
 }
 
 // ---------------------------------------------------------------- hostile names (issue 12 #19)

@@ -86,6 +86,40 @@ TEST(TraceDiff, AnotherReceivingSocketIsTheFirstDifference) {
   EXPECT_NE(text.str().find("1 of 1 step runs differ"), std::string::npos) << text.str();
 }
 
+// A SYN on `listener` opens child `web#1` (trace-format.md, "Sockets").
+std::vector<std::string> child_of(const std::string& listener) {
+  return {
+      R"({"event":"socket","host":"b","how":"child","listener":")" + listener +
+          R"(","local":"10.0.0.2:80","proto":"tcp","remote":"10.0.0.1:5000","seq":0,"socket":"web#1","t":1000})",
+  };
+}
+
+TEST(TraceDiff, ASocketRecordIsADecisionNamingTheChildsListenerFromTheRecord) {
+  // The child's name says `web`; the record says the SYN reached `any`: the record decides.
+  DecisionLog a = reduce(child_of("web"), "seed");
+  DecisionLog b = reduce(child_of("any"), "linux");
+  ASSERT_EQ(a.groups().size(), 1u);
+  ASSERT_EQ(a.groups()[0].decisions.size(), 1u);
+  EXPECT_EQ(a.groups()[0].decisions[0].what, "socket b: web#1 (child of web)");
+  EXPECT_EQ(a.groups()[0].decisions[0].detail, "local 10.0.0.2:80, remote 10.0.0.1:5000");
+  EXPECT_EQ(b.groups()[0].decisions[0].what, "socket b: web#1 (child of any)");
+  EXPECT_EQ(diff_decisions({&a, &b}).differing, 1u);
+}
+
+TEST(TraceDiff, AStepWithASocketRecordLeavesTheBindingToTheRecord) {
+  DecisionLog log = reduce(
+      {R"({"addresses":[],"event":"socket","host":"a","how":"listen","port":53,"proto":"udp","seq":0,"socket":"d","step":"/steps/0","t":0})",
+       R"({"addresses":[],"event":"step","host":"a","op":"listen","port":53,"proto":"udp","result":"ok","seq":1,"socket":"d","step":"/steps/0","t":0})"},
+      "seed");
+  ASSERT_EQ(log.groups().size(), 1u);
+  const auto& d = log.groups()[0].decisions;
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].what, "socket a: d (listen)");
+  EXPECT_EQ(d[0].detail, "port 53 (wildcard)");
+  EXPECT_EQ(d[1].what, "listen a d -> ok");
+  EXPECT_EQ(d[1].detail, "");
+}
+
 TEST(TraceDiff, ADecisionOnlyOneSideMadeDiffers) {
   std::vector<std::string> severed = send_and_deliver("dns", "specific");
   severed.push_back(R"({"error":"address_removed","event":"sever","host":"b","seq":4,"socket":"conn","step":"/steps/1","t":20000000})");

@@ -38,8 +38,8 @@ TraceHeader header() {
 // Socket names as the runner would give them: the handle of a name is made up on first use.
 class TestNames : public SocketNamer {
  public:
-  SocketId id(const std::string& name) {
-    auto [it, added] = ids_.try_emplace(name, SocketId{static_cast<uint32_t>(ids_.size()), 0, TransportProto::kUdp});
+  SocketId id(const std::string& name, TransportProto proto = TransportProto::kUdp) {
+    auto [it, added] = ids_.try_emplace({name, proto}, SocketId{static_cast<uint32_t>(ids_.size()), 0, proto});
     if (added) names_[it->second] = name;
     return it->second;
   }
@@ -49,7 +49,7 @@ class TestNames : public SocketNamer {
   }
 
  private:
-  std::map<std::string, SocketId> ids_;
+  std::map<std::pair<std::string, TransportProto>, SocketId> ids_;
   std::map<SocketId, std::string> names_;
 };
 TestNames& names() {
@@ -57,11 +57,7 @@ TestNames& names() {
   return n;
 }
 SocketId sock(const std::string& name) { return names().id(name); }
-SocketId tcp_sock(const std::string& name) {
-  SocketId id = names().id(name);
-  id.proto = TransportProto::kTcp;
-  return id;
-}
+SocketId tcp_sock(const std::string& name) { return names().id(name, TransportProto::kTcp); }
 
 // A stack record on host `h` (or on none).
 StackEvent on(StackRecord record, std::string_view host = "h") { return StackEvent{record, host, 0, -1}; }
@@ -170,6 +166,7 @@ void emit_every_kind(TraceWriter& w, const Packet& p) {
   w.emit(on(LinkDownRecord{"wan"}, ""));
   w.emit(on(LinkUpRecord{"wan"}, ""));
   w.emit(on(PingRecord{&p, Duration::microseconds(2)}));
+  w.emit(on(SocketRecord{SocketOrigin::kListen, sock("s"), {}, 53, {}, {}, {}, {}}));
 }
 
 json emit_one(const StackEvent& e) {
@@ -195,7 +192,7 @@ TEST(TraceWriter, EveryLineIsCanonicalJsonWithSortedKeys) {
   EXPECT_EQ(text.back(), '\n');
   EXPECT_EQ(text.find('\r'), std::string::npos);
   auto lines = lines_of(text);
-  ASSERT_EQ(lines.size(), 1 + 19 + 1 + 1u);
+  ASSERT_EQ(lines.size(), 1 + 20 + 1 + 1u);
   for (const std::string& line : lines) {
     // nlohmann's object is a std::map: dump() is sorted; byte equality means same form.
     EXPECT_EQ(line, json::parse(line).dump());
@@ -224,7 +221,7 @@ TEST(TraceWriter, EventKindsCarryTheirTableFields) {
   Packet p = udp();
   emit_every_kind(w, p);
   const auto& ev = w.events();
-  ASSERT_EQ(ev.size(), 19u);
+  ASSERT_EQ(ev.size(), 20u);
   EXPECT_EQ(ev[0], json::parse(R"({"event":"step","host":"h","op":"listen","result":"ok",
                                    "seq":0,"socket":"s","t":0})"));
   EXPECT_EQ(ev[3]["from"], "eth0");
@@ -244,6 +241,29 @@ TEST(TraceWriter, EventKindsCarryTheirTableFields) {
   EXPECT_EQ(ev[13]["address"], "10.0.0.1/24");
   EXPECT_EQ(ev[16], json::parse(R"({"event":"link_down","link":"wan","seq":16,"t":0})"));
   EXPECT_EQ(ev[18]["rtt"], 2000);
+  EXPECT_EQ(ev[19], json::parse(R"({"addresses":[],"event":"socket","host":"h","how":"listen","port":53,
+                                    "proto":"udp","seq":19,"socket":"s","t":0})"));
+}
+
+// The lifecycle record: how the socket came to be and its key, a listener's as port and
+// addresses, a connection's as its two ends; a child names its listener.
+TEST(TraceWriter, SocketRecordCarriesHowItCameToBeAndItsKey) {
+  const IpAddr addresses[] = {ip("10.0.0.1"), ip("fd00::1")};
+  SocketRecord listen{SocketOrigin::kListen, tcp_sock("web"), {}, 80, addresses, {}, {}, "eth1"};
+  EXPECT_EQ(emit_one(on(listen)),
+            json::parse(R"({"addresses":["10.0.0.1","fd00::1"],"device":"eth1","event":"socket","host":"h",
+                            "how":"listen","port":80,"proto":"tcp","seq":0,"socket":"web","t":0})"));
+  SocketRecord connect{SocketOrigin::kConnect, sock("q"), {}, 0, {}, *SocketAddr::parse("10.0.0.2:4000"),
+                       *SocketAddr::parse("10.0.0.1:53"), {}};
+  EXPECT_EQ(emit_one(on(connect)),
+            json::parse(R"({"event":"socket","host":"h","how":"connect","local":"10.0.0.2:4000",
+                            "proto":"udp","remote":"10.0.0.1:53","seq":0,"socket":"q","t":0})"));
+  SocketRecord child{SocketOrigin::kChild, tcp_sock("web#1"), tcp_sock("web"), 0, {},
+                     *SocketAddr::parse("[fd00::1]:80"), *SocketAddr::parse("[fd00::9]:4000"), {}};
+  EXPECT_EQ(emit_one(StackEvent{child, "h", 0, 5}),
+            json::parse(R"({"cause":5,"event":"socket","host":"h","how":"child","listener":"web",
+                            "local":"[fd00::1]:80","proto":"tcp","remote":"[fd00::9]:4000","seq":0,
+                            "socket":"web#1","t":0})"));
 }
 
 TEST(TraceWriter, StepShowsErrorResultAndExpectedKind) {
@@ -470,7 +490,7 @@ TEST(TraceWriter, WithoutOutputOrFingerprintNothingIsRendered) {
   Packet p = udp();
   emit_every_kind(w, p);
   w.finish(0, 0, 0, 0);
-  EXPECT_EQ(w.event_count(), 19u);
+  EXPECT_EQ(w.event_count(), 20u);
   EXPECT_EQ(w.fingerprint(), "");
 }
 

@@ -82,6 +82,12 @@
           (group ? `  (${group.join(', ')} share the address)` : '') + (sh.length ? `  shadowed: ${sh.join(', ')}` : '');
       }
       case 'accept': return `${e.listener} → ${e.socket} ${e.local} ⇄ ${e.remote}`;
+      case 'socket': {
+        const key = e.how === 'listen'
+          ? `${(e.addresses || []).length ? e.addresses.join(',') : '*'}:${e.port}`
+          : `${e.local} ⇄ ${e.remote}`;
+        return `${e.socket} ${e.how === 'child' ? 'from ' + e.listener : e.how} ${e.proto} ${key}${e.device ? ' dev ' + e.device : ''}`;
+      }
       case 'established': return `${e.socket} ${e.local} ⇄ ${e.remote}`;
       case 'receive': return `${e.socket} ${e.data !== undefined ? JSON.stringify(e.data) : e.size + ' bytes'}`;
       case 'sever': case 'error': return `${e.socket}: ${e.error}`;
@@ -165,7 +171,10 @@
   }
 
   // ---------------------------------------------------------------- sockets: static facts
-  // What each socket is, from every event that names it (the binding never changes).
+  // What each socket is. A `socket` record (trace-format.md, "Sockets") states it: how the socket
+  // came to be, its listener and its key. Traces without those records are read for the same
+  // facts from every event that names the socket (the binding never changes): its step, its
+  // deliveries, its accept, and its name (LISTENER#N).
   const sockets = new Map();  // "host\0name" -> info
   const skey = (h, s) => h + '\u0000' + s;
   function sock(host, name, i) {
@@ -173,7 +182,7 @@
     let s = sockets.get(k);
     if (!s) {
       s = { host, name, proto: null, kind: null, level: null, device: null, port: null, addresses: new Set(),
-            local: null, remote: null, parent: null, created: i, createdBy: null, inferred: false };
+            local: null, remote: null, parent: null, created: i, createdBy: null, inferred: false, recorded: false };
       const hash = name.lastIndexOf('#');
       if (hash > 0 && /^\d+$/.test(name.slice(hash + 1))) { s.parent = name.slice(0, hash); s.kind = 'connection'; s.level = 'connection'; }
       sockets.set(k, s);
@@ -183,6 +192,25 @@
   for (let i = 0; i < N; i++) {
     const e = events[i];
     if (!e.host) continue;
+    if (e.event === 'socket' && e.socket) {
+      const s = sock(e.host, e.socket, i);
+      s.recorded = true; s.createdBy = i; s.proto = e.proto || null; s.device = e.device || null;
+      if (e.how === 'listen') {
+        s.kind = 'listener'; s.parent = null; s.local = null; s.remote = null;
+        s.addresses = new Set(e.addresses || []);
+        s.level = s.addresses.size ? 'specific' : 'wildcard';
+        s.port = e.port;
+      } else {
+        s.kind = 'connection'; s.level = 'connection'; s.local = e.local; s.remote = e.remote;
+        s.port = endpoint(e.local).port;
+        s.parent = e.how === 'child' ? e.listener : null;
+      }
+      continue;
+    }
+    if (e.socket && sockets.has(skey(e.host, e.socket)) && sockets.get(skey(e.host, e.socket)).recorded) {
+      if (e.event === 'deliver') for (const name of shadowList(e)) sock(e.host, name, i);
+      continue;  // the record said it all
+    }
     if (e.event === 'step' && e.socket && (e.op === 'listen' || e.op === 'connect')) {
       if (e.result !== 'ok') continue;
       const s = sock(e.host, e.socket, i);
@@ -266,7 +294,7 @@
     const open = new Map();  // key -> Set of names
     for (let i = 0; i < N; i++) {
       const e = events[i];
-      if (e.event === 'step' && e.op === 'listen' && e.result === 'ok' && e.socket) {
+      if (e.socket && ((e.event === 'socket' && e.how === 'listen') || (e.event === 'step' && e.op === 'listen' && e.result === 'ok'))) {
         const k = keyOf(sockets.get(skey(e.host, e.socket)));
         if (!open.has(k)) open.set(k, new Set());
         open.get(k).add(e.socket);
@@ -312,6 +340,11 @@
     for (let i = 0; i <= cursor && i < N; i++) {
       const e = events[i];
       switch (e.event) {
+        case 'socket': {
+          const x = get(e.host, e.socket); x.open = true; x.seen = true; x.closed = null; x.severed = null;
+          x.state = e.how === 'listen' ? 'listening' : e.how === 'child' ? 'syn_received' : e.proto === 'udp' ? 'connected' : 'connecting';
+          break;
+        }
         case 'step':
           if (e.socket && e.result === 'ok' && (e.op === 'listen' || e.op === 'connect')) {
             const x = get(e.host, e.socket); x.open = true; x.seen = true; x.closed = null;
@@ -666,7 +699,8 @@
     if (!s) return '';
     if (s.createdBy === null) return `first seen at ${evLink(s.created)}`;
     const c = events[s.createdBy];
-    const what = c.event === 'step' ? `step ${esc(c.op)} ${esc(c.step || '')}` : c.event === 'accept' ? `accept on ${esc(c.listener)}` : `${esc(c.event)}${c.socket ? ' to ' + esc(c.socket) : ''}`;
+    const what = c.event === 'socket' ? (c.how === 'child' ? `a SYN to listener ${esc(c.listener)}` : `step ${esc(c.how)} ${esc(c.step || '')}`)
+      : c.event === 'step' ? `step ${esc(c.op)} ${esc(c.step || '')}` : c.event === 'accept' ? `accept on ${esc(c.listener)}` : `${esc(c.event)}${c.socket ? ' to ' + esc(c.socket) : ''}`;
     return `created by ${evLink(s.createdBy)} ${what} at ${fmtTime(c.t)}`;
   }
   function showWhy(i) {
@@ -825,7 +859,7 @@
         if (x.shadowedBy.size && !gone) tags.push(`<span class="tag shadowed" title="a more specific socket takes its traffic">shadowed by ${esc([...x.shadowedBy].join(', '))}</span>`);
         if (x.uncovered && !gone) tags.push(`<span class="tag uncovered" title="receives again since ${esc(x.uncovered.by.join(', '))} closed">uncovered (${esc(x.uncovered.by.join(', '))} closed)</span>`);
         if (x.error) tags.push(`<span class="tag severed">${esc(x.error)}</span>`);
-        const kind = s.kind === 'listener' ? `listen ${s.level || ''}` : s.kind || '?';
+        const kind = s.kind === 'listener' ? `listen ${s.level || ''}` : s.parent ? `connection from ${s.parent}` : s.kind || '?';
         body += `<tr class="${gone ? 'gone' : ''}" data-socket="${esc(s.name)}"><td><b>${esc(s.name)}</b></td><td>${esc((s.proto || '') + ' ' + kind)}${s.device && s.device !== true ? ' dev ' + esc(s.device) : s.device ? ' +dev' : ''}</td>` +
           `<td class="mono">${esc(localText(s))}</td><td class="mono">${esc(s.remote || '')}</td><td class="status">${tags.join(' ')}</td></tr>`;
       }
