@@ -143,9 +143,47 @@ try {
     await page.evaluate((seq) => { location.hash = `#seq=${seq}`; }, events[delivery].seq);
     await page.waitForFunction(() => document.querySelector('#why-winner') !== null);
     assert((await page.textContent('#why-winner')) === 'web', 'web wins the SYN');
-    assert((await page.textContent('#why')).includes('level inferred'), 'any: level inferred');
+    // The socket record of `any` states its level (wildcard): nothing left to infer.
+    const why = await page.textContent('#why');
+    assert(why.includes('any') && why.includes('*:80') && !why.includes('level inferred'), `any from its record: ${why}`);
     await page.screenshot({ path: join(outDir, 'viewer-tcp.png') });
     if (docsShot) await page.screenshot({ path: docsShot });
+    assert(problems.length === 0, problems.join('\n'));
+    await page.close();
+  });
+
+  await check('socket records: facts from the record, not from names; older traces inferred', async () => {
+    // Names that mislead: listener `web#1` looks like a child of `web`, its step claims UDP on
+    // 10.0.0.1:81, child `any#7` looks like `any`'s. The records say otherwise.
+    const base = readFileSync(join(tracesDir, 'udp-wildcard-uncovered.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = [base[0],
+      { addresses: [], event: 'socket', host: 'server', how: 'listen', port: 80, proto: 'tcp', seq: 0, socket: 'web#1', step: '/steps/0', t: 0 },
+      { addresses: ['10.0.0.1'], event: 'step', host: 'server', op: 'listen', port: 81, proto: 'udp', result: 'ok', seq: 1, socket: 'web#1', step: '/steps/0', t: 0 },
+      { event: 'socket', host: 'server', how: 'child', listener: 'web#1', local: '10.0.0.1:80', proto: 'tcp', remote: '10.0.0.100:4000', seq: 2, socket: 'any#7', t: 1000 }];
+    const trace = join(outDir, 'misleading-names.jsonl'), html = join(outDir, 'misleading-names.html');
+    writeFileSync(trace, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    execFileSync(exporter, [trace, '-o', html], { stdio: 'inherit' });
+    let { page, problems } = await open(html);
+    await page.click('#cursor-end');
+    const row = async (name) => page.textContent(`#sockets tr[data-socket="${name}"]`);
+    await page.waitForFunction(() => document.querySelector('#sockets tr[data-socket="any#7"]') !== null);
+    const listener = await row('web#1'), child = await row('any#7');
+    assert(listener.includes('tcp listen wildcard') && listener.includes('*:80'), `web#1: ${listener}`);
+    assert(child.includes('tcp connection from web#1') && child.includes('10.0.0.100:4000'), `any#7: ${child}`);
+    assert(problems.length === 0, problems.join('\n'));
+    await page.close();
+    // The tcp sample without its socket records: the level of `any` is inferred as before.
+    const old = readFileSync(join(tracesDir, 'tcp-handshake-through-router.jsonl'), 'utf8').trim().split('\n')
+      .filter((l) => !l.includes('"event":"socket"'));
+    const oldTrace = join(outDir, 'tcp-without-records.jsonl'), oldHtml = join(outDir, 'tcp-without-records.html');
+    writeFileSync(oldTrace, old.join('\n') + '\n');
+    execFileSync(exporter, [oldTrace, '-o', oldHtml], { stdio: 'inherit' });
+    const syn = old.map((l) => JSON.parse(l)).find((e) => e.event === 'deliver' && (e.shadowed || []).length);
+    ({ page, problems } = await open(oldHtml, { hash: `#seq=${syn.seq}` }));
+    await page.waitForFunction(() => document.querySelector('#why-winner') !== null);
+    assert((await page.textContent('#why')).includes('level inferred'), 'without records: any: level inferred');
+    await page.click('#cursor-end');
+    assert((await row('web#1')).includes('connection'), 'without records: web#1 a connection, by its name');
     assert(problems.length === 0, problems.join('\n'));
     await page.close();
   });
