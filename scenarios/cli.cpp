@@ -18,7 +18,9 @@
 #include "scenarios/compare.h"
 #include "scenarios/loader.h"
 #include "scenarios/progress.h"
+#include "scenarios/results_file.h"
 #include "scenarios/runner.h"
+#include "scenarios/shard.h"
 #include "scenarios/sweep.h"
 #include "viz/export.h"
 #include "viz/export_trace_view.h"
@@ -268,6 +270,7 @@ int cmd_validate(const std::vector<std::string>& files) {
 // --- check ---------------------------------------------------------------------
 
 struct CheckItem {
+  uint64_t index = 0;    // in the whole run's order (a shard runs some of them)
   std::string file;      // as found
   std::string relative;  // the path relative to the PATH it was found under (the file name for a file PATH)
   std::string stem;      // output name: the relative path with '/' -> '-'
@@ -576,10 +579,58 @@ std::string junit_xml(const std::vector<CheckItem>& items) {
   return x.str();
 }
 
+void print_item(const CheckItem& it) {
+  std::printf("%-5s %s\n%s", it.status.c_str(), it.file.c_str(), it.report.c_str());
+}
+
+// The summary line and the JUnit file after every item is printed; the exit code.
+int finish_check(const std::vector<CheckItem>& items, const std::string& out_dir, OutputFile* junit_file) {
+  size_t pass = 0, fail = 0, error = 0, skip = 0;
+  for (const auto& it : items) {
+    pass += it.status == "PASS";
+    fail += it.status == "FAIL";
+    error += it.status == "ERROR";
+    skip += it.status == "SKIP";
+  }
+  std::printf("\n%zu scenarios: %zu passed, %zu failed, %zu invalid", items.size(), pass, fail, error);
+  if (skip) std::printf(", %zu skipped", skip);
+  std::printf("\n");
+  if (!out_dir.empty()) std::printf("traces and HTML views written to %s/\n", out_dir.c_str());
+  if (junit_file) {
+    junit_file->write(junit_xml(items));
+    if (!commit_output(*junit_file)) return kExitUsage;
+  }
+  if (fail) return kExitFailed;
+  if (error) return kExitInvalid;
+  return kExitOk;
+}
+
+nlohmann::json to_json(const CheckItem& it) {
+  return {{"i", it.index},           {"file", it.file},     {"relative", it.relative},
+          {"status", it.status},     {"reason", it.reason}, {"report", it.report},
+          {"seconds", it.seconds}};
+}
+
+// What makes two checks the same run: every item in order (after --filter) and the
+// options that change results.
+std::string check_input(const std::vector<CheckItem>& items, const std::vector<std::string>& sets,
+                        const std::string& golden, bool update_golden) {
+  std::vector<std::string> pieces{"check", golden, update_golden ? "update" : ""};
+  pieces.insert(pieces.end(), sets.begin(), sets.end());
+  pieces.push_back("items");
+  for (const CheckItem& it : items) pieces.push_back(it.status + " " + it.file);
+  return scenario::input_digest(pieces);
+}
+
+struct ShardOptions {
+  scenario::Shard shard;
+  std::string results_out;  // "": print the table only
+};
+
 int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::string& filter,
               const std::string& junit, const std::string& golden, bool update_golden,
               const std::string& out_dir, const std::vector<std::string>& sets,
-              Progress::Mode progress_mode) {
+              Progress::Mode progress_mode, const ShardOptions& sharding) {
   std::vector<Override> overrides;
   if (!parse_overrides(sets, overrides)) return kExitUsage;
   for (const std::string& p : paths) {
@@ -591,6 +642,17 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   }
   std::vector<CheckItem> items = collect(paths, filter);
   if ((!out_dir.empty() || !golden.empty()) && !output_names_unique(items)) return kExitUsage;
+  const uint64_t total = items.size();
+  const std::string input = check_input(items, sets, golden, update_golden);
+  {
+    std::vector<CheckItem> all = std::move(items);
+    items.clear();
+    for (uint64_t i = 0; i < all.size(); ++i)
+      if (sharding.shard.owns(i)) {
+        all[i].index = i;
+        items.push_back(std::move(all[i]));
+      }
+  }
   // `--out DIR` exists before the JUnit file is opened: `--junit DIR/junit.xml` is usual.
   if (!out_dir.empty()) {
     std::error_code ec;
@@ -617,8 +679,7 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
       // Print in file order, as soon as every earlier item is done: deterministic output.
       if (printed < items.size() && done[printed]) progress.clear();
       while (printed < items.size() && done[printed]) {
-        const CheckItem& it = items[printed];
-        std::printf("%-5s %s\n%s", it.status.c_str(), it.file.c_str(), it.report.c_str());
+        print_item(items[printed]);
         ++printed;
       }
       std::fflush(stdout);
@@ -630,24 +691,73 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   for (auto& t : threads) t.join();
   progress.clear();
 
-  size_t pass = 0, fail = 0, error = 0, skip = 0;
-  for (const auto& it : items) {
-    pass += it.status == "PASS";
-    fail += it.status == "FAIL";
-    error += it.status == "ERROR";
-    skip += it.status == "SKIP";
+  const int code = finish_check(items, out_dir, junit_file.get());
+  if (sharding.results_out.empty() || code == kExitUsage) return code;
+  std::vector<nlohmann::json> records;
+  for (const CheckItem& it : items) records.push_back(to_json(it));
+  const scenario::PartHeader header{"check", NETSIM_VERSION, input, "", sharding.shard.index,
+                                    sharding.shard.count, total};
+  std::string error;
+  if (!scenario::write_part(sharding.results_out, header, records, &error)) {
+    std::cerr << "netsim: cannot write " << error << "\n";
+    return kExitUsage;
   }
-  std::printf("\n%zu scenarios: %zu passed, %zu failed, %zu invalid", items.size(), pass, fail, error);
-  if (skip) std::printf(", %zu skipped", skip);
-  std::printf("\n");
-  if (!out_dir.empty()) std::printf("traces and HTML views written to %s/\n", out_dir.c_str());
-  if (junit_file) {
-    junit_file->write(junit_xml(items));
-    if (!commit_output(*junit_file)) return kExitUsage;
+  return kExitOk;  // the part holds the results; `netsim merge` gives the verdict
+}
+
+// `netsim merge` of check parts: every item back at its index, then the one-machine table.
+int merge_check(const std::vector<scenario::Part>& parts, const std::string& junit) {
+  const uint64_t total = parts[0].header.items;
+  uint64_t records = 0;
+  for (const scenario::Part& p : parts) records += p.records.size();
+  if (records != total) {
+    std::cerr << "netsim merge: the parts hold " << records << " scenarios, their headers say " << total
+              << "\n";
+    return kExitUsage;
   }
-  if (fail) return kExitFailed;
-  if (error) return kExitInvalid;
-  return kExitOk;
+  std::vector<CheckItem> items(total);
+  for (const scenario::Part& p : parts) {
+    const scenario::Shard shard{p.header.shard, p.header.shards, "", ""};
+    bool whole = p.records.size() == shard.size(total);
+    for (uint64_t j = 0; whole && j < p.records.size(); ++j) {
+      const nlohmann::json& r = p.records[j];
+      CheckItem& it = items[shard.item(j)];
+      try {
+        it = {r.at("i"), r.at("file"), r.at("relative"), "", r.at("status"), r.at("report"),
+              r.at("reason"), r.at("seconds")};
+      } catch (const nlohmann::json::exception&) {
+        whole = false;
+      }
+      whole = whole && it.index == shard.item(j);
+    }
+    if (!whole) {
+      std::cerr << "netsim merge: " << p.path << ": not the complete items of shard " << p.header.shard
+                << "/" << p.header.shards << "\n";
+      return kExitUsage;
+    }
+  }
+  std::unique_ptr<OutputFile> junit_file;
+  if (!junit.empty() && !(junit_file = open_output(junit))) return kExitUsage;
+  for (const CheckItem& it : items) print_item(it);
+  return finish_check(items, "", junit_file.get());
+}
+
+int cmd_merge(const std::vector<std::string>& paths, const std::string& junit) {
+  std::vector<std::string> errors;
+  auto parts = scenario::read_parts(paths, &errors);
+  if (!parts) {
+    for (const std::string& e : errors) std::cerr << "netsim merge: " << e << "\n";
+    return kExitUsage;
+  }
+  if (parts->front().header.command == "check") return merge_check(*parts, junit);
+  if (!junit.empty()) {
+    std::cerr << "netsim merge: --junit is for parts of `check`; these are of `"
+              << parts->front().header.command << "`\n";
+    return kExitUsage;
+  }
+  if (parts->front().header.command == "sweep") return scenario::merge_sweep(*parts);
+  std::cerr << "netsim merge: parts of an unknown command `" << parts->front().header.command << "`\n";
+  return kExitUsage;
 }
 
 // A whole non-negative decimal number that fits 64 bits ("-1", "1e3", "0x10" are not).
@@ -658,6 +768,39 @@ std::optional<uint64_t> parse_u64(const std::string& text) {
   return v;
 }
 
+// `--shard`, `--shards` and `--results-out` of check and sweep.
+struct ShardFlags {
+  std::string shard;
+  uint64_t shards = 0;
+  std::string results_out;
+
+  void add_to(CLI::App* command) {
+    command->add_option("--shard", shard,
+                        "run shard K/N: the items whose index i has i % N == K; `env` reads it from "
+                        "Bazel, googletest, a Slurm array or a Kubernetes Indexed Job (docs/cluster.md)");
+    command->add_option("--shards", shards, "with --shard env under a Kubernetes Indexed Job: its completions");
+    command->add_option("--results-out", results_out,
+                        "write this shard's results here for `netsim merge` (exit 0 once written)");
+  }
+  // The shard to run (the whole run without --shard); nullopt after printing why not.
+  std::optional<ShardOptions> parse() const {
+    ShardOptions out{{}, results_out};
+    if (shard.empty()) {
+      if (shards == 0) return out;
+      std::cerr << "netsim: --shards is for --shard env\n";
+      return std::nullopt;
+    }
+    std::string error;
+    auto parsed = scenario::parse_shard(shard, shards, scenario::process_environment(), &error);
+    if (parsed && scenario::touch_status_file(*parsed, &error)) {
+      out.shard = *parsed;
+      return out;
+    }
+    std::cerr << "netsim: " << error << "\n";
+    return std::nullopt;
+  }
+};
+
 Progress::Mode parse_progress(const std::string& s) {
   if (s == "always") return Progress::Mode::kAlways;
   if (s == "never") return Progress::Mode::kNever;
@@ -667,8 +810,8 @@ Progress::Mode parse_progress(const std::string& s) {
 }  // namespace
 
 int main(const std::vector<std::string>& args) {
-  static const std::vector<std::string> kCommands = {"run",   "validate", "check",
-                                                     "sweep", "compare",  "export"};
+  static const std::vector<std::string> kCommands = {"run",     "validate", "check", "sweep",
+                                                     "compare", "export",   "merge"};
   if (!args.empty() && args[0] == "export") {
     return export_main(std::vector<std::string>(args.begin() + 1, args.end()));
   }
@@ -677,7 +820,7 @@ int main(const std::vector<std::string>& args) {
   if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
       std::find(kCommands.begin(), kCommands.end(), args[0]) == kCommands.end()) {
     std::cerr << "netsim: unknown command `" << args[0] << "` (commands: run, validate, check, sweep, "
-              << "compare, export; see netsim --help)\n";
+              << "compare, export, merge; see netsim --help)\n";
     return kExitUsage;
   }
   CLI::App app{"netsim: a deterministic discrete-event network simulator"};
@@ -730,10 +873,12 @@ int main(const std::vector<std::string>& args) {
   check->add_option("--out", check_out, "write each trace and its HTML view into this directory");
   check->add_option("--set", check_sets, "override a value in every scenario: POINTER=JSON");
   const char* progress_help =
-      "progress on stderr: auto (default: on a terminal, or after 10 s), always, never";
+      "progress on stderr: auto (default: on a terminal only), always, never";
   std::string check_progress = "auto", sweep_progress = "auto";
   check->add_option("--progress", check_progress, progress_help)
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  ShardFlags check_shard;
+  check_shard.add_to(check);
 
   std::string sweep_file;
   std::vector<std::string> sweep_sets;
@@ -744,6 +889,19 @@ int main(const std::vector<std::string>& args) {
   sweep->add_option("-j,--jobs", sweep_jobs, "parallel runs (default: the cores)");
   sweep->add_option("--progress", sweep_progress, progress_help)
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  ShardFlags sweep_shard;
+  sweep_shard.add_to(sweep);
+  uint64_t sweep_max_runs = scenario::kMaxSweepRuns;
+  sweep->add_option("--max-runs", sweep_max_runs,
+                    "the guard: most runs this process makes (default " +
+                        std::to_string(scenario::kMaxSweepRuns) + ")");
+
+  std::vector<std::string> merge_parts;
+  std::string merge_junit;
+  CLI::App* merge = app.add_subcommand(
+      "merge", "print the table (and JUnit file, and exit code) of a run made in shards, from their --results-out files");
+  merge->add_option("PART", merge_parts, "the result files, one per shard, in any order")->required();
+  merge->add_option("--junit", merge_junit, "write the JUnit XML of a merged check here");
 
   scenario::CompareOptions compare_options;
   std::string compare_seed;
@@ -794,8 +952,12 @@ int main(const std::vector<std::string>& args) {
       }
       return scenario::run_compare(compare_options);
     }
+    if (*merge) return cmd_merge(merge_parts, merge_junit);
     if (*sweep) {
-      scenario::SweepOptions options{sweep_file, {}, sweep_jobs, parse_progress(sweep_progress)};
+      auto sharding = sweep_shard.parse();
+      if (!sharding) return kExitUsage;
+      scenario::SweepOptions options{sweep_file, {}, sweep_jobs, parse_progress(sweep_progress),
+                                     sharding->shard, sharding->results_out, sweep_max_runs};
       for (const std::string& text : sweep_sets) {
         std::string error;
         auto axis = scenario::parse_sweep_axis(text, &error);
@@ -807,10 +969,13 @@ int main(const std::vector<std::string>& args) {
       }
       return scenario::run_sweep(options);
     }
-    if (*check)
+    if (*check) {
+      auto sharding = check_shard.parse();
+      if (!sharding) return kExitUsage;
       return cmd_check(check_paths, check_jobs, check_filter, check_junit,
                        check_update && check_golden.empty() ? "golden" : check_golden, check_update,
-                       check_out, check_sets, parse_progress(check_progress));
+                       check_out, check_sets, parse_progress(check_progress), *sharding);
+    }
   } catch (const std::exception& e) {
     std::cerr << "netsim: internal error: " << e.what() << "\n";
     return kExitInternal;

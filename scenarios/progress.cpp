@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 
 namespace netsim {
 
@@ -22,27 +23,29 @@ void Progress::clear() {
 void Progress::step() {
   std::lock_guard<std::mutex> lock(mutex_);
   ++done_;
-  if (mode_ == Mode::kNever) return;
+  if (mode_ == Mode::kNever || (mode_ == Mode::kAuto && !terminal_)) return;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const bool first = last_print_ < 0, last = done_ == total_;
-  bool due;
-  if (terminal_ || mode_ == Mode::kAlways)
-    due = first || last || elapsed - last_print_ >= 0.25;  // a few redraws a second
-  else  // quiet until kQuietSeconds, then a line every kQuietSeconds, and the last one
-    due = elapsed >= kQuietSeconds && (first || elapsed - last_print_ >= kQuietSeconds || last);
-  if (!due) return;
+  if (!first && !last && elapsed - last_print_ < 0.25) return;  // a few redraws a second
   last_print_ = elapsed;
   print(elapsed);
 }
 
 void Progress::print(double elapsed) {
-  if (terminal_) {
-    std::fprintf(stderr, "\r%s: %zu/%zu done, %.0f s", what_.c_str(), done_, total_, elapsed);
-    drawn_ = true;
-  } else {
-    std::fprintf(stderr, "%s: %zu/%zu done, %.0f s\n", what_.c_str(), done_, total_, elapsed);
+  const double rate = elapsed > 0 ? done_ / elapsed : 0;
+  std::string eta;
+  if (done_ < total_ && rate > 0) {
+    const double left = (total_ - done_) / rate;
+    char buf[32];
+    if (left < 120) std::snprintf(buf, sizeof buf, ", ETA %.0f s", left);
+    else if (left < 7200) std::snprintf(buf, sizeof buf, ", ETA %.0f min", left / 60);
+    else std::snprintf(buf, sizeof buf, ", ETA %.1f h", left / 3600);
+    eta = buf;
   }
+  std::fprintf(stderr, "%s%s: %zu/%zu done, %.0f s, %.1f/s%s%s", terminal_ ? "\r\033[K" : "",
+               what_.c_str(), done_, total_, elapsed, rate, eta.c_str(), terminal_ ? "" : "\n");
+  drawn_ = terminal_;
   std::fflush(stderr);
 }
 

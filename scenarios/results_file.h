@@ -1,0 +1,47 @@
+// A part of a sharded `check` or `sweep`, written by `--results-out FILE` and read back by
+// `netsim merge PART...` (docs/cluster.md). JSON Lines: a header, then the command's records
+// (check: one per item, in index order; sweep: one tally). The header holds what parts must
+// share to be merged: the format, the netsim version, the command, the input (a SHA-256 over
+// what defines the items and their order) and the shard count; merge takes every shard once.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace netsim::scenario {
+
+inline constexpr const char* kResultsFormat = "netsim-results/1";
+
+struct PartHeader {
+  std::string command;  // "check" or "sweep"
+  std::string version;  // netsim's
+  std::string input;    // hex SHA-256 of the input, see input_digest()
+  std::string title;    // sweep: the scenario file as given (the table's first line)
+  uint64_t shard = 0, shards = 1;
+  uint64_t items = 0;   // in the whole run, every shard together
+};
+
+struct Part {
+  std::string path;
+  PartHeader header;
+  std::vector<nlohmann::json> records;
+};
+
+// The hex SHA-256 of `pieces`, each length-prefixed (no two lists hash alike).
+std::string input_digest(const std::vector<std::string>& pieces);
+
+// Writes the part atomically (OutputFile); false with *error naming the file otherwise.
+bool write_part(const std::string& path, const PartHeader& header,
+                const std::vector<nlohmann::json>& records, std::string* error);
+
+// Reads the parts and checks that they make one whole run: one command, format, version,
+// input, shard count and item count, every shard 0..N-1 exactly once. The parts in shard
+// order, or nullopt with every problem found in *errors.
+std::optional<std::vector<Part>> read_parts(const std::vector<std::string>& paths,
+                                            std::vector<std::string>* errors);
+
+}  // namespace netsim::scenario
