@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "scenarios/json_source.h"
+#include "stack/policy.h"
 #include "sim/topology.h"
 #include "viz/sha256.h"
 
@@ -302,6 +303,13 @@ const std::vector<KeySpec> kTcpKeys = {
      "longest delay of an ACK; default 40ms"},
     {"backlog", false, R"({"$ref": "#/$defs/u32"})",
      "a listener's accept backlog when its step sets none; default 128"},
+    {"window_scaling", false, R"({"type": "boolean"})",
+     "offer RFC 7323 window scaling when `receive_buffer` exceeds 65535, and answer a peer's "
+     "offer; false caps every window at 65535; default true"},
+    {"timestamps", false, R"({"type": "boolean"})",
+     "offer RFC 7323 timestamps (RTT from every ACK, PAWS); default: linux true, else false"},
+    {"sack", false, R"({"type": "boolean"})",
+     "offer RFC 2018 SACK-permitted; default: linux true, else false"},
 };
 // /$defs/host/properties
 const std::vector<KeySpec> kHostKeys = {
@@ -451,6 +459,8 @@ class Loader {
         error("/routes", "`routes` must be \"auto\" (or left out), got " + safe_dump(*v));
       else s.auto_routes = true;
     }
+    s.tcp.timestamps = policy_rules(s.policy).tcp_timestamps;
+    s.tcp.sack = policy_rules(s.policy).tcp_sack;
     if (const json* v = member(root, "defaults")) load_defaults(*v, s);
     if (const json* v = member(root, "hosts")) load_hosts(*v, s);
     if (const json* v = member(root, "links")) load_links(*v, s);
@@ -807,8 +817,14 @@ class Loader {
         u32("receive_buffer", tp.receive_buffer, 1);
         u32("send_buffer", tp.send_buffer, 1);
         u32("backlog", tp.backlog, 0);
-        if (const json* x = member(*t, "delayed_ack"))
-          if (auto b = as_bool(*x, p + "/delayed_ack")) tp.delayed_ack = *b;
+        auto flag = [&](const char* key, bool& out) {
+          if (const json* x = member(*t, key))
+            if (auto b = as_bool(*x, pointer_append(p, key))) out = *b;
+        };
+        flag("delayed_ack", tp.delayed_ack);
+        flag("window_scaling", tp.window_scaling);
+        flag("timestamps", tp.timestamps);
+        flag("sack", tp.sack);
         // A zero timeout would retransmit at once and double to zero again, forever (Linux
         // keeps every RTO at least one jiffy); min_rto may be 0 (RFC 6298's clock
         // granularity term keeps the computed RTO above 0).

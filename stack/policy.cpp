@@ -84,6 +84,8 @@ constexpr PolicyRules kSeedRules{
     .device_bind_any_interface = false,
     .receive_shutdown_refuses = true,
     .icmp_for_refused_datagram = false,
+    .tcp_timestamps = false,
+    .tcp_sack = false,
 };
 
 constexpr PolicyRules kNetstack3Rules{
@@ -103,6 +105,8 @@ constexpr PolicyRules kNetstack3Rules{
     .device_bind_any_interface = false,
     .receive_shutdown_refuses = true,
     .icmp_for_refused_datagram = true,
+    .tcp_timestamps = false,
+    .tcp_sack = false,
 };
 
 constexpr PolicyRules kLinuxRules{
@@ -122,6 +126,8 @@ constexpr PolicyRules kLinuxRules{
     .device_bind_any_interface = true,
     .receive_shutdown_refuses = false,
     .icmp_for_refused_datagram = false,
+    .tcp_timestamps = true,
+    .tcp_sack = true,
 };
 
 }  // namespace

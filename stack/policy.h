@@ -99,6 +99,10 @@ struct PolicyRules {
   bool receive_shutdown_refuses;
   // A datagram refused by a socket whose receive side is shut down gets ICMP port unreachable.
   bool icmp_for_refused_datagram;
+  // TCP options a host offers unless `defaults.tcp` says otherwise (tcp::Params): Linux's
+  // timestamps and SACK-permitted, or neither, as the seed model had.
+  bool tcp_timestamps;
+  bool tcp_sack;
 };
 
 const PolicyRules& policy_rules(SocketPolicy policy);

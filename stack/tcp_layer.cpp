@@ -35,7 +35,7 @@ struct TcpLayer::Socket : SocketCore {
       p.tcp.ack = seg.ack;
       p.tcp.flags = seg.flags;
       p.tcp.window = seg.window;
-      p.tcp.mss = seg.mss;
+      p.tcp.options = seg.options;
       p.payload = std::move(seg.payload);
       if (Packet* current = layer_.current_packet_) p.trace_cause = current->trace_cause;
       layer_.send_from_connection(socket_, std::move(p));
@@ -106,7 +106,7 @@ tcp::Segment segment_of(Packet& p, bool steal = false) {
   s.ack = p.tcp.ack;
   s.flags = p.tcp.flags;
   s.window = p.tcp.window;
-  s.mss = p.tcp.mss;
+  s.options = p.tcp.options;
   if (steal) {
     s.payload = std::move(p.payload);
   } else {

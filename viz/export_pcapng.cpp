@@ -131,9 +131,54 @@ uint8_t tcp_flag_bits(const std::string& flags) {
 // Payload bytes by packet id, from the deliveries seen within the lookahead.
 using Payloads = Recent<int64_t, std::string>;
 
+// The window scale of each direction of each TCP connection in the capture, learnt from its SYN
+// and SYN-ACK as any reader of the capture learns it (RFC 7323 2.2): the trace gives windows in
+// bytes, the header holds them shifted right by their sender's scale. An entry lives from the
+// SYN-ACK that scales a connection to a RST or a new SYN between its ends.
+class WindowScales {
+ public:
+  void observe(const json& p) {
+    if (str_field(p, "proto") != "tcp") return;
+    const std::string flags = str_field(p, "flags");
+    const std::string out = str_field(p, "src") + ">" + str_field(p, "dst");
+    const std::string back = str_field(p, "dst") + ">" + str_field(p, "src");
+    const bool syn = flags.find('S') != std::string::npos;
+    if (flags.find('R') != std::string::npos || (syn && flags.find('A') == std::string::npos)) {
+      shifts_.erase(out);
+      shifts_.erase(back);
+      if (syn && p.contains("wscale")) offers_[out] = scale_of(p);
+      return;
+    }
+    if (!syn) return;
+    // A SYN-ACK: both directions scale when both ends offered.
+    auto offer = offers_.find(back);
+    if (offer == offers_.end()) return;
+    if (p.contains("wscale")) {
+      shifts_[back] = offer->second;
+      shifts_[out] = scale_of(p);
+    }
+    offers_.erase(offer);
+  }
+
+  // The shift of this segment's window field (none on a SYN).
+  int shift(const json& p) const {
+    if (str_field(p, "flags").find('S') != std::string::npos) return 0;
+    auto it = shifts_.find(str_field(p, "src") + ">" + str_field(p, "dst"));
+    return it == shifts_.end() ? 0 : it->second;
+  }
+
+  size_t held() const { return shifts_.size() + offers_.size(); }
+
+ private:
+  static int scale_of(const json& p) { return static_cast<int>(std::clamp<int64_t>(int_field(p, "wscale"), 0, 14)); }
+
+  std::map<std::string, int> shifts_;  // "src>dst": the shift of src's windows
+  std::map<std::string, int> offers_;  // SYNs not yet answered: the shift they offered
+};
+
 class PacketBuilder {
  public:
-  explicit PacketBuilder(Payloads& payloads) : payloads_(payloads) {}
+  PacketBuilder(Payloads& payloads, const WindowScales& scales) : payloads_(payloads), scales_(scales) {}
 
   // The IP datagram described by a trace `packet` object.
   std::string build(const json& p) const {
@@ -211,23 +256,59 @@ class PacketBuilder {
   }
 
   std::string tcp(const json& p, int sport, int dport) const {
+    std::string options = tcp_options(p);
     std::string h;
-    int64_t mss = int_field(p, "mss", 0);
     put16(h, static_cast<uint16_t>(sport < 0 ? 0 : sport));
     put16(h, static_cast<uint16_t>(dport < 0 ? 0 : dport));
     put32(h, static_cast<uint32_t>(int_field(p, "seq")));
     put32(h, static_cast<uint32_t>(int_field(p, "ack")));
-    h.push_back(static_cast<char>((mss > 0 ? 6 : 5) << 4));
+    h.push_back(static_cast<char>(((20 + options.size()) / 4) << 4));
     h.push_back(static_cast<char>(tcp_flag_bits(str_field(p, "flags"))));
-    put16(h, static_cast<uint16_t>(std::clamp<int64_t>(int_field(p, "window", 65535), 0, 65535)));
+    int64_t window = std::max<int64_t>(int_field(p, "window", 65535), 0) >> scales_.shift(p);
+    put16(h, static_cast<uint16_t>(std::min<int64_t>(window, 65535)));
     put16(h, 0);  // checksum, filled in by build()
     put16(h, 0);  // urgent pointer
-    if (mss > 0) {
-      h.push_back(2);
-      h.push_back(4);
-      put16(h, static_cast<uint16_t>(std::min<int64_t>(mss, 65535)));
+    return h + options + payload(p);
+  }
+
+  // The options in Linux's layout (TcpOptions::wire_size counts the same bytes): MSS, SACK-
+  // permitted in the timestamps' padding, window scale after a NOP; SACK blocks after two NOPs.
+  static std::string tcp_options(const json& p) {
+    std::string o;
+    auto u32 = [&](const char* key) { return static_cast<uint32_t>(int_field(p, key)); };
+    if (int64_t mss = int_field(p, "mss", 0); mss > 0) {
+      o += "\x02\x04";
+      put16(o, static_cast<uint16_t>(std::min<int64_t>(mss, 65535)));
     }
-    return h + payload(p);
+    const bool sack_ok = p.contains("sack_ok") && p["sack_ok"].is_boolean() && p["sack_ok"].get<bool>();
+    if (p.contains("ts_val")) {
+      o += sack_ok ? std::string("\x04\x02", 2) : std::string("\x01\x01", 2);
+      o += "\x08\x0a";
+      put32(o, u32("ts_val"));
+      put32(o, u32("ts_ecr"));
+    } else if (sack_ok) {
+      o += std::string("\x01\x01\x04\x02", 4);
+    }
+    if (p.contains("wscale")) {
+      o += "\x01\x03\x03";
+      o.push_back(static_cast<char>(std::clamp<int64_t>(int_field(p, "wscale"), 0, 14)));
+    }
+    if (p.contains("sack") && p["sack"].is_array()) {
+      const json& blocks = p["sack"];
+      size_t n = std::min<size_t>(blocks.size(), (40 - o.size() - 4) / 8);
+      if (n > 0) {
+        o += "\x01\x01\x05";
+        o.push_back(static_cast<char>(2 + 8 * n));
+        for (size_t i = 0; i < n; ++i) {
+          for (size_t edge = 0; edge < 2; ++edge) {
+            const json& b = blocks[i];
+            bool ok = b.is_array() && b.size() == 2 && b[edge].is_number_unsigned();
+            put32(o, ok ? static_cast<uint32_t>(b[edge].get<uint64_t>()) : 0);
+          }
+        }
+      }
+    }
+    return o;
   }
 
   std::string icmp(const json& p, bool v6) const {
@@ -268,6 +349,7 @@ class PacketBuilder {
   }
 
   Payloads& payloads_;
+  const WindowScales& scales_;
 };
 
 std::string interface_key(const std::string& host, const std::string& iface) {
@@ -321,7 +403,7 @@ std::string delivery_comment(const json& e) {
 class PcapngExporter : public TraceExporter {
  public:
   PcapngExporter(std::ostream& out, PcapngCapture capture)
-      : out_(out), capture_(capture), builder_(payloads_) {}
+      : out_(out), capture_(capture), builder_(payloads_, scales_) {}
 
   void look(const json& e, uint64_t index) override {
     const json* packet = packet_of(e);
@@ -383,6 +465,7 @@ class PcapngExporter : public TraceExporter {
 
     std::string kind = str_field(e, "event");
     const json* packet = packet_of(e);
+    if (packet) scales_.observe(*packet);
     if (!captured(kind) || !packet) return;
     std::optional<uint32_t> id = interface_id(str_field(e, "host"), str_field(e, "interface"));
     if (!id) return;
@@ -407,7 +490,8 @@ class PcapngExporter : public TraceExporter {
   void finish(const TraceReader&) override {}
 
   size_t held() const override {
-    return payloads_.held() + last_capture_.held() + comments_.size() + interface_ids_.size();
+    return payloads_.held() + last_capture_.held() + comments_.size() + interface_ids_.size() +
+           scales_.held();
   }
 
  private:
@@ -453,6 +537,7 @@ class PcapngExporter : public TraceExporter {
   std::ostream& out_;
   PcapngCapture capture_;
   Payloads payloads_;
+  WindowScales scales_;
   PacketBuilder builder_;
   Recent<std::pair<std::string, int64_t>, uint64_t> last_capture_;  // (host or "", packet id) -> index
   std::map<uint64_t, std::string> comments_;                         // capture index -> notes

@@ -98,7 +98,8 @@ nlohmann::json TraceEventView::to_json() const {
   return out;
 }
 
-// Keys in order: ack dst flags id inner len mss proto seq src ttl type window.
+// Keys in order: ack dst flags id inner len mss proto sack sack_ok seq src ts_ecr ts_val ttl type
+// window wscale. TCP options appear only when the segment carries them.
 void PacketFields::fields(FieldSink& sink) const {
   const Packet& p = packet_;
   const bool tcp = p.proto == IpProto::kTcp;
@@ -125,16 +126,28 @@ void PacketFields::fields(FieldSink& sink) const {
   sink.unsigned_integer("id", p.id);
   if (icmp && p.inner && depth_ < kMaxInnerDepth) sink.object("inner", PacketFields(*p.inner, depth_ + 1));
   sink.unsigned_integer("len", p.payload.size());
-  if (tcp && p.tcp.mss) sink.unsigned_integer("mss", p.tcp.mss);
+  const TcpOptions& o = p.tcp.options;
+  if (tcp && o.mss) sink.unsigned_integer("mss", o.mss);
   sink.string("proto", proto_name(p.proto));
+  if (tcp && o.sack_count) {
+    nlohmann::json blocks = nlohmann::json::array();
+    for (uint8_t i = 0; i < o.sack_count; ++i) blocks.push_back({o.sack[i].left, o.sack[i].right});
+    sink.json("sack", blocks);
+  }
+  if (tcp && o.sack_permitted) sink.json("sack_ok", true);
   if (tcp) sink.unsigned_integer("seq", p.tcp.seq);
   if (echo) sink.unsigned_integer("seq", p.dport);
   address.clear();
   append_address_text(address, p.src, p.sport, !icmp);
   sink.string("src", address);
+  if (tcp && o.timestamps) {
+    sink.unsigned_integer("ts_ecr", o.ts_ecr);
+    sink.unsigned_integer("ts_val", o.ts_val);
+  }
   sink.unsigned_integer("ttl", p.ttl);
   if (icmp) sink.string("type", icmp_type_name(p.icmp_type));
   if (tcp) sink.unsigned_integer("window", p.tcp.window);
+  if (tcp && o.has_wscale()) sink.unsigned_integer("wscale", o.wscale);
 }
 
 namespace {

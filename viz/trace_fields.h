@@ -30,7 +30,8 @@ class FieldSink {
   virtual void string_list(std::string_view key, const std::vector<std::string>& values) = 0;
   // A nested object (a packet, or an object of a parsed line).
   virtual void object(std::string_view key, const FieldSource& value) = 0;
-  // Any other JSON value (only from parsed lines: arrays, booleans, floats, null).
+  // Any other JSON value (from parsed lines: arrays, booleans, floats, null; from a packet:
+  // its SACK blocks and SACK-permitted flag).
   virtual void json(std::string_view key, const nlohmann::json& value) = 0;
 };
 

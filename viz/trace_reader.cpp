@@ -352,6 +352,19 @@ void TraceReader::check_packet(const json& p, const std::string& where, int dept
     f.integer("ack", 0, UINT32_MAX);
     f.integer("window", 0, int64_t{1} << 30);  // scaled (RFC 7323: at most 2^30)
     f.integer("mss", 0, 65535);
+    f.integer("wscale", 0, 14);
+    f.integer("ts_val", 0, UINT32_MAX);
+    f.integer("ts_ecr", 0, UINT32_MAX);
+    f.boolean("sack_ok");
+    if (const json* sack = f.get("sack")) {
+      bool ok = sack->is_array() && !sack->empty() && sack->size() <= 4;
+      for (size_t i = 0; ok && i < sack->size(); ++i) {
+        const json& b = (*sack)[i];
+        ok = b.is_array() && b.size() == 2 && b[0].is_number_unsigned() && b[1].is_number_unsigned() &&
+             b[0].get<uint64_t>() <= UINT32_MAX && b[1].get<uint64_t>() <= UINT32_MAX;
+      }
+      if (!ok) fail(where + "/sack must hold 1 to 4 blocks [left, right] of 32-bit numbers, not " + sack->dump());
+    }
     if (const std::string* flags = f.string("flags", false, 8)) {
       if (flags->find_first_not_of("FSRPAUEW") != std::string::npos) {
         fail(where + "/flags \"" + *flags + "\" has a letter other than FSRPAUEW");

@@ -58,7 +58,8 @@ class TraceObserver {
 };
 
 // Packet object format (sorted keys, as written):
-//   TCP  {"ack","dst","flags","id","len","mss"?,"proto":"tcp","seq","src","ttl","window"}
+//   TCP  {"ack","dst","flags","id","len","mss"?,"proto":"tcp","sack"?,"sack_ok"?,"seq","src",
+//         "ts_ecr"?,"ts_val"?,"ttl","window","wscale"?}  (options: docs/trace-format.md)
 //   UDP  {"dst","id","len","proto":"udp","src","ttl"}
 //   ICMP {"dst","id","inner"?,"len","proto":"icmp","seq"? (echo),"src","ttl","type"}
 // `len` is payload bytes; TCP `flags` are letters in the order F S R P A ("SA", "FA", "PA",

@@ -1,5 +1,5 @@
-// Connection, part one: construction, the user calls (RFC 9293 3.10.1-3.10.5), timers (RFC 6298)
-// and output. SEGMENT ARRIVES is in connection_input.cpp.
+// Connection, part one: construction, the user calls (RFC 9293 3.10.1-3.10.5), timers (RFC 6298),
+// the options of the handshake (RFC 7323, RFC 2018) and output. SEGMENT ARRIVES is in connection_input.cpp.
 #include "stack/tcp/connection.h"
 
 #include <algorithm>
@@ -10,6 +10,17 @@
 namespace netsim::tcp {
 
 using namespace tcp_flags;
+
+namespace {
+
+// RFC 7323 2.3: the smallest shift that fits the buffer into 16 bits, at most 14.
+uint8_t wscale_for(uint32_t buffer) {
+  uint8_t shift = 0;
+  while (shift < TcpOptions::kMaxWscale && (buffer >> shift) > 65535) ++shift;
+  return shift;
+}
+
+}  // namespace
 
 Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, uint16_t mss)
     : params_(params),
@@ -24,8 +35,12 @@ Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, u
       ssthresh_(params.initial_ssthresh),
       recover_(iss),
       our_mss_(mss ? mss : kDefaultPeerMss),
-      eff_mss_(our_mss_) {
+      eff_mss_(our_mss_),
+      ws_ok_(params.window_scaling && params.receive_buffer > 65535),
+      ts_ok_(params.timestamps),
+      sack_ok_(params.sack) {
   cwnd_ = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
+  if (ws_ok_) rcv_wscale_ = wscale_for(params_.receive_buffer);
 }
 
 Connection::~Connection() { cancel_all_timers(); }
@@ -49,7 +64,9 @@ std::optional<Duration> Connection::srtt() const {
 
 uint32_t Connection::rcv_wnd() const {
   uint64_t used = held_ ? held_->unread.size() : 0;
-  return used >= params_.receive_buffer ? 0 : static_cast<uint32_t>(params_.receive_buffer - used);
+  uint64_t space = used >= params_.receive_buffer ? 0 : params_.receive_buffer - used;
+  space = std::min<uint64_t>(space, uint64_t{65535} << rcv_wscale_);
+  return static_cast<uint32_t>(space >> rcv_wscale_ << rcv_wscale_);
 }
 
 // ---------------------------------------------------------------------------
@@ -66,8 +83,10 @@ void Connection::accept_syn(const Segment& syn) {
   if (!syn.has(kSyn) || syn.has(kAck) || syn.has(kRst)) return;
   irs_ = syn.seq;
   rcv_nxt_ = syn.seq + 1;
-  eff_mss_ = std::min<uint32_t>(our_mss_, syn.mss ? syn.mss : kDefaultPeerMss);
-  cwnd_ = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
+  // Answer window scaling whenever the peer offers it (its windows may need it).
+  ws_ok_ = params_.window_scaling;
+  rcv_wscale_ = ws_ok_ ? wscale_for(params_.receive_buffer) : 0;
+  negotiate(syn.options);
   snd_wnd_ = syn.window;
   max_snd_wnd_ = syn.window;
   snd_wl1_ = syn.seq;
@@ -290,6 +309,63 @@ void Connection::on_persist_timeout() {
 }
 
 // ---------------------------------------------------------------------------
+// Options (RFC 7323, RFC 2018)
+
+uint32_t Connection::ts_now() const {
+  return static_cast<uint32_t>(env_.now().ns / Duration::milliseconds(1).ns);
+}
+
+// The peer's SYN or SYN-ACK: an option is on when both sides offered it. Sets the segment
+// size, which the timestamps option shortens (RFC 9293 3.7.1: MSS excludes options).
+void Connection::negotiate(const TcpOptions& peer_syn) {
+  ts_ok_ = ts_ok_ && peer_syn.timestamps;
+  sack_ok_ = sack_ok_ && peer_syn.sack_permitted;
+  ws_ok_ = ws_ok_ && peer_syn.has_wscale();
+  if (!ws_ok_) rcv_wscale_ = 0;
+  if (ts_ok_) {
+    ts_recent_ = peer_syn.ts_val;
+    ts_recent_ms_ = ts_now();
+  }
+  uint32_t mss = std::min<uint32_t>(our_mss_, peer_syn.mss ? peer_syn.mss : kDefaultPeerMss);
+  uint32_t options = ts_ok_ ? kTimestampsSize : 0;
+  eff_mss_ = mss > options ? mss - options : 1;
+  cwnd_ = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
+}
+
+// RFC 7323 5.3 R1: a segment whose TSval is older than TS.Recent is an old duplicate (a RST is
+// exempt). TS.Recent idle for more than 24 days is no longer valid (5.5).
+bool Connection::paws_rejects(const Segment& seg) const {
+  if (!ts_ok_ || !seg.options.timestamps || seg.has(kRst)) return false;
+  if (!seq_lt(seg.options.ts_val, ts_recent_)) return false;
+  return ts_now() - ts_recent_ms_ <= kPawsIdleMs;
+}
+
+// RFC 7323 4.3 (and 5.3 R3): remember the TSval of the segment that the next ACK answers.
+void Connection::update_ts_recent(const Segment& seg) {
+  if (!ts_ok_ || !seg.options.timestamps) return;
+  if (seq_geq(seg.options.ts_val, ts_recent_) || ts_now() - ts_recent_ms_ > kPawsIdleMs) {
+    if (seq_leq(seg.seq, last_ack_sent_)) {
+      ts_recent_ = seg.options.ts_val;
+      ts_recent_ms_ = ts_now();
+    }
+  }
+}
+
+// An RTT sample from an ACK of new data: with timestamps, from the TSval it echoes (RFC 7323
+// 4.1, every such ACK); otherwise from the one timed segment (RFC 6298 3, Karn's rule).
+void Connection::measure_rtt(const Segment& seg) {
+  if (ts_ok_ && seg.options.timestamps) {
+    timing_ = false;
+    rtt_sample(Duration::milliseconds(ts_now() - seg.options.ts_ecr));
+    return;
+  }
+  if (timing_ && seq_gt(seg.ack, rtt_seq_)) {
+    rtt_sample(env_.now() - rtt_start_);
+    timing_ = false;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Output
 
 void Connection::transmit_segment(uint32_t seq, uint8_t flags, std::string payload) {
@@ -298,12 +374,24 @@ void Connection::transmit_segment(uint32_t seq, uint8_t flags, std::string paylo
   seg.flags = flags;
   if (flags & kAck) {
     seg.ack = rcv_nxt_;
+    last_ack_sent_ = rcv_nxt_;
     ack_now_ = false;
     unacked_bytes_ = 0;
     disarm(kDelayedAck);
   }
   seg.window = (flags & kRst) ? 0 : rcv_wnd();
-  if (flags & kSyn) seg.mss = static_cast<uint16_t>(our_mss_);
+  TcpOptions& o = seg.options;
+  if (flags & kSyn) {
+    seg.window = std::min<uint32_t>(seg.window, 65535);  // never scaled (RFC 7323 2.2)
+    o.mss = static_cast<uint16_t>(our_mss_);
+    if (ws_ok_) o.wscale = rcv_wscale_;
+    o.sack_permitted = sack_ok_;
+  }
+  if (ts_ok_ && !(flags & kRst)) {
+    o.timestamps = true;
+    o.ts_val = ts_now();
+    o.ts_ecr = ts_recent_;  // 0 on our SYN: nothing to echo yet
+  }
   seg.payload = std::move(payload);
   count(&ConnectionStats::segments_sent);
   env_.transmit(std::move(seg));

@@ -1,6 +1,7 @@
 // One TCP connection per RFC 9293 (state machine, SEGMENT ARRIVES 3.10.7),
 // RFC 6298 retransmission, NewReno congestion control (RFC 5681 / 6582), the
-// RFC 5961 challenge ACKs and delayed ACKs. Independent of the host: it talks
+// RFC 5961 challenge ACKs and delayed ACKs, and the options negotiated in the
+// handshake: window scale and timestamps (RFC 7323: RTTM, PAWS), SACK-permitted. Independent of the host: it talks
 // to the world only through a ConnectionEnv, which the host implements and
 // owns together with the Connection.
 #pragma once
@@ -72,7 +73,12 @@ class ConnectionEnv {
 
 // Choices within the RFCs: the advertised window is receive_buffer minus the
 // bytes held while reading is paused (out-of-order bytes lie inside the window
-// and do not shrink it); no Nagle; the send queue is unbounded (send_buffer is
+// and do not shrink it), at most 65535 << rcv_wscale and rounded down to a
+// multiple of 1 << rcv_wscale (what the header can carry); window scaling is
+// offered when receive_buffer exceeds 65535 and answered whenever the peer
+// offers it; the timestamp clock ticks in virtual milliseconds from 0; a
+// segment without timestamps on a connection that negotiated them is accepted
+// (Linux, not RFC 7323 3.2's SHOULD drop); no Nagle; the send queue is unbounded (send_buffer is
 // not enforced); FIN_WAIT_2 waits forever; a RST at RCV.NXT ends TIME_WAIT
 // (RFC 9293, not RFC 1337); data carried on a SYN is ignored.
 class Connection {
@@ -126,7 +132,13 @@ class Connection {
   std::optional<Duration> srtt() const;
   Duration rttvar() const { return rttvar_; }
   Duration rto() const { return rto_; }
-  uint32_t mss() const { return eff_mss_; }  // min(ours, the peer's)
+  // Payload bytes of a full segment: min(ours, the peer's), less the timestamps option.
+  uint32_t mss() const { return eff_mss_; }
+  // Negotiated in the handshake (before it completes: what this side offers).
+  uint8_t rcv_wscale() const { return rcv_wscale_; }  // shift of the windows we advertise
+  bool timestamps_on() const { return ts_ok_; }
+  bool sack_on() const { return sack_ok_; }
+  uint32_t ts_recent() const { return ts_recent_; }
   uint32_t snd_una() const { return snd_una_; }
   uint32_t snd_nxt() const { return snd_nxt_; }
   uint32_t snd_wnd() const { return snd_wnd_; }
@@ -140,6 +152,9 @@ class Connection {
   static constexpr Duration kClockGranularity = Duration::milliseconds(1);  // G of RFC 6298
   static constexpr uint32_t kDefaultPeerMss = 536;                           // RFC 9293 3.7.1
   static constexpr uint32_t kMaxCwnd = 1u << 30;
+  static constexpr uint32_t kTimestampsSize = 12;  // the option as laid out, NOP-padded
+  // RFC 7323 5.5: TS.Recent older than this is invalid (in TS clock ticks, milliseconds).
+  static constexpr uint32_t kPawsIdleMs = 24u * 24 * 3600 * 1000;
 
   enum TimerKind : uint8_t { kRetransmit, kPersist, kDelayedAck, kTimeWaitTimer, kTimerCount };
   struct Timer {
@@ -175,6 +190,13 @@ class Connection {
   void on_persist_timeout();
   void update_retransmit_timer();
 
+  // Options (RFC 7323, RFC 2018).
+  uint32_t ts_now() const;  // our timestamp clock: virtual milliseconds
+  void negotiate(const TcpOptions& peer_syn);
+  bool paws_rejects(const Segment& seg) const;
+  void update_ts_recent(const Segment& seg);
+  void measure_rtt(const Segment& seg);
+
   // Output.
   void transmit_segment(uint32_t seq, uint8_t flags, std::string payload);
   void send_syn(bool with_ack, bool retransmission);
@@ -191,7 +213,7 @@ class Connection {
   void complete_handshake(const Segment& seg);
   void become_established();
   bool process_ack(const Segment& seg);  // false: drop the segment
-  void on_new_ack(uint32_t ack);
+  void on_new_ack(uint32_t ack);  // Requires: measure_rtt ran for the segment
   void on_dup_ack();
   void rtt_sample(Duration r);
   void process_data(uint32_t seq, std::string_view data, bool fin);
@@ -255,8 +277,14 @@ class Connection {
   uint32_t our_mss_;
   uint32_t eff_mss_;
 
+  // RFC 7323 timestamps.
+  uint32_t ts_recent_ = 0;      // TS.Recent: the peer's TSval to echo
+  uint32_t ts_recent_ms_ = 0;   // ts_now() when TS.Recent was set (5.5)
+  uint32_t last_ack_sent_ = 0;  // Last.ACK.sent: RCV.NXT of our latest ACK
+
   State state_ = Closed{};
   uint8_t persist_backoff_ = 0;  // at most 16
+  uint8_t rcv_wscale_ = 0;       // 0 unless window scaling is on
   // Flags as bits: thousands of idle connections pay for every byte here.
   bool have_srtt_ : 1 = false;
   bool timing_ : 1 = false;  // one segment timed at a time (Karn: never a retransmitted one)
@@ -264,6 +292,10 @@ class Connection {
   bool reading_ : 1 = true;
   bool read_shut_ : 1 = false;
   bool ack_now_ : 1 = false;
+  // Options: offered until the peer's SYN or SYN-ACK arrives, then negotiated.
+  bool ws_ok_ : 1 = false;
+  bool ts_ok_ : 1 = false;
+  bool sack_ok_ : 1 = false;
 };
 
 }  // namespace netsim::tcp

@@ -60,8 +60,7 @@ void Connection::on_segment_syn_sent(const Segment& seg) {
   }
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + 1;
-  eff_mss_ = std::min<uint32_t>(our_mss_, seg.mss ? seg.mss : kDefaultPeerMss);
-  cwnd_ = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
+  negotiate(seg.options);
   if (has_ack) {
     complete_handshake(seg);
     if (!is_synchronized()) return;  // closed from a callback
@@ -83,10 +82,7 @@ void Connection::on_segment_syn_sent(const Segment& seg) {
 
 // Our SYN is acknowledged by seg (SYN-SENT or SYN-RECEIVED): -> ESTABLISHED.
 void Connection::complete_handshake(const Segment& seg) {
-  if (timing_ && seq_gt(seg.ack, rtt_seq_)) {
-    rtt_sample(env_.now() - rtt_start_);
-    timing_ = false;
-  }
+  measure_rtt(seg);
   snd_una_ = seg.ack;
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   snd_wnd_ = seg.window;
@@ -143,6 +139,13 @@ void Connection::on_segment_synchronized(const Segment& seg) {
     return;
   }
 
+  // RFC 7323 5.3 R1 (PAWS), before the sequence number check: acknowledge and drop.
+  if (paws_rejects(seg)) {
+    send_ack();
+    bad_segment();
+    return;
+  }
+
   // First: sequence number check.
   uint32_t wnd = rcv_wnd();
   bool ok = acceptable(seg, wnd);
@@ -160,6 +163,7 @@ void Connection::on_segment_synchronized(const Segment& seg) {
     bad_segment();
     return;
   }
+  update_ts_recent(seg);  // RFC 7323 5.3 R3
 
   // Second: RST (RFC 5961 3.2): exact RCV.NXT resets, the rest of the window challenges.
   if (seg.has(kRst)) {
@@ -250,6 +254,7 @@ bool Connection::process_ack(const Segment& seg) {
     max_snd_wnd_ = std::max(max_snd_wnd_, seg.window);
   }
   if (seq_gt(ack, snd_una_)) {
+    measure_rtt(seg);
     on_new_ack(ack);
   } else if (dup) {
     on_dup_ack();
@@ -265,10 +270,6 @@ bool Connection::process_ack(const Segment& seg) {
 
 void Connection::on_new_ack(uint32_t ack) {
   uint32_t acked = ack - snd_una_;
-  if (timing_ && seq_gt(ack, rtt_seq_)) {
-    rtt_sample(env_.now() - rtt_start_);
-    timing_ = false;
-  }
   uint64_t data = std::min<uint64_t>(acked, sndbuf_.size());
   sndbuf_.consume(data);
   buf_seq_ += static_cast<uint32_t>(data);

@@ -22,6 +22,13 @@ struct Params {
   bool delayed_ack = true;         // ACK every second full segment or after the timeout
   Duration delayed_ack_timeout = Duration::milliseconds(40);
   uint32_t backlog = 128;          // default accept backlog of a listener
+  // Options offered in the SYN (and answered in the SYN-ACK when the peer offered them). The
+  // window scale is offered when the receive buffer does not fit 16 bits (RFC 7323 2.2), so
+  // the advertised window is always the one on the wire; the rest default per policy
+  // (PolicyRules::tcp): here, the seed policy's.
+  bool window_scaling = true;  // RFC 7323 2
+  bool timestamps = false;     // RFC 7323 3-5: RTTM and PAWS
+  bool sack = false;           // RFC 2018 SACK-permitted
 };
 
 }  // namespace netsim::tcp

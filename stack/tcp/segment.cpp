@@ -27,7 +27,13 @@ std::string to_string(const Segment& seg) {
   std::string out = flags + " seq=" + std::to_string(seg.seq);
   if (seg.has(tcp_flags::kAck)) out += " ack=" + std::to_string(seg.ack);
   out += " win=" + std::to_string(seg.window) + " len=" + std::to_string(seg.payload.size());
-  if (seg.mss) out += " mss=" + std::to_string(seg.mss);
+  const TcpOptions& o = seg.options;
+  if (o.mss) out += " mss=" + std::to_string(o.mss);
+  if (o.has_wscale()) out += " ws=" + std::to_string(o.wscale);
+  if (o.sack_permitted) out += " sackok";
+  if (o.timestamps) out += " ts=" + std::to_string(o.ts_val) + "/" + std::to_string(o.ts_ecr);
+  for (uint8_t i = 0; i < o.sack_count; ++i)
+    out += (i ? "," : " sack=") + std::to_string(o.sack[i].left) + "-" + std::to_string(o.sack[i].right);
   return out;
 }
 

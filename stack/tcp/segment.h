@@ -15,8 +15,8 @@ struct Segment {
   uint32_t seq = 0;
   uint32_t ack = 0;
   uint8_t flags = 0;    // tcp_flags::k*
-  uint32_t window = 0;  // bytes
-  uint16_t mss = 0;     // MSS option, SYN only; 0 = absent
+  uint32_t window = 0;  // bytes (already scaled: TcpHeader::window)
+  TcpOptions options;
   std::string payload;
 
   bool has(uint8_t flag) const { return (flags & flag) != 0; }
@@ -32,7 +32,7 @@ struct Segment {
 // otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
 std::optional<Segment> reset_for(const Segment& incoming);
 
-// "SA seq=100 ack=201 win=65535 len=0 mss=1460", for test failures and logs.
+// "SA seq=100 ack=201 win=65535 len=0 mss=1460 ws=2 sackok ts=5/0", for test failures and logs.
 std::string to_string(const Segment& seg);
 
 }  // namespace netsim::tcp

@@ -281,7 +281,7 @@ TEST(TcpHandshake, ThreeWayHandshakeEstablishesBothEnds) {
   const Segment& syn = net.a.sent[0].seg;
   EXPECT_EQ(syn.flags, kSyn);
   EXPECT_EQ(syn.seq, 1000u);
-  EXPECT_EQ(syn.mss, 1460);
+  EXPECT_EQ(syn.options.mss, 1460);
   const Segment& synack = net.b.sent[0].seg;
   EXPECT_EQ(synack.flags, kSyn | kAck);
   EXPECT_EQ(synack.seq, 5000u);
@@ -344,6 +344,193 @@ TEST(TcpHandshake, DataQueuedInSynSentGoesOutAfterTheHandshake) {
   ASSERT_TRUE(net.a.c().send("early").ok());
   net.run_for(ms(100));
   EXPECT_EQ(net.b.received, "early");
+}
+
+// ---------------------------------------------------------------------------
+// Options of the handshake (RFC 7323, RFC 2018)
+
+TEST(TcpOptions, WindowScaleIsOfferedWhenTheBufferExceedsSixteenBits) {
+  Net net;
+  net.a.params.receive_buffer = 1 << 20;  // 1048576 >> 5 fits 16 bits, >> 4 does not
+  net.open();
+  const Segment& syn = net.a.sent[0].seg;
+  EXPECT_EQ(syn.options.wscale, 5);
+  EXPECT_EQ(syn.window, 65535u);  // a SYN's window is never scaled
+  const Segment& synack = net.b.sent[0].seg;
+  EXPECT_EQ(synack.options.wscale, 2);  // 131072 >> 2
+  EXPECT_EQ(synack.window, 65535u);
+  EXPECT_EQ(net.a.sent[1].seg.window, 1u << 20);  // the handshake's ACK: scaled, in bytes
+  EXPECT_FALSE(net.a.sent[1].seg.options.has_wscale());
+  EXPECT_EQ(net.a.c().rcv_wscale(), 5);
+  EXPECT_EQ(net.b.c().rcv_wscale(), 2);
+  EXPECT_EQ(net.b.c().snd_wnd(), 1u << 20);
+  EXPECT_EQ(net.a.c().snd_wnd(), 65535u);  // b has sent no scaled window yet
+}
+
+TEST(TcpOptions, WithoutTheShiftOnBothSynsEveryWindowFitsSixteenBits) {
+  Net net;
+  net.b.params.window_scaling = false;
+  net.open();
+  EXPECT_TRUE(net.a.sent[0].seg.options.has_wscale());
+  EXPECT_FALSE(net.b.sent[0].seg.options.has_wscale());
+  EXPECT_EQ(net.a.c().rcv_wscale(), 0);
+  EXPECT_EQ(net.a.sent[1].seg.window, 65535u);
+  EXPECT_EQ(net.b.c().rcv_wnd(), 65535u);
+}
+
+TEST(TcpOptions, ABufferWithinSixteenBitsOffersNoScale) {
+  Net net;
+  net.a.params.receive_buffer = 65535;
+  net.open();
+  EXPECT_FALSE(net.a.sent[0].seg.options.has_wscale());
+  EXPECT_FALSE(net.b.sent[0].seg.options.has_wscale());  // answered only when offered
+  EXPECT_EQ(net.b.c().rcv_wnd(), 65535u);
+}
+
+TEST(TcpOptions, TheAnswerToAnOfferMayBeAZeroShift) {
+  Net net;
+  net.b.params.receive_buffer = 60000;
+  net.open();
+  EXPECT_EQ(net.b.sent[0].seg.options.wscale, 0);
+  EXPECT_EQ(net.a.c().rcv_wscale(), 2);  // a's windows scale although b's do not
+  EXPECT_EQ(net.a.sent[1].seg.window, 131072u);
+}
+
+TEST(TcpOptions, AScaledWindowIsRoundedDownToAMultipleOfTheScale) {
+  Net net;
+  net.open();
+  net.a.c().set_reading(false);
+  ASSERT_TRUE(net.b.c().send(std::string(1001, 'x')).ok());
+  net.run_for(ms(100));
+  // 131072 - 1001 unread = 130071, rounded down to a multiple of 4.
+  EXPECT_EQ(net.a.sent.back().seg.window, 130068u);
+  EXPECT_EQ(net.a.c().rcv_wnd(), 130068u);
+}
+
+TEST(TcpOptions, TimestampsAreNegotiatedAndEchoed) {
+  Net net;
+  net.a.params.timestamps = net.b.params.timestamps = true;
+  net.open();
+  const TcpOptions& syn = net.a.sent[0].seg.options;
+  EXPECT_TRUE(syn.timestamps);
+  EXPECT_EQ(syn.ts_val, 0u);
+  EXPECT_EQ(syn.ts_ecr, 0u);
+  const TcpOptions& synack = net.b.sent[0].seg.options;  // at 10 ms
+  EXPECT_TRUE(synack.timestamps);
+  EXPECT_EQ(synack.ts_val, 10u);
+  EXPECT_EQ(synack.ts_ecr, 0u);
+  const TcpOptions& ack = net.a.sent[1].seg.options;  // at 20 ms
+  EXPECT_TRUE(ack.timestamps);
+  EXPECT_EQ(ack.ts_val, 20u);
+  EXPECT_EQ(ack.ts_ecr, 10u);
+  EXPECT_TRUE(net.a.c().timestamps_on());
+  EXPECT_EQ(net.a.c().mss(), 1448u);  // 1460 less the 12 bytes the option takes
+  EXPECT_EQ(net.b.c().mss(), 1448u);
+  EXPECT_EQ(net.a.c().srtt(), ms(20));  // 20 ms now, 0 echoed
+  EXPECT_EQ(net.b.c().srtt(), ms(20));  // 30 ms now, 10 echoed
+}
+
+TEST(TcpOptions, TimestampsAndSackNeedBothSides) {
+  Net net;
+  net.a.params.timestamps = net.a.params.sack = true;
+  net.open();
+  EXPECT_TRUE(net.a.sent[0].seg.options.timestamps);
+  EXPECT_TRUE(net.a.sent[0].seg.options.sack_permitted);
+  EXPECT_FALSE(net.b.sent[0].seg.options.timestamps);
+  EXPECT_FALSE(net.b.sent[0].seg.options.sack_permitted);
+  EXPECT_FALSE(net.a.sent[1].seg.options.timestamps);
+  EXPECT_FALSE(net.a.c().timestamps_on());
+  EXPECT_FALSE(net.a.c().sack_on());
+  EXPECT_EQ(net.a.c().mss(), 1460u);
+}
+
+TEST(TcpOptions, SackPermittedIsNegotiatedWhenBothOffer) {
+  Net net;
+  net.a.params.sack = net.b.params.sack = true;
+  net.open();
+  EXPECT_TRUE(net.b.sent[0].seg.options.sack_permitted);
+  EXPECT_FALSE(net.a.sent[1].seg.options.sack_permitted);  // SYNs only
+  EXPECT_TRUE(net.a.c().sack_on());
+  EXPECT_TRUE(net.b.c().sack_on());
+}
+
+TEST(TcpOptions, TheOptionsCountInTheSegmentSize) {
+  TcpOptions o;
+  EXPECT_EQ(o.wire_size(), 0u);
+  o.mss = 1460;
+  o.wscale = 7;
+  o.sack_permitted = true;
+  o.timestamps = true;
+  EXPECT_EQ(o.wire_size(), 20u);  // Linux's SYN: mss, sackOK + TS, nop + wscale
+  TcpOptions data;
+  data.timestamps = true;
+  data.sack_count = 3;
+  EXPECT_EQ(data.wire_size(), 40u);  // nop nop TS, nop nop SACK with 3 blocks
+}
+
+TEST(TcpOptions, WithTimestampsEveryAckOfNewDataIsAnRttSample) {
+  for (bool timestamps : {false, true}) {
+    Net net;
+    net.a.params.timestamps = net.b.params.timestamps = timestamps;
+    net.b.params.delayed_ack = false;
+    net.open();
+    ASSERT_TRUE(net.a.c().send(std::string(10 * net.a.c().mss(), 'd')).ok());
+    net.run_for(ms(100));
+    // One sample from the handshake; then one per ACK (10), or one timed segment.
+    EXPECT_EQ(net.a.c().stats().rtt_samples, timestamps ? 11u : 2u) << timestamps;
+    EXPECT_EQ(net.a.c().srtt(), ms(20));
+  }
+}
+
+// b, with timestamps, accepts a hand-made SYN (TSval 1000) and ACK (TSval 1001).
+struct TimestampedPeer {
+  Net net;
+  TimestampedPeer() {
+    net.drop = [](int, const Segment&) { return true; };
+    net.b.listening = true;
+    net.b.params.timestamps = true;
+    net.b.receive(stamped(seg(100, 0, kSyn), 1000));
+    net.b.receive(stamped(seg(101, 5001, kAck), 1001));
+  }
+  static Segment stamped(Segment s, uint32_t ts_val) {
+    s.options.timestamps = true;
+    s.options.ts_val = ts_val;
+    return s;
+  }
+  Connection& c() { return net.b.c(); }
+  Side& b() { return net.b; }
+};
+
+TEST(TcpOptions, PawsDropsASegmentOlderThanTsRecentAndAcksIt) {
+  TimestampedPeer p;
+  EXPECT_EQ(p.b().sent[0].seg.options.ts_ecr, 1000u);  // the SYN-ACK echoes the SYN
+  EXPECT_EQ(p.c().ts_recent(), 1001u);
+  size_t sent = p.b().sent.size();
+  p.b().receive(TimestampedPeer::stamped(seg(101, 5001, kAck, "old"), 999));
+  EXPECT_EQ(p.b().bad, 1);
+  EXPECT_TRUE(p.b().received.empty());
+  ASSERT_EQ(p.b().sent.size(), sent + 1);
+  EXPECT_EQ(p.b().sent.back().seg.ack, 101u);
+  EXPECT_EQ(p.b().sent.back().seg.options.ts_ecr, 1001u);
+  p.b().receive(TimestampedPeer::stamped(seg(101, 5001, kAck, "new"), 1002));
+  EXPECT_EQ(p.b().received, "new");
+  EXPECT_EQ(p.c().ts_recent(), 1002u);
+}
+
+TEST(TcpOptions, PawsLetsAResetThrough) {
+  TimestampedPeer p;
+  p.b().receive(TimestampedPeer::stamped(seg(101, 0, kRst), 5));
+  ASSERT_EQ(p.b().errors.size(), 1u);
+  EXPECT_EQ(p.b().errors[0], NetError::kConnectionReset);
+}
+
+TEST(TcpOptions, TsRecentComesOnlyFromSegmentsAtOrBeforeTheLastAck) {
+  TimestampedPeer p;
+  // Out of order (beyond Last.ACK.sent = 101): held, acknowledged at once, TS.Recent kept.
+  p.b().receive(TimestampedPeer::stamped(seg(201, 5001, kAck, "later"), 2000));
+  EXPECT_EQ(p.c().ts_recent(), 1001u);
+  EXPECT_EQ(p.b().sent.back().seg.options.ts_ecr, 1001u);
+  EXPECT_EQ(p.b().sent.back().seg.options.ts_val, 0u);  // b's clock: still at 0 ms
 }
 
 // ---------------------------------------------------------------------------
@@ -577,7 +764,7 @@ struct Scripted {
     net.b.accept_iss = kIss;
     net.b.params.receive_buffer = receive_buffer;
     Segment syn = seg(kPeerIss, 0, kSyn);
-    syn.mss = 1000;
+    syn.options.mss = 1000;
     net.b.receive(syn);
   }
   void finish_handshake() { net.b.receive(seg(kPeerIss + 1, kIss + 1, kAck)); }

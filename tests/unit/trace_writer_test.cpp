@@ -328,7 +328,7 @@ TEST(TracePacket, UdpHasPortsAndNoTcpFields) {
 
 TEST(TracePacket, TcpHasFlagsSeqAckWindowAndMssOnSyn) {
   Packet p = tcp(tcp_flags::kSyn | tcp_flags::kAck);
-  p.tcp.mss = 1460;
+  p.tcp.options.mss = 1460;
   p.ttl = 63;
   EXPECT_EQ(TraceWriter::packet_json(p),
             R"({"ack":1,"dst":"10.0.0.100:49152","flags":"SA","id":3,"len":0,"mss":1460,)"
