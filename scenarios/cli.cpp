@@ -660,6 +660,8 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   }
   std::unique_ptr<OutputFile> junit_file;
   if (!junit.empty() && !(junit_file = open_output(junit))) return kExitUsage;
+  std::unique_ptr<OutputFile> part;
+  if (!sharding.results_out.empty() && !(part = open_output(sharding.results_out))) return kExitUsage;
   // A golden trace that differs gets its diff page in --out, else next to the JUnit file.
   const std::string diff_dir = !out_dir.empty()                ? out_dir
                                : junit.empty() || golden.empty() ? ""
@@ -692,13 +694,13 @@ int cmd_check(const std::vector<std::string>& paths, unsigned jobs, const std::s
   progress.clear();
 
   const int code = finish_check(items, out_dir, junit_file.get());
-  if (sharding.results_out.empty() || code == kExitUsage) return code;
+  if (!part || code == kExitUsage) return code;
   std::vector<nlohmann::json> records;
   for (const CheckItem& it : items) records.push_back(to_json(it));
   const scenario::PartHeader header{"check", NETSIM_VERSION, input, "", sharding.shard.index,
                                     sharding.shard.count, total};
   std::string error;
-  if (!scenario::write_part(sharding.results_out, header, records, &error)) {
+  if (!scenario::write_part(*part, header, records, &error)) {
     std::cerr << "netsim: cannot write " << error << "\n";
     return kExitUsage;
   }

@@ -14,16 +14,14 @@ std::string input_digest(const std::vector<std::string>& pieces) {
   return sha256_hex(all);
 }
 
-bool write_part(const std::string& path, const PartHeader& h, const std::vector<nlohmann::json>& records,
+bool write_part(OutputFile& out, const PartHeader& h, const std::vector<nlohmann::json>& records,
                 std::string* error) {
-  auto out = OutputFile::open(path, error);
-  if (!out) return false;
   nlohmann::json header = {{"format", kResultsFormat}, {"netsim", h.version}, {"command", h.command},
                            {"input", h.input},         {"title", h.title},    {"shard", h.shard},
                            {"shards", h.shards},       {"items", h.items}};
-  out->write(header.dump() + "\n");
-  for (const nlohmann::json& r : records) out->write(r.dump() + "\n");
-  return out->commit(error);
+  out.write(header.dump() + "\n");
+  for (const nlohmann::json& r : records) out.write(r.dump() + "\n");
+  return out.commit(error);
 }
 
 namespace {

@@ -12,6 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace netsim {
+class OutputFile;
+}
+
 namespace netsim::scenario {
 
 inline constexpr const char* kResultsFormat = "netsim-results/1";
@@ -34,9 +38,10 @@ struct Part {
 // The hex SHA-256 of `pieces`, each length-prefixed (no two lists hash alike).
 std::string input_digest(const std::vector<std::string>& pieces);
 
-// Writes the part atomically (OutputFile); false with *error naming the file otherwise.
-bool write_part(const std::string& path, const PartHeader& header,
-                const std::vector<nlohmann::json>& records, std::string* error);
+// Writes the part into `out` (opened before the run, so an unwritable path is found
+// first) and commits it; false with *error naming the file otherwise.
+bool write_part(OutputFile& out, const PartHeader& header, const std::vector<nlohmann::json>& records,
+                std::string* error);
 
 // Reads the parts and checks that they make one whole run: one command, format, version,
 // input, shard count and item count, every shard 0..N-1 exactly once. The parts in shard

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "scenarios/runner.h"
+#include "viz/output_file.h"
 
 namespace netsim::scenario {
 namespace {
@@ -292,6 +293,12 @@ int run_sweep(const SweepOptions& options) {
                  "the guard with --max-runs\n";
     return 1;
   }
+  std::unique_ptr<OutputFile> part;
+  std::string error;
+  if (!options.results_out.empty() && !(part = OutputFile::open(options.results_out, &error))) {
+    std::cerr << "netsim: cannot write " << error << "\n";
+    return 2;
+  }
   SweepTally tally;
   for (const Expectation& e : base.scenario->expect) tally.rows.push_back({e.pointer, describe(e), 0, {}});
 
@@ -312,11 +319,10 @@ int run_sweep(const SweepOptions& options) {
   progress.clear();
   for (const SweepTally& t : tallies) tally.add(t);
 
-  if (options.results_out.empty()) return print_table(options.file, tally);
+  if (!part) return print_table(options.file, tally);
   PartHeader header{"sweep", NETSIM_VERSION, sweep_input(text, options.axes), options.file,
                     options.shard.index, options.shard.count, total};
-  std::string error;
-  if (!write_part(options.results_out, header, {tally.to_json()}, &error)) {
+  if (!write_part(*part, header, {tally.to_json()}, &error)) {
     std::cerr << "netsim: cannot write " << error << "\n";
     return 2;
   }

@@ -259,6 +259,16 @@ TEST_F(ShardCli, MergeRefusesPartsThatDoNotMakeOneRun) {
   EXPECT_EQ(netsim("merge " + p0 + " " + p1 + " " + p2).code, 0);
 }
 
+// The part is opened before anything runs: a path that cannot be written is a usage error
+// found first, not after hours of runs.
+TEST_F(ShardCli, UnwritableResultsOutIsAUsageErrorBeforeRunning) {
+  const std::string out = " --results-out " + path("no-such-dir") + "/part";
+  EXPECT_NE(netsim_error("sweep " + kData + "/ok.json --set /seed=1..2" + out, 2).find("cannot write"),
+            std::string::npos);
+  EXPECT_NE(netsim_error("check " + path("suite") + out, 2).find("cannot write"), std::string::npos);
+  EXPECT_FALSE(fs::exists(path("no-such-dir")));
+}
+
 TEST_F(ShardCli, SweepPastTheGuardExitsOneBeforeRunning) {
   std::string text = netsim_error("sweep " + kData + "/ok.json --set /seed=1..5000 --set /links/0/latency=0..2000", 1);
   EXPECT_NE(text.find("5000 x 2001 values make 10005000 runs: past the guard of 10000000 runs per process"),
