@@ -24,6 +24,23 @@ install(CODE "
   file(CREATE_LINK \"${NETSIM_SCHEMA_LINK}\" \"\${dir}/scenario.schema.json\" SYMBOLIC)
   message(STATUS \"Installing: \${dir}/scenario.schema.json -> ${NETSIM_SCHEMA_LINK}\")")
 
+# The man page netsim.1 and the bash and zsh completion scripts, written at build time by the
+# netsim just built from its own command line definitions (`netsim help`, scenarios/cli_doc.h).
+set(NETSIM_CLI_DOCS_DIR ${CMAKE_BINARY_DIR}/generated)
+set(NETSIM_CLI_DOCS ${NETSIM_CLI_DOCS_DIR}/netsim.1 ${NETSIM_CLI_DOCS_DIR}/netsim.bash
+                    ${NETSIM_CLI_DOCS_DIR}/_netsim)
+add_custom_command(
+  OUTPUT ${NETSIM_CLI_DOCS}
+  COMMAND ${CMAKE_COMMAND} -DNETSIM=$<TARGET_FILE:netsim> -DOUT=${NETSIM_CLI_DOCS_DIR}
+          -P ${CMAKE_SOURCE_DIR}/cmake/generate_cli_docs.cmake
+  DEPENDS netsim cmake/generate_cli_docs.cmake
+  COMMENT "Generating netsim.1 and the completion scripts")
+add_custom_target(netsim_cli_docs ALL DEPENDS ${NETSIM_CLI_DOCS})
+install(FILES ${NETSIM_CLI_DOCS_DIR}/netsim.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${NETSIM_CLI_DOCS_DIR}/netsim.bash
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME netsim)
+install(FILES ${NETSIM_CLI_DOCS_DIR}/_netsim DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+
 # `cpack -G DEB` (or `cpack --config CPackConfig.cmake`): netsim_VERSION_amd64.deb installing
 # under /usr; the library dependencies are computed by dpkg-shlibdeps.
 set(CPACK_GENERATOR DEB)

@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "scenarios/cli_doc.h"
 #include "scenarios/compare.h"
 #include "scenarios/loader.h"
 #include "scenarios/progress.h"
@@ -812,22 +813,19 @@ Progress::Mode parse_progress(const std::string& s) {
 }  // namespace
 
 int main(const std::vector<std::string>& args) {
-  static const std::vector<std::string> kCommands = {"run",     "validate", "check", "sweep",
-                                                     "compare", "export",   "merge"};
   if (!args.empty() && args[0] == "export") {
     return export_main(std::vector<std::string>(args.begin() + 1, args.end()));
   }
-  // A first word that is not an option must be a command (CLI11 would only say that one
-  // is required).
-  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
-      std::find(kCommands.begin(), kCommands.end(), args[0]) == kCommands.end()) {
-    std::cerr << "netsim: unknown command `" << args[0] << "` (commands: run, validate, check, sweep, "
-              << "compare, export, merge; see netsim --help)\n";
-    return kExitUsage;
-  }
+  // Every command and option is defined here once: the parser, `--help`, the man page and the
+  // completion scripts (`netsim help`, scenarios/cli_doc.h) all read these definitions.
   CLI::App app{"netsim: a deterministic discrete-event network simulator"};
   app.require_subcommand(1);
   app.set_version_flag("--version", NETSIM_VERSION);
+  OptionValues values;  // the options that take one of a set of words
+  auto one_of = [&values](CLI::Option* option, std::vector<std::string> words) {
+    option->check(CLI::IsMember(words));
+    values[option] = {std::move(words), false};
+  };
 
   std::string run_file, run_trace, run_out, run_seed;
   std::vector<std::string> run_sets;
@@ -840,18 +838,18 @@ int main(const std::vector<std::string>& args) {
   run->add_option("FILE", run_file, "scenario file")->required();
   run->add_option("--trace", run_trace, "write the JSONL trace here");
   run->add_option("--out", run_out, "write the trace and every export (pcapng, chrome, dot, mermaid, html) into this directory");
-  run->add_option("--capture", run_capture,
-                  "with --out, the pcapng's packets: tx (default: each packet once per link, at "
-                  "the sender), rx (at the receiver) or both")
-      ->check(CLI::IsMember({"tx", "rx", "both"}));
+  one_of(run->add_option("--capture", run_capture,
+                         "with --out, the pcapng's packets: tx (default: each packet once per link, "
+                         "at the sender), rx (at the receiver) or both"),
+         {"tx", "rx", "both"});
   run->add_option("--seed", run_seed, "override the scenario's seed (0 to 18446744073709551615)");
   run->add_option("--set", run_sets, "override a value: POINTER=JSON (e.g. /links/0/loss=0.1)");
   run->add_flag("-q,--quiet", run_quiet, "print nothing but errors");
-  run->add_option("--trace-level", run_level,
-                  "all (default): the full trace; sockets: no per-hop tx/rx/forward events; "
-                  "none: only the event kinds the expectations match (a filtered trace, "
-                  "much faster for large runs; see docs/performance.md)")
-      ->check(CLI::IsMember({"all", "sockets", "none"}));
+  one_of(run->add_option("--trace-level", run_level,
+                         "all (default): the full trace; sockets: no per-hop tx/rx/forward events; "
+                         "none: only the event kinds the expectations match (a filtered trace, "
+                         "much faster for large runs; see docs/performance.md)"),
+         {"all", "sockets", "none"});
   run->add_flag("--fingerprint", run_fingerprint,
                 "compute the trace fingerprint also when no trace is written (renders every line)");
   run->add_flag("--stats", run_stats,
@@ -877,8 +875,8 @@ int main(const std::vector<std::string>& args) {
   const char* progress_help =
       "progress on stderr: auto (default: on a terminal only), always, never";
   std::string check_progress = "auto", sweep_progress = "auto";
-  check->add_option("--progress", check_progress, progress_help)
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+  one_of(check->add_option("--progress", check_progress, progress_help),
+         {"auto", "always", "never"});
   ShardFlags check_shard;
   check_shard.add_to(check);
 
@@ -889,8 +887,8 @@ int main(const std::vector<std::string>& args) {
   sweep->add_option("FILE", sweep_file, "scenario file")->required();
   sweep->add_option("--set", sweep_sets, "POINTER=VALUES: A..B, a JSON array, or a,b,c")->required();
   sweep->add_option("-j,--jobs", sweep_jobs, "parallel runs (default: the cores)");
-  sweep->add_option("--progress", sweep_progress, progress_help)
-      ->check(CLI::IsMember({"auto", "always", "never"}));
+  one_of(sweep->add_option("--progress", sweep_progress, progress_help),
+         {"auto", "always", "never"});
   ShardFlags sweep_shard;
   sweep_shard.add_to(sweep);
   uint64_t sweep_max_runs = scenario::kMaxSweepRuns;
@@ -910,9 +908,12 @@ int main(const std::vector<std::string>& args) {
   CLI::App* compare = app.add_subcommand(
       "compare", "run one scenario under several policies and show where their decisions differ");
   compare->add_option("FILE", compare_options.file, "scenario file")->required();
-  compare->add_option("--policies", compare_options.policies,
-                      "comma-separated policy names, at least two (e.g. seed,netstack3,linux)")
-      ->required();
+  CLI::Option* policies =
+      compare->add_option("--policies", compare_options.policies,
+                          "comma-separated policy names, at least two (e.g. seed,netstack3,linux)")
+          ->required();
+  values[policies].comma_list = true;
+  for (scenario::Policy p : scenario::kAllPolicies) values[policies].values.push_back(scenario::policy_name(p));
   compare->add_option("--set", compare_options.sets, "override a value in every run: POINTER=JSON");
   compare->add_option("--seed", compare_seed, "override the scenario's seed in every run");
   compare->add_option("--out", compare_options.out_dir,
@@ -920,7 +921,41 @@ int main(const std::vector<std::string>& args) {
   compare->add_option("--max-rows", compare_options.max_rows,
                       "differing step runs printed (default 50; the page has them all)");
 
-  app.add_subcommand("export", "turn a trace into pcapng, chrome, dot, mermaid or html");
+  // `netsim export` has its own parser (viz/export.h); its options are defined here from the
+  // table that parser follows, for the help, man page and completion.
+  CLI::App* export_command =
+      app.add_subcommand("export", "turn a trace into pcapng, chrome, dot, mermaid or html");
+  std::vector<std::string> export_values(export_flags().size() + 1);
+  export_command->add_option("TRACE", export_values.back(), "the JSONL trace (- for standard input)")
+      ->required();
+  for (size_t i = 0; i < export_flags().size(); ++i) {
+    const ExportFlag& flag = export_flags()[i];
+    CLI::Option* option = export_command->add_option(std::string(flag.names), export_values[i],
+                                                     std::string(flag.help));
+    option->type_name(std::string(flag.value));
+    if (!flag.choices.empty()) values[option] = {flag.choices, false};
+  }
+
+  bool help_man = false;
+  std::string help_completion;
+  CLI::App* help = app.add_subcommand(
+      "help", "print this help, the man page (--man) or a shell completion script (--completion)");
+  help->add_flag("--man", help_man, "print the man page netsim.1 (roff; man -l renders it)");
+  one_of(help->add_option("--completion", help_completion,
+                          "print the completion script for this shell (bash or zsh)"),
+         {"bash", "zsh"});
+
+  // A first word that is not an option must be a command (CLI11 would only say that one
+  // is required).
+  if (!args.empty() && !args[0].empty() && args[0][0] != '-' &&
+      app.get_subcommands([&](CLI::App* c) { return c->get_name() == args[0]; }).empty()) {
+    std::string names;
+    for (const CLI::App* c : app.get_subcommands([](CLI::App*) { return true; }))
+      names += (names.empty() ? "" : ", ") + c->get_name();
+    std::cerr << "netsim: unknown command `" << args[0] << "` (commands: " << names
+              << "; see netsim --help)\n";
+    return kExitUsage;
+  }
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -946,6 +981,13 @@ int main(const std::vector<std::string>& args) {
                      *parse_capture(run_capture));
     }
     if (*validate) return cmd_validate(validate_files);
+    if (*help) {
+      if (help_man) std::cout << man_page(app, values, NETSIM_VERSION);
+      else if (help_completion == "bash") std::cout << bash_completion(app, values);
+      else if (help_completion == "zsh") std::cout << zsh_completion(app, values);
+      else std::cout << app.help();
+      return kExitOk;
+    }
     if (*compare) {
       if (!compare_seed.empty() && !(compare_options.seed = parse_u64(compare_seed))) {
         std::cerr << "netsim: --seed " << compare_seed

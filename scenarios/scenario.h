@@ -34,6 +34,8 @@ constexpr const char* policy_name(Policy p) {
   }
   return "seed";
 }
+// Every policy, in the order the docs give them (completion and man page list these).
+inline constexpr Policy kAllPolicies[] = {Policy::kSeed, Policy::kNetstack3, Policy::kLinux};
 using HostModel = netsim::HostModel;
 using Proto = netsim::TransportProto;
 using FamilyFilter = netsim::FamilySet;  // which families a wildcard listener covers

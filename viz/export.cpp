@@ -192,6 +192,23 @@ void export_all(std::istream& in, const std::string& name, const fs::path& dir,
   for (auto& file : files) file->commit();
 }
 
+const std::vector<ExportFlag>& export_flags() {
+  static const std::vector<ExportFlag> flags = [] {
+    std::vector<std::string> formats;
+    for (ExportFormat f : kAllExportFormats) formats.emplace_back(to_string(f));
+    return std::vector<ExportFlag>{
+        {"--format", "FORMAT", formats, "the export (default: the one OUT's extension names: .pcapng .json .dot .mmd .html)"},
+        {"-o,--output", "OUT", {}, "the file to write (- for standard output)"},
+        {"--from", "TIME", {}, "keep the events from this virtual time (1500, 20us, 3ms, 2s)"},
+        {"--to", "TIME", {}, "keep the events up to this virtual time"},
+        {"--max-events", "N", {}, "the viewer's ceiling (default 200000): past it the page holds a window of the trace"},
+        {"--capture", "WHICH", {"tx", "rx", "both"},
+         "the pcapng's packets: tx (default: each packet once per link, at the sender), rx (at the receiver) or both"},
+    };
+  }();
+  return flags;
+}
+
 int export_main(const std::vector<std::string>& args) {
   std::string trace, out;
   std::optional<ExportFormat> format;

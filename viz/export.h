@@ -56,6 +56,17 @@ void export_file(std::istream& trace, const std::string& name, ExportFormat f,
 void export_all(std::istream& trace, const std::string& name, const std::filesystem::path& dir,
                 const ExportOptions& options = {});
 
+// The options `netsim export` accepts, for its help, the man page and shell completion
+// (scenarios/cli_doc.h): `names` as CLI11 spells them ("-o,--output"), the value's name, the
+// accepted words (empty: any), the help text. export_main() parses exactly these (tested).
+struct ExportFlag {
+  std::string_view names;
+  std::string_view value;
+  std::vector<std::string> choices;
+  std::string_view help;
+};
+const std::vector<ExportFlag>& export_flags();
+
 // `netsim export TRACE [--format F] [--from T] [--to T] [--max-events N] -o OUT` (arguments after
 // "export"). The format defaults to the one OUT's extension names; TRACE or OUT "-" is standard
 // input or output. Returns the process exit code: 0 done, 2 usage error or a file that cannot be

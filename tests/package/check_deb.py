@@ -8,7 +8,7 @@ share one .deb:
   installed examples (every bundled scenario: all pass, the guards skipped) and validates one
   against the installed schema through the examples' `$schema` link; the run leaves no file in
   the tree; removing what `dpkg-deb -c` lists leaves the scratch root empty;
-- dpkg (root only): `dpkg -i`, the same checks from /usr, `dpkg --purge`, then no file of the
+- dpkg (root only): `dpkg -i`, the same checks from /usr and `man -w netsim`, `dpkg --purge`, then no file of the
   package is left and dpkg no longer knows it. Skipped (exit 77, with the reason) unless
   NETSIM_PACKAGE_REQUIRED=1 (set by .ci/run), because it installs into the machine itself; with
   it set, not being root is a failure.
@@ -126,6 +126,10 @@ def check_installed(prefix_root, source, work, tag):
             jsonschema.validate(json.load(g), json.load(f))
     except ImportError:
         print("package: python3-jsonschema missing: the installed schema was not applied")
+    if prefix_root == "/" and shutil.which("man"):  # man finds the page where dpkg put it
+        page = run(["man", "-w", "netsim"]).strip()
+        if page != "/usr/share/man/man1/netsim.1":
+            fail(f"man -w netsim says {page}")
     print(f"package: {netsim} check {examples}: {summary}")
 
 
@@ -139,7 +143,9 @@ def extract(netsim, source, build_dir, work):
     if set(listed) != tree(root):
         fail(f"the scratch root differs from the package listing: {sorted(set(listed) ^ tree(root))}")
     for needed in ("usr/bin/netsim", "usr/share/netsim/scenario.schema.json", "usr/share/doc/netsim/README.md",
-                   "usr/share/doc/netsim/semantics.md", "usr/share/doc/netsim/examples/udp/specific-shadows-wildcard.json"):
+                   "usr/share/doc/netsim/semantics.md", "usr/share/man/man1/netsim.1",
+                   "usr/share/bash-completion/completions/netsim", "usr/share/zsh/vendor-completions/_netsim",
+                   "usr/share/doc/netsim/examples/udp/specific-shadows-wildcard.json"):
         if needed not in listed:
             fail(f"the package has no {needed}")
     check_installed(root, source, work, "extract")
