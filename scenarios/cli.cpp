@@ -17,6 +17,7 @@
 
 #include "scenarios/cli_doc.h"
 #include "scenarios/compare.h"
+#include "scenarios/init.h"
 #include "scenarios/loader.h"
 #include "scenarios/progress.h"
 #include "scenarios/results_file.h"
@@ -936,6 +937,12 @@ int main(const std::vector<std::string>& args) {
     if (!flag.choices.empty()) values[option] = {flag.choices, false};
   }
 
+  std::string init_dir;
+  CLI::App* init = app.add_subcommand(
+      "init", "write a starter project: a scenario with expectations and a CI snippet running "
+              "netsim check --junit (never overwrites a file)");
+  init->add_option("DIR", init_dir, "the project's directory (created if missing)")->required();
+
   bool help_man = false;
   std::string help_completion;
   CLI::App* help = app.add_subcommand(
@@ -981,6 +988,7 @@ int main(const std::vector<std::string>& args) {
                      *parse_capture(run_capture));
     }
     if (*validate) return cmd_validate(validate_files);
+    if (*init) return run_init(init_dir, installed_schema_path());
     if (*help) {
       if (help_man) std::cout << man_page(app, values, NETSIM_VERSION);
       else if (help_completion == "bash") std::cout << bash_completion(app, values);

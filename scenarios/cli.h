@@ -1,5 +1,5 @@
-// The `netsim` command line: run, validate, check, sweep, compare, export. Exit codes follow
-// scenario-format.md: 0 all held, 1 some step or expectation failed, 2 usage
+// The `netsim` command line: run, validate, check, sweep, compare, export, init, help. Exit
+// codes follow scenario-format.md: 0 all held, 1 some step or expectation failed, 2 usage
 // error, 3 invalid scenario, 4 internal error.
 #pragma once
 

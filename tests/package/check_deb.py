@@ -14,6 +14,7 @@ share one .deb:
   it set, not being root is a failure.
 usage: check_deb.py build|extract|dpkg NETSIM SOURCE_DIR BUILD_DIR WORK_DIR"""
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -120,12 +121,21 @@ def check_installed(prefix_root, source, work, tag):
     if os.path.realpath(schema) != os.path.realpath(os.path.join(usr, "share", "netsim", "scenario.schema.json")):
         fail(f"{schema} resolves to {os.path.realpath(schema)}")
     try:
-        import json
         import jsonschema
         with open(schema) as f, open(example) as g:
             jsonschema.validate(json.load(g), json.load(f))
     except ImportError:
         print("package: python3-jsonschema missing: the installed schema was not applied")
+    # `netsim init` from the installed tree names the installed schema, and its project passes.
+    project = os.path.join(work, f"init-{tag}")
+    shutil.rmtree(project, ignore_errors=True)
+    run([netsim, "init", project])
+    with open(os.path.join(project, "scenarios", "first.json")) as f:
+        named = json.load(f)["$schema"]
+    if named != os.path.join(os.path.realpath(usr), "share", "netsim", "scenario.schema.json"):
+        fail(f"netsim init wrote $schema {named}")
+    run([netsim, "check", os.path.join(project, "scenarios")])
+    shutil.rmtree(project)
     if prefix_root == "/" and shutil.which("man"):  # man finds the page where dpkg put it
         page = run(["man", "-w", "netsim"]).strip()
         if page != "/usr/share/man/man1/netsim.1":
