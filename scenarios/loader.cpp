@@ -276,6 +276,12 @@ const std::vector<KeySpec> kHostDefaultKeys = {
      "host model of hosts that set none; default: the policy's"},
 };
 // /$defs/tcp_params/properties
+constexpr const char* kCongestionSchema = R"({"enum": ["newreno", "cubic"]})";
+const std::vector<std::pair<std::string, tcp::CongestionAlgorithm>> kCongestionNames = {
+    {"newreno", tcp::CongestionAlgorithm::kNewReno}, {"cubic", tcp::CongestionAlgorithm::kCubic}};
+constexpr const char* kCongestionDoc =
+    "congestion control: `newreno` (RFC 5681) or `cubic` (RFC 9438); default: the policy's "
+    "(linux: cubic; seed, netstack3: newreno)";
 constexpr const char* kPositiveU32 = R"({"type": "integer", "minimum": 1, "maximum": 4294967295})";
 const std::vector<KeySpec> kTcpKeys = {
     {"msl", false, R"({"$ref": "#/$defs/duration"})",
@@ -310,6 +316,7 @@ const std::vector<KeySpec> kTcpKeys = {
      "offer RFC 7323 timestamps (RTT from every ACK, PAWS); default: linux true, else false"},
     {"sack", false, R"({"type": "boolean"})",
      "offer RFC 2018 SACK-permitted; default: linux true, else false"},
+    {"congestion", false, kCongestionSchema, kCongestionDoc},
 };
 // /$defs/host/properties
 const std::vector<KeySpec> kHostKeys = {
@@ -445,6 +452,7 @@ class Loader {
                                                   {"netstack3", Policy::kNetstack3},
                                                   {"linux", Policy::kLinux}}))
         s.policy = *p;
+    s.tcp = tcp::policy_defaults(s.policy);
     if (const json* v = member(root, "until"))
       if (auto d = as_duration(*v, "/until")) s.until = SimTime{d->ns};
     if (const json* v = member(root, "fingerprint")) {
@@ -825,6 +833,9 @@ class Loader {
         flag("window_scaling", tp.window_scaling);
         flag("timestamps", tp.timestamps);
         flag("sack", tp.sack);
+        if (const json* x = member(*t, "congestion"))
+          if (auto c = as_enum<tcp::CongestionAlgorithm>(*x, p + "/congestion", kCongestionNames))
+            tp.congestion = *c;
         // A zero timeout would retransmit at once and double to zero again, forever (Linux
         // keeps every RTO at least one jiffy); min_rto may be 0 (RFC 6298's clock
         // granularity term keeps the computed RTO above 0).
@@ -1566,6 +1577,13 @@ std::optional<StepOp> Loader::load_op(const OpSpec& spec, const json& v, const s
   return out;
 }
 
+// The per-socket TCP options of a `listen` or `connect` step (TCP only).
+void parse_tcp_options(OpReader& r, Proto proto, tcp::SocketOptions& out) {
+  out.congestion = r.enumerated<tcp::CongestionAlgorithm>("congestion", kCongestionNames);
+  if (out.congestion && proto != Proto::kTcp)
+    r.error(r.at("congestion"), "`congestion` applies to TCP sockets only");
+}
+
 std::optional<StepOp> parse_listen(OpReader& r) {
   ListenStep s;
   r.proto(s.proto);
@@ -1602,6 +1620,7 @@ std::optional<StepOp> parse_listen(OpReader& r) {
   r.boolean("reuse_port", s.reuse_port);
   if (auto u = r.uint("uid", 0, UINT32_MAX)) s.uid = static_cast<uint32_t>(*u);
   if (auto b = r.uint("backlog", 0, UINT32_MAX)) s.backlog = static_cast<uint32_t>(*b);
+  parse_tcp_options(r, s.proto, s.tcp);
   return s;
 }
 
@@ -1619,6 +1638,7 @@ std::optional<StepOp> parse_connect(OpReader& r) {
   r.boolean("reuse_addr", s.reuse_addr);
   r.boolean("reuse_port", s.reuse_port);
   if (auto u = r.uint("uid", 0, UINT32_MAX)) s.uid = static_cast<uint32_t>(*u);
+  parse_tcp_options(r, s.proto, s.tcp);
   return s;
 }
 
@@ -1715,6 +1735,9 @@ constexpr const char* kReuseAddrDoc =
 constexpr const char* kReusePortDoc =
     "share the port with sockets that also set it; delivery picks one by a hash of the "
     "four-tuple (netstack3: UDP only; linux: with the same uid; ignored under seed)";
+constexpr const char* kCongestionStepDoc =
+    "TCP: this socket's congestion control (a listener's: its connections'); default "
+    "`defaults.tcp.congestion`";
 constexpr const char* kUidDoc =
     "the socket's owner, default 0 (linux: reuse_port sockets share only with the same uid; "
     "ignored by the other policies)";
@@ -1734,7 +1757,8 @@ const std::vector<OpSpec>& op_specs() {
         {"reuse_port", false, kBoolSchema, kReusePortDoc},
         {"uid", false, R"({"$ref": "#/$defs/u32"})", kUidDoc},
         {"backlog", false, R"({"$ref": "#/$defs/u32"})",
-         "TCP: connections waiting to complete or be accepted; default `defaults.tcp.backlog`"}},
+         "TCP: connections waiting to complete or be accepted; default `defaults.tcp.backlog`"},
+        {"congestion", false, kCongestionSchema, kCongestionStepDoc}},
        "create a listener (for UDP, a bound unconnected socket)", "", parse_listen},
       {"connect", true,
        {{"proto", true, R"({"$ref": "#/$defs/proto"})", "transport protocol"},
@@ -1745,7 +1769,8 @@ const std::vector<OpSpec>& op_specs() {
         {"device", false, kInterfaceSchema, "bind to this interface of the host"},
         {"reuse_addr", false, kBoolSchema, kReuseAddrDoc},
         {"reuse_port", false, kBoolSchema, kReusePortDoc},
-        {"uid", false, R"({"$ref": "#/$defs/u32"})", kUidDoc}},
+        {"uid", false, R"({"$ref": "#/$defs/u32"})", kUidDoc},
+        {"congestion", false, kCongestionSchema, kCongestionStepDoc}},
        "create a connection (TCP: starts the handshake; UDP: a connected socket)", "",
        parse_connect},
       {"send", true,

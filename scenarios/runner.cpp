@@ -351,6 +351,7 @@ class Runner {
     req.device = op.device;
     req.sharing = Sharing{op.reuse_addr, op.reuse_port, op.uid};
     req.backlog = op.backlog;
+    req.tcp = op.tcp;
     return bind_new(h, s, op.socket, h.listen(req));
   }
   Result<void> apply_op(const Step& s, const ConnectStep& op, std::string& socket) {
@@ -363,6 +364,7 @@ class Runner {
     req.local = op.local;
     req.device = op.device;
     req.sharing = Sharing{op.reuse_addr, op.reuse_port, op.uid};
+    req.tcp = op.tcp;
     return bind_new(h, s, op.socket, h.connect(req));
   }
   Result<void> apply_op(const Step& s, const SendStep& op, std::string& socket) {

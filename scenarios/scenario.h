@@ -106,6 +106,7 @@ struct ListenStep {
   bool reuse_port = false;
   uint32_t uid = 0;  // the socket's owner (policy linux: who may share a reuse_port group)
   std::optional<uint32_t> backlog;
+  tcp::SocketOptions tcp;  // for the connections it accepts
 };
 
 struct ConnectStep {
@@ -117,6 +118,7 @@ struct ConnectStep {
   bool reuse_addr = false;
   bool reuse_port = false;
   uint32_t uid = 0;
+  tcp::SocketOptions tcp;
 };
 
 struct Repeat {

@@ -105,7 +105,7 @@ Result<SocketId> Host::listen(const ListenRequest& req) {
   addr.port = req.port;
   if (req.device) addr.device = *device;
   if (req.proto == TransportProto::kUdp) return udp_.listen(std::move(addr), req.sharing);
-  return tcp_.listen(std::move(addr), req.sharing, req.backlog.value_or(config_.tcp.backlog));
+  return tcp_.listen(std::move(addr), req.sharing, req.backlog.value_or(config_.tcp.backlog), req.tcp);
 }
 
 Result<SocketId> Host::connect(const ConnectRequest& req) {
@@ -135,7 +135,7 @@ Result<SocketId> Host::connect(const ConnectRequest& req) {
   ConnAddr conn{local, req.remote, only};
   const PortSource source = req.local ? PortSource::kBound : PortSource::kConnect;
   if (req.proto == TransportProto::kUdp) return udp_.connect(conn, req.sharing, source);
-  return tcp_.connect(conn, req.sharing, source, mss_interface);
+  return tcp_.connect(conn, req.sharing, source, mss_interface, req.tcp);
 }
 
 Result<void> Host::send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to) {

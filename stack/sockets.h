@@ -17,6 +17,7 @@
 #include "stack/handles.h"
 #include "stack/ip_addr.h"
 #include "stack/socket_table.h"
+#include "stack/tcp/params.h"
 #include "stack/trace.h"
 
 namespace netsim {
@@ -29,6 +30,7 @@ struct ListenRequest {
   std::optional<std::string> device;
   Sharing sharing;
   std::optional<uint32_t> backlog;
+  tcp::SocketOptions tcp;  // TCP only
 };
 
 struct ConnectRequest {
@@ -37,6 +39,7 @@ struct ConnectRequest {
   std::optional<SocketAddr> local;
   std::optional<std::string> device;
   Sharing sharing;
+  tcp::SocketOptions tcp;  // TCP only
 };
 
 // A payload to send: literal bytes, or `size` bytes of the generated pattern.

@@ -14,8 +14,8 @@ struct TcpLayer::Socket : SocketCore {
   // it makes take their cause from the packet the layer is handling (current_packet_), if any.
   class Glue : public tcp::ConnectionEnv {
    public:
-    Glue(TcpLayer& layer, Socket& socket, uint32_t iss, uint16_t mss)
-        : layer_(layer), socket_(socket), connection_(layer.params_, *this, iss, mss) {}
+    Glue(TcpLayer& layer, Socket& socket, uint32_t iss, uint16_t mss, const tcp::SocketOptions& options)
+        : layer_(layer), socket_(socket), connection_(layer.params_, *this, iss, mss, options) {}
 
     tcp::Connection& connection() { return connection_; }
 
@@ -83,6 +83,7 @@ struct TcpLayer::Socket : SocketCore {
   struct Listening {
     uint32_t backlog = 0;
     std::vector<SocketId> unaccepted;  // children still in the handshake
+    tcp::SocketOptions options;        // the children's
   };
   static constexpr SocketId kNoParent{UINT32_MAX, 0, TransportProto::kTcp};
 
@@ -132,7 +133,8 @@ const SocketCore* TcpLayer::find(SocketId id) const { return pool_->find(id); }
 void TcpLayer::free_retired(uint32_t host) { pool_->free_retired(observer_, host); }
 size_t TcpLayer::socket_count() const { return pool_->live(); }
 
-Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t backlog) {
+Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t backlog,
+                                  const tcp::SocketOptions& options) {
   if (addr.port == 0) {
     Result<Port> port = table_.pick_listener_port(addr, sharing, rng_.next_u64());
     if (!port) return port.error();
@@ -142,7 +144,9 @@ Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t b
   s->is_listener = true;
   s->sharing = sharing;
   s->listen_addr = std::move(addr);
-  s->role.emplace<Socket::Listening>().backlog = backlog;
+  Socket::Listening& listening = s->role.emplace<Socket::Listening>();
+  listening.backlog = backlog;
+  listening.options = options;
   Socket* raw = s.get();
   const SocketId id = pool_->add(std::move(s));
   if (Result<void> in = table_.insert_listener(id, raw->listen_addr, sharing); !in) {
@@ -153,7 +157,7 @@ Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t b
 }
 
 Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, PortSource source,
-                                   uint32_t mss_interface) {
+                                   uint32_t mss_interface, const tcp::SocketOptions& options) {
   if (conn.local.port == 0) {
     Result<Port> port = table_.pick_connection_port(conn, sharing, source, rng_.next_u64());
     if (!port) return port.error();
@@ -169,7 +173,7 @@ Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, PortSource so
     return in.error();
   }
   raw->role.emplace<Socket::Glue>(*this, *raw, rng_.next_u32(),
-                                  ip_.mss_for(mss_interface, conn.remote.addr.family()));
+                                  ip_.mss_for(mss_interface, conn.remote.addr.family()), options);
   raw->glue().connection().connect();
   return id;
 }
@@ -353,7 +357,8 @@ TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, ui
     trace_.emit(record, syn.trace_cause);
   }
   uint32_t egress = raw->conn.device.value_or(ip_.owner_of(syn.dst).value_or(interface));
-  raw->role.emplace<Socket::Glue>(*this, *raw, rng_.next_u32(), ip_.mss_for(egress, syn.dst.family()));
+  raw->role.emplace<Socket::Glue>(*this, *raw, rng_.next_u32(), ip_.mss_for(egress, syn.dst.family()),
+                                  listener.listening().options);
   return raw;
 }
 

@@ -25,9 +25,12 @@ class TcpLayer {
   ~TcpLayer();
 
   // `addr` and `conn` are checked against the host's addresses by the caller; port 0 picks one.
-  Result<SocketId> listen(ListenerAddr addr, Sharing sharing, uint32_t backlog);
+  // A listener's `options` hold for every connection it accepts.
+  Result<SocketId> listen(ListenerAddr addr, Sharing sharing, uint32_t backlog,
+                          const tcp::SocketOptions& options);
   // Starts the handshake; `mss_interface`: the interface our MSS comes from.
-  Result<SocketId> connect(ConnAddr conn, Sharing sharing, PortSource source, uint32_t mss_interface);
+  Result<SocketId> connect(ConnAddr conn, Sharing sharing, PortSource source, uint32_t mss_interface,
+                           const tcp::SocketOptions& options);
   // `to` is an error (invalid_argument): a connection has its peer.
   Result<void> send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to);
   Result<void> close(SocketId id);

@@ -22,7 +22,8 @@ uint8_t wscale_for(uint32_t buffer) {
 
 }  // namespace
 
-Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, uint16_t mss)
+Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, uint16_t mss,
+                       const SocketOptions& options)
     : params_(params),
       env_(env),
       stats_(env.stats()),
@@ -32,14 +33,15 @@ Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, u
       snd_max_(iss),
       buf_seq_(iss + 1),
       rto_(params.initial_rto),
-      ssthresh_(params.initial_ssthresh),
       recover_(iss),
       our_mss_(mss ? mss : kDefaultPeerMss),
       eff_mss_(our_mss_),
+      congestion_(options.congestion.value_or(params.congestion)),
       ws_ok_(params.window_scaling && params.receive_buffer > 65535),
       ts_ok_(params.timestamps),
       sack_ok_(params.sack) {
-  cwnd_ = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
+  win_.cwnd = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
+  win_.ssthresh = params_.initial_ssthresh;
   if (ws_ok_) rcv_wscale_ = wscale_for(params_.receive_buffer);
 }
 
@@ -280,10 +282,9 @@ void Connection::on_retransmit_timeout() {
   ++retries_;
   count(&ConnectionStats::timeouts);
   rto_ = std::min(rto_ * 2, params_.max_rto);  // RFC 6298 5.5
-  // RFC 5681 3.1 (4) and (5): halve once per loss episode, restart from one segment.
-  if (retries_ == 1) ssthresh_ = std::max((snd_max_ - snd_una_) / 2, 2 * eff_mss_);
-  cwnd_ = eff_mss_;
-  ca_acked_ = 0;
+  // RFC 5681 3.1 (4) and (5): lower ssthresh once per loss episode, restart from one segment.
+  if (retries_ == 1) start_loss_episode();
+  win_.cwnd = eff_mss_;
   recover_ = snd_max_ - 1;  // RFC 6582 3.2 (4)
   in_recovery_ = false;
   dupacks_ = 0;
@@ -329,7 +330,7 @@ void Connection::negotiate(const TcpOptions& peer_syn) {
   uint32_t mss = std::min<uint32_t>(our_mss_, peer_syn.mss ? peer_syn.mss : kDefaultPeerMss);
   uint32_t options = ts_ok_ ? kTimestampsSize : 0;
   eff_mss_ = mss > options ? mss - options : 1;
-  cwnd_ = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
+  win_.cwnd = std::max<uint32_t>(1, params_.initial_cwnd_segments) * eff_mss_;
 }
 
 // RFC 7323 5.3 R1: a segment whose TSval is older than TS.Recent is an old duplicate (a RST is
@@ -464,7 +465,7 @@ void Connection::output() {
     bool fin_unsent = fin_queued() && off <= size;
     if (avail == 0 && !fin_unsent) break;
     uint32_t flight = snd_nxt_ - snd_una_;
-    uint64_t wnd = std::min(snd_wnd_, cwnd_);
+    uint64_t wnd = std::min(snd_wnd_, win_.cwnd);
     uint64_t usable = wnd > flight ? wnd - flight : 0;
     uint64_t len = std::min<uint64_t>({avail, eff_mss_, usable});
     if (len < avail) {

@@ -1,8 +1,9 @@
 // One TCP connection per RFC 9293 (state machine, SEGMENT ARRIVES 3.10.7),
-// RFC 6298 retransmission, NewReno congestion control (RFC 5681 / 6582), the
-// RFC 5961 challenge ACKs and delayed ACKs, and the options negotiated in the
-// handshake: window scale and timestamps (RFC 7323: RTTM, PAWS), SACK-permitted. Independent of the host: it talks
-// to the world only through a ConnectionEnv, which the host implements and
+// RFC 6298 retransmission, a pluggable congestion control (congestion.h) with
+// NewReno loss recovery (RFC 5681 / 6582), the RFC 5961 challenge ACKs and
+// delayed ACKs, and the options negotiated in the handshake: window scale and
+// timestamps (RFC 7323: RTTM, PAWS), SACK-permitted. Independent of the host: it
+// talks to the world only through a ConnectionEnv, which the host implements and
 // owns together with the Connection.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include "sim/event_loop.h"
 #include "sim/time.h"
 #include "stack/net_error.h"
+#include "stack/tcp/congestion.h"
 #include "stack/tcp/params.h"
 #include "stack/tcp/reassembly.h"
 #include "stack/tcp/segment.h"
@@ -85,7 +87,8 @@ class Connection {
  public:
   // iss: initial send sequence number (from the seeded stream); mss: ours, from the egress MTU.
   // Requires: `params` outlives the connection (the host's, shared by all its connections).
-  Connection(const Params& params, ConnectionEnv& env, uint32_t iss, uint16_t mss);
+  Connection(const Params& params, ConnectionEnv& env, uint32_t iss, uint16_t mss,
+             const SocketOptions& options = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -126,8 +129,9 @@ class Connection {
   // Observers.
   // Requires: the env provided counters (ConnectionEnv::stats).
   const ConnectionStats& stats() const { return *stats_; }
-  uint32_t cwnd() const { return cwnd_; }
-  uint32_t ssthresh() const { return ssthresh_; }
+  uint32_t cwnd() const { return win_.cwnd; }
+  uint32_t ssthresh() const { return win_.ssthresh; }
+  CongestionAlgorithm congestion() const { return congestion_; }
   bool in_fast_recovery() const { return in_recovery_; }
   std::optional<Duration> srtt() const;
   Duration rttvar() const { return rttvar_; }
@@ -151,7 +155,6 @@ class Connection {
  private:
   static constexpr Duration kClockGranularity = Duration::milliseconds(1);  // G of RFC 6298
   static constexpr uint32_t kDefaultPeerMss = 536;                           // RFC 9293 3.7.1
-  static constexpr uint32_t kMaxCwnd = 1u << 30;
   static constexpr uint32_t kTimestampsSize = 12;  // the option as laid out, NOP-padded
   // RFC 7323 5.5: TS.Recent older than this is invalid (in TS clock ticks, milliseconds).
   static constexpr uint32_t kPawsIdleMs = 24u * 24 * 3600 * 1000;
@@ -216,6 +219,8 @@ class Connection {
   void on_new_ack(uint32_t ack);  // Requires: measure_rtt ran for the segment
   void on_dup_ack();
   void rtt_sample(Duration r);
+  CongestionControl& congestion_control();  // created on first use
+  void start_loss_episode();                 // the algorithm lowers ssthresh
   void process_data(uint32_t seq, std::string_view data, bool fin);
   void deliver(std::string_view data);
   void fin_received();
@@ -237,6 +242,7 @@ class Connection {
   ConnectionEnv& env_;
   std::unique_ptr<Timers> timers_;  // while a timer is scheduled
   std::unique_ptr<Held> held_;      // while received bytes wait
+  std::unique_ptr<CongestionControl> cc_;  // see congestion_control()
   ConnectionStats* stats_;          // the env's, or none
   SendBuffer sndbuf_;
 
@@ -266,10 +272,8 @@ class Connection {
   SimTime rtt_start_{};
   uint32_t syn_retries_ = 0;
 
-  // RFC 5681 / 6582.
-  uint32_t cwnd_ = 0;
-  uint32_t ssthresh_;
-  uint32_t ca_acked_ = 0;  // bytes acknowledged toward the next congestion-avoidance increase
+  // RFC 5681 / 6582; the algorithm's own state is created on the first ACK of data.
+  Window win_;
   uint32_t dupacks_ = 0;
   uint32_t recover_;
 
@@ -283,6 +287,7 @@ class Connection {
   uint32_t last_ack_sent_ = 0;  // Last.ACK.sent: RCV.NXT of our latest ACK
 
   State state_ = Closed{};
+  CongestionAlgorithm congestion_;
   uint8_t persist_backoff_ = 0;  // at most 16
   uint8_t rcv_wscale_ = 0;       // 0 unless window scaling is on
   // Flags as bits: thousands of idle connections pay for every byte here.

@@ -283,25 +283,18 @@ void Connection::on_new_ack(uint32_t ack) {
     if (seq_gt(ack, recover_)) {
       // RFC 6582 3.2 (3) full acknowledgment: deflate to min(ssthresh, FlightSize + SMSS).
       uint32_t flight = snd_max_ - snd_una_;
-      cwnd_ = std::min(ssthresh_, std::max(flight, eff_mss_) + eff_mss_);
+      win_.cwnd = std::min(win_.ssthresh, std::max(flight, eff_mss_) + eff_mss_);
       in_recovery_ = false;
     } else {
       // Partial acknowledgment: repair the next hole, deflate by what was acked.
       send_at(snd_una_, eff_mss_);
-      cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
-      if (acked >= eff_mss_) cwnd_ += eff_mss_;
-      cwnd_ = std::max(cwnd_, eff_mss_);
+      win_.cwnd = win_.cwnd > acked ? win_.cwnd - acked : 0;
+      if (acked >= eff_mss_) win_.cwnd += eff_mss_;
+      win_.cwnd = std::max(win_.cwnd, eff_mss_);
       arm(kRetransmit, rto_);
     }
-  } else if (cwnd_ < ssthresh_) {
-    cwnd_ = std::min(cwnd_ + std::min(acked, eff_mss_), kMaxCwnd);  // RFC 5681 (2)
   } else {
-    // Congestion avoidance: one SMSS per cwnd of acknowledged bytes (RFC 5681 3.1).
-    ca_acked_ += acked;
-    if (ca_acked_ >= cwnd_) {
-      ca_acked_ -= cwnd_;
-      cwnd_ = std::min(cwnd_ + eff_mss_, kMaxCwnd);
-    }
+    congestion_control().on_ack(win_, eff_mss_, acked, env_.now(), have_srtt_ ? srtt_ : Duration{});
   }
   // RFC 6298 5.3: restart for the remaining data.
   if (snd_una_ != snd_max_) arm(kRetransmit, rto_);
@@ -310,19 +303,27 @@ void Connection::on_new_ack(uint32_t ack) {
 void Connection::on_dup_ack() {
   ++dupacks_;
   if (in_recovery_) {
-    cwnd_ = std::min(cwnd_ + eff_mss_, kMaxCwnd);  // RFC 5681 3.2 (4): inflate
+    win_.cwnd = std::min(win_.cwnd + eff_mss_, CongestionControl::kMaxCwnd);  // RFC 5681 3.2 (4): inflate
     return;
   }
   // RFC 6582 3.2 (2): enter only if this loss episode is newer than `recover`.
   if (dupacks_ == 3 && seq_gt(snd_una_ - 1, recover_)) {
     recover_ = snd_max_ - 1;
-    ssthresh_ = std::max((snd_max_ - snd_una_) / 2, 2 * eff_mss_);
+    start_loss_episode();
     count(&ConnectionStats::fast_retransmits);
     send_at(snd_una_, eff_mss_);
-    cwnd_ = ssthresh_ + 3 * eff_mss_;
-    ca_acked_ = 0;
+    win_.cwnd = win_.ssthresh + 3 * eff_mss_;
     in_recovery_ = true;
   }
+}
+
+CongestionControl& Connection::congestion_control() {
+  if (!cc_) cc_ = CongestionControl::make(congestion_);
+  return *cc_;
+}
+
+void Connection::start_loss_episode() {
+  congestion_control().on_loss(win_, eff_mss_, snd_max_ - snd_una_);
 }
 
 void Connection::rtt_sample(Duration r) {

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "sim/time.h"
+#include "stack/policy.h"
+#include "stack/tcp/congestion.h"
 
 namespace netsim::tcp {
 
@@ -17,6 +20,7 @@ struct Params {
   uint32_t syn_retries = 6;        // SYN retransmissions before timed_out
   uint32_t initial_cwnd_segments = 10;
   uint32_t initial_ssthresh = 0x7fffffff;  // bytes; RFC 5681 3.1 "arbitrarily high"
+  CongestionAlgorithm congestion = CongestionAlgorithm::kNewReno;  // policy_defaults: linux kCubic
   uint32_t receive_buffer = 131072;  // bytes; the advertised window never exceeds it
   uint32_t send_buffer = 131072;
   bool delayed_ack = true;         // ACK every second full segment or after the timeout
@@ -29,6 +33,20 @@ struct Params {
   bool window_scaling = true;  // RFC 7323 2
   bool timestamps = false;     // RFC 7323 3-5: RTTM and PAWS
   bool sack = false;           // RFC 2018 SACK-permitted
+};
+
+// What a policy's hosts start from, before `defaults.tcp`: linux runs CUBIC as Linux does;
+// seed and netstack3 keep NewReno.
+inline Params policy_defaults(SocketPolicy policy) {
+  Params p;
+  if (policy == SocketPolicy::kLinux) p.congestion = CongestionAlgorithm::kCubic;
+  return p;
+}
+
+// Per-socket choices (keys of the `connect` and `listen` steps); an unset one takes the host's
+// Params. A listener passes its own to the connections it accepts.
+struct SocketOptions {
+  std::optional<CongestionAlgorithm> congestion;
 };
 
 }  // namespace netsim::tcp

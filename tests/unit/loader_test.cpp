@@ -677,6 +677,35 @@ TEST(TcpDefaults, ZeroInitialOrMaximumRtoIsAnInvalidFile) {
   EXPECT_TRUE(min_zero.scenario) << all_errors(min_zero);
 }
 
+TEST(TcpDefaults, CongestionControlIsThePolicysUnlessSet) {
+  auto seed = load(kMinimal);
+  ASSERT_TRUE(seed.scenario) << all_errors(seed);
+  EXPECT_EQ(seed.scenario->tcp.congestion, netsim::tcp::CongestionAlgorithm::kNewReno);
+  auto under_linux = load(with(kMinimal, R"("hosts")", R"("policy": "linux", "hosts")"));
+  ASSERT_TRUE(under_linux.scenario) << all_errors(under_linux);
+  EXPECT_EQ(under_linux.scenario->tcp.congestion, netsim::tcp::CongestionAlgorithm::kCubic);
+  auto set = load(with(kMinimal, R"("hosts")",
+                       R"("policy": "linux", "defaults": { "tcp": { "congestion": "newreno" } }, "hosts")"));
+  ASSERT_TRUE(set.scenario) << all_errors(set);
+  EXPECT_EQ(set.scenario->tcp.congestion, netsim::tcp::CongestionAlgorithm::kNewReno);
+  auto bad = load(with(kMinimal, R"("hosts")", R"("defaults": { "tcp": { "congestion": "bbr" } }, "hosts")"));
+  const Diagnostic* d = find_error(bad, "unknown value `bbr`");
+  ASSERT_NE(d, nullptr) << all_errors(bad);
+  EXPECT_EQ(d->pointer, "/defaults/tcp/congestion");
+}
+
+TEST(TcpOptions, CongestionOfAStepIsReadForTcpAndRefusedForUdp) {
+  auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80, "congestion": "cubic" })"));
+  ASSERT_TRUE(r.scenario) << all_errors(r);
+  const auto& listen = std::get<ListenStep>(r.scenario->steps[0].action);
+  EXPECT_EQ(listen.tcp.congestion, netsim::tcp::CongestionAlgorithm::kCubic);
+  auto udp = load(with(kMinimal, R"("proto": "tcp", "socket": "srv", "port": 80 })",
+                       R"("proto": "udp", "socket": "srv", "port": 80, "congestion": "cubic" })"));
+  const Diagnostic* d = find_error(udp, "applies to TCP sockets only");
+  ASSERT_NE(d, nullptr) << all_errors(udp);
+  EXPECT_EQ(d->pointer, "/steps/0/congestion");
+}
+
 TEST(Bounds, IntegerRangesStateBothBoundsAndTheNumberAsWritten) {
   auto queue = load(with(kMinimal, R"(["a.eth0", "b.eth0"] })", R"(["a.eth0", "b.eth0"], "queue": 4294967296 })"));
   ASSERT_NE(find_error(queue, "queue must be an integer from 1 to 4294967295, got 4294967296"), nullptr)

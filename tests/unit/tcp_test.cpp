@@ -82,6 +82,7 @@ class Side : public ConnectionEnv {
   ConnectionStats counters;  // declared before conn, which counts into it
   std::unique_ptr<Connection> conn;
   Params params;
+  SocketOptions options;
   bool listening = false;
   uint32_t accept_iss = 5000;
   uint16_t mss = 1460;
@@ -154,7 +155,7 @@ void Side::transmit(Segment seg) {
   net_.carry(index_, std::move(seg));
 }
 void Side::make(uint32_t iss, uint16_t m) {
-  conn = std::make_unique<Connection>(params, *this, iss, m);
+  conn = std::make_unique<Connection>(params, *this, iss, m, options);
   note_state();
 }
 void Side::note_state() {
@@ -1132,6 +1133,41 @@ TEST(TcpCongestion, FastRetransmitAfterThreeDuplicateAcks) {
   // flight (the ACK of segments 1-2 raised cwnd to 11 and released 3 more).
   EXPECT_EQ(net.a.c().ssthresh(), 11u * 1460 / 2);
   EXPECT_FALSE(net.a.c().in_fast_recovery());
+}
+
+// CUBIC (RFC 9438 4.6): the same loss leaves ssthresh at 0.7 cwnd (11 segments), not at half
+// the flight; NewReno's recovery then runs as before.
+TEST(TcpCongestion, CubicKeepsSevenTenthsOfCwndOnFastRetransmit) {
+  Net net;
+  net.a.params.congestion = CongestionAlgorithm::kCubic;
+  net.open();
+  int data_segments = 0;
+  net.drop = [&](int from, const Segment& s) {
+    return from == 0 && !s.payload.empty() && ++data_segments == 3;
+  };
+  ASSERT_TRUE(net.a.c().send_generated(20 * 1460).ok());
+  net.run_for(ms(25));  // the third duplicate ACK arrives at 20 ms
+  EXPECT_EQ(net.a.c().stats().fast_retransmits, 1u);
+  EXPECT_TRUE(net.a.c().in_fast_recovery());
+  EXPECT_EQ(net.a.c().ssthresh(), 11u * 1460 * 7 / 10);
+  // Segments 4-10 brought seven duplicate ACKs: ssthresh + 3 SMSS at the third (RFC 6582 3.2
+  // (2)), one SMSS more for each of the other four.
+  EXPECT_EQ(net.a.c().cwnd(), 11u * 1460 * 7 / 10 + 7 * 1460);
+  net.run_for(ms(75));
+  EXPECT_EQ(net.a.c().stats().retransmissions, 1u);
+  EXPECT_FALSE(net.a.c().in_fast_recovery());
+  EXPECT_EQ(net.b.received, generated(0, 20 * 1460));
+}
+
+// A socket's option wins over the host's parameter, in both directions.
+TEST(TcpCongestion, SocketOptionOverridesTheHostsAlgorithm) {
+  Net net;
+  net.a.params.congestion = CongestionAlgorithm::kCubic;
+  net.b.options.congestion = CongestionAlgorithm::kCubic;
+  net.a.options.congestion = CongestionAlgorithm::kNewReno;
+  net.open();
+  EXPECT_EQ(net.a.c().congestion(), CongestionAlgorithm::kNewReno);
+  EXPECT_EQ(net.b.c().congestion(), CongestionAlgorithm::kCubic);
 }
 
 TEST(TcpCongestion, TwoDuplicateAcksDoNotRetransmit) {
