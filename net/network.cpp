@@ -83,7 +83,8 @@ void Network::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop
                                   : loss == LinkLoss::kLoss    ? DropReason::kLoss
                                                                : DropReason::kLinkDown;
         drop(lost.packet, reason, lost.host, lost.interface, links_[lost.link]->name());
-      });
+      },
+      EventTag::on(EventKind::kArrival, ends[*to].host));
 }
 
 std::optional<uint32_t> Network::link_mtu(uint32_t host, uint32_t interface) const {

@@ -34,6 +34,7 @@ class Runner {
     writer_.set_clock([this] { return world_.loop().now(); });
     if (o.trace_level != TraceLevel::kAll) writer_.set_kinds(kept_kinds());
     if (o.stats) world_.enable_latency_stats();
+    world_.loop().set_tie_breaker(o.tie_breaker);
   }
 
   RunResult run() {
@@ -220,7 +221,10 @@ class Runner {
                                         schedule_repetition(index, rep + 1, total);
                                       }
                                       run_step(s);
-                                    });
+                                    },
+                                    EventTag::on(EventKind::kStep, step.host.empty()
+                                                                       ? EventTag::kNoHost
+                                                                       : world_.host(step.host).id()));
   }
 
   static Duration repeat_interval(const Step& step) {

@@ -43,6 +43,9 @@ struct RunOptions {
   // here or pinned by the scenario, and the lines nobody reads are never rendered.
   TraceOutput* trace_output = nullptr;
   bool fingerprint = false;
+  // Orders the ties (events ready at one instant) when set (`run --schedule`, `explore`);
+  // null: the default order. Requires: outlives the run.
+  TieBreaker* tie_breaker = nullptr;
 };
 
 struct RunResult {

@@ -100,11 +100,12 @@ EventLoop::EarlyItem EventLoop::pop_early() {
   return top;
 }
 
-EventId EventLoop::schedule(SimTime at, Callback cb) {
+EventId EventLoop::schedule(SimTime at, Callback cb, EventTag tag) {
   assert(at >= now_);
   uint32_t s = allocate_slot();
   Slot& slot = slot_at(s);
   slot.cb = std::move(cb);
+  slot.tag = tag;
   uint32_t generation = ++slot.generation;  // odd: live
   uint64_t t = static_cast<uint64_t>(at.ns);
   if (t >= floor_) [[likely]] {
@@ -152,6 +153,7 @@ uint64_t EventLoop::settle_front() {
 }
 
 SimTime EventLoop::next_time() {
+  if (!ready_.empty()) return SimTime{static_cast<int64_t>(ready_time_)};
   uint64_t t = settle_front();
   if (!timeline_.empty()) t = std::min(t, timeline_.front().time);
   return t == UINT64_MAX ? SimTime::max() : SimTime{static_cast<int64_t>(t)};
@@ -163,9 +165,9 @@ bool EventLoop::timeline_later(const TimelineItem& a, const TimelineItem& b) {
   return a.seq > b.seq;
 }
 
-void EventLoop::schedule_timeline(SimTime at, uint64_t order, Callback cb) {
+void EventLoop::schedule_timeline(SimTime at, uint64_t order, Callback cb, EventTag tag) {
   assert(at >= now_);
-  timeline_.push_back(TimelineItem{static_cast<uint64_t>(at.ns), order, next_seq_++, std::move(cb)});
+  timeline_.push_back(TimelineItem{static_cast<uint64_t>(at.ns), order, next_seq_++, std::move(cb), tag});
   std::push_heap(timeline_.begin(), timeline_.end(), timeline_later);
   ++pending_;
 }
@@ -203,6 +205,7 @@ uint64_t EventLoop::run_until(SimTime limit_time, uint64_t max_events) {
   stop_requested_ = false;
   if (limit_time.ns < 0) return 0;
   const uint64_t limit = static_cast<uint64_t>(limit_time.ns);
+  if (tie_breaker_) return run_until_with_ties(limit, max_events);
   uint64_t ran = 0;
   while (ran < max_events && !stop_requested_) {
     if (!timeline_.empty() && run_timeline_front(limit)) {
@@ -242,6 +245,93 @@ uint64_t EventLoop::run_until(SimTime limit_time, uint64_t max_events) {
     ++ran;
     SlotRelease<Slot> release{slot, free_slots_, s};
     slot.cb();
+  }
+  return ran;
+}
+
+// --- with a tie breaker --------------------------------------------------------
+// The same order as run_until when the tie breaker always picks 0: timeline events
+// first, by (order, seq), then ordinary events FIFO; events scheduled for the current
+// instant while it runs join the ready set in their place.
+
+bool EventLoop::gather_ready(uint64_t limit) {
+  if (ready_.empty()) {
+    uint64_t t = settle_front();
+    if (!timeline_.empty()) t = std::min(t, timeline_.front().time);
+    if (t == UINT64_MAX || t > limit) return false;
+    ready_time_ = t;
+  } else if (ready_time_ > limit) {
+    return false;
+  }
+  while (!timeline_.empty() && timeline_.front().time == ready_time_) {
+    std::pop_heap(timeline_.begin(), timeline_.end(), timeline_later);
+    TimelineItem& item = timeline_.back();
+    auto at = ready_.begin();
+    while (at != ready_.end() && at->timeline &&
+           (at->order < item.order || (at->order == item.order && at->seq < item.seq)))
+      ++at;
+    ready_.insert(at, ReadyEvent{item.tag, true, item.order, item.seq, 0, std::move(item.cb)});
+    timeline_.pop_back();
+  }
+  while (settle_front() == ready_time_) {
+    uint32_t s;
+    if (!early_.empty()) {
+      s = pop_early().slot;
+    } else {
+      std::vector<Item>& b0 = buckets_[0];
+      s = b0[bucket0_head_].slot;
+      if (++bucket0_head_ == b0.size()) {
+        b0.clear();
+        bucket0_head_ = 0;
+      }
+    }
+    ready_.push_back(ReadyEvent{slot_at(s).tag, false, 0, 0, s, {}});
+  }
+  return true;
+}
+
+void EventLoop::drop_cancelled_ready() {
+  for (size_t i = 0; i < ready_.size() && i < TieBreaker::kMaxTie;) {
+    if (!ready_[i].timeline && (slot_at(ready_[i].slot).generation & 1) == 0) {
+      free_slots_.push_back(ready_[i].slot);
+      ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      ++i;
+    }
+  }
+}
+
+void EventLoop::run_ready(size_t index) {
+  ReadyEvent e = std::move(ready_[index]);
+  ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(index));
+  --pending_;
+  now_ = SimTime{static_cast<int64_t>(ready_time_)};
+  ++executed_;
+  if (e.timeline) {
+    e.cb();
+    return;
+  }
+  Slot& slot = slot_at(e.slot);
+  ++slot.generation;
+  SlotRelease<Slot> release{slot, free_slots_, e.slot};
+  slot.cb();
+}
+
+uint64_t EventLoop::run_until_with_ties(uint64_t limit, uint64_t max_events) {
+  uint64_t ran = 0;
+  while (ran < max_events && !stop_requested_ && gather_ready(limit)) {
+    drop_cancelled_ready();
+    if (ready_.empty()) continue;
+    size_t pick = 0;
+    if (ready_.size() >= 2) {
+      const size_t n = std::min(ready_.size(), TieBreaker::kMaxTie);
+      ready_tags_.clear();
+      for (size_t i = 0; i < n; ++i) ready_tags_.push_back(ready_[i].tag);
+      pick = tie_breaker_->choose(SimTime{static_cast<int64_t>(ready_time_)}, ready_tags_);
+      assert(pick < n);
+    }
+    run_ready(pick);
+    ++ran;
   }
   return ran;
 }

@@ -77,7 +77,8 @@ size_t Link::queued(size_t from) const {
   return end.size - lo;
 }
 
-void Link::transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, LostFn lost) {
+void Link::transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, LostFn lost,
+                    EventTag tag) {
   assert(from < ends_.size() && to < ends_.size() && from != to);
   assert(arrive);
   (void)to;
@@ -105,7 +106,7 @@ void Link::transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, Los
 
   const uint32_t slot = frames_.insert(Frame{std::move(arrive), std::move(lost), next_seq_++, EventId{}, doomed, true});
   frames_[slot].event =
-      loop_.schedule(SimTime{add(finish, params_.latency.ns)}, [this, slot] { this->arrive(slot); });
+      loop_.schedule(SimTime{add(finish, params_.latency.ns)}, [this, slot] { this->arrive(slot); }, tag);
   ++stats_.accepted;
 }
 

@@ -62,8 +62,10 @@ class Link {
   // - lost(kLinkDown) when the link goes down before arrival.
   // Loss draw: every transmit() call, accepted or not, takes exactly one draw from the
   // link's stream, in call order, so frame N's fate does not depend on queues or downtime.
+  // `tag` labels the arrival event for a tie breaker (EventLoop::set_tie_breaker).
   // Requires: from, to < end_count(), from != to; `arrive` not empty (`lost` may be).
-  void transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, LostFn lost);
+  void transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, LostFn lost,
+                EventTag tag = {});
 
   // Going down loses every queued, serialising and in-flight frame: their lost(kLinkDown)
   // run inside this call, in transmit order, after the link's state is already down and

@@ -145,7 +145,7 @@ void IpLayer::transmit(uint32_t interface, const IpAddr& next_hop, Packet packet
   if (interface == kLoopback) {
     trace_.env().loop().schedule_in(Duration{}, [this, p = std::move(packet)]() mutable {
       loopback_.receive(kLoopback, std::move(p));
-    });
+    }, EventTag::on(EventKind::kLoopback, host_id_));
     return;
   }
   trace_.env().transmit(host_id_, interface, next_hop, std::move(packet));

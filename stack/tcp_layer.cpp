@@ -20,7 +20,9 @@ struct TcpLayer::Socket : SocketCore {
     tcp::Connection& connection() { return connection_; }
 
     SimTime now() const override { return loop().now(); }
-    EventId schedule_in(Duration d, Callback cb) override { return loop().schedule_in(d, std::move(cb)); }
+    EventId schedule_in(Duration d, Callback cb) override {
+      return loop().schedule_in(d, std::move(cb), EventTag::on(EventKind::kTimer, layer_.trace_.host_id()));
+    }
     void cancel(EventId id) override { loop().cancel(id); }
 
     void transmit(tcp::Segment seg) override {

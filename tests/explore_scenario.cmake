@@ -1,0 +1,43 @@
+# Runs `netsim explore` on one scenario of scenarios/explore/. EXPECT=held: every expectation
+# must hold in every schedule (exit 0). EXPECT=broken: explore must find a breaking schedule
+# (exit 1), and `run --schedule` must replay it: the run fails, and two replays give
+# byte-identical traces that differ from the default run's.
+get_filename_component(name ${SCENARIO} NAME_WE)
+file(MAKE_DIRECTORY ${OUT})
+execute_process(COMMAND ${NETSIM} explore ${SCENARIO} -j 1
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message(STATUS "${out}${err}")
+if(EXPECT STREQUAL "held")
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "explore ${SCENARIO} exited ${rc}, expected 0 (held in every schedule)")
+  endif()
+  return()
+endif()
+if(NOT rc EQUAL 1)
+  message(FATAL_ERROR "explore ${SCENARIO} exited ${rc}, expected 1 (a breaking schedule)")
+endif()
+if(NOT out MATCHES "--schedule ([^ \n]+)")
+  message(FATAL_ERROR "explore printed no replayable schedule")
+endif()
+set(schedule ${CMAKE_MATCH_1})
+foreach(run a b)
+  execute_process(COMMAND ${NETSIM} run ${SCENARIO} --schedule ${schedule} --trace ${OUT}/${name}.${run}.jsonl
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE rout ERROR_VARIABLE rerr)
+  if(NOT rc EQUAL 1)
+    message(FATAL_ERROR "run --schedule ${schedule} exited ${rc}, expected 1 (the break replayed)\n${rout}${rerr}")
+  endif()
+endforeach()
+execute_process(COMMAND ${NETSIM} run ${SCENARIO} --trace ${OUT}/${name}.default.jsonl
+                RESULT_VARIABLE rc OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the default run of ${SCENARIO} exited ${rc}, expected 0")
+endif()
+file(SHA256 ${OUT}/${name}.a.jsonl ha)
+file(SHA256 ${OUT}/${name}.b.jsonl hb)
+file(SHA256 ${OUT}/${name}.default.jsonl hd)
+if(NOT ha STREQUAL hb)
+  message(FATAL_ERROR "two replays of --schedule ${schedule} gave different traces")
+endif()
+if(ha STREQUAL hd)
+  message(FATAL_ERROR "the breaking schedule's trace equals the default run's")
+endif()

@@ -1,0 +1,269 @@
+// Specification of the tie breaker (sim/event_loop.h), schedule strings and their driver
+// (sim/schedule.h), and explore's reduction and search (scenarios/explore.h): the default
+// order is the plain order, independent events are explored in one order only, dependent
+// ones in both, and a breaking schedule replays to the same trace.
+#include "scenarios/explore.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "scenarios/loader.h"
+#include "scenarios/runner.h"
+#include "sim/random.h"
+#include "sim/schedule.h"
+
+namespace netsim {
+namespace {
+
+// ---------------------------------------------------------------- the event loop
+
+// Always the first ready event: must be the plain order.
+struct FirstReady : TieBreaker {
+  std::vector<size_t> sizes;
+  size_t choose(SimTime, std::span<const EventTag> ready) override {
+    sizes.push_back(ready.size());
+    return 0;
+  }
+};
+
+// A workload with same-time timeline and ordinary events, events scheduled for the current
+// instant by running ones, and cancels; returns the order the events ran in.
+std::vector<int> run_workload(TieBreaker* t) {
+  EventLoop loop;
+  loop.set_tie_breaker(t);
+  std::vector<int> order;
+  Rng rng(7);
+  std::vector<EventId> ids;
+  for (int i = 0; i < 400; ++i) {
+    const SimTime at{static_cast<int64_t>(rng.below(20))};
+    if (i % 5 == 0) {
+      loop.schedule_timeline(at, rng.below(3), [&order, i] { order.push_back(i); });
+      continue;
+    }
+    ids.push_back(loop.schedule(at, [&order, &loop, i] {
+      order.push_back(i);
+      if (i % 7 == 0) loop.schedule_in(Duration{}, [&order, i] { order.push_back(1000 + i); });
+      if (i % 11 == 0) loop.schedule_timeline(loop.now(), 0, [&order, i] { order.push_back(2000 + i); });
+    }));
+  }
+  for (size_t k = 0; k < ids.size(); k += 9) loop.cancel(ids[k]);
+  while (!loop.empty()) loop.run_until(SimTime{100}, 37);  // in chunks, like the runner
+  return order;
+}
+
+TEST(TieBreaker, AlwaysFirstReadyIsThePlainOrder) {
+  FirstReady first;
+  EXPECT_EQ(run_workload(&first), run_workload(nullptr));
+  EXPECT_FALSE(first.sizes.empty());
+  for (size_t n : first.sizes) {
+    EXPECT_GE(n, 2u);
+    EXPECT_LE(n, TieBreaker::kMaxTie);
+  }
+}
+
+TEST(TieBreaker, SeesTagsInDefaultOrderAndItsPickRunsFirst) {
+  struct Last : TieBreaker {
+    std::vector<std::vector<EventTag>> seen;
+    size_t choose(SimTime, std::span<const EventTag> ready) override {
+      seen.emplace_back(ready.begin(), ready.end());
+      return ready.size() - 1;
+    }
+  } last;
+  EventLoop loop;
+  loop.set_tie_breaker(&last);
+  std::vector<int> order;
+  loop.schedule(SimTime{5}, [&] { order.push_back(1); }, EventTag::on(EventKind::kArrival, 1));
+  loop.schedule(SimTime{5}, [&] { order.push_back(2); }, EventTag::on(EventKind::kTimer, 2));
+  loop.schedule_timeline(SimTime{5}, 0, [&] { order.push_back(0); }, EventTag::on(EventKind::kStep, 0));
+  loop.run_until(SimTime{10});
+  EXPECT_EQ(order, (std::vector<int>{2, 1, 0}));
+  ASSERT_EQ(last.seen.size(), 2u);  // three ready, then two
+  EXPECT_EQ(last.seen[0], (std::vector<EventTag>{EventTag::on(EventKind::kStep, 0),
+                                                 EventTag::on(EventKind::kArrival, 1),
+                                                 EventTag::on(EventKind::kTimer, 2)}));
+  EXPECT_EQ(last.seen[1].size(), 2u);
+}
+
+// ---------------------------------------------------------------- schedule strings
+
+TEST(Schedule, StringRoundTrips) {
+  Schedule s{JitterDraw{1000, 3}, {{2, 60000000, 1}, {7, 61000000, 3}}};
+  EXPECT_EQ(to_string(s), "jitter=1000/3,2@60000000:1,7@61000000:3");
+  std::string error;
+  EXPECT_EQ(parse_schedule(to_string(s), &error), s);
+  EXPECT_EQ(to_string(Schedule{}), "default");
+  EXPECT_EQ(parse_schedule("default", &error), Schedule{});
+}
+
+TEST(Schedule, MalformedStringsAreRefusedWithTheItem) {
+  for (const char* bad : {"", "3", "3@5", "3@5:0", "3@5:1,2@5:1", "3@-5:1", "3@5:1x", "1@5:1,jitter=5/1",
+                          "jitter=5", "3@5:99"}) {
+    std::string error;
+    EXPECT_FALSE(parse_schedule(bad, &error)) << bad;
+    EXPECT_NE(error.find("item"), std::string::npos) << bad << ": " << error;
+  }
+}
+
+TEST(ScheduleDriver, PlaysItsChoicesAndSaysWhenOneDoesNotFit) {
+  ScheduleDriver fits({{1, 5, 1}}, 10);
+  const std::vector<EventTag> two(2);
+  EXPECT_EQ(fits.choose(SimTime{5}, two), 0u);
+  EXPECT_EQ(fits.choose(SimTime{5}, two), 1u);
+  EXPECT_FALSE(fits.misfit());
+  EXPECT_EQ(fits.recorded().size(), 2u);
+
+  ScheduleDriver late({{0, 9, 1}}, 0);
+  EXPECT_EQ(late.choose(SimTime{5}, two), 0u);
+  ASSERT_TRUE(late.misfit());
+  EXPECT_NE(late.misfit()->find("not 9ns"), std::string::npos);
+
+  ScheduleDriver never({{4, 5, 1}}, 0);
+  never.choose(SimTime{5}, two);
+  ASSERT_TRUE(never.misfit());
+  EXPECT_NE(never.misfit()->find("never came"), std::string::npos);
+}
+
+// ---------------------------------------------------------------- the reduction
+
+scenario::Scenario load(const std::string& text) {
+  scenario::LoadResult r = scenario::load_scenario_text(text, "test.json");
+  EXPECT_TRUE(r.scenario) << (r.errors.empty() ? "" : scenario::format_diagnostic(r.errors[0]));
+  return *r.scenario;
+}
+
+// Three hosts in a line a - b - c, the second link as given.
+std::string line(const std::string& second_link, const std::string& steps, const std::string& expect) {
+  return R"({"format": "netsim-scenario/1", "name": "t", "until": "1s",
+    "hosts": {
+      "a": {"interfaces": {"eth0": {"addresses": ["10.0.0.1/24"]}}},
+      "b": {"interfaces": {"eth0": {"addresses": ["10.0.0.2/24"]}, "eth1": {"addresses": ["10.0.1.2/24"]}}},
+      "c": {"interfaces": {"eth0": {"addresses": ["10.0.1.3/24"]}}}},
+    "links": [{"between": ["a.eth0", "b.eth0"], "latency": "1ms"},
+              {"between": ["b.eth1", "c.eth0"])" + second_link + R"(}],
+    "steps": [)" + steps + R"(], "expect": [)" + expect + "]}";
+}
+
+EventTag on(uint32_t host) { return EventTag::on(EventKind::kArrival, host); }
+
+TEST(Reduction, EventsOnDifferentHostsCommute) {
+  scenario::Dependence d(load(line(R"(, "latency": "1ms")", "", "")));
+  EXPECT_FALSE(d.dependent(on(0), on(1)));
+  EXPECT_FALSE(d.dependent(on(1), on(2)));
+  EXPECT_TRUE(d.dependent(on(1), on(1)));
+  EXPECT_TRUE(scenario::reordering_picks(d, std::vector<EventTag>{on(0), on(1), on(2)}).empty());
+  EXPECT_EQ(scenario::reordering_picks(d, std::vector<EventTag>{on(0), on(1), on(0)}),
+            (std::vector<uint32_t>{2}));
+}
+
+TEST(Reduction, HostsJoinedByAZeroDelayOrLossyLinkDoNotCommute) {
+  scenario::Dependence instant(load(line("", "", "")));  // no latency, no bandwidth
+  EXPECT_TRUE(instant.dependent(on(1), on(2)));
+  EXPECT_FALSE(instant.dependent(on(0), on(2)));
+  scenario::Dependence lossy(load(line(R"(, "latency": "1ms", "loss": 0.1)", "", "")));
+  EXPECT_TRUE(lossy.dependent(on(2), on(1)));
+  scenario::Dependence timed(load(line(R"(, "bandwidth": "1Gbps")", "", "")));  // serialisation takes time
+  EXPECT_FALSE(timed.dependent(on(1), on(2)));
+}
+
+TEST(Reduction, AnEventOnNoHostCommutesWithNothing) {
+  scenario::Dependence d(load(line(R"(, "latency": "1ms")", "", "")));
+  const EventTag network = EventTag::on(EventKind::kStep, EventTag::kNoHost);
+  EXPECT_TRUE(d.dependent(network, on(0)));
+  EXPECT_TRUE(d.dependent(on(2), EventTag{}));
+}
+
+// Two steps at one instant: on different hosts the search runs one order only (the other is
+// pruned); on one host it runs both.
+TEST(Reduction, IndependentStepsRunInOneOrderDependentOnesInBoth) {
+  const std::string two_hosts = R"(
+    {"at": "5ms", "host": "a", "op": "listen", "proto": "udp", "socket": "s", "port": 7},
+    {"at": "5ms", "host": "c", "op": "listen", "proto": "udp", "socket": "s", "port": 7})";
+  scenario::SearchResult independent =
+      scenario::search_schedules(load(line(R"(, "latency": "1ms")", two_hosts, "")), {});
+  EXPECT_EQ(independent.schedules, (std::vector<Schedule>{Schedule{}}));
+  EXPECT_EQ(independent.default_ties, 1u);
+  EXPECT_EQ(independent.pruned, 1u);
+
+  const std::string one_host = R"(
+    {"at": "5ms", "host": "a", "op": "listen", "proto": "udp", "socket": "s", "port": 7},
+    {"at": "5ms", "host": "a", "op": "close", "socket": "s"})";
+  scenario::SearchResult dependent =
+      scenario::search_schedules(load(line(R"(, "latency": "1ms")", one_host, "")), {});
+  EXPECT_EQ(dependent.schedules, (std::vector<Schedule>{Schedule{}, Schedule{{}, {{0, 5000000, 1}}}}));
+  EXPECT_EQ(dependent.pruned, 0u);
+  // The close first finds no socket: the steps' row breaks in the reordered schedule only.
+  EXPECT_EQ(dependent.steps_broken, 1u);
+  EXPECT_EQ(dependent.smallest, (Schedule{{}, {{0, 5000000, 1}}}));
+}
+
+TEST(Search, MaxRunsCapsTheSchedulesAndCountsWhatItLeftOut) {
+  std::string steps;
+  for (int i = 0; i < 4; ++i)
+    steps += std::string(i ? "," : "") + R"({"at": "5ms", "host": "a", "op": "listen", "proto": "udp", "socket": "s)" +
+             std::to_string(i) + R"(", "port": )" + std::to_string(10 + i) + "}";
+  scenario::SearchSettings settings;
+  settings.max_runs = 3;
+  scenario::SearchResult r = scenario::search_schedules(load(line(R"(, "latency": "1ms")", steps, "")), settings);
+  EXPECT_EQ(r.schedules.size(), 3u);
+  // Four listens on one host at one instant: the default run has 3 + 2 + 1 picks at its ties
+  // 0, 1, 2, of which two fit beside the default (4 left out); each of those two runs then
+  // has 2 + 1 picks at its ties 1 and 2, with no room left (6 more).
+  EXPECT_EQ(r.unexplored, 10u);
+  settings.jobs = 2;            // parallel runs change nothing
+  EXPECT_EQ(scenario::search_schedules(load(line(R"(, "latency": "1ms")", steps, "")), settings).schedules,
+            r.schedules);
+}
+
+TEST(Jitter, MovesStepsAndLatenciesWithinTheBoundDeterministically) {
+  scenario::Scenario s = load(line(R"(, "latency": "1ms")",
+                                   R"({"at": "5ms", "host": "a", "op": "listen", "proto": "udp", "socket": "s", "port": 7})",
+                                   ""));
+  scenario::Scenario j1 = s, j2 = s;
+  scenario::apply_jitter(j1, JitterDraw{1000, 1});
+  scenario::apply_jitter(j2, JitterDraw{1000, 1});
+  EXPECT_EQ(j1.steps[0].at, j2.steps[0].at);
+  EXPECT_EQ(j1.links[1].latency, j2.links[1].latency);
+  EXPECT_LE(std::abs(j1.steps[0].at.ns - 5000000), 1000);
+  EXPECT_LE(std::abs(j1.links[0].latency.ns - 1000000), 1000);
+  bool moved = false;
+  for (uint64_t d = 1; d < 5; ++d) {
+    scenario::Scenario j = s;
+    scenario::apply_jitter(j, JitterDraw{1000, d});
+    moved = moved || j.steps[0].at != s.steps[0].at;
+  }
+  EXPECT_TRUE(moved);
+}
+
+// A breaking schedule replays to a byte-identical trace (and one that differs from the
+// default run's).
+TEST(Search, BreakingScheduleReplaysByteForByte) {
+  const std::string path = std::string(NETSIM_SOURCE_DIR) + "/scenarios/explore/close-vs-syn-naive.json";
+  scenario::LoadResult loaded = scenario::load_scenario_file(path);
+  ASSERT_TRUE(loaded.scenario);
+  scenario::SearchResult r = scenario::search_schedules(*loaded.scenario, {});
+  ASSERT_TRUE(r.smallest);
+  EXPECT_EQ(r.smallest->reorderings(), 1u);
+  auto trace = [&](const Schedule& s) {
+    struct Capture : TraceOutput {
+      std::string bytes;
+      void write(std::string_view b) override { bytes += b; }
+    } out;
+    ScheduleDriver driver(s.choices, 0);
+    scenario::RunOptions options;
+    options.trace_output = &out;
+    options.tie_breaker = &driver;
+    scenario::RunResult result = scenario::run_scenario(*loaded.scenario, options);
+    EXPECT_FALSE(driver.misfit());
+    EXPECT_EQ(result.exit_code, s == Schedule{} ? 0 : 1);
+    return out.bytes;
+  };
+  const std::string a = trace(*r.smallest), b = trace(*r.smallest);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, trace(Schedule{}));
+}
+
+}  // namespace
+}  // namespace netsim
