@@ -50,6 +50,9 @@ bool Dependence::dependent(EventTag a, EventTag b) const {
 std::vector<uint32_t> reordering_picks(const Dependence& d, std::span<const EventTag> ready) {
   std::vector<uint32_t> picks;
   for (size_t i = 1; i < ready.size(); ++i) {
+    // Steps keep their file order among themselves (the timeline is one script), and
+    // ready steps always come first: a step is never picked ahead of another.
+    if (ready[i].kind() == EventKind::kStep && ready[i - 1].kind() == EventKind::kStep) continue;
     for (size_t j = 0; j < i; ++j) {
       if (d.dependent(ready[j], ready[i])) {
         picks.push_back(static_cast<uint32_t>(i));

@@ -35,7 +35,8 @@ class Dependence {
 
 // The picks worth trying at a tie: index i >= 1 when some earlier ready event depends on
 // ready[i] (moving ready[i] ahead of events that all commute with it gives a run equivalent
-// to the default one).
+// to the default one), and ready[i] is not a step behind another step (steps keep their
+// file order among themselves; they lead every tie they are in).
 std::vector<uint32_t> reordering_picks(const Dependence& d, std::span<const EventTag> ready);
 
 // Moves each step's time and each link's latency by a draw in [-bound, +bound] ns (clamped

@@ -158,6 +158,14 @@ TEST(Reduction, EventsOnDifferentHostsCommute) {
             (std::vector<uint32_t>{2}));
 }
 
+TEST(Reduction, StepsKeepTheirFileOrderAmongThemselves) {
+  scenario::Dependence d(load(line(R"(, "latency": "1ms")", "", "")));
+  const EventTag step = EventTag::on(EventKind::kStep, 0);
+  EXPECT_TRUE(scenario::reordering_picks(d, std::vector<EventTag>{step, step}).empty());
+  EXPECT_EQ(scenario::reordering_picks(d, std::vector<EventTag>{step, step, on(0)}),
+            (std::vector<uint32_t>{2}));
+}
+
 TEST(Reduction, HostsJoinedByAZeroDelayOrLossyLinkDoNotCommute) {
   scenario::Dependence instant(load(line("", "", "")));  // no latency, no bandwidth
   EXPECT_TRUE(instant.dependent(on(1), on(2)));
@@ -175,42 +183,46 @@ TEST(Reduction, AnEventOnNoHostCommutesWithNothing) {
   EXPECT_TRUE(d.dependent(on(2), EventTag{}));
 }
 
-// Two steps at one instant: on different hosts the search runs one order only (the other is
-// pruned); on one host it runs both.
-TEST(Reduction, IndependentStepsRunInOneOrderDependentOnesInBoth) {
-  const std::string two_hosts = R"(
-    {"at": "5ms", "host": "a", "op": "listen", "proto": "udp", "socket": "s", "port": 7},
-    {"at": "5ms", "host": "c", "op": "listen", "proto": "udp", "socket": "s", "port": 7})";
-  scenario::SearchResult independent =
-      scenario::search_schedules(load(line(R"(, "latency": "1ms")", two_hosts, "")), {});
-  EXPECT_EQ(independent.schedules, (std::vector<Schedule>{Schedule{}}));
-  EXPECT_EQ(independent.default_ties, 1u);
-  EXPECT_EQ(independent.pruned, 1u);
+// A datagram arriving the instant its socket closes: on another host than the close, the
+// search runs one order only (the other is pruned); on the same host it runs both.
+scenario::SearchResult close_while_arriving(const std::string& closing_host) {
+  const std::string steps = R"(
+    {"at": "0ms", "host": ")" + closing_host + R"(", "op": "listen", "proto": "udp", "socket": "s", "port": 7},
+    {"at": "0ms", "host": "b", "op": "connect", "proto": "udp", "socket": "c", "remote": "10.0.0.1:7"},
+    {"at": "4ms", "host": "b", "op": "send", "socket": "c", "data": "x"},
+    {"at": "5ms", "host": ")" + closing_host + R"(", "op": "close", "socket": "s"})";
+  const std::string expect = R"({"event": "deliver", "socket": "s", "never": true})";
+  return scenario::search_schedules(load(line(R"(, "latency": "1ms")", steps, expect)), {});
+}
 
-  const std::string one_host = R"(
-    {"at": "5ms", "host": "a", "op": "listen", "proto": "udp", "socket": "s", "port": 7},
-    {"at": "5ms", "host": "a", "op": "close", "socket": "s"})";
-  scenario::SearchResult dependent =
-      scenario::search_schedules(load(line(R"(, "latency": "1ms")", one_host, "")), {});
-  EXPECT_EQ(dependent.schedules, (std::vector<Schedule>{Schedule{}, Schedule{{}, {{0, 5000000, 1}}}}));
-  EXPECT_EQ(dependent.pruned, 0u);
-  // The close first finds no socket: the steps' row breaks in the reordered schedule only.
-  EXPECT_EQ(dependent.steps_broken, 1u);
-  EXPECT_EQ(dependent.smallest, (Schedule{{}, {{0, 5000000, 1}}}));
+TEST(Reduction, IndependentEventsRunInOneOrderDependentOnesInBoth) {
+  scenario::SearchResult independent = close_while_arriving("c");  // the datagram goes to a
+  EXPECT_EQ(independent.schedules, (std::vector<Schedule>{Schedule{}}));
+  // Two ties: the two steps at 0 ms (kept in file order) and the close and the arrival at 5 ms.
+  EXPECT_EQ(independent.default_ties, 2u);
+  EXPECT_EQ(independent.pruned, 2u);
+  EXPECT_FALSE(independent.smallest);
+
+  scenario::SearchResult dependent = close_while_arriving("a");
+  EXPECT_EQ(dependent.schedules, (std::vector<Schedule>{Schedule{}, Schedule{{}, {{1, 5000000, 1}}}}));
+  EXPECT_EQ(dependent.pruned, 1u);  // the steps at 0 ms only
+  // The arrival first: the datagram is delivered to s before the close.
+  EXPECT_EQ(dependent.broken, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(dependent.smallest, (Schedule{{}, {{1, 5000000, 1}}}));
 }
 
 TEST(Search, MaxRunsCapsTheSchedulesAndCountsWhatItLeftOut) {
-  std::string steps;
-  for (int i = 0; i < 4; ++i)
-    steps += std::string(i ? "," : "") + R"({"at": "5ms", "host": "a", "op": "listen", "proto": "udp", "socket": "s)" +
-             std::to_string(i) + R"(", "port": )" + std::to_string(10 + i) + "}";
+  std::string steps = R"(
+    {"at": "0ms", "host": "a", "op": "listen", "proto": "udp", "socket": "s", "port": 7},
+    {"at": "0ms", "host": "b", "op": "connect", "proto": "udp", "socket": "c", "remote": "10.0.0.1:7"})";
+  for (int i = 0; i < 4; ++i) steps += R"(, {"at": "4ms", "host": "b", "op": "send", "socket": "c", "size": 1})";
   scenario::SearchSettings settings;
   settings.max_runs = 3;
   scenario::SearchResult r = scenario::search_schedules(load(line(R"(, "latency": "1ms")", steps, "")), settings);
   EXPECT_EQ(r.schedules.size(), 3u);
-  // Four listens on one host at one instant: the default run has 3 + 2 + 1 picks at its ties
-  // 0, 1, 2, of which two fit beside the default (4 left out); each of those two runs then
-  // has 2 + 1 picks at its ties 1 and 2, with no room left (6 more).
+  // Four datagrams arrive at a at 5 ms: the default run has 3 + 2 + 1 picks at those ties
+  // (the steps' ties have none), of which two fit beside the default (4 left out); each of
+  // those two runs then has 2 + 1 picks at its later ties, with no room left (6 more).
   EXPECT_EQ(r.unexplored, 10u);
   settings.jobs = 2;            // parallel runs change nothing
   EXPECT_EQ(scenario::search_schedules(load(line(R"(, "latency": "1ms")", steps, "")), settings).schedules,
