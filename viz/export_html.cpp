@@ -56,33 +56,15 @@ class HtmlExporter : public TraceExporter {
 
   void finish(const TraceReader& trace) override {
     const std::string title = exporting::xml_escape(trace.scenario());
-    std::string_view tpl = viewer_assets::kHtml;
-    // One pass over the template: substituted text is never searched again.
-    size_t at = 0;
-    while (true) {
-      size_t p = tpl.find("@@", at);
-      size_t q = p == std::string_view::npos ? p : tpl.find("@@", p + 2);
-      if (q == std::string_view::npos) {
-        out_ << tpl.substr(at);
-        break;
-      }
-      std::string_view name = tpl.substr(p + 2, q - p - 2);
-      out_ << tpl.substr(at, p - at);
-      if (name == "TITLE") {
-        out_ << title;
-      } else if (name == "CSS") {
-        out_ << viewer_assets::kCss;
-      } else if (name == "JS") {
-        out_ << viewer_assets::kJs;
-      } else if (name == "WINDOW") {
-        out_ << window_note(trace);
-      } else if (name == "TRACE") {
-        write_trace(trace);
-      } else {
-        out_ << tpl.substr(p, q + 2 - p);
-      }
-      at = q + 2;
-    }
+    exporting::fill_template(viewer_assets::kHtml, out_, [&](std::string_view name, std::ostream& out) {
+      if (name == "TITLE") out << title;
+      else if (name == "CSS") out << viewer_assets::kCss;
+      else if (name == "JS") out << viewer_assets::kJs;
+      else if (name == "WINDOW") out << window_note(trace);
+      else if (name == "TRACE") write_trace(trace);
+      else return false;
+      return true;
+    });
   }
 
   size_t held() const override { return shapes_.size() + strings_.size(); }

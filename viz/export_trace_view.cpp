@@ -131,4 +131,20 @@ std::string format_time(int64_t ns) {
   return s + unit;
 }
 
+void fill_template(std::string_view tpl, std::ostream& out,
+                   const std::function<bool(std::string_view name, std::ostream& out)>& substitute) {
+  size_t at = 0;
+  while (true) {
+    size_t p = tpl.find("@@", at);
+    size_t q = p == std::string_view::npos ? p : tpl.find("@@", p + 2);
+    if (q == std::string_view::npos) {
+      out << tpl.substr(at);
+      return;
+    }
+    out << tpl.substr(at, p - at);
+    if (!substitute(tpl.substr(p + 2, q - p - 2), out)) out << tpl.substr(p, q + 2 - p);
+    at = q + 2;
+  }
+}
+
 }  // namespace netsim::exporting

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <ostream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,5 +42,11 @@ std::string xml_escape(std::string_view s);
 // Text kept on one line (a comment line, a quoted name): every control character, newline
 // included, becomes a space.
 std::string one_line(std::string_view s);
+
+// Writes a page template to `out`, replacing each `@@NAME@@` by what `substitute(NAME, out)`
+// writes; `substitute` returns false for a name it does not know, which is then copied as it
+// stands. One pass: substituted text is never searched for markers again.
+void fill_template(std::string_view tpl, std::ostream& out,
+                   const std::function<bool(std::string_view name, std::ostream& out)>& substitute);
 
 }  // namespace netsim::exporting

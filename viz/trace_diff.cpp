@@ -431,24 +431,14 @@ void write_diff_page(std::ostream& out, const DecisionDiff& diff, const DiffPage
   for (const auto& [pointer, results] : diff.expectations) expectations.push_back({pointer, results});
   data["expectations"] = std::move(expectations);
 
-  std::string_view tpl = viewer_assets::kDiffHtml;
-  size_t at = 0;
-  while (true) {
-    size_t p = tpl.find("@@", at);
-    size_t q = p == std::string_view::npos ? p : tpl.find("@@", p + 2);
-    if (q == std::string_view::npos) {
-      out << tpl.substr(at);
-      break;
-    }
-    std::string_view name = tpl.substr(p + 2, q - p - 2);
-    out << tpl.substr(at, p - at);
+  exporting::fill_template(viewer_assets::kDiffHtml, out, [&](std::string_view name, std::ostream& out) {
     if (name == "TITLE") out << exporting::xml_escape(page.title);
     else if (name == "CSS") out << viewer_assets::kCss;
     else if (name == "JS") out << viewer_assets::kDiffJs;
     else if (name == "DIFF") write_embedded(out, data);
-    else out << tpl.substr(p, q + 2 - p);
-    at = q + 2;
-  }
+    else return false;
+    return true;
+  });
 }
 
 }  // namespace netsim

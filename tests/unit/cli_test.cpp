@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/command.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace {
 
@@ -40,13 +41,7 @@ std::string read(const fs::path& p) {
 
 class Cli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("netsim-cli-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { dir_ = scratch_.path(); }
   // A folder with copies of the given tests/data/check files.
   std::string suite(std::initializer_list<const char*> names) {
     fs::path s = dir_ / "suite";
@@ -54,6 +49,7 @@ class Cli : public ::testing::Test {
     for (const char* n : names) fs::copy_file(kData + "/" + n, s / n);
     return s.string();
   }
+  test_support::ScratchDir scratch_{"cli"};
   fs::path dir_;
 };
 

@@ -16,6 +16,7 @@
 #include "sim/event_loop.h"
 #include "sim/link.h"
 #include "sim/random.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace {
 
@@ -261,8 +262,8 @@ TEST(Guards, LimitsAreValidated) {
 
 // `netsim check DIR` skips every directory holding a `.netsim-check-skip` file.
 TEST(Guards, CheckSkipsMarkedDirectories) {
-  fs::path dir = fs::temp_directory_path() / "netsim-fuzz-regression-skip";
-  fs::remove_all(dir);
+  test_support::ScratchDir scratch("check-skip");
+  const fs::path& dir = scratch.path();
   fs::create_directories(dir / "guards");
   std::ofstream(dir / "guards" / ".netsim-check-skip").flush();
   std::ofstream(dir / "guards" / "runaway.json")
@@ -281,7 +282,6 @@ TEST(Guards, CheckSkipsMarkedDirectories) {
   EXPECT_NE(out.find("2 scenarios: 1 passed, 0 failed, 0 invalid, 1 skipped"), std::string::npos) << out;
   EXPECT_NE(out.find("SKIP  " + (dir / "guards" / "runaway.json").generic_string()), std::string::npos) << out;
   EXPECT_EQ(out.find("guard time"), std::string::npos) << out;
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/command.h"
+#include "tests/unit/scratch_dir.h"
 
 namespace netsim::scenario {
 namespace {
@@ -57,8 +58,8 @@ TEST(Shard, BadValuesAreRefusedWithTheReason) {
 }
 
 TEST(Shard, BazelSetsIndexAndTotalAndTheStatusFileIsTouched) {
-  fs::path status = fs::temp_directory_path() / "netsim-shard-status";
-  fs::remove(status);
+  test_support::ScratchDir scratch("shard-status");
+  fs::path status = scratch.path() / "status";
   auto shard = shard_from({{"TEST_SHARD_INDEX", "2"}, {"TEST_TOTAL_SHARDS", "3"},
                            {"TEST_SHARD_STATUS_FILE", status.string()}});
   ASSERT_TRUE(shard);
@@ -167,9 +168,7 @@ std::string without_times(const std::string& junit) {
 class ShardCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("netsim-shard-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
+    dir_ = scratch_.path();
     fs::create_directories(dir_ / "suite" / "sub");
     // Seven items of every status, two folders deep: more than the 4 shards, not a multiple.
     for (const char* n : {"ok.json", "failing.json", "broken.json"}) {
@@ -178,8 +177,8 @@ class ShardCli : public ::testing::Test {
     }
     fs::copy_file(kData + "/ok.json", dir_ / "suite" / "sub" / "ok2.json");
   }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  test_support::ScratchDir scratch_{"shard"};
   fs::path dir_;
 };
 
