@@ -785,6 +785,7 @@ int cmd_merge(const std::vector<std::string>& paths, const std::string& junit) {
     return kExitUsage;
   }
   if (parts->front().header.command == "sweep") return scenario::merge_sweep(*parts);
+  if (parts->front().header.command == "explore") return scenario::merge_explore(*parts);
   std::cerr << "netsim merge: parts of an unknown command `" << parts->front().header.command << "`\n";
   return kExitUsage;
 }
@@ -797,7 +798,7 @@ std::optional<uint64_t> parse_u64(const std::string& text) {
   return v;
 }
 
-// `--shard`, `--shards` and `--results-out` of check and sweep.
+// `--shard`, `--shards` and `--results-out` of check, sweep and explore.
 struct ShardFlags {
   std::string shard;
   uint64_t shards = 0;
@@ -952,7 +953,7 @@ int main(const std::vector<std::string>& args) {
                       "differing step runs printed (default 50; the page has them all)");
 
   scenario::ExploreOptions explore_options;
-  std::string explore_seed, explore_jitter;
+  std::string explore_seed;
   CLI::App* explore = app.add_subcommand(
       "explore", "re-run a scenario under other orders of same-instant events and report what broke");
   explore->add_option("FILE", explore_options.file, "scenario file")->required();
@@ -964,6 +965,11 @@ int main(const std::vector<std::string>& args) {
   explore->add_option("-j,--jobs", explore_options.jobs, "parallel runs (default: the cores)");
   explore->add_option("--seed", explore_seed, "override the scenario's seed");
   explore->add_option("--set", explore_options.sets, "override a value: POINTER=JSON");
+  explore->add_option("--out", explore_options.out_dir,
+                      "write, for each row broken, the default run's and the breaking schedule's "
+                      "traces and viewers and the diff page of the two (ROW.diff.html)");
+  ShardFlags explore_shard;
+  explore_shard.add_to(explore);
 
 
   // `netsim export` has its own parser (viz/export.h); its options are defined here from the
@@ -1038,6 +1044,10 @@ int main(const std::vector<std::string>& args) {
                   << ": expected an integer from 0 to 18446744073709551615\n";
         return kExitUsage;
       }
+      auto sharding = explore_shard.parse();
+      if (!sharding) return kExitUsage;
+      explore_options.shard = sharding->shard;
+      explore_options.results_out = sharding->results_out;
       return scenario::run_explore(explore_options);
     }
     if (*init) return run_init(init_dir, installed_schema_path());

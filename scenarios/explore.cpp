@@ -2,18 +2,27 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <iterator>
+#include <map>
 #include <numeric>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "scenarios/loader.h"
 #include "scenarios/runner.h"
 #include "sim/random.h"
+#include "viz/export.h"
+#include "viz/output_file.h"
 #include "viz/trace_diff.h"
 
 namespace netsim::scenario {
+
+namespace fs = std::filesystem;
 
 // --- the reduction ---------------------------------------------------------------
 
@@ -135,21 +144,19 @@ std::vector<Outcome> run_all(const Scenario& base, const std::vector<Schedule>& 
   return out;
 }
 
-void tally(SearchResult& r, const Outcome& o) {
-  r.schedules.push_back(o.schedule);
-  if (!o.schedule.choices.empty()) ++r.reordered;
-  if (o.misfit && !r.misfit) r.misfit = to_string(o.schedule) + ": " + *o.misfit;
+// Adds the verdicts of schedule `index`, run as `o`.
+void tally(SearchResult& r, uint64_t index, const Outcome& o) {
   // Schedules run by reorderings, unjittered first: the first breaking one is the smallest.
   for (size_t e = 0; e < o.held.size() && e < r.broken.size(); ++e) {
     if (o.held[e]) continue;
     ++r.broken[e];
-    if (!r.first[e]) r.first[e] = o.schedule;
+    if (!r.first[e]) r.first[e] = index;
   }
   if (!o.steps_held) {
     ++r.steps_broken;
-    if (!r.steps_first) r.steps_first = o.schedule;
+    if (!r.steps_first) r.steps_first = index;
   }
-  if (o.broken() && !r.smallest) r.smallest = o.schedule;
+  if (o.broken() && !r.smallest) r.smallest = index;
 }
 
 // The children of `o`: one more reordering at a tie after its last one, in tie order
@@ -182,14 +189,8 @@ std::string describe(const Expectation& e) {
   return "sequence of " + std::to_string(e.sequence.size());
 }
 
-// The default run and `breaking` side by side at the first step run whose decisions differ.
-void show_divergence(std::ostream& out, const Scenario& base, const Schedule& breaking,
-                     std::optional<uint64_t> seed) {
-  DecisionLog default_log("default", DiffMode::kOutcome), breaking_log("breaking", DiffMode::kOutcome);
-  DecisionRecorder default_recorder(default_log), breaking_recorder(breaking_log);
-  run_one(base, Schedule{}, seed, 0, &default_recorder);
-  run_one(base, breaking, seed, 0, &breaking_recorder);
-  DecisionDiff diff = diff_decisions({&default_log, &breaking_log});
+// The report's lines on where `diff`'s breaking run first departs from the default one.
+void show_divergence(std::ostream& out, const DecisionDiff& diff) {
   const std::string line = first_difference_line(diff);
   if (line.empty()) {
     out << "  the two runs made the same delivery decisions (the expectations saw a different order)\n";
@@ -201,7 +202,147 @@ void show_divergence(std::ostream& out, const Scenario& base, const Schedule& br
   std::string text = rows.str(), row;
   std::istringstream in(text);
   while (std::getline(in, row))
-    if (!row.starts_with("... ")) out << "    " << row << "\n";  // its pointer to a diff page explore has not written
+    if (!row.starts_with("... ")) out << "    " << row << "\n";  // its pointer to the full diff
+}
+
+// A schedule found breaking something: its index in the search and its string.
+struct Found {
+  uint64_t index = 0;
+  std::string schedule;
+};
+
+nlohmann::json found_json(const std::optional<Found>& f) {
+  if (!f) return nullptr;
+  return {{"index", f->index}, {"schedule", f->schedule}};
+}
+
+std::optional<Found> found_from(const nlohmann::json& j) {
+  if (j.is_null()) return std::nullopt;
+  return Found{j.at("index"), j.at("schedule")};
+}
+
+// Keeps the earlier of `mine` and `theirs`; true when that is `theirs`.
+bool keep_earlier(std::optional<Found>& mine, const std::optional<Found>& theirs) {
+  if (!theirs || (mine && mine->index <= theirs->index)) return false;
+  mine = theirs;
+  return true;
+}
+
+// One row of the table: the steps' own results, or one expectation.
+struct Row {
+  std::string name, what;
+  uint64_t broken = 0;  // schedules it failed in
+  std::optional<Found> first;
+};
+
+// What explore prints, made from one search or merged from the parts of a sharded one, so
+// that both print the same. The layout (heading, counts) is the whole search's; `tallied`,
+// the rows and `smallest` cover the schedules whose verdicts are in.
+struct Report {
+  std::string heading;
+  uint64_t runs = 0, default_ties = 0, reordered = 0, jittered = 0, pruned = 0, unexplored = 0;
+  uint64_t tallied = 0;
+  std::vector<Row> rows;          // the steps, then each expectation in file order
+  std::optional<Found> smallest;  // the first schedule where anything broke
+  std::string smallest_text;      // its lines: the schedule, the replay, the first divergence
+
+  auto layout() const { return std::tie(heading, runs, default_ties, reordered, jittered, pruned, unexplored); }
+
+  nlohmann::json to_json() const {
+    nlohmann::json out = {{"heading", heading},     {"runs", runs},         {"default_ties", default_ties},
+                          {"reordered", reordered}, {"jittered", jittered}, {"pruned", pruned},
+                          {"unexplored", unexplored}, {"tallied", tallied}, {"rows", nlohmann::json::array()},
+                          {"smallest", found_json(smallest)}, {"smallest_text", smallest_text}};
+    for (const Row& r : rows)
+      out["rows"].push_back({{"name", r.name}, {"what", r.what}, {"broken", r.broken}, {"first", found_json(r.first)}});
+    return out;
+  }
+  // Throws nlohmann::json::exception when `j` is not a report.
+  static Report from_json(const nlohmann::json& j) {
+    Report r{j.at("heading"),  j.at("runs"),       j.at("default_ties"), j.at("reordered"), j.at("jittered"),
+             j.at("pruned"),   j.at("unexplored"), j.at("tallied"),      {},                 found_from(j.at("smallest")),
+             j.at("smallest_text")};
+    for (const nlohmann::json& row : j.at("rows"))
+      r.rows.push_back({row.at("name"), row.at("what"), row.at("broken"), found_from(row.at("first"))});
+    return r;
+  }
+  // Adds another shard's verdicts; false (nothing added) when it is not of the same search.
+  bool add(const Report& other) {
+    if (other.layout() != layout() || other.rows.size() != rows.size()) return false;
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (other.rows[i].name != rows[i].name) return false;
+    tallied += other.tallied;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      rows[i].broken += other.rows[i].broken;
+      keep_earlier(rows[i].first, other.rows[i].first);
+    }
+    if (keep_earlier(smallest, other.smallest)) smallest_text = other.smallest_text;
+    return true;
+  }
+};
+
+// Prints the report; the exit code: held (0) or broken (1).
+int print_report(std::ostream& out, const Report& r) {
+  out << r.heading << "\n";
+  out << "  ties in the default run: " << r.default_ties
+      << (r.default_ties > kMaxRecordedTies ? " (the first 65536 explored)" : "") << "\n";
+  out << "  schedules: " << r.runs << " run (the default, " << r.reordered << " reordered, " << r.jittered
+      << " jittered); " << r.pruned << " pruned by the reduction; " << r.unexplored
+      << " left unexplored (--max-runs)\n";
+  if (r.tallied != r.runs) out << "  this shard's verdicts: " << r.tallied << " of them (netsim merge adds the others)\n";
+  size_t width = 5;
+  for (const Row& row : r.rows) width = std::max(width, row.name.size());
+  out << "  " << std::left << std::setw(static_cast<int>(width)) << "" << "  " << std::setw(9) << "held"
+      << "smallest breaking schedule\n";
+  for (const Row& row : r.rows) {
+    std::ostringstream held;
+    held << r.tallied - row.broken << "/" << r.tallied;
+    out << "  " << std::left << std::setw(static_cast<int>(width)) << row.name << "  " << std::setw(9) << held.str()
+        << (row.first ? row.first->schedule : std::string("-")) << "  " << row.what << "\n";
+  }
+  if (!r.smallest) {
+    out << "HELD in every schedule run\n";
+    return kHeld;
+  }
+  out << r.smallest_text;
+  return kBroken;
+}
+
+// The decisions of `schedule`'s run, named `name`; with a `trace` path the run's trace is
+// written there and its viewer beside it (NAME.html), and the decisions are read back from it.
+// nullopt after printing why a file could not be written.
+std::optional<DecisionLog> decisions(const Scenario& base, const Schedule& schedule, std::optional<uint64_t> seed,
+                                     const std::string& name, const std::optional<fs::path>& trace) {
+  if (!trace) {
+    DecisionLog log(name, DiffMode::kOutcome);
+    DecisionRecorder recorder(log);
+    run_one(base, schedule, seed, 0, &recorder);
+    return log;
+  }
+  std::string error;
+  std::unique_ptr<OutputFile> file = OutputFile::open(trace->string(), &error);
+  if (file) run_one(base, schedule, seed, 0, file.get());
+  if (!file || !file->commit(&error)) {
+    std::cerr << "netsim: cannot write " << error << "\n";
+    return std::nullopt;
+  }
+  try {
+    std::ifstream in(*trace, std::ios::binary);
+    export_file(in, trace->string(), ExportFormat::kHtml, fs::path(*trace).replace_extension(".html"));
+    in.clear();
+    in.seekg(0);
+    return read_decisions(in, trace->string(), name, DiffMode::kOutcome);
+  } catch (const std::exception& e) {
+    std::cerr << "netsim: cannot write the viewer of " << trace->string() << ": " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+// A row's name as a file name: "/expect/0" -> "expect-0".
+std::string stem(const std::string& name) {
+  std::string out = name.starts_with('/') ? name.substr(1) : name;
+  std::replace(out.begin(), out.end(), '/', '-');
+  return out;
 }
 
 }  // namespace
@@ -212,6 +353,32 @@ SearchResult search_schedules(const Scenario& base, const SearchSettings& settin
   r.broken.resize(base.expect.size());
   r.first.resize(base.expect.size());
   const unsigned jobs = std::max(1u, settings.jobs);
+  // Lays out `batch` as the next schedules of the search and runs those this process must:
+  // all of them when `expand` (their children are wanted), else the default and the shard's
+  // own. Tallies the shard's own; returns the outcomes of the runs, in batch order.
+  auto run_batch = [&](const std::vector<Schedule>& batch, bool expand, size_t record) {
+    const uint64_t from = r.schedules.size();
+    std::vector<Schedule> here;
+    std::vector<uint64_t> index;
+    for (size_t j = 0; j < batch.size(); ++j) {
+      if (!expand && from + j != 0 && !settings.shard.owns(from + j)) continue;
+      here.push_back(batch[j]);
+      index.push_back(from + j);
+    }
+    for (const Schedule& s : batch) {
+      r.schedules.push_back(s);
+      r.reordered += !s.choices.empty();
+      r.jittered += s.jitter.has_value();
+    }
+    std::vector<Outcome> outcomes = run_all(base, here, settings.seed, record, jobs);
+    for (size_t k = 0; k < outcomes.size(); ++k) {
+      const Outcome& o = outcomes[k];
+      if (o.misfit && !r.misfit) r.misfit = to_string(o.schedule) + ": " + *o.misfit;
+      if (index[k] == 0) r.default_ties = o.tie_count;
+      if (settings.shard.owns(index[k])) tally(r, index[k], o);
+    }
+    return outcomes;
+  };
   std::vector<Schedule> level{Schedule{}};
   for (uint32_t depth = 0; !level.empty(); ++depth) {
     const bool last = depth == settings.depth;
@@ -222,11 +389,7 @@ SearchResult search_schedules(const Scenario& base, const SearchSettings& settin
       const size_t to = std::min(level.size(), from + chunk);
       std::vector<Schedule> part(level.begin() + static_cast<std::ptrdiff_t>(from),
                                  level.begin() + static_cast<std::ptrdiff_t>(to));
-      std::vector<Outcome> outcomes = run_all(base, part, settings.seed, last ? 0 : kMaxRecordedTies, jobs);
-      for (const Outcome& o : outcomes) {
-        tally(r, o);
-        if (depth == 0) r.default_ties = o.tie_count;
-      }
+      std::vector<Outcome> outcomes = run_batch(part, !last, last ? 0 : kMaxRecordedTies);
       if (last) continue;
       const uint64_t committed = r.schedules.size() + (level.size() - to);
       const uint64_t room = settings.max_runs - std::min(settings.max_runs, committed);
@@ -238,7 +401,7 @@ SearchResult search_schedules(const Scenario& base, const SearchSettings& settin
     std::vector<Schedule> draws;
     for (uint32_t d = 1; d <= settings.draws && r.schedules.size() + draws.size() < settings.max_runs; ++d)
       draws.push_back(Schedule{JitterDraw{settings.jitter->ns, d}, {}});
-    for (const Outcome& o : run_all(base, draws, settings.seed, 0, jobs)) tally(r, o);
+    run_batch(draws, false, 0);
   }
   return r;
 }
@@ -266,10 +429,31 @@ int run_explore(const ExploreOptions& options) {
     std::cerr << "netsim: --max-runs must be at least 1\n";
     return kUsage;
   }
+  if (!options.out_dir.empty() && !options.results_out.empty()) {
+    std::cerr << "netsim: --out is for a table printed here, not with --results-out (replay the merged "
+                 "table's schedule, docs/explore.md)\n";
+    return kUsage;
+  }
   LoadResult loaded = load_scenario_file(options.file, overrides);
   if (!loaded.scenario) {
     for (const auto& d : loaded.errors) std::cerr << format_diagnostic(d) << "\n";
     return kInvalid;
+  }
+  // The files are opened before the search, so that one that cannot be written is found first.
+  std::unique_ptr<OutputFile> part;
+  std::string error;
+  if (!options.results_out.empty() && !(part = OutputFile::open(options.results_out, &error))) {
+    std::cerr << "netsim: cannot write " << error << "\n";
+    return kUsage;
+  }
+  const fs::path dir(options.out_dir);
+  if (!options.out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (!fs::is_directory(dir)) {
+      std::cerr << "netsim: cannot create directory " << dir.string() << (ec ? ": " + ec.message() : "") << "\n";
+      return kUsage;
+    }
   }
   Scenario base = std::move(*loaded.scenario);
   base.fingerprint.reset();  // every other schedule's trace differs from the pinned one
@@ -280,51 +464,115 @@ int run_explore(const ExploreOptions& options) {
   settings.jitter = jitter;
   settings.draws = options.draws;
   settings.jobs = options.jobs ? options.jobs : std::max(1u, std::thread::hardware_concurrency());
-  const SearchResult tally = search_schedules(base, settings);
-  const uint64_t runs = tally.schedules.size();
-  const uint64_t jittered = std::count_if(tally.schedules.begin(), tally.schedules.end(),
-                                          [](const Schedule& s) { return s.jitter.has_value(); });
-
-  std::ostream& out = std::cout;
-  out << "explore " << options.file << " (" << base.name << "): depth " << options.depth << ", at most "
-      << options.max_runs << " runs";
-  if (jitter) out << ", jitter +-" << format_duration(jitter->ns) << " x" << options.draws;
-  out << "\n";
-  out << "  ties in the default run: " << tally.default_ties
-      << (tally.default_ties > kMaxRecordedTies ? " (the first 65536 explored)" : "") << "\n";
-  out << "  schedules: " << runs << " run (the default, " << tally.reordered << " reordered, " << jittered
-      << " jittered); " << tally.pruned << " pruned by the reduction; " << tally.unexplored
-      << " left unexplored (--max-runs)\n";
-  size_t width = 5;
-  for (const Expectation& e : base.expect) width = std::max(width, e.pointer.size());
-  out << "  " << std::left << std::setw(static_cast<int>(width)) << "" << "  " << std::setw(9) << "held"
-      << "smallest breaking schedule\n";
-  auto row = [&](const std::string& name, uint64_t broken, const std::optional<Schedule>& first,
-                 const std::string& what) {
-    std::ostringstream held;
-    held << runs - broken << "/" << runs;
-    out << "  " << std::left << std::setw(static_cast<int>(width)) << name << "  " << std::setw(9) << held.str()
-        << (first ? to_string(*first) : std::string("-")) << "  " << what << "\n";
-  };
-  row("steps", tally.steps_broken, tally.steps_first, "(each step's result, no guard)");
-  for (size_t e = 0; e < base.expect.size(); ++e)
-    row(base.expect[e].pointer, tally.broken[e], tally.first[e], describe(base.expect[e]));
-  if (tally.misfit) {
-    std::cerr << "netsim: internal error: a schedule explore made did not fit its run: " << *tally.misfit << "\n";
+  settings.shard = options.shard;
+  const SearchResult result = search_schedules(base, settings);
+  if (result.misfit) {
+    std::cerr << "netsim: internal error: a schedule explore made did not fit its run: " << *result.misfit << "\n";
     return kInternal;
   }
-  if (!tally.smallest) {
-    out << "HELD in every schedule run\n";
-    return kHeld;
+
+  Report report;
+  {
+    std::ostringstream heading;
+    heading << "explore " << options.file << " (" << base.name << "): depth " << options.depth << ", at most "
+            << options.max_runs << " runs";
+    if (jitter) heading << ", jitter +-" << format_duration(jitter->ns) << " x" << options.draws;
+    report.heading = heading.str();
   }
-  const Schedule& s = *tally.smallest;
-  out << "BROKEN: smallest breaking schedule (" << s.reorderings() << " reordering"
-      << (s.reorderings() == 1 ? "" : "s") << (s.jitter ? ", jittered" : "") << "): " << to_string(s) << "\n";
-  out << "  replay: netsim run " << options.file << " --schedule " << to_string(s);
-  if (options.seed) out << " --seed " << *options.seed;
-  out << "\n";
-  show_divergence(out, base, s, options.seed);
-  return kBroken;
+  report.runs = result.schedules.size();
+  report.default_ties = result.default_ties;
+  report.reordered = result.reordered;
+  report.jittered = result.jittered;
+  report.pruned = result.pruned;
+  report.unexplored = result.unexplored;
+  report.tallied = options.shard.size(report.runs);
+  auto found = [&](std::optional<uint64_t> i) -> std::optional<Found> {
+    if (!i) return std::nullopt;
+    return Found{*i, to_string(result.schedules[*i])};
+  };
+  report.rows.push_back({"steps", "(each step's result, no guard)", result.steps_broken, found(result.steps_first)});
+  for (size_t e = 0; e < base.expect.size(); ++e)
+    report.rows.push_back({base.expect[e].pointer, describe(base.expect[e]), result.broken[e], found(result.first[e])});
+
+  // The decisions of the default run and of each breaking schedule shown (with --out: their
+  // traces and viewers written to DIR), by schedule index.
+  std::map<uint64_t, DecisionLog> logs;
+  auto log_of = [&](uint64_t i) -> const DecisionLog* {
+    if (auto it = logs.find(i); it != logs.end()) return &it->second;
+    const std::string name = i == 0 ? "default" : "schedule-" + std::to_string(i);
+    std::optional<fs::path> trace;
+    if (!options.out_dir.empty()) trace = dir / (name + ".jsonl");
+    auto log = decisions(base, result.schedules[i], options.seed, i == 0 ? "default" : "breaking", trace);
+    return log ? &logs.emplace(i, std::move(*log)).first->second : nullptr;
+  };
+  if (result.smallest) {
+    const Schedule& s = result.schedules[*result.smallest];
+    const DecisionLog* default_log = log_of(0);
+    const DecisionLog* breaking_log = log_of(*result.smallest);
+    if (!default_log || !breaking_log) return kUsage;
+    std::ostringstream text;
+    text << "BROKEN: smallest breaking schedule (" << s.reorderings() << " reordering"
+         << (s.reorderings() == 1 ? "" : "s") << (s.jitter ? ", jittered" : "") << "): " << to_string(s) << "\n";
+    text << "  replay: netsim run " << options.file << " --schedule " << to_string(s);
+    if (options.seed) text << " --seed " << *options.seed;
+    text << "\n";
+    show_divergence(text, diff_decisions({default_log, breaking_log}));
+    report.smallest = found(result.smallest);
+    report.smallest_text = text.str();
+  }
+
+  if (part) {
+    std::vector<std::string> input{"explore", options.file, std::to_string(options.depth),
+                                   std::to_string(options.max_runs), options.jitter_text,
+                                   std::to_string(options.draws),
+                                   options.seed ? std::to_string(*options.seed) : ""};
+    std::ifstream in(options.file, std::ios::binary);
+    input.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    input.insert(input.end(), options.sets.begin(), options.sets.end());
+    const PartHeader header{"explore", NETSIM_VERSION, input_digest(input), options.file,
+                            options.shard.index, options.shard.count, report.runs};
+    if (!write_part(*part, header, {report.to_json()}, &error)) {
+      std::cerr << "netsim: cannot write " << error << "\n";
+      return kUsage;
+    }
+    return kHeld;  // the part holds the verdicts; `netsim merge` gives them
+  }
+  const int code = print_report(std::cout, report);
+  if (options.out_dir.empty() || !result.smallest) return code;
+
+  // --out: for each row broken, the diff page of the default run against its smallest
+  // breaking schedule, opened at the first diverging decision.
+  for (const Row& row : report.rows) {
+    if (!row.first) continue;
+    const DecisionLog* breaking_log = log_of(row.first->index);
+    if (!breaking_log) return kUsage;
+    const DecisionDiff diff = diff_decisions({log_of(0), breaking_log});
+    const std::string first = first_difference_line(diff);
+    const std::string name = "schedule-" + std::to_string(row.first->index);
+    const fs::path page_path = dir / (stem(row.name) + ".diff.html");
+    auto page = OutputFile::open(page_path.string(), &error);
+    if (page) {
+      write_diff_page(page->stream(), diff,
+                      {base.name, "schedules", {"default.html", name + ".html"},
+                       row.name + " broken by schedule " + row.first->schedule + " (" + name + ".jsonl; replay: netsim run " +
+                           options.file + " --schedule " + row.first->schedule + "). " +
+                           (first.empty() ? "No delivery decision differs." : "First diverging decision: " + first)});
+    }
+    if (!page || !page->commit(&error)) {
+      std::cerr << "netsim: cannot write " << error << "\n";
+      return kUsage;
+    }
+    std::cout << "  " << row.name << ": diff page " << page_path.generic_string() << " (default.jsonl against "
+              << name << ".jsonl)\n";
+  }
+  return code;
+}
+
+int merge_explore(const std::vector<Part>& parts) {
+  auto all = merge_single_records<Report>(
+      parts, "the explore results of this search", [](const Report& r) { return r.tallied; },
+      [](Report& all, const Report& mine) { return all.add(mine); });
+  return all ? print_report(std::cout, *all) : kUsage;
 }
 
 }  // namespace netsim::scenario

@@ -1,16 +1,19 @@
-// A part of a sharded `check` or `sweep`, written by `--results-out FILE` and read back by
-// `netsim merge PART...` (docs/cluster.md). JSON Lines: a header, then the command's records
-// (check: one per item, in index order; sweep: one tally). The header holds what parts must
+// A part of a sharded `check`, `sweep` or `explore`, written by `--results-out FILE` and read
+// back by `netsim merge PART...` (docs/cluster.md). JSON Lines: a header, then the command's
+// records (check: one per item, in index order; sweep: one tally; explore: one report). The header holds what parts must
 // share to be merged: the format, the netsim version, the command, the input (a SHA-256 over
 // what defines the items and their order) and the shard count; merge takes every shard once.
 #pragma once
 
 #include <cstdint>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "scenarios/shard.h"
 
 namespace netsim {
 class OutputFile;
@@ -21,10 +24,10 @@ namespace netsim::scenario {
 inline constexpr const char* kResultsFormat = "netsim-results/1";
 
 struct PartHeader {
-  std::string command;  // "check" or "sweep"
+  std::string command;  // "check", "sweep" or "explore"
   std::string version;  // netsim's
   std::string input;    // hex SHA-256 of the input, see input_digest()
-  std::string title;    // sweep: the scenario file as given (the table's first line)
+  std::string title;    // sweep, explore: the scenario file as given
   uint64_t shard = 0, shards = 1;
   uint64_t items = 0;   // in the whole run, every shard together
 };
@@ -48,5 +51,31 @@ bool write_part(OutputFile& out, const PartHeader& header, const std::vector<nlo
 // order, or nullopt with every problem found in *errors.
 std::optional<std::vector<Part>> read_parts(const std::vector<std::string>& paths,
                                             std::vector<std::string>* errors);
+
+// Merges parts that hold one record each (sweep, explore): T::from_json reads a part's record
+// (throwing nlohmann::json::exception when it is not one), `count(t)` says how many runs it
+// holds (a complete one of shard K holds that shard's share of the header's items), and
+// `add(all, mine)` adds it to the others' (false when the two are not of one run). nullopt
+// after printing which part does not fit, as "not WHAT of shard K/N".
+template <class T, class Count, class Add>
+std::optional<T> merge_single_records(const std::vector<Part>& parts, const std::string& what, Count count,
+                                      Add add) {
+  std::optional<T> all;
+  for (const Part& p : parts) {
+    std::optional<T> mine;
+    try {
+      if (p.records.size() == 1) mine = T::from_json(p.records[0]);
+    } catch (const nlohmann::json::exception&) {
+    }
+    const uint64_t share = Shard{p.header.shard, p.header.shards, "", ""}.size(p.header.items);
+    if (!mine || count(*mine) != share || (all && !add(*all, *mine))) {
+      std::cerr << "netsim merge: " << p.path << ": not " << what << " of shard " << p.header.shard << "/"
+                << p.header.shards << "\n";
+      return std::nullopt;
+    }
+    if (!all) all = std::move(mine);
+  }
+  return all;
+}
 
 }  // namespace netsim::scenario

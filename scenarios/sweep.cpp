@@ -330,23 +330,14 @@ int run_sweep(const SweepOptions& options) {
 }
 
 int merge_sweep(const std::vector<Part>& parts) {
-  std::optional<SweepTally> all;
-  for (const Part& p : parts) {
-    std::optional<SweepTally> t;
-    try {
-      if (p.records.size() == 1) t = SweepTally::from_json(p.records[0]);
-    } catch (const nlohmann::json::exception&) {
-    }
-    const Shard shard{p.header.shard, p.header.shards, "", ""};
-    if (!t || t->runs != shard.size(p.header.items) || (all && all->rows.size() != t->rows.size())) {
-      std::cerr << "netsim merge: " << p.path << ": not a complete sweep tally of shard "
-                << p.header.shard << "/" << p.header.shards << "\n";
-      return 2;
-    }
-    if (all) all->add(*t);
-    else all = std::move(t);
-  }
-  return print_table(parts[0].header.title, *all);
+  auto all = merge_single_records<SweepTally>(
+      parts, "a complete sweep tally", [](const SweepTally& t) { return t.runs; },
+      [](SweepTally& all, const SweepTally& mine) {
+        if (all.rows.size() != mine.rows.size()) return false;
+        all.add(mine);
+        return true;
+      });
+  return all ? print_table(parts[0].header.title, *all) : 2;
 }
 
 }  // namespace netsim::scenario

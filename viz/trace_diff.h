@@ -132,7 +132,7 @@ std::string first_difference_line(const DecisionDiff& diff);
 // The diff page: the traces side by side, step run by step run, the first difference on top.
 struct DiffPage {
   std::string title;                 // the scenario's name
-  std::string kind;                  // "policies" or "golden"
+  std::string kind;                  // "policies", "golden" or "schedules" (netsim explore)
   std::vector<std::string> viewers;  // per trace: a link to its viewer page ("" for none)
   std::string note;                  // shown under the title (the first differing line, ...)
 };

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -208,7 +209,7 @@ TEST(Reduction, IndependentEventsRunInOneOrderDependentOnesInBoth) {
   EXPECT_EQ(dependent.pruned, 1u);  // the steps at 0 ms only
   // The arrival first: the datagram is delivered to s before the close.
   EXPECT_EQ(dependent.broken, (std::vector<uint64_t>{1}));
-  EXPECT_EQ(dependent.smallest, (Schedule{{}, {{1, 5000000, 1}}}));
+  EXPECT_EQ(dependent.smallest, 1u);  // the second schedule
 }
 
 TEST(Search, MaxRunsCapsTheSchedulesAndCountsWhatItLeftOut) {
@@ -227,6 +228,42 @@ TEST(Search, MaxRunsCapsTheSchedulesAndCountsWhatItLeftOut) {
   settings.jobs = 2;            // parallel runs change nothing
   EXPECT_EQ(scenario::search_schedules(load(line(R"(, "latency": "1ms")", steps, "")), settings).schedules,
             r.schedules);
+}
+
+// Shards lay out the same search; each tallies the schedules whose index it owns, so
+// their verdicts add up to the one-process search's.
+TEST(Search, ShardsLayOutTheSameSearchAndSplitItsVerdicts) {
+  const std::string path = std::string(NETSIM_SOURCE_DIR) + "/scenarios/tcp/close-orders.json";
+  scenario::LoadResult loaded = scenario::load_scenario_file(path);
+  ASSERT_TRUE(loaded.scenario);
+  scenario::SearchSettings settings;
+  settings.jitter = Duration{1000};
+  settings.draws = 4;
+  const scenario::SearchResult whole = scenario::search_schedules(*loaded.scenario, settings);
+  ASSERT_GT(whole.schedules.size(), 10u);
+  ASSERT_TRUE(whole.smallest);
+  std::vector<uint64_t> broken(whole.broken.size(), 0);
+  uint64_t steps_broken = 0;
+  std::optional<uint64_t> smallest;
+  for (uint64_t k = 0; k < 3; ++k) {
+    settings.shard = scenario::Shard{k, 3, "", ""};
+    const scenario::SearchResult part = scenario::search_schedules(*loaded.scenario, settings);
+    EXPECT_EQ(part.schedules, whole.schedules);
+    EXPECT_EQ(part.default_ties, whole.default_ties);
+    EXPECT_EQ(part.pruned, whole.pruned);
+    EXPECT_EQ(part.jittered, 4u);
+    for (size_t e = 0; e < broken.size(); ++e) {
+      broken[e] += part.broken[e];
+      if (part.first[e]) {
+        EXPECT_EQ(*part.first[e] % 3, k);  // only its own schedules
+      }
+    }
+    steps_broken += part.steps_broken;
+    if (part.smallest && (!smallest || *part.smallest < *smallest)) smallest = part.smallest;
+  }
+  EXPECT_EQ(broken, whole.broken);
+  EXPECT_EQ(steps_broken, whole.steps_broken);
+  EXPECT_EQ(smallest, whole.smallest);
 }
 
 TEST(Jitter, MovesStepsAndLatenciesWithinTheBoundDeterministically) {
@@ -257,7 +294,8 @@ TEST(Search, BreakingScheduleReplaysByteForByte) {
   ASSERT_TRUE(loaded.scenario);
   scenario::SearchResult r = scenario::search_schedules(*loaded.scenario, {});
   ASSERT_TRUE(r.smallest);
-  EXPECT_EQ(r.smallest->reorderings(), 1u);
+  const Schedule& smallest = r.schedules[*r.smallest];
+  EXPECT_EQ(smallest.reorderings(), 1u);
   auto trace = [&](const Schedule& s) {
     struct Capture : TraceOutput {
       std::string bytes;
@@ -272,7 +310,7 @@ TEST(Search, BreakingScheduleReplaysByteForByte) {
     EXPECT_EQ(result.exit_code, s == Schedule{} ? 0 : 1);
     return out.bytes;
   };
-  const std::string a = trace(*r.smallest), b = trace(*r.smallest);
+  const std::string a = trace(smallest), b = trace(smallest);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, trace(Schedule{}));
 }

@@ -1,4 +1,5 @@
-// Sharded check and sweep (issue 15, docs/cluster.md): which shard a process is, from
+// Sharded check, sweep and explore (issues 15 and 17, docs/cluster.md, docs/explore.md):
+// which shard a process is, from
 // `--shard K/N` or each scheduler's environment; and a run in shards merged with
 // `netsim merge` prints what the one-machine run prints, byte for byte, with its exit code.
 #include "scenarios/shard.h"
@@ -215,6 +216,39 @@ TEST_F(ShardCli, SweepInFourShardsMergesToTheOneMachineRun) {
   Output merged = netsim("merge" + parts);
   EXPECT_EQ(merged.code, local.code);
   EXPECT_EQ(merged.text, local.text);
+}
+
+TEST_F(ShardCli, ExploreInThreeShardsMergesToTheOneMachineRun) {
+  // A race found (exit 1), jittered draws, schedules of two depths: every part of the table.
+  const std::string explore = "explore " + std::string(NETSIM_SOURCE_DIR) +
+                              "/scenarios/tcp/close-orders.json --jitter 1us --draws 4 -j2";
+  Output local = netsim(explore);
+  EXPECT_EQ(local.code, 1) << local.text;
+  EXPECT_NE(local.text.find("4 jittered"), std::string::npos) << local.text;
+  EXPECT_NE(local.text.find("first diverging decision"), std::string::npos) << local.text;
+  std::string parts;
+  for (int k = 0; k < 3; ++k) {
+    const std::string part = path("explore" + std::to_string(k) + ".jsonl");
+    Output shard = netsim(explore + " --shard " + std::to_string(k) + "/3 --results-out " + part);
+    EXPECT_EQ(shard.code, 0) << shard.text;  // a written part exits 0; merge gives the verdict
+    EXPECT_EQ(shard.text, "");
+    parts = part + " " + parts;  // any order
+  }
+  Output merged = netsim("merge " + parts);
+  EXPECT_EQ(merged.code, local.code);
+  EXPECT_EQ(merged.text, local.text);
+  // A part of another search (another depth) is refused.
+  netsim(explore + " --depth 1 --shard 2/3 --results-out " + path("other.jsonl"));
+  EXPECT_NE(netsim_error("merge " + path("explore0.jsonl") + " " + path("explore1.jsonl") + " " +
+                             path("other.jsonl"), 2).find("another input"),
+            std::string::npos);
+  // A shard on its own prints its share of the verdicts and says so.
+  Output alone = netsim(explore + " --shard 1/3");
+  EXPECT_NE(alone.text.find("this shard's verdicts:"), std::string::npos) << alone.text;
+  // The pages are written by a process that prints its table, not by a part.
+  EXPECT_NE(netsim_error(explore + " --shard 1/3 --results-out " + path("p") + " --out " + path("pages"), 2)
+                .find("--out is for a table printed here"),
+            std::string::npos);
 }
 
 TEST_F(ShardCli, EachEnvConventionPicksTheSameShard) {

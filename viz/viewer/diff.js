@@ -10,7 +10,8 @@
 
   $('title').textContent = data.title;
   const verdict = (s) => `<span class="badge ${s.verdict === 'PASS' ? 'pass' : 'fail'}">${esc(s.verdict)}</span>`;
-  $('kind').innerHTML = (data.kind === 'golden' ? 'A golden trace and the new run: ' : 'One scenario under each policy: ') +
+  const kinds = { golden: 'A golden trace and the new run: ', schedules: 'The default schedule and a breaking one: ' };
+  $('kind').innerHTML = (kinds[data.kind] || 'One scenario under each policy: ') +
     sides.map((s) => `<b>${esc(s.name)}</b> ${verdict(s)} <small>expectations ${s.expectations.passed} held, ${s.expectations.failed} failed</small>` +
       (s.viewer ? ` <a href="${esc(s.viewer)}">viewer</a>` : '') + (s.truncated ? ' <small>(decisions cut at the limit)</small>' : '')).join(' · ');
   $('note').textContent = data.note || '';
@@ -60,5 +61,7 @@
   }
   $('only-differences').addEventListener('change', draw);
   draw();
+  // Two schedules of one run are the same up to the first difference: the page opens there.
+  if (data.kind === 'schedules' && firstRow) $(`run-${data.rows.indexOf(firstRow)}`).scrollIntoView({ block: 'center' });
   document.body.dataset.ready = '1';
 })();
