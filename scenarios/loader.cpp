@@ -302,7 +302,9 @@ const std::vector<KeySpec> kTcpKeys = {
      "initial slow-start threshold in bytes; default 2147483647"},
     {"receive_buffer", false, kPositiveU32,
      "receive buffer in bytes; the advertised window never exceeds it; default 131072"},
-    {"send_buffer", false, kPositiveU32, "send buffer in bytes; default 131072"},
+    {"send_buffer", false, kPositiveU32,
+     "send buffer in bytes: at most this many unacknowledged and unsent bytes are the stack's "
+     "(the rest of a send waits, as behind a blocking write); default 131072"},
     {"delayed_ack", false, R"({"type": "boolean"})",
      "delay ACKs (RFC 9293 3.8.6.3); default true"},
     {"delayed_ack_timeout", false, R"({"$ref": "#/$defs/duration"})",
@@ -317,6 +319,14 @@ const std::vector<KeySpec> kTcpKeys = {
     {"sack", false, R"({"type": "boolean"})",
      "offer RFC 2018 SACK-permitted; default: linux true, else false"},
     {"congestion", false, kCongestionSchema, kCongestionDoc},
+    {"nodelay", false, R"({"type": "boolean"})",
+     "send short segments at once, without Nagle's algorithm (RFC 1122 4.2.3.4); default: "
+     "linux false, else true"},
+    {"fin_wait_2_timeout", false, R"({"$ref": "#/$defs/duration"})",
+     "how long a closed connection waits in FIN_WAIT_2 for the peer's FIN; 0: forever; "
+     "default: linux 60s, else 0"},
+    {"rfc1337", false, R"({"type": "boolean"})",
+     "TIME_WAIT ignores RSTs (RFC 1337); default false (Linux's net.ipv4.tcp_rfc1337)"},
 };
 // /$defs/host/properties
 const std::vector<KeySpec> kHostKeys = {
@@ -469,6 +479,8 @@ class Loader {
     }
     s.tcp.timestamps = policy_rules(s.policy).tcp_timestamps;
     s.tcp.sack = policy_rules(s.policy).tcp_sack;
+    s.tcp.nodelay = !policy_rules(s.policy).tcp_nagle;
+    s.tcp.fin_wait_2_timeout = policy_rules(s.policy).tcp_fin_wait_2_timeout;
     if (const json* v = member(root, "defaults")) load_defaults(*v, s);
     if (const json* v = member(root, "hosts")) load_hosts(*v, s);
     if (const json* v = member(root, "links")) load_links(*v, s);
@@ -818,6 +830,7 @@ class Loader {
         dur("min_rto", tp.min_rto);
         dur("max_rto", tp.max_rto);
         dur("delayed_ack_timeout", tp.delayed_ack_timeout);
+        dur("fin_wait_2_timeout", tp.fin_wait_2_timeout);
         u32("max_retries", tp.max_retries, 0);
         u32("syn_retries", tp.syn_retries, 0);
         u32("initial_cwnd_segments", tp.initial_cwnd_segments, 1);
@@ -836,6 +849,8 @@ class Loader {
         if (const json* x = member(*t, "congestion"))
           if (auto c = as_enum<tcp::CongestionAlgorithm>(*x, p + "/congestion", kCongestionNames))
             tp.congestion = *c;
+        flag("nodelay", tp.nodelay);
+        flag("rfc1337", tp.rfc1337);
         // A zero timeout would retransmit at once and double to zero again, forever (Linux
         // keeps every RTO at least one jiffy); min_rto may be 0 (RFC 6298's clock
         // granularity term keeps the computed RTO above 0).

@@ -86,6 +86,8 @@ constexpr PolicyRules kSeedRules{
     .icmp_for_refused_datagram = false,
     .tcp_timestamps = false,
     .tcp_sack = false,
+    .tcp_nagle = false,
+    .tcp_fin_wait_2_timeout = Duration{},
 };
 
 constexpr PolicyRules kNetstack3Rules{
@@ -107,6 +109,8 @@ constexpr PolicyRules kNetstack3Rules{
     .icmp_for_refused_datagram = true,
     .tcp_timestamps = false,
     .tcp_sack = false,
+    .tcp_nagle = false,
+    .tcp_fin_wait_2_timeout = Duration{},
 };
 
 constexpr PolicyRules kLinuxRules{
@@ -128,6 +132,8 @@ constexpr PolicyRules kLinuxRules{
     .icmp_for_refused_datagram = false,
     .tcp_timestamps = true,
     .tcp_sack = true,
+    .tcp_nagle = true,
+    .tcp_fin_wait_2_timeout = Duration::seconds(60),  // net.ipv4.tcp_fin_timeout
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "sim/time.h"
 #include "stack/handles.h"
 #include "stack/net_error.h"
 #include "stack/port_alloc.h"
@@ -103,6 +104,8 @@ struct PolicyRules {
   // timestamps and SACK-permitted, or neither, as the seed model had.
   bool tcp_timestamps;
   bool tcp_sack;
+  bool tcp_nagle;                  // Nagle's algorithm on (tcp::Params::nodelay false)
+  Duration tcp_fin_wait_2_timeout;  // 0: FIN_WAIT_2 waits forever
 };
 
 const PolicyRules& policy_rules(SocketPolicy policy);

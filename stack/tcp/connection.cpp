@@ -129,6 +129,7 @@ Result<void> Connection::close() {
     enter_closed(std::nullopt);
     return {};
   }
+  orphaned_ = true;
   return shutdown_write();
 }
 
@@ -242,7 +243,7 @@ void Connection::fire(TimerKind k) {
       case kRetransmit: on_retransmit_timeout(); break;
       case kPersist: on_persist_timeout(); break;
       case kDelayedAck: send_ack(); break;
-      case kTimeWaitTimer: enter_closed(std::nullopt); break;
+      case kCloseTimer: enter_closed(std::nullopt); break;
       case kTimerCount: break;
     }
   }
@@ -459,10 +460,12 @@ uint32_t Connection::send_at(uint32_t seq, uint64_t max_len) {
 void Connection::output() {
   if (!can_send_data()) return;
   for (;;) {
+    // The stack's share of the queue: send_buffer bytes from SND.UNA; the FIN once all fit.
     uint64_t size = sndbuf_.size();
+    uint64_t limit = std::min<uint64_t>(size, params_.send_buffer);
     uint64_t off = static_cast<uint32_t>(snd_nxt_ - buf_seq_);
-    uint64_t avail = off < size ? size - off : 0;
-    bool fin_unsent = fin_queued() && off <= size;
+    uint64_t avail = off < limit ? limit - off : 0;
+    bool fin_unsent = fin_queued() && off <= size && size <= params_.send_buffer;
     if (avail == 0 && !fin_unsent) break;
     uint32_t flight = snd_nxt_ - snd_una_;
     uint64_t wnd = std::min(snd_wnd_, win_.cwnd);
@@ -473,6 +476,8 @@ void Connection::output() {
       // RFC 9293 3.8.6.2.1 sender SWS avoidance: a short segment only when
       // nothing is in flight or it is at least half the largest window seen.
       if (len < eff_mss_ && flight > 0 && len < max_snd_wnd_ / 2) break;
+    } else if (!params_.nodelay && len < eff_mss_ && flight > 0 && !fin_unsent) {
+      break;  // RFC 1122 4.2.3.4 Nagle: the short tail waits for the ACK of what is in flight
     }
     uint32_t n = send_at(snd_nxt_, len);
     if (n == 0) break;

@@ -80,9 +80,13 @@ class ConnectionEnv {
 // offered when receive_buffer exceeds 65535 and answered whenever the peer
 // offers it; the timestamp clock ticks in virtual milliseconds from 0; a
 // segment without timestamps on a connection that negotiated them is accepted
-// (Linux, not RFC 7323 3.2's SHOULD drop); no Nagle; the send queue is unbounded (send_buffer is
-// not enforced); FIN_WAIT_2 waits forever; a RST at RCV.NXT ends TIME_WAIT
-// (RFC 9293, not RFC 1337); data carried on a SYN is ignored.
+// (Linux, not RFC 7323 3.2's SHOULD drop); Nagle's algorithm (unless nodelay)
+// is RFC 1122's, holding a short segment while anything is unacknowledged
+// (Linux uses Minshall's variant) and never holding our FIN; the stack holds
+// at most send_buffer bytes past SND.UNA (bytes beyond wait in the queue, as
+// behind a blocking write, and are not sent); after close() (not after
+// shutdown_write) FIN_WAIT_2 ends in CLOSED after fin_wait_2_timeout, silently;
+// a RST at RCV.NXT ends TIME_WAIT unless rfc1337; data carried on a SYN is ignored.
 class Connection {
  public:
   // iss: initial send sequence number (from the seeded stream); mss: ours, from the egress MTU.
@@ -159,7 +163,8 @@ class Connection {
   // RFC 7323 5.5: TS.Recent older than this is invalid (in TS clock ticks, milliseconds).
   static constexpr uint32_t kPawsIdleMs = 24u * 24 * 3600 * 1000;
 
-  enum TimerKind : uint8_t { kRetransmit, kPersist, kDelayedAck, kTimeWaitTimer, kTimerCount };
+  // kCloseTimer: TIME_WAIT's 2 MSL or FIN_WAIT_2's timeout, each ending in CLOSED.
+  enum TimerKind : uint8_t { kRetransmit, kPersist, kDelayedAck, kCloseTimer, kTimerCount };
   struct Timer {
     bool armed = false;      // the handler runs at `deadline`
     bool scheduled = false;  // an event is pending at `scheduled_at` (may be early: re-arms)
@@ -297,6 +302,7 @@ class Connection {
   bool reading_ : 1 = true;
   bool read_shut_ : 1 = false;
   bool ack_now_ : 1 = false;
+  bool orphaned_ : 1 = false;  // close() was called: FIN_WAIT_2 times out
   // Options: offered until the peer's SYN or SYN-ACK arrives, then negotiated.
   bool ws_ok_ : 1 = false;
   bool ts_ok_ : 1 = false;

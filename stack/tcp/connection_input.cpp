@@ -156,7 +156,7 @@ void Connection::on_segment_synchronized(const Segment& seg) {
         seg.seq + static_cast<uint32_t>(seg.payload.size()) + 1 == rcv_nxt_) {
       // The peer's FIN again: acknowledge it, restart 2 MSL (3.10.7.4 eighth).
       send_ack();
-      arm(kTimeWaitTimer, params_.msl * 2);
+      arm(kCloseTimer, params_.msl * 2);
       return;
     }
     if (!seg.has(kRst)) send_ack();
@@ -169,6 +169,10 @@ void Connection::on_segment_synchronized(const Segment& seg) {
   if (seg.has(kRst)) {
     if (seg.seq != rcv_nxt_) {
       send_challenge_ack();
+      bad_segment();
+      return;
+    }
+    if (in<TimeWait>() && params_.rfc1337) {  // RFC 1337: TIME_WAIT outlives an assassin's RST
       bad_segment();
       return;
     }
@@ -204,6 +208,7 @@ void Connection::on_segment_synchronized(const Segment& seg) {
   if (!process_ack(seg)) return;
   if (in<FinWait1>() && our_fin_acked()) {
     state_ = FinWait2{};
+    if (orphaned_ && params_.fin_wait_2_timeout.ns > 0) arm(kCloseTimer, params_.fin_wait_2_timeout);
   } else if (in<Closing>() && our_fin_acked()) {
     enter_time_wait();
   } else if (in<LastAck>() && our_fin_acked()) {
@@ -430,7 +435,7 @@ void Connection::enter_time_wait() {
   state_ = TimeWait{};
   disarm(kRetransmit);
   disarm(kPersist);
-  arm(kTimeWaitTimer, params_.msl * 2);
+  arm(kCloseTimer, params_.msl * 2);
 }
 
 void Connection::finish_segment() {

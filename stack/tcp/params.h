@@ -33,6 +33,11 @@ struct Params {
   bool window_scaling = true;  // RFC 7323 2
   bool timestamps = false;     // RFC 7323 3-5: RTTM and PAWS
   bool sack = false;           // RFC 2018 SACK-permitted
+  // Sending and closing choices, also per policy (PolicyRules::tcp_*).
+  bool nodelay = true;  // no Nagle (RFC 1122 4.2.3.4); false holds short segments
+  // An orphaned connection (closed, not shut down) leaves FIN_WAIT_2 after this; 0: never.
+  Duration fin_wait_2_timeout{};
+  bool rfc1337 = false;  // TIME_WAIT ignores RSTs (RFC 1337 TW-assassination protection)
 };
 
 // What a policy's hosts start from, before `defaults.tcp`: linux runs CUBIC as Linux does;

@@ -1255,6 +1255,87 @@ TEST(TcpCongestion, TimeoutCollapsesCwndToOneSegment) {
 }
 
 // ---------------------------------------------------------------------------
+// Nagle, FIN_WAIT_2 timeout, RFC 1337, send buffer
+
+TEST(TcpNagle, AShortSegmentWaitsForTheAckOfWhatIsInFlight) {
+  for (bool nodelay : {true, false}) {
+    Net net;
+    net.a.params.nodelay = nodelay;
+    net.open();  // at 100 ms
+    ASSERT_TRUE(net.a.c().send("x").ok());
+    ASSERT_TRUE(net.a.c().send("y").ok());
+    net.run_for(ms(200));
+    auto data = net.a.sent_with(kAck | kPsh, kAck | kPsh);
+    ASSERT_EQ(data.size(), 2u) << nodelay;
+    EXPECT_EQ(data[0].time, at(ms(100)));
+    // Nagle: "y" leaves when b's delayed ACK of "x" (40 ms) arrives: 100 + 10 + 40 + 10.
+    EXPECT_EQ(data[1].time, at(ms(nodelay ? 100 : 160))) << nodelay;
+  }
+}
+
+TEST(TcpNagle, NeverHoldsOurFin) {
+  Net net;
+  net.a.params.nodelay = false;
+  net.open();
+  ASSERT_TRUE(net.a.c().send("x").ok());
+  ASSERT_TRUE(net.a.c().send("y").ok());
+  ASSERT_TRUE(net.a.c().close().ok());
+  const Segment& last = net.a.sent.back().seg;
+  EXPECT_EQ(last.flags, kAck | kPsh | kFin);
+  EXPECT_EQ(last.payload, "y");
+  EXPECT_EQ(net.a.sent.back().time, at(ms(100)));
+}
+
+TEST(TcpClose, ClosedConnectionLeavesFinWait2AfterTheTimeout) {
+  Net net;
+  net.a.params.fin_wait_2_timeout = sec(60);
+  net.open();
+  ASSERT_TRUE(net.a.c().close().ok());  // FIN at 100 ms, acknowledged at 120 ms
+  net.run_for(sec(61));
+  EXPECT_EQ(net.a.entered("FIN_WAIT_2"), at(ms(120)));
+  EXPECT_EQ(net.a.closed_state, "FIN_WAIT_2");
+  EXPECT_EQ(net.a.closed_at, at(ms(120) + sec(60)));
+  EXPECT_TRUE(net.a.errors.empty());
+}
+
+TEST(TcpClose, AfterShutdownWriteFinWait2WaitsForever) {
+  Net net;
+  net.a.params.fin_wait_2_timeout = sec(60);
+  net.open();
+  ASSERT_TRUE(net.a.c().shutdown_write().ok());
+  net.run_for(sec(120));
+  EXPECT_EQ(net.a.c().state_name(), "FIN_WAIT_2");
+}
+
+TEST(TcpClose, Rfc1337TimeWaitIgnoresAReset) {
+  for (bool rfc1337 : {false, true}) {
+    Net net;
+    net.a.params.rfc1337 = rfc1337;
+    net.open();
+    ASSERT_TRUE(net.a.c().close().ok());
+    net.run_for(ms(50));
+    ASSERT_TRUE(net.b.c().close().ok());
+    net.run_for(ms(50));
+    ASSERT_EQ(net.a.c().state_name(), "TIME_WAIT");
+    net.a.receive(seg(net.a.c().rcv_nxt(), 0, kRst));
+    EXPECT_EQ(net.a.c().state_name(), rfc1337 ? "TIME_WAIT" : "CLOSED") << rfc1337;
+  }
+}
+
+TEST(TcpSend, TheStackHoldsAtMostTheSendBufferPastSndUna) {
+  Net net;
+  net.a.params.send_buffer = 10000;
+  net.open();
+  ASSERT_TRUE(net.a.c().send_generated(100000).ok());
+  EXPECT_EQ(net.a.c().bytes_in_flight(), 10000u);  // cwnd (14600) and window allow more
+  EXPECT_EQ(net.a.c().send_queue_bytes(), 100000u);
+  ASSERT_TRUE(net.a.c().close().ok());
+  net.run_for(sec(5));
+  EXPECT_EQ(net.b.received, generated(0, 100000));
+  EXPECT_TRUE(net.b.peer_fin);
+}
+
+// ---------------------------------------------------------------------------
 // Bulk transfers
 
 struct TransferResult {
