@@ -471,7 +471,9 @@ void Connection::output() {
     uint64_t wnd = std::min(snd_wnd_, win_.cwnd);
     uint64_t usable = wnd > flight ? wnd - flight : 0;
     uint64_t len = std::min<uint64_t>({avail, eff_mss_, usable});
-    if (len < avail) {
+    // Bytes past the send buffer are queued data too (a blocked write), so the buffer's edge
+    // is no end of data and cuts no short segment (Linux queues whole segments).
+    if (len < avail || limit < size) {
       if (len == 0) break;
       // RFC 9293 3.8.6.2.1 sender SWS avoidance: a short segment only when
       // nothing is in flight or it is at least half the largest window seen.

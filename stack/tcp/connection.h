@@ -84,7 +84,8 @@ class ConnectionEnv {
 // is RFC 1122's, holding a short segment while anything is unacknowledged
 // (Linux uses Minshall's variant) and never holding our FIN; the stack holds
 // at most send_buffer bytes past SND.UNA (bytes beyond wait in the queue, as
-// behind a blocking write, and are not sent); after close() (not after
+// behind a blocking write, and are not sent; the buffer's edge is not an end
+// of data, so it cuts no short segment while anything is in flight); after close() (not after
 // shutdown_write) FIN_WAIT_2 ends in CLOSED after fin_wait_2_timeout, silently;
 // a RST at RCV.NXT ends TIME_WAIT unless rfc1337; data carried on a SYN is ignored.
 class Connection {

@@ -1327,12 +1327,22 @@ TEST(TcpSend, TheStackHoldsAtMostTheSendBufferPastSndUna) {
   net.a.params.send_buffer = 10000;
   net.open();
   ASSERT_TRUE(net.a.c().send_generated(100000).ok());
-  EXPECT_EQ(net.a.c().bytes_in_flight(), 10000u);  // cwnd (14600) and window allow more
+  // Six whole segments (cwnd 14600 and the window allow more): the buffer's last 1240 bytes are
+  // no end of data and wait for room for a full segment instead of going as a short one.
+  EXPECT_EQ(net.a.c().bytes_in_flight(), 6u * 1460);
   EXPECT_EQ(net.a.c().send_queue_bytes(), 100000u);
+
   ASSERT_TRUE(net.a.c().close().ok());
   net.run_for(sec(5));
   EXPECT_EQ(net.b.received, generated(0, 100000));
   EXPECT_TRUE(net.b.peer_fin);
+  // Every segment is a full one but the last (100000 = 68 * 1460 + 720, with the FIN).
+  std::vector<Sent> data;
+  for (const Sent& s : net.a.sent)
+    if (!s.seg.payload.empty()) data.push_back(s);
+  ASSERT_EQ(data.size(), 69u);
+  for (size_t i = 0; i + 1 < data.size(); ++i) EXPECT_EQ(data[i].seg.payload.size(), 1460u) << i;
+  EXPECT_EQ(data.back().seg.payload.size(), 720u);
 }
 
 // ---------------------------------------------------------------------------
