@@ -73,8 +73,8 @@ int main(int argc, char** argv) {
   if (!std::holds_alternative<LinkId>(net.add_link("wire", wire, {client_eth0, server_eth0}))) return 1;
   Host& client = net.host(client_id);
   Host& server = net.host(server_id);
-  (void)client.add_address(1, Prefix(*IpAddr::parse("10.0.0.2"), 24));
-  (void)server.add_address(1, Prefix(*IpAddr::parse("10.0.0.1"), 24));
+  (void)client.add_address(client_eth0.index, Prefix(*IpAddr::parse("10.0.0.2"), 24));
+  (void)server.add_address(server_eth0.index, Prefix(*IpAddr::parse("10.0.0.1"), 24));
   for (uint32_t p = 0; p < kPorts; ++p) {
     ListenRequest l;
     l.proto = TransportProto::kTcp;

@@ -74,7 +74,7 @@ void run(benchmark::State& state, std::vector<Packet4> Fixture::*packets) {
   for (auto _ : state) {
     const Packet4& pkt = p[next];
     next = next + 1 == p.size() ? 0 : next + 1;
-    benchmark::DoNotOptimize(f.table.lookup(pkt.dst, pkt.src, 1));
+    benchmark::DoNotOptimize(f.table.lookup(pkt.dst, pkt.src, DeviceId{1}));
   }
   state.counters["sockets"] = static_cast<double>(f.table.size());
   state.counters["keys"] = static_cast<double>(keys);

@@ -14,9 +14,9 @@ HostId Network::add_host(HostConfig config) {
   return id;
 }
 
-uint32_t Network::add_interface(HostId host, const std::string& name, uint32_t mtu, bool up) {
+InterfaceId Network::add_interface(HostId host, const std::string& name, uint32_t mtu, bool up) {
   topology_.add_interface(host, name);
-  return hosts_[host]->add_interface(name, mtu, up);
+  return this->host(host).add_interface(name, mtu, up);
 }
 
 std::variant<LinkId, std::string> Network::add_link(const std::string& name, LinkParams params,
@@ -30,19 +30,19 @@ std::variant<LinkId, std::string> Network::add_link(const std::string& name, Lin
   return added;
 }
 
-void Network::drop(const Packet& packet, DropReason reason, uint32_t host, uint32_t interface,
-                   const std::string& link) {
+void Network::drop(const Packet& packet, DropReason reason, InterfaceRef at, const std::string& link) {
   if (!trace_.wants(TraceKind::kDrop)) return;
-  trace_.emit(StackEvent{DropRecord{&packet, reason, hosts_[host]->interface_name(interface), link},
-                        hosts_[host]->name(), host, packet.trace_cause});
+  const Host& h = host(at.host);
+  trace_.emit(StackEvent{DropRecord{&packet, reason, h.interface_name(at.index), link}, h.name(),
+                         at.host, packet.trace_cause});
 }
 
-void Network::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, Packet packet) {
+void Network::transmit(HostId host, InterfaceId interface, const IpAddr& next_hop, Packet packet) {
   const InterfaceRef from_ref{host, interface};
   auto link_id = topology_.link_of(from_ref);
   if (!link_id) {
     ++no_neighbor_drops_;
-    drop(packet, DropReason::kNoNeighbor, host, interface, "");
+    drop(packet, DropReason::kNoNeighbor, from_ref, "");
     return;
   }
   // The receiver: the other end of a point to point link; on a segment, the interface that
@@ -55,51 +55,50 @@ void Network::transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop
   } else {
     for (size_t e = 0; e < ends.size(); ++e) {
       if (e == from) continue;
-      if (hosts_[ends[e].host]->owner_of(next_hop) == ends[e].index) {
+      if (this->host(ends[e].host).owner_of(next_hop) == ends[e].index) {
         to = e;
         break;
       }
     }
   }
-  Link& link = *links_[*link_id];
+  Link& link = *links_[link_id->value()];
   if (!to) {
     ++no_neighbor_drops_;
-    drop(packet, DropReason::kNoNeighbor, host, interface, link.name());
+    drop(packet, DropReason::kNoNeighbor, from_ref, link.name());
     return;
   }
   const uint32_t bytes = packet.ip_size();
-  const uint32_t slot =
-      in_flight_.insert(InFlight{std::move(packet), host, interface, static_cast<uint32_t>(*link_id), ends[*to]});
+  const uint32_t slot = in_flight_.insert(InFlight{std::move(packet), from_ref, *link_id, ends[*to]});
   link.transmit(
       from, *to, bytes,
       [this, slot] {
         // Out of the pool first: receive() may transmit again and grow it.
         InFlight arrived = in_flight_.release(slot);
-        hosts_[arrived.dest.host]->receive(arrived.dest.index, std::move(arrived.packet));
+        this->host(arrived.dest.host).receive(arrived.dest.index, std::move(arrived.packet));
       },
       [this, slot](LinkLoss loss) {
         const InFlight lost = in_flight_.release(slot);
         const DropReason reason = loss == LinkLoss::kQueueFull ? DropReason::kQueueFull
                                   : loss == LinkLoss::kLoss    ? DropReason::kLoss
                                                                : DropReason::kLinkDown;
-        drop(lost.packet, reason, lost.host, lost.interface, links_[lost.link]->name());
+        drop(lost.packet, reason, lost.from, this->link(lost.link).name());
       },
-      EventTag::on(EventKind::kArrival, ends[*to].host));
+      EventTag::on(EventKind::kArrival, ends[*to].host.value()));
 }
 
-std::optional<uint32_t> Network::link_mtu(uint32_t host, uint32_t interface) const {
+std::optional<uint32_t> Network::link_mtu(HostId host, InterfaceId interface) const {
   auto link_id = topology_.link_of(InterfaceRef{host, interface});
   if (!link_id) return std::nullopt;
-  return link_mtus_[*link_id];
+  return link_mtus_[link_id->value()];
 }
 
 void Network::set_link_up(LinkId id, bool up) {
-  Link& link = *links_[id];
+  Link& link = *links_[id.value()];
   if (link.up() == up) return;
   if (up)
-    trace_.emit(StackEvent{LinkUpRecord{link.name()}, {}, 0, -1});
+    trace_.emit(StackEvent{LinkUpRecord{link.name()}, {}, HostId{}, -1});
   else
-    trace_.emit(StackEvent{LinkDownRecord{link.name()}, {}, 0, -1});
+    trace_.emit(StackEvent{LinkDownRecord{link.name()}, {}, HostId{}, -1});
   link.set_up(up);
 }
 

@@ -43,8 +43,8 @@ class Network : public HostEnvironment {
 
   // A host with `lo` (interface 0). HostIds count from 0 in the order added.
   HostId add_host(HostConfig config);
-  // Returns the interface's index on the host.
-  uint32_t add_interface(HostId host, const std::string& name, uint32_t mtu = 1500, bool up = true);
+  // Returns the new interface of the host.
+  InterfaceId add_interface(HostId host, const std::string& name, uint32_t mtu = 1500, bool up = true);
   // Joins `ends` (two: point to point; more: a segment). Returns the LinkId, or the rule the
   // ends break (see Topology::add_link); then nothing changed.
   std::variant<LinkId, std::string> add_link(const std::string& name, LinkParams params,
@@ -52,11 +52,13 @@ class Network : public HostEnvironment {
                                              std::optional<uint32_t> mtu = std::nullopt);
   void set_observer(Observer* observer) { observer_ = observer; }
 
-  Host& host(HostId id) { return *hosts_[id]; }
-  const Host& host(HostId id) const { return *hosts_[id]; }
+  Host& host(HostId id) { return *hosts_[id.value()]; }
+  const Host& host(HostId id) const { return *hosts_[id.value()]; }
   size_t host_count() const { return hosts_.size(); }
-  const Link& link(LinkId id) const { return *links_[id]; }
+  auto host_ids() const { return first_ids<HostId>(hosts_.size()); }
+  const Link& link(LinkId id) const { return *links_[id.value()]; }
   size_t link_count() const { return links_.size(); }
+  auto link_ids() const { return first_ids<LinkId>(links_.size()); }
   const Topology& topology() const { return topology_; }
   // Takes a link down (packets on it are lost, `link_down`) or up; traced when it changes.
   void set_link_up(LinkId id, bool up);
@@ -76,19 +78,19 @@ class Network : public HostEnvironment {
   void delivered(const Packet& packet) override {
     if (observer_) observer_->delivered(packet);
   }
-  void transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, Packet packet) override;
-  std::optional<uint32_t> link_mtu(uint32_t host, uint32_t interface) const override;
+  void transmit(HostId host, InterfaceId interface, const IpAddr& next_hop, Packet packet) override;
+  std::optional<uint32_t> link_mtu(HostId host, InterfaceId interface) const override;
 
  private:
   // A packet on a link, between transmit and its arrival or loss: kept here so the link's
   // callbacks carry only a slot (no allocation per hop).
   struct InFlight {
     Packet packet;
-    uint32_t host = 0, interface = 0, link = 0;  // sender and its link, for a loss
-    InterfaceRef dest{};
+    InterfaceRef from;  // the sender, for a loss
+    LinkId link;
+    InterfaceRef dest;
   };
-  void drop(const Packet& packet, DropReason reason, uint32_t host, uint32_t interface,
-            const std::string& link);
+  void drop(const Packet& packet, DropReason reason, InterfaceRef at, const std::string& link);
 
   TraceSink& trace_;
   EventLoop loop_;

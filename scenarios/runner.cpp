@@ -30,7 +30,7 @@ class Runner {
         names_(s.hosts.size()),
         world_(s, seed_, writer_) {
     writer_.set_namer(&names_);
-    for (size_t h = 0; h < world_.host_count(); ++h) world_.host(h).set_socket_observer(&names_);
+    for (HostId h : world_.network().host_ids()) world_.host(h).set_socket_observer(&names_);
     writer_.set_clock([this] { return world_.loop().now(); });
     if (o.trace_level != TraceLevel::kAll) writer_.set_kinds(kept_kinds());
     if (o.stats) world_.enable_latency_stats();
@@ -224,7 +224,7 @@ class Runner {
                                     },
                                     EventTag::on(EventKind::kStep, step.host.empty()
                                                                        ? EventTag::kNoHost
-                                                                       : world_.host(step.host).id()));
+                                                                       : world_.host(step.host).id().value()));
   }
 
   static Duration repeat_interval(const Step& step) {
@@ -306,7 +306,7 @@ class Runner {
   }
 
   netsim::Host& host(const Step& s) { return world_.host(s.host); }
-  uint32_t interface(const Step& s, const std::string& name) { return *host(s).find_interface(name); }
+  InterfaceId interface(const Step& s, const std::string& name) { return *host(s).find_interface(name); }
 
   // A new socket's name must not name an open socket on the host (socket_exists); a name
   // whose socket the stack closed or severed is free again. A socket opened is recorded

@@ -26,33 +26,33 @@ bool given_child_name(const std::unordered_map<std::string, uint64_t>& children,
 
 SocketNames::SocketNames(size_t hosts) : hosts_(hosts) {}
 
-std::optional<SocketId> SocketNames::find(uint32_t host, const std::string& name) const {
-  const HostNames& names = hosts_[host];
+std::optional<SocketId> SocketNames::find(HostId host, const std::string& name) const {
+  const HostNames& names = hosts_[host.value()];
   auto it = names.id_of.find(name);
   if (it != names.id_of.end()) return it->second;
   if (given_child_name(names.children, name) && !names.forgotten_children.count(name)) return kFreedChild;
   return std::nullopt;
 }
 
-void SocketNames::bind(uint32_t host, const std::string& name, SocketId id) {
-  hosts_[host].id_of[name] = id;
-  hosts_[host].name_of[id] = name;
+void SocketNames::bind(HostId host, const std::string& name, SocketId id) {
+  hosts_[host.value()].id_of[name] = id;
+  hosts_[host.value()].name_of[id] = name;
 }
 
-void SocketNames::forget(uint32_t host, const std::string& name) {
-  HostNames& names = hosts_[host];
+void SocketNames::forget(HostId host, const std::string& name) {
+  HostNames& names = hosts_[host.value()];
   names.id_of.erase(name);
   if (given_child_name(names.children, name)) names.forgotten_children.insert(name);
 }
 
-void SocketNames::on_child(uint32_t host, SocketId listener, SocketId child) {
+void SocketNames::on_child(HostId host, SocketId listener, SocketId child) {
   const std::string& parent = name_of(host, listener);
-  const uint64_t n = ++hosts_[host].children[parent];
+  const uint64_t n = ++hosts_[host.value()].children[parent];
   bind(host, parent + "#" + std::to_string(n), child);
 }
 
-void SocketNames::on_freed(uint32_t host, SocketId socket) {
-  HostNames& names = hosts_[host];
+void SocketNames::on_freed(HostId host, SocketId socket) {
+  HostNames& names = hosts_[host.value()];
   auto named = names.name_of.find(socket);
   if (named == names.name_of.end()) return;
   // A child's name leaves id_of too (find() answers it from the counter); a scenario name
@@ -64,19 +64,19 @@ void SocketNames::on_freed(uint32_t host, SocketId socket) {
   names.name_of.erase(named);
 }
 
-size_t SocketNames::entries(uint32_t host) const {
-  const HostNames& names = hosts_[host];
+size_t SocketNames::entries(HostId host) const {
+  const HostNames& names = hosts_[host.value()];
   return names.id_of.size() + names.name_of.size() + names.forgotten_children.size();
 }
 
-const std::string& SocketNames::name_of(uint32_t host, SocketId id) const {
+const std::string& SocketNames::name_of(HostId host, SocketId id) const {
   static const std::string kUnnamed;
-  const auto& names = hosts_[host].name_of;
+  const auto& names = hosts_[host.value()].name_of;
   auto it = names.find(id);
   return it == names.end() ? kUnnamed : it->second;
 }
 
-std::string_view SocketNames::socket_name(uint32_t host, SocketId socket) const {
+std::string_view SocketNames::socket_name(HostId host, SocketId socket) const {
   return name_of(host, socket);
 }
 

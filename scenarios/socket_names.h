@@ -21,26 +21,26 @@ namespace netsim::scenario {
 
 class SocketNames : public SocketNamer, public SocketObserver {
  public:
-  // `hosts`: the number of hosts (ids 0..hosts-1).
+  // `hosts`: the number of hosts (ids 0..hosts-1, as a Network counts them).
   explicit SocketNames(size_t hosts);
 
   // The socket `name` refers to on `host` (maybe stale: closed or severed by the stack since).
   // An accepted connection's name stays stale after the child was freed, until forgotten.
-  std::optional<SocketId> find(uint32_t host, const std::string& name) const;
+  std::optional<SocketId> find(HostId host, const std::string& name) const;
   // Binds `name` to a new socket (replacing a binding to a socket that is no longer open).
-  void bind(uint32_t host, const std::string& name, SocketId id);
+  void bind(HostId host, const std::string& name, SocketId id);
   // Forgets `name` (a close step on a socket that was no longer open releases its name).
-  void forget(uint32_t host, const std::string& name);
+  void forget(HostId host, const std::string& name);
 
   // SocketNamer: the name of a socket not freed yet ("" if it has none).
-  std::string_view socket_name(uint32_t host, SocketId socket) const override;
+  std::string_view socket_name(HostId host, SocketId socket) const override;
 
   // SocketObserver: names accepted connections, forgets freed sockets' handles.
-  void on_child(uint32_t host, SocketId listener, SocketId child) override;
-  void on_freed(uint32_t host, SocketId socket) override;
+  void on_child(HostId host, SocketId listener, SocketId child) override;
+  void on_freed(HostId host, SocketId socket) override;
 
   // Entries held for `host` (names bound, handles named, names forgotten): for tests.
-  size_t entries(uint32_t host) const;
+  size_t entries(HostId host) const;
 
  private:
   struct HostNames {
@@ -49,7 +49,7 @@ class SocketNames : public SocketNamer, public SocketObserver {
     std::unordered_map<std::string, uint64_t> children;  // listener name -> last N given
     std::set<std::string> forgotten_children;  // freed children's names a close step released
   };
-  const std::string& name_of(uint32_t host, SocketId id) const;
+  const std::string& name_of(HostId host, SocketId id) const;
 
   std::vector<HostNames> hosts_;
 };

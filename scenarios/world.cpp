@@ -13,10 +13,10 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace) : net_(t
   // Interface indices by name for hosts with many interfaces (a router's link ends would
   // otherwise scan its interfaces once each); freed once the network is built.
   constexpr size_t kIndexed = 8;
-  std::vector<std::unordered_map<std::string_view, uint32_t>> index(scenario.hosts.size());
-  auto interface_index = [&](HostId h, const std::string& name) {
-    if (index[h].empty()) return *net_.host(h).find_interface(name);
-    return index[h].at(name);
+  std::vector<std::unordered_map<std::string_view, InterfaceId>> index(scenario.hosts.size());
+  auto interface_of = [&](HostId h, const std::string& name) {
+    if (index[h.value()].empty()) return *net_.host(h).find_interface(name);
+    return index[h.value()].at(name);
   };
   for (const scenario::Host& h : scenario.hosts) {
     HostConfig config;
@@ -27,27 +27,26 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace) : net_(t
     config.policy = policy;
     config.tcp = scenario.tcp;
     const HostId id = net_.add_host(std::move(config));
-    host_index_[h.name] = id;
     for (const scenario::Interface& ifc : h.interfaces) {
-      const uint32_t at =
+      const InterfaceId at =
           ifc.name == "lo" ? netsim::Host::kLoopback : net_.add_interface(id, ifc.name, ifc.mtu, ifc.up);
-      if (h.interfaces.size() >= kIndexed) index[id].emplace(ifc.name, at);
+      if (h.interfaces.size() >= kIndexed) index[id.value()].emplace(ifc.name, at);
     }
-    if (h.interfaces.size() >= kIndexed) index[id].emplace("lo", netsim::Host::kLoopback);
+    if (h.interfaces.size() >= kIndexed) index[id.value()].emplace("lo", netsim::Host::kLoopback);
   }
   // Addresses after every interface exists (the trace shows them in file order).
-  for (size_t i = 0; i < scenario.hosts.size(); ++i) {
-    netsim::Host& h = host(i);
-    for (const scenario::Interface& ifc : scenario.hosts[i].interfaces) {
-      const uint32_t at = interface_index(static_cast<HostId>(i), ifc.name);
+  for (HostId id : net_.host_ids()) {
+    netsim::Host& h = host(id);
+    for (const scenario::Interface& ifc : scenario.hosts[id.value()].interfaces) {
+      const InterfaceId at = interface_of(id, ifc.name);
       for (const Prefix& a : ifc.addresses) (void)h.add_address(at, a);
     }
   }
   for (const scenario::Link& l : scenario.links) {
     std::vector<InterfaceRef> ends;
     for (const Endpoint& e : l.between) {
-      const HostId h = host_index_.at(e.host);
-      ends.push_back(InterfaceRef{h, interface_index(h, e.interface)});
+      const HostId h = *net_.topology().find_host(e.host);
+      ends.push_back(InterfaceRef{h, interface_of(h, e.interface)});
     }
     LinkParams params;
     params.latency = l.latency;
@@ -59,9 +58,9 @@ World::World(const Scenario& scenario, uint64_t seed, TraceSink& trace) : net_(t
     if (std::holds_alternative<std::string>(added))
       throw std::logic_error("topology rejected a validated link: " + std::get<std::string>(added));
   }
-  for (size_t i = 0; i < scenario.hosts.size(); ++i) {
-    for (const scenario::Route& r : scenario.hosts[i].routes)
-      if (auto e = static_route(host(i), r)) host(i).add_route(*e);
+  for (HostId id : net_.host_ids()) {
+    for (const scenario::Route& r : scenario.hosts[id.value()].routes)
+      if (auto e = static_route(host(id), r)) host(id).add_route(*e);
   }
   if (scenario.auto_routes) install_auto_routes();
 }
@@ -92,11 +91,12 @@ std::optional<RouteEntry> static_route(const netsim::Host& host, const Route& r)
 // every address another host has now (loopbacks aside), answered on demand by one AutoRoutes.
 void World::install_auto_routes() {
   std::vector<AutoRoutes::Address> addresses;
-  for (HostId h = 0; h < net_.host_count(); ++h)
-    for (uint32_t i = netsim::Host::kLoopback + 1; i < net_.host(h).interface_count(); ++i)
-      for (const Prefix& a : net_.host(h).addresses(i)) addresses.push_back({h, i, a.addr()});
+  for (HostId h : net_.host_ids())
+    for (InterfaceId i : first_ids<InterfaceId>(net_.host(h).interface_count()))
+      if (i != netsim::Host::kLoopback)
+        for (const Prefix& a : net_.host(h).addresses(i)) addresses.push_back({h, i, a.addr()});
   auto_routes_ = std::make_unique<AutoRoutes>(net_.topology(), std::move(addresses));
-  for (HostId h = 0; h < net_.host_count(); ++h) net_.host(h).use_auto_routes(*auto_routes_);
+  for (HostId h : net_.host_ids()) net_.host(h).use_auto_routes(*auto_routes_);
 }
 
 void World::enable_latency_stats() {
@@ -124,7 +124,7 @@ void World::delivered(const Packet& packet) {
 
 World::Stats World::stats() const {
   Stats s;
-  for (HostId id = 0; id < net_.host_count(); ++id) {
+  for (HostId id : net_.host_ids()) {
     const netsim::Host* h = &net_.host(id);
     const HostCounters& c = h->counters();
     s.hosts.tx += c.tx;
@@ -135,7 +135,7 @@ World::Stats World::stats() const {
     if (h->forwarding()) s.forwarders.emplace_back(h->name(), c);
   }
   s.hosts.dropped += net_.no_neighbor_drops();
-  for (LinkId l = 0; l < net_.link_count(); ++l) {
+  for (LinkId l : net_.link_ids()) {
     const LinkStats& ls = net_.link(l).stats();
     s.link_queue_full += ls.queue_full;
     s.link_lost += ls.lost;
@@ -149,7 +149,7 @@ World::Stats World::stats() const {
   return s;
 }
 
-netsim::Host& World::host(const std::string& name) { return net_.host(host_index_.at(name)); }
+netsim::Host& World::host(const std::string& name) { return net_.host(*net_.topology().find_host(name)); }
 
 bool World::set_link_up(const std::string& name, bool up) {
   auto id = net_.topology().find_link(name);

@@ -30,8 +30,7 @@ class World : private Network::Observer {
   Network& network() { return net_; }
   EventLoop& loop() { return net_.loop(); }
   netsim::Host& host(const std::string& name);
-  size_t host_count() const { return net_.host_count(); }
-  netsim::Host& host(size_t i) { return net_.host(static_cast<HostId>(i)); }
+  netsim::Host& host(HostId id) { return net_.host(id); }
   // Link ops: `name` is a link name or "linkN". Returns false for an unknown link.
   bool set_link_up(const std::string& name, bool up);
   uint64_t packets_in_flight() const { return net_.packets_in_flight(); }
@@ -70,7 +69,6 @@ class World : private Network::Observer {
 
   Network net_;
   std::unique_ptr<AutoRoutes> auto_routes_;  // with "routes": "auto"; the hosts' tables use it
-  std::map<std::string, HostId> host_index_;
 };
 
 // The forwarding-table entry of a scenario route on `host`: through `dev`, or through the

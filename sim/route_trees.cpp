@@ -13,19 +13,19 @@ RouteTrees::Cost RouteTrees::plus(Cost c, Duration latency) {
 RouteTrees::RouteTrees(const Topology& topology, size_t cache_bytes) : topology_(topology) {
   const size_t hosts = topology.host_count();
   forwarder_index_.assign(hosts, kNotForwarding);
-  for (HostId h = 0; h < hosts; ++h)
-    if (topology.forwarding(h)) forwarder_index_[h] = forwarders_++;
+  for (HostId h{0}; h.value() < hosts; h = h.next())
+    if (topology.forwarding(h)) forwarder_index_[h.value()] = forwarders_++;
 
   // Each host's ends in (link, end) order, which is the tie order among its first hops.
   ends_begin_.assign(hosts + 1, 0);
-  for (LinkId l = 0; l < topology.link_count(); ++l)
-    for (const InterfaceRef& e : topology.link_ends(l)) ++ends_begin_[e.host + 1];
+  for (LinkId l{0}; l.value() < topology.link_count(); l = l.next())
+    for (const InterfaceRef& e : topology.link_ends(l)) ++ends_begin_[e.host.value() + 1];
   for (size_t h = 0; h < hosts; ++h) ends_begin_[h + 1] += ends_begin_[h];
   ends_.resize(ends_begin_[hosts]);
   std::vector<uint32_t> fill(ends_begin_.begin(), ends_begin_.end() - 1);
-  for (LinkId l = 0; l < topology.link_count(); ++l) {
+  for (LinkId l{0}; l.value() < topology.link_count(); l = l.next()) {
     const auto& ends = topology.link_ends(l);
-    for (uint32_t k = 0; k < ends.size(); ++k) ends_[fill[ends[k].host]++] = End{l, k};
+    for (uint32_t k = 0; k < ends.size(); ++k) ends_[fill[ends[k].host.value()]++] = End{l, k};
   }
 
   index_transit();
@@ -38,17 +38,17 @@ RouteTrees::RouteTrees(const Topology& topology, size_t cache_bytes) : topology_
 // hosts cost a search nothing).
 void RouteTrees::index_transit() {
   transit_begin_.assign(forwarders_ + 1, 0);
-  for (HostId h = 0; h < topology_.host_count(); ++h) {
-    const uint32_t f = forwarder_index_[h];
+  for (HostId h{0}; h.value() < topology_.host_count(); h = h.next()) {
+    const uint32_t f = forwarder_of(h);
     if (f == kNotForwarding) continue;
     transit_begin_[f] = static_cast<uint32_t>(transit_links_.size());
-    for (uint32_t k = ends_begin_[h]; k < ends_begin_[h + 1]; ++k) {
+    for (uint32_t k = ends_begin_[h.value()]; k < ends_begin_[h.value() + 1]; ++k) {
       const LinkId l = ends_[k].link;
-      if (k > ends_begin_[h] && ends_[k - 1].link == l) continue;  // two ends on one link
+      if (k > ends_begin_[h.value()] && ends_[k - 1].link == l) continue;  // two ends on one link
       TransitLink t{topology_.link_latency(l), static_cast<uint32_t>(transit_ends_.size()), 0};
       for (const InterfaceRef& e : topology_.link_ends(l))
-        if (e.host != h && forwarder_index_[e.host] != kNotForwarding)
-          transit_ends_.push_back(forwarder_index_[e.host]);
+        if (e.host != h && forwarder_of(e.host) != kNotForwarding)
+          transit_ends_.push_back(forwarder_of(e.host));
       t.last = static_cast<uint32_t>(transit_ends_.size());
       if (t.last > t.first) transit_links_.push_back(t);
     }
@@ -57,21 +57,21 @@ void RouteTrees::index_transit() {
 }
 
 std::optional<RouteTrees::FirstHop> RouteTrees::first_hop(HostId from, HostId to) const {
-  assert(from < topology_.host_count() && to < topology_.host_count());
+  assert(topology_.has_host(from) && topology_.has_host(to));
   if (from == to) return std::nullopt;
   const std::vector<Cost>& dist = tree(to).dist;
   // The best neighbour that may carry the packet on (the destination or a forwarding host);
   // scanning in tie order and keeping the first strict minimum applies the documented ties.
   Cost best = kUnreachable;
   std::optional<FirstHop> hop;
-  for (uint32_t k = ends_begin_[from]; k < ends_begin_[from + 1]; ++k) {
+  for (uint32_t k = ends_begin_[from.value()]; k < ends_begin_[from.value() + 1]; ++k) {
     const LinkId l = ends_[k].link;
     const auto& ends = topology_.link_ends(l);
     for (const InterfaceRef& next : ends) {
       if (next.host == from) continue;
       Cost remaining;
       if (next.host == to) remaining = Cost{};
-      else if (forwarder_index_[next.host] != kNotForwarding) remaining = dist[forwarder_index_[next.host]];
+      else if (forwarder_of(next.host) != kNotForwarding) remaining = dist[forwarder_of(next.host)];
       else continue;
       const Cost c = plus(remaining, topology_.link_latency(l));
       if (c < best) {
@@ -125,15 +125,14 @@ void RouteTrees::search(HostId root, std::vector<Cost>& dist) const {
     heap_.emplace_back(c, f);
     std::push_heap(heap_.begin(), heap_.end(), later);
   };
-  if (const uint32_t f = forwarder_index_[root]; f != kNotForwarding) {
+  if (const uint32_t f = forwarder_of(root); f != kNotForwarding) {
     reach(f, Cost{});
   } else {  // a root that does not forward still reaches its neighbours
-    for (uint32_t k = ends_begin_[root]; k < ends_begin_[root + 1]; ++k) {
+    for (uint32_t k = ends_begin_[root.value()]; k < ends_begin_[root.value() + 1]; ++k) {
       const LinkId l = ends_[k].link;
       const Cost c = plus(Cost{}, topology_.link_latency(l));
       for (const InterfaceRef& e : topology_.link_ends(l))
-        if (e.host != root && forwarder_index_[e.host] != kNotForwarding)
-          reach(forwarder_index_[e.host], c);
+        if (e.host != root && forwarder_of(e.host) != kNotForwarding) reach(forwarder_of(e.host), c);
     }
   }
   while (!heap_.empty()) {

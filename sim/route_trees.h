@@ -68,17 +68,18 @@ class RouteTrees {
   static constexpr uint32_t kNotForwarding = UINT32_MAX;
   // One link end of a host; a host's ends are ordered by (link, end).
   struct End {
-    LinkId link = 0;
+    LinkId link;
     uint32_t end = 0;
   };
   // One destination's distances, indexed by forwarding host (forwarder_index_).
   struct Tree {
-    HostId root = 0;
+    HostId root;
     uint64_t last_use = 0;
     std::vector<Cost> dist;
   };
 
   void index_transit();
+  uint32_t forwarder_of(HostId h) const { return forwarder_index_[h.value()]; }
   const Tree& tree(HostId root) const;
   void search(HostId root, std::vector<Cost>& dist) const;
 

@@ -6,27 +6,34 @@
 namespace netsim {
 
 HostId Topology::add_host(std::string name, bool forwarding) {
-  HostId id = static_cast<HostId>(hosts_.size());
+  const HostId id{static_cast<uint32_t>(hosts_.size())};
   host_by_name_.emplace(name, id);
   hosts_.push_back(Host{std::move(name), forwarding, {}});
   return id;
 }
 
-uint32_t Topology::add_interface(HostId host, std::string name) {
-  assert(host < hosts_.size());
-  auto& ifs = hosts_[host].interfaces;
+InterfaceId Topology::add_interface(HostId host, std::string name) {
+  assert(has_host(host));
+  auto& ifs = hosts_[host.value()].interfaces;
   ifs.push_back(Interface{std::move(name), kNoLink, 0});
-  return static_cast<uint32_t>(ifs.size() - 1);
+  return InterfaceId{static_cast<uint32_t>(ifs.size() - 1)};
 }
 
 bool Topology::exists(InterfaceRef i) const {
-  return i.host < hosts_.size() && i.index < hosts_[i.host].interfaces.size();
+  return has_host(i.host) && i.index.value() < at(i.host).interfaces.size();
+}
+
+Topology::Host& Topology::at(HostId h) { return hosts_[h.value()]; }
+const Topology::Host& Topology::at(HostId h) const { return hosts_[h.value()]; }
+Topology::Interface& Topology::at(InterfaceRef i) { return at(i.host).interfaces[i.index.value()]; }
+const Topology::Interface& Topology::at(InterfaceRef i) const {
+  return at(i.host).interfaces[i.index.value()];
 }
 
 std::string Topology::describe(InterfaceRef i) const {
-  if (i.host >= hosts_.size()) return "host #" + std::to_string(i.host);
-  if (!exists(i)) return hosts_[i.host].name + "/#" + std::to_string(i.index);
-  return hosts_[i.host].name + "/" + hosts_[i.host].interfaces[i.index].name;
+  if (!has_host(i.host)) return "host #" + std::to_string(i.host.value());
+  if (!exists(i)) return at(i.host).name + "/#" + std::to_string(i.index.value());
+  return at(i.host).name + "/" + at(i).name;
 }
 
 std::variant<LinkId, std::string> Topology::add_link(std::string name, Duration latency,
@@ -38,20 +45,19 @@ std::variant<LinkId, std::string> Topology::add_link(std::string name, Duration 
   if (latency < Duration{}) return where + "latency must not be negative";
   for (size_t k = 0; k < ends.size(); ++k) {
     const InterfaceRef& e = ends[k];
-    if (e.host >= hosts_.size()) return where + describe(e) + " does not exist";
+    if (!has_host(e.host)) return where + describe(e) + " does not exist";
     if (!exists(e)) return where + "interface " + describe(e) + " does not exist";
     for (size_t j = 0; j < k; ++j) {
       if (ends[j] == e) return where + "interface " + describe(e) + " is listed twice";
     }
-    LinkId other = hosts_[e.host].interfaces[e.index].link;
+    const LinkId other = at(e).link;
     if (other != kNoLink) {
-      return where + "interface " + describe(e) + " is already on link '" + links_[other].name +
-             "'";
+      return where + "interface " + describe(e) + " is already on link '" + link_name(other) + "'";
     }
   }
-  LinkId id = static_cast<LinkId>(links_.size());
+  const LinkId id{static_cast<uint32_t>(links_.size())};
   for (size_t k = 0; k < ends.size(); ++k) {
-    Interface& i = hosts_[ends[k].host].interfaces[ends[k].index];
+    Interface& i = at(ends[k]);
     i.link = id;
     i.end = static_cast<uint32_t>(k);
   }
@@ -62,22 +68,22 @@ std::variant<LinkId, std::string> Topology::add_link(std::string name, Duration 
 
 std::optional<LinkId> Topology::link_of(InterfaceRef i) const {
   if (!exists(i)) return std::nullopt;
-  LinkId l = hosts_[i.host].interfaces[i.index].link;
+  const LinkId l = at(i).link;
   if (l == kNoLink) return std::nullopt;
   return l;
 }
 
 std::optional<size_t> Topology::end_index(InterfaceRef i) const {
   if (!link_of(i)) return std::nullopt;
-  return hosts_[i.host].interfaces[i.index].end;
+  return at(i).end;
 }
 
 uint32_t Topology::interface_count(HostId h) const {
-  return static_cast<uint32_t>(hosts_[h].interfaces.size());
+  return static_cast<uint32_t>(at(h).interfaces.size());
 }
 
 const std::string& Topology::interface_name(InterfaceRef i) const {
-  return hosts_[i.host].interfaces[i.index].name;
+  return at(i).name;
 }
 
 std::optional<HostId> Topology::find_host(const std::string& name) const {
@@ -87,10 +93,10 @@ std::optional<HostId> Topology::find_host(const std::string& name) const {
 }
 
 std::optional<InterfaceRef> Topology::find_interface(HostId h, const std::string& name) const {
-  if (h >= hosts_.size()) return std::nullopt;
-  const auto& ifs = hosts_[h].interfaces;
+  if (!has_host(h)) return std::nullopt;
+  const auto& ifs = at(h).interfaces;
   for (uint32_t k = 0; k < ifs.size(); ++k) {
-    if (ifs[k].name == name) return InterfaceRef{h, k};
+    if (ifs[k].name == name) return InterfaceRef{h, InterfaceId{k}};
   }
   return std::nullopt;
 }

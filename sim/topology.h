@@ -12,25 +12,23 @@
 #include <variant>
 #include <vector>
 
+#include "sim/ids.h"
 #include "sim/time.h"
 
 namespace netsim {
 
-using HostId = uint32_t;
-using LinkId = uint32_t;
-
 // One interface of one host: `index` counts the host's interfaces in declaration order.
 struct InterfaceRef {
-  HostId host = 0;
-  uint32_t index = 0;
+  HostId host;
+  InterfaceId index;
   auto operator<=>(const InterfaceRef&) const = default;
 };
 
 class Topology {
  public:
   HostId add_host(std::string name, bool forwarding);
-  // Returns the interface's index within the host. Requires: host < host_count().
-  uint32_t add_interface(HostId host, std::string name);
+  // Returns the interface's index within the host. Requires: host exists.
+  InterfaceId add_interface(HostId host, std::string name);
 
   // Joins `ends`: at least two, every one existing, none listed twice, none already on a
   // link, latency >= 0. Returns the new LinkId, or a message naming the rule broken (then
@@ -46,13 +44,14 @@ class Topology {
   size_t host_count() const { return hosts_.size(); }
   size_t link_count() const { return links_.size(); }
   // The accessors below require an existing host, interface or link.
-  const std::string& host_name(HostId h) const { return hosts_[h].name; }
-  bool forwarding(HostId h) const { return hosts_[h].forwarding; }
+  bool has_host(HostId h) const { return h.value() < hosts_.size(); }
+  const std::string& host_name(HostId h) const { return hosts_[h.value()].name; }
+  bool forwarding(HostId h) const { return hosts_[h.value()].forwarding; }
   uint32_t interface_count(HostId h) const;
   const std::string& interface_name(InterfaceRef i) const;
-  const std::string& link_name(LinkId l) const { return links_[l].name; }
-  Duration link_latency(LinkId l) const { return links_[l].latency; }
-  const std::vector<InterfaceRef>& link_ends(LinkId l) const { return links_[l].ends; }
+  const std::string& link_name(LinkId l) const { return links_[l.value()].name; }
+  Duration link_latency(LinkId l) const { return links_[l.value()].latency; }
+  const std::vector<InterfaceRef>& link_ends(LinkId l) const { return links_[l.value()].ends; }
 
   // Name lookups (first declared wins if names repeat).
   std::optional<HostId> find_host(const std::string& name) const;
@@ -60,7 +59,7 @@ class Topology {
   std::optional<LinkId> find_link(const std::string& name) const;
 
  private:
-  static constexpr uint32_t kNoLink = UINT32_MAX;
+  static constexpr LinkId kNoLink{UINT32_MAX};
 
   struct Interface {
     std::string name;
@@ -79,6 +78,10 @@ class Topology {
   };
 
   bool exists(InterfaceRef i) const;
+  Host& at(HostId h);
+  const Host& at(HostId h) const;
+  Interface& at(InterfaceRef i);
+  const Interface& at(InterfaceRef i) const;
   std::string describe(InterfaceRef i) const;
 
   std::vector<Host> hosts_;

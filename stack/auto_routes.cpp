@@ -13,8 +13,8 @@ AutoRoutes::AutoRoutes(const Topology& topology, std::vector<Address> addresses,
     : trees_(topology, cache_bytes), addresses_(std::move(addresses)) {
   host_begin_.assign(topology.host_count() + 1, 0);
   for (const Address& a : addresses_) {
-    assert(a.host < topology.host_count());
-    ++host_begin_[a.host + 1];
+    assert(topology.has_host(a.host));
+    ++host_begin_[a.host.value() + 1];
   }
   for (size_t h = 0; h < topology.host_count(); ++h) host_begin_[h + 1] += host_begin_[h];
   by_address_.resize(addresses_.size());
@@ -25,7 +25,7 @@ AutoRoutes::AutoRoutes(const Topology& topology, std::vector<Address> addresses,
 }
 
 std::optional<RouteEntry> AutoRoutes::route(HostId self, const IpAddr& dst,
-                                            std::optional<uint32_t> only_interface) const {
+                                            std::optional<InterfaceId> only_interface) const {
   auto first = std::lower_bound(by_address_.begin(), by_address_.end(), dst,
                                 [this](uint32_t k, const IpAddr& a) { return addresses_[k].addr < a; });
   for (auto it = first; it != by_address_.end() && addresses_[*it].addr == dst; ++it) {
@@ -47,8 +47,8 @@ std::optional<RouteEntry> AutoRoutes::route(HostId self, const IpAddr& dst,
 }
 
 std::optional<IpAddr> AutoRoutes::first_address(InterfaceRef i, Family family) const {
-  const auto end = addresses_.begin() + host_begin_[i.host + 1];
-  auto it = std::partition_point(addresses_.begin() + host_begin_[i.host], end,
+  const auto end = addresses_.begin() + host_begin_[i.host.value() + 1];
+  auto it = std::partition_point(addresses_.begin() + host_begin_[i.host.value()], end,
                                  [&](const Address& a) { return a.interface < i.index; });
   for (; it != end && it->interface == i.index; ++it)
     if (it->addr.family() == family) return it->addr;

@@ -19,8 +19,8 @@ class AutoRoutes {
  public:
   // One destination address at load time.
   struct Address {
-    HostId host = 0;
-    uint32_t interface = 0;
+    HostId host;
+    InterfaceId interface;
     IpAddr addr;
   };
   static constexpr uint32_t kMetric = 100;  // static routes win on an equal prefix
@@ -37,7 +37,7 @@ class AutoRoutes {
   // `self` reaches, when the next hop's interface has an address of `dst`'s family (the route's
   // gateway; none when the next hop is the destination). Metric kMetric, origin kAuto.
   std::optional<RouteEntry> route(HostId self, const IpAddr& dst,
-                                  std::optional<uint32_t> only_interface) const;
+                                  std::optional<InterfaceId> only_interface) const;
 
   const RouteTrees& trees() const { return trees_; }
 

@@ -3,12 +3,15 @@
 // out on listen/connect (or on an accepted connection) and never gives the same value to another
 // socket, so a handle kept after its socket was freed is recognised as stale, never as a
 // stranger's socket. The application side (the scenario runner) maps its own names to handles.
+// HostId, LinkId and InterfaceId (the topology's handles) come from sim/ids.h.
 #pragma once
 
 #include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+
+#include "sim/ids.h"
 
 namespace netsim {
 

@@ -4,7 +4,7 @@
 
 namespace netsim {
 
-Host::Host(uint32_t id, HostConfig config, HostEnvironment& env, Rng rng)
+Host::Host(HostId id, HostConfig config, HostEnvironment& env, Rng rng)
     : id_(id),
       config_(std::move(config)),
       rules_(policy_rules(config_.policy)),
@@ -13,7 +13,7 @@ Host::Host(uint32_t id, HostConfig config, HostEnvironment& env, Rng rng)
       ip_(trace_, id, config_.forwarding, config_.host_model, *this, rules_.egress_by_route),
       udp_(ip_, trace_, config_.policy, rng_),
       tcp_(ip_, trace_, config_.policy, config_.tcp, rng_) {
-  uint32_t lo = ip_.add_interface("lo", 65536, true);
+  const InterfaceId lo = ip_.add_interface("lo", 65536, true);
   assert(lo == kLoopback);
   (void)ip_.add_address(lo, Prefix(IpAddr::loopback(Family::kV4), 8));
   (void)ip_.add_address(lo, Prefix(IpAddr::loopback(Family::kV6), 128));
@@ -23,11 +23,11 @@ Host::~Host() = default;
 
 // --- addresses -------------------------------------------------------------------
 
-Result<void> Host::add_address(uint32_t interface, const Prefix& address) {
+Result<void> Host::add_address(InterfaceId interface, const Prefix& address) {
   return ip_.add_address(interface, address);
 }
 
-Result<void> Host::remove_address(uint32_t interface, const IpAddr& address) {
+Result<void> Host::remove_address(InterfaceId interface, const IpAddr& address) {
   Result<Prefix> removed = ip_.remove_address(interface, address);
   if (!removed) return removed.error();
   if (rules_.sever_on_address_removal) {
@@ -37,7 +37,7 @@ Result<void> Host::remove_address(uint32_t interface, const IpAddr& address) {
   return {};
 }
 
-Result<void> Host::change_address(uint32_t interface, const IpAddr& from, const Prefix& to) {
+Result<void> Host::change_address(InterfaceId interface, const IpAddr& from, const Prefix& to) {
   if (!ip_.interface_has(interface, from)) return NetError::kAddressNotAvailable;
   if (to.addr() != from && ip_.owns(to.addr())) return NetError::kAddressInUse;
   Result<void> removed = remove_address(interface, from);
@@ -74,18 +74,18 @@ std::optional<Host::SocketInfo> Host::socket_info(SocketId id) const {
   return SocketInfo{id.proto, s->is_listener, s->listen_addr, s->conn};
 }
 
-// The interface index of a new socket's device (UINT32_MAX without one). Options a policy
-// does not support are the socket table's to refuse.
-Result<uint32_t> Host::device_index(const std::optional<std::string>& device) const {
-  if (!device) return UINT32_MAX;
-  auto i = ip_.find_interface(*device);
+// The interface of a new socket's device, if it names one. Options a policy does not support
+// are the socket table's to refuse.
+Result<std::optional<InterfaceId>> Host::device(const std::optional<std::string>& name) const {
+  if (!name) return std::optional<InterfaceId>();
+  auto i = ip_.find_interface(*name);
   if (!i) return NetError::kNoSuchDevice;
-  return *i;
+  return std::optional<InterfaceId>(*i);
 }
 
 // A specific address a socket may bind: the host's; with a device, that interface's (5.2),
 // or under a policy that allows it any interface's except an IPv6 link-local one.
-bool Host::bindable(const IpAddr& address, std::optional<uint32_t> device) const {
+bool Host::bindable(const IpAddr& address, std::optional<InterfaceId> device) const {
   auto owner = ip_.owner_of(address);
   if (!owner) return false;
   if (!device || *owner == *device) return true;
@@ -94,33 +94,32 @@ bool Host::bindable(const IpAddr& address, std::optional<uint32_t> device) const
 
 Result<SocketId> Host::listen(const ListenRequest& req) {
   free_gone_sockets();
-  Result<uint32_t> device = device_index(req.device);
-  if (!device) return device.error();
+  Result<std::optional<InterfaceId>> bound = device(req.device);
+  if (!bound) return bound.error();
   for (const IpAddr& a : req.addresses)
-    if (!bindable(a, req.device ? std::optional<uint32_t>(*device) : std::nullopt))
-      return NetError::kAddressNotAvailable;
+    if (!bindable(a, *bound)) return NetError::kAddressNotAvailable;
   ListenerAddr addr;
   addr.addresses = req.addresses;
   addr.family = req.family;
   addr.port = req.port;
-  if (req.device) addr.device = *device;
+  addr.device = *bound;
   if (req.proto == TransportProto::kUdp) return udp_.listen(std::move(addr), req.sharing);
   return tcp_.listen(std::move(addr), req.sharing, req.backlog.value_or(config_.tcp.backlog), req.tcp);
 }
 
 Result<SocketId> Host::connect(const ConnectRequest& req) {
   free_gone_sockets();
-  Result<uint32_t> device = device_index(req.device);
-  if (!device) return device.error();
-  std::optional<uint32_t> only = req.device ? std::optional<uint32_t>(*device) : std::nullopt;
+  Result<std::optional<InterfaceId>> bound = device(req.device);
+  if (!bound) return bound.error();
+  const std::optional<InterfaceId> only = *bound;
   SocketAddr local{IpAddr(), req.local ? req.local->port : Port{0}};
-  uint32_t mss_interface = kLoopback;
+  InterfaceId mss_interface = kLoopback;
   if (req.local && !req.local->addr.is_unspecified()) {
     auto owner = ip_.owner_of(req.local->addr);
     if (!bindable(req.local->addr, only)) return NetError::kAddressNotAvailable;
     if (req.local->addr.family() != req.remote.addr.family()) return NetError::kAddressNotAvailable;
     local.addr = req.local->addr;
-    mss_interface = req.device ? *device : *owner;
+    mss_interface = only.value_or(*owner);
     // A TCP connection egresses over its local address's interface (semantics.md 3).
     if (req.proto == TransportProto::kTcp) {
       Result<Egress> egress = ip_.route_for(req.remote.addr, ip_.connection_rule(local.addr, only));
@@ -156,7 +155,7 @@ Result<void> Host::shutdown(SocketId id, bool read, bool write) {
 
 // --- receive -------------------------------------------------------------------------
 
-void Host::receive(uint32_t interface, Packet packet) {
+void Host::receive(InterfaceId interface, Packet packet) {
   free_gone_sockets();
   if (!ip_.receive(interface, packet)) return;  // forwarded or dropped
   switch (packet.proto) {
@@ -200,7 +199,7 @@ Result<void> Host::ping(const IpAddr& to, uint32_t size) {
   return {};
 }
 
-void Host::receive_icmp(uint32_t interface, Packet packet) {
+void Host::receive_icmp(InterfaceId interface, Packet packet) {
   switch (packet.icmp_type) {
     case IcmpType::kEchoRequest: {
       Packet reply;

@@ -36,14 +36,14 @@ struct HostConfig {
 
 class Host : private LoopbackReceiver {
  public:
-  static constexpr uint32_t kLoopback = IpLayer::kLoopback;
+  static constexpr InterfaceId kLoopback = IpLayer::kLoopback;
 
-  Host(uint32_t id, HostConfig config, HostEnvironment& env, Rng rng);
+  Host(HostId id, HostConfig config, HostEnvironment& env, Rng rng);
   ~Host() override;
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
-  uint32_t id() const { return id_; }
+  HostId id() const { return id_; }
   const std::string& name() const { return config_.name; }
   bool forwarding() const { return config_.forwarding; }
   const PolicyRules& rules() const { return rules_; }
@@ -51,18 +51,18 @@ class Host : private LoopbackReceiver {
   // --- interfaces, addresses and routes (the IP layer) ------------------------
   IpLayer& ip() { return ip_; }
   const IpLayer& ip() const { return ip_; }
-  uint32_t add_interface(const std::string& name, uint32_t mtu, bool up) { return ip_.add_interface(name, mtu, up); }
-  std::optional<uint32_t> find_interface(const std::string& name) const { return ip_.find_interface(name); }
-  const std::string& interface_name(uint32_t interface) const { return ip_.interface_name(interface); }
+  InterfaceId add_interface(const std::string& name, uint32_t mtu, bool up) { return ip_.add_interface(name, mtu, up); }
+  std::optional<InterfaceId> find_interface(const std::string& name) const { return ip_.find_interface(name); }
+  const std::string& interface_name(InterfaceId interface) const { return ip_.interface_name(interface); }
   size_t interface_count() const { return ip_.interface_count(); }
-  const std::vector<Prefix>& addresses(uint32_t interface) const { return ip_.addresses(interface); }
-  std::optional<uint32_t> owner_of(const IpAddr& addr) const { return ip_.owner_of(addr); }
-  Result<void> add_address(uint32_t interface, const Prefix& address);
+  const std::vector<Prefix>& addresses(InterfaceId interface) const { return ip_.addresses(interface); }
+  std::optional<InterfaceId> owner_of(const IpAddr& addr) const { return ip_.owner_of(addr); }
+  Result<void> add_address(InterfaceId interface, const Prefix& address);
   // Under policies that sever (semantics.md 5.5), the connections using the address go: UDP
   // sockets first, then TCP, each in creation order (docs/architecture.md, "Severing").
-  Result<void> remove_address(uint32_t interface, const IpAddr& address);
-  Result<void> change_address(uint32_t interface, const IpAddr& from, const Prefix& to);
-  void set_interface_up(uint32_t interface, bool up) { ip_.set_interface_up(interface, up); }
+  Result<void> remove_address(InterfaceId interface, const IpAddr& address);
+  Result<void> change_address(InterfaceId interface, const IpAddr& from, const Prefix& to);
+  void set_interface_up(InterfaceId interface, bool up) { ip_.set_interface_up(interface, up); }
   void add_route(RouteEntry route) { ip_.add_route(route); }
   size_t remove_route(const RouteEntry& route) { return ip_.remove_route(route); }
   const RoutingTable& routes() const { return ip_.routes(); }
@@ -89,7 +89,7 @@ class Host : private LoopbackReceiver {
 
   // --- packets ---------------------------------------------------------------
   // A packet arrives at `interface` from its link.
-  void receive(uint32_t interface, Packet packet) override;
+  void receive(InterfaceId interface, Packet packet) override;
 
   // What a socket is bound to (after ephemeral port choice); nullopt for a stale id.
   struct SocketInfo {
@@ -108,12 +108,12 @@ class Host : private LoopbackReceiver {
 
  private:
   const SocketCore* find_socket(SocketId id) const;
-  Result<uint32_t> device_index(const std::optional<std::string>& device) const;
-  bool bindable(const IpAddr& address, std::optional<uint32_t> device) const;
+  Result<std::optional<InterfaceId>> device(const std::optional<std::string>& device) const;
+  bool bindable(const IpAddr& address, std::optional<InterfaceId> device) const;
   void free_gone_sockets();
-  void receive_icmp(uint32_t interface, Packet packet);
+  void receive_icmp(InterfaceId interface, Packet packet);
 
-  uint32_t id_;
+  HostId id_;
   HostConfig config_;
   const PolicyRules& rules_;
   Rng rng_;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "sim/event_loop.h"
+#include "sim/ids.h"
 #include "stack/ip_addr.h"
 #include "stack/packet.h"
 #include "stack/trace.h"
@@ -24,9 +25,9 @@ class HostEnvironment {
   virtual TraceSink& trace() = 0;
   virtual uint64_t next_packet_id() = 0;
   // Puts `packet` on the link of interface `interface` of host `host`, towards `next_hop`.
-  virtual void transmit(uint32_t host, uint32_t interface, const IpAddr& next_hop, Packet packet) = 0;
+  virtual void transmit(HostId host, InterfaceId interface, const IpAddr& next_hop, Packet packet) = 0;
   // MTU of the link behind an interface, if the link sets one.
-  virtual std::optional<uint32_t> link_mtu(uint32_t host, uint32_t interface) const = 0;
+  virtual std::optional<uint32_t> link_mtu(HostId host, InterfaceId interface) const = 0;
   // A packet reached a socket (a UDP datagram or a TCP segment); for run statistics.
   virtual void delivered(const Packet&) {}
 };
@@ -42,11 +43,11 @@ struct HostCounters {
 
 class StackTrace {
  public:
-  StackTrace(HostEnvironment& env, const std::string& host, uint32_t host_id)
+  StackTrace(HostEnvironment& env, const std::string& host, HostId host_id)
       : env_(env), host_(host), host_id_(host_id) {}
 
   HostEnvironment& env() const { return env_; }
-  uint32_t host_id() const { return host_id_; }
+  HostId host_id() const { return host_id_; }
   HostCounters& counters() { return counters_; }
   const HostCounters& counters() const { return counters_; }
 
@@ -74,7 +75,7 @@ class StackTrace {
  private:
   HostEnvironment& env_;
   const std::string& host_;
-  uint32_t host_id_;
+  HostId host_id_;
   HostCounters counters_;
 };
 

@@ -4,7 +4,7 @@
 
 namespace netsim {
 
-IpLayer::IpLayer(StackTrace& trace, uint32_t host_id, bool forwarding, HostModel model,
+IpLayer::IpLayer(StackTrace& trace, HostId host_id, bool forwarding, HostModel model,
                  LoopbackReceiver& loopback, bool egress_by_route)
     : trace_(trace),
       host_id_(host_id),
@@ -15,31 +15,31 @@ IpLayer::IpLayer(StackTrace& trace, uint32_t host_id, bool forwarding, HostModel
 
 // --- interfaces and addresses --------------------------------------------------
 
-uint32_t IpLayer::add_interface(const std::string& name, uint32_t mtu, bool up) {
+InterfaceId IpLayer::add_interface(const std::string& name, uint32_t mtu, bool up) {
   interfaces_.push_back(Interface{name, mtu, up, {}});
-  return static_cast<uint32_t>(interfaces_.size() - 1);
+  return InterfaceId{static_cast<uint32_t>(interfaces_.size() - 1)};
 }
 
-std::optional<uint32_t> IpLayer::find_interface(const std::string& name) const {
+std::optional<InterfaceId> IpLayer::find_interface(const std::string& name) const {
   for (uint32_t i = 0; i < interfaces_.size(); ++i)
-    if (interfaces_[i].name == name) return i;
+    if (interfaces_[i].name == name) return InterfaceId{i};
   return std::nullopt;
 }
 
-std::optional<uint32_t> IpLayer::owner_of(const IpAddr& addr) const {
+std::optional<InterfaceId> IpLayer::owner_of(const IpAddr& addr) const {
   auto it = address_owner_.find(addr);
   if (it == address_owner_.end()) return std::nullopt;
   return it->second;
 }
 
-bool IpLayer::interface_has(uint32_t interface, const IpAddr& address) const {
-  const auto& list = interfaces_[interface].addresses;
+bool IpLayer::interface_has(InterfaceId interface, const IpAddr& address) const {
+  const auto& list = at(interface).addresses;
   return std::any_of(list.begin(), list.end(), [&](const Prefix& p) { return p.addr() == address; });
 }
 
-Result<void> IpLayer::add_address(uint32_t interface, const Prefix& address) {
+Result<void> IpLayer::add_address(InterfaceId interface, const Prefix& address) {
   if (owns(address.addr())) return NetError::kAddressInUse;
-  interfaces_[interface].addresses.push_back(address);
+  at(interface).addresses.push_back(address);
   address_owner_[address.addr()] = interface;
   if (interface != kLoopback) {
     RouteEntry on_link;
@@ -48,12 +48,12 @@ Result<void> IpLayer::add_address(uint32_t interface, const Prefix& address) {
     on_link.origin = RouteOrigin::kOnLink;
     routes_.add(on_link);
   }
-  trace_.emit(AddressAddedRecord{interfaces_[interface].name, address});
+  trace_.emit(AddressAddedRecord{at(interface).name, address});
   return {};
 }
 
-Result<Prefix> IpLayer::remove_address(uint32_t interface, const IpAddr& address) {
-  auto& list = interfaces_[interface].addresses;
+Result<Prefix> IpLayer::remove_address(InterfaceId interface, const IpAddr& address) {
+  auto& list = at(interface).addresses;
   auto it = std::find_if(list.begin(), list.end(), [&](const Prefix& p) { return p.addr() == address; });
   if (it == list.end()) return NetError::kAddressNotAvailable;
   Prefix removed = *it;
@@ -64,14 +64,14 @@ Result<Prefix> IpLayer::remove_address(uint32_t interface, const IpAddr& address
     return p.network() == removed.network();
   });
   if (!prefix_still_used && interface != kLoopback) routes_.remove_on_link(removed.network(), interface);
-  trace_.emit(AddressRemovedRecord{interfaces_[interface].name, removed});
+  trace_.emit(AddressRemovedRecord{at(interface).name, removed});
   return removed;
 }
 
-void IpLayer::set_interface_up(uint32_t interface, bool up) {
-  if (interfaces_[interface].up == up) return;
-  interfaces_[interface].up = up;
-  const std::string& name = interfaces_[interface].name;
+void IpLayer::set_interface_up(InterfaceId interface, bool up) {
+  if (at(interface).up == up) return;
+  at(interface).up = up;
+  const std::string& name = at(interface).name;
   if (up)
     trace_.emit(InterfaceUpRecord{name});
   else
@@ -89,16 +89,16 @@ Result<Egress> IpLayer::route_for(const IpAddr& dst, const EgressRule& rule) con
   return Egress{route->interface, route->via.value_or(dst), *source};
 }
 
-EgressRule IpLayer::connection_rule(const IpAddr& local, std::optional<uint32_t> device) const {
+EgressRule IpLayer::connection_rule(const IpAddr& local, std::optional<InterfaceId> device) const {
   if (device || egress_by_route_) return EgressRule{local, device};
   return EgressRule{local, owner_of(local)};
 }
 
 // Source address selection: the first address of the destination's family on the egress
 // interface; IPv6 prefers a matching scope.
-std::optional<IpAddr> IpLayer::source_for(const IpAddr& dst, uint32_t interface) const {
+std::optional<IpAddr> IpLayer::source_for(const IpAddr& dst, InterfaceId interface) const {
   std::optional<IpAddr> first;
-  for (const Prefix& p : interfaces_[interface].addresses) {
+  for (const Prefix& p : at(interface).addresses) {
     if (p.family() != dst.family()) continue;
     if (!first) first = p.addr();
     if (dst.is_v4() || p.addr().is_link_local() == dst.is_link_local()) return p.addr();
@@ -106,13 +106,13 @@ std::optional<IpAddr> IpLayer::source_for(const IpAddr& dst, uint32_t interface)
   return first;
 }
 
-uint32_t IpLayer::egress_mtu(uint32_t interface) const {
-  uint32_t mtu = interfaces_[interface].mtu;
+uint32_t IpLayer::egress_mtu(InterfaceId interface) const {
+  uint32_t mtu = at(interface).mtu;
   if (auto link = trace_.env().link_mtu(host_id_, interface)) mtu = std::min(mtu, *link);
   return mtu;
 }
 
-uint16_t IpLayer::mss_for(uint32_t interface, Family family) const {
+uint16_t IpLayer::mss_for(InterfaceId interface, Family family) const {
   uint32_t overhead = (family == Family::kV4 ? 20 : 40) + Packet::kTcpHeader;
   uint32_t mtu = egress_mtu(interface);
   return static_cast<uint16_t>(std::min<uint32_t>(65535, mtu > overhead ? mtu - overhead : 536));
@@ -120,7 +120,7 @@ uint16_t IpLayer::mss_for(uint32_t interface, Family family) const {
 
 // --- output ----------------------------------------------------------------------
 
-Result<void> IpLayer::output(Packet packet, std::optional<uint32_t> only_interface) {
+Result<void> IpLayer::output(Packet packet, std::optional<InterfaceId> only_interface) {
   auto egress = route_for(packet.dst, EgressRule{packet.src, only_interface});
   if (!egress) {
     trace_.drop(packet, DropReason::kNoRoute);
@@ -130,8 +130,8 @@ Result<void> IpLayer::output(Packet packet, std::optional<uint32_t> only_interfa
   return {};
 }
 
-void IpLayer::transmit(uint32_t interface, const IpAddr& next_hop, Packet packet) {
-  const Interface& ifc = interfaces_[interface];
+void IpLayer::transmit(InterfaceId interface, const IpAddr& next_hop, Packet packet) {
+  const Interface& ifc = at(interface);
   if (!ifc.up) {
     trace_.drop(packet, DropReason::kInterfaceDown, ifc.name);
     return;
@@ -145,7 +145,7 @@ void IpLayer::transmit(uint32_t interface, const IpAddr& next_hop, Packet packet
   if (interface == kLoopback) {
     trace_.env().loop().schedule_in(Duration{}, [this, p = std::move(packet)]() mutable {
       loopback_.receive(kLoopback, std::move(p));
-    }, EventTag::on(EventKind::kLoopback, host_id_));
+    }, EventTag::on(EventKind::kLoopback, host_id_.value()));
     return;
   }
   trace_.env().transmit(host_id_, interface, next_hop, std::move(packet));
@@ -153,15 +153,15 @@ void IpLayer::transmit(uint32_t interface, const IpAddr& next_hop, Packet packet
 
 // --- input -----------------------------------------------------------------------
 
-bool IpLayer::receive(uint32_t interface, Packet& packet) {
-  const Interface& ifc = interfaces_[interface];
+bool IpLayer::receive(InterfaceId interface, Packet& packet) {
+  const Interface& ifc = at(interface);
   if (!ifc.up) {
     trace_.drop(packet, DropReason::kInterfaceDown, ifc.name);
     return false;
   }
   ++trace_.counters().rx;
   if (trace_.wants(TraceKind::kRx)) trace_.emit_packet<TraceKind::kRx>(packet, ifc.name);
-  std::optional<uint32_t> owner = owner_of(packet.dst);
+  std::optional<InterfaceId> owner = owner_of(packet.dst);
   if (!owner) {
     if (forwarding_) {
       forward(interface, std::move(packet));
@@ -179,22 +179,22 @@ bool IpLayer::receive(uint32_t interface, Packet& packet) {
   return true;
 }
 
-void IpLayer::forward(uint32_t in_interface, Packet packet) {
+void IpLayer::forward(InterfaceId in_interface, Packet packet) {
   if (packet.ttl <= 1) {
-    trace_.drop(packet, DropReason::kTtlExceeded, interfaces_[in_interface].name);
+    trace_.drop(packet, DropReason::kTtlExceeded, at(in_interface).name);
     send_icmp_error(packet, IcmpType::kTimeExceeded);
     return;
   }
   auto route = routes_.lookup(packet.dst);
   if (!route) {
-    trace_.drop(packet, DropReason::kNoRoute, interfaces_[in_interface].name);
+    trace_.drop(packet, DropReason::kNoRoute, at(in_interface).name);
     return;
   }
   --packet.ttl;
   ++trace_.counters().forwarded;
   if (trace_.wants(TraceKind::kForward)) {
     packet.trace_cause = trace_.emit(
-        ForwardRecord{interfaces_[in_interface].name, interfaces_[route->interface].name, &packet},
+        ForwardRecord{at(in_interface).name, at(route->interface).name, &packet},
         packet.trace_cause);
   }
   transmit(route->interface, route->via.value_or(packet.dst), std::move(packet));

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/ids.h"
 #include "stack/host_env.h"
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
@@ -23,7 +24,7 @@ namespace netsim {
 // Where a locally made packet leaves: the interface, the next hop on its link, and the source
 // address the packet carries.
 struct Egress {
-  uint32_t interface = 0;
+  InterfaceId interface;
   IpAddr next_hop;
   IpAddr source;
 };
@@ -34,39 +35,39 @@ struct Egress {
 // device, as the only egress.
 struct EgressRule {
   std::optional<IpAddr> source;
-  std::optional<uint32_t> interface;
+  std::optional<InterfaceId> interface;
 };
 
 // Receives the packets the IP layer loops back to its own host.
 class LoopbackReceiver {
  public:
   virtual ~LoopbackReceiver() = default;
-  virtual void receive(uint32_t interface, Packet packet) = 0;
+  virtual void receive(InterfaceId interface, Packet packet) = 0;
 };
 
 class IpLayer {
  public:
-  static constexpr uint32_t kLoopback = 0;  // interface index of `lo`
+  static constexpr InterfaceId kLoopback{0};  // `lo`
 
   // `egress_by_route`: connections leave by the best route, not their address's interface.
-  IpLayer(StackTrace& trace, uint32_t host_id, bool forwarding, HostModel model,
+  IpLayer(StackTrace& trace, HostId host_id, bool forwarding, HostModel model,
           LoopbackReceiver& loopback, bool egress_by_route = false);
 
   // --- interfaces and addresses ----------------------------------------------
-  uint32_t add_interface(const std::string& name, uint32_t mtu, bool up);
-  std::optional<uint32_t> find_interface(const std::string& name) const;
-  const std::string& interface_name(uint32_t interface) const { return interfaces_[interface].name; }
+  InterfaceId add_interface(const std::string& name, uint32_t mtu, bool up);
+  std::optional<InterfaceId> find_interface(const std::string& name) const;
+  const std::string& interface_name(InterfaceId interface) const { return at(interface).name; }
   size_t interface_count() const { return interfaces_.size(); }
-  const std::vector<Prefix>& addresses(uint32_t interface) const { return interfaces_[interface].addresses; }
+  const std::vector<Prefix>& addresses(InterfaceId interface) const { return at(interface).addresses; }
   // The interface holding `addr`, if the host has it.
-  std::optional<uint32_t> owner_of(const IpAddr& addr) const;
+  std::optional<InterfaceId> owner_of(const IpAddr& addr) const;
   bool owns(const IpAddr& addr) const { return address_owner_.count(addr) != 0; }
   // address_in_use when the host has the address already.
-  Result<void> add_address(uint32_t interface, const Prefix& address);
+  Result<void> add_address(InterfaceId interface, const Prefix& address);
   // The removed address with its prefix; address_not_available when the interface lacks it.
-  Result<Prefix> remove_address(uint32_t interface, const IpAddr& address);
-  bool interface_has(uint32_t interface, const IpAddr& address) const;
-  void set_interface_up(uint32_t interface, bool up);
+  Result<Prefix> remove_address(InterfaceId interface, const IpAddr& address);
+  bool interface_has(InterfaceId interface, const IpAddr& address) const;
+  void set_interface_up(InterfaceId interface, bool up);
 
   // --- routes and egress -----------------------------------------------------
   void add_route(RouteEntry route) { routes_.add(route); }
@@ -84,16 +85,16 @@ class IpLayer {
   Result<Egress> route_for(const IpAddr& dst, const EgressRule& rule) const;
   // The rule of a connection or socket sending from `local` (with an optional device): that
   // source, over the device, else the address's interface (unless egress is by route).
-  EgressRule connection_rule(const IpAddr& local, std::optional<uint32_t> device) const;
-  uint32_t egress_mtu(uint32_t interface) const;
+  EgressRule connection_rule(const IpAddr& local, std::optional<InterfaceId> device) const;
+  uint32_t egress_mtu(InterfaceId interface) const;
   // Our MSS for a connection egressing over `interface`.
-  uint16_t mss_for(uint32_t interface, Family family) const;
+  uint16_t mss_for(InterfaceId interface, Family family) const;
 
   // Sends a locally made packet (its source set) under `rule`'s interface constraint. No
   // route: the packet is dropped no_route and the result is network_unreachable.
-  Result<void> output(Packet packet, std::optional<uint32_t> only_interface);
+  Result<void> output(Packet packet, std::optional<InterfaceId> only_interface);
   // Puts a packet on an interface: interface down and MTU checks, tx, then the link or `lo`.
-  void transmit(uint32_t interface, const IpAddr& next_hop, Packet packet);
+  void transmit(InterfaceId interface, const IpAddr& next_hop, Packet packet);
 
   // An ICMP error about `offending` (port unreachable, time exceeded) back to its source;
   // never one about an ICMP error, and none without a source address to send it from.
@@ -102,7 +103,7 @@ class IpLayer {
   // A packet arrives on `interface` from its link: the interface check, rx, then forwarding
   // or the host model (semantics.md 4). True when the packet is for this host and may be
   // delivered locally; otherwise it was forwarded or dropped (and traced).
-  bool receive(uint32_t interface, Packet& packet);
+  bool receive(InterfaceId interface, Packet& packet);
 
  private:
   struct Interface {
@@ -111,17 +112,19 @@ class IpLayer {
     bool up = true;
     std::vector<Prefix> addresses;  // in the order assigned
   };
-  std::optional<IpAddr> source_for(const IpAddr& dst, uint32_t interface) const;
-  void forward(uint32_t in_interface, Packet packet);
+  Interface& at(InterfaceId i) { return interfaces_[i.value()]; }
+  const Interface& at(InterfaceId i) const { return interfaces_[i.value()]; }
+  std::optional<IpAddr> source_for(const IpAddr& dst, InterfaceId interface) const;
+  void forward(InterfaceId in_interface, Packet packet);
 
   StackTrace& trace_;
-  uint32_t host_id_;
+  HostId host_id_;
   bool forwarding_;
   HostModel host_model_;
   LoopbackReceiver& loopback_;
   bool egress_by_route_;
   std::vector<Interface> interfaces_;
-  std::unordered_map<IpAddr, uint32_t, IpAddrHash> address_owner_;  // looked up per packet
+  std::unordered_map<IpAddr, InterfaceId, IpAddrHash> address_owner_;  // looked up per packet
   RoutingTable routes_;
 };
 

@@ -31,7 +31,7 @@ void RoutingTable::add(RouteEntry route) {
   candidates.insert(pos, route);
 }
 
-void RoutingTable::use_auto_routes(const AutoRoutes& routes, uint32_t self) {
+void RoutingTable::use_auto_routes(const AutoRoutes& routes, HostId self) {
   ++generation_;
   auto_routes_ = &routes;
   self_ = self;
@@ -56,7 +56,7 @@ size_t RoutingTable::remove(const RouteEntry& route) {
   return removed;
 }
 
-void RoutingTable::remove_on_link(const Prefix& to, uint32_t interface) {
+void RoutingTable::remove_on_link(const Prefix& to, InterfaceId interface) {
   RouteEntry key;
   key.to = to;
   key.interface = interface;
@@ -65,10 +65,10 @@ void RoutingTable::remove_on_link(const Prefix& to, uint32_t interface) {
 }
 
 std::optional<RouteEntry> RoutingTable::lookup(const IpAddr& dst,
-                                               std::optional<uint32_t> only_interface) const {
+                                               std::optional<InterfaceId> only_interface) const {
   uint64_t w[2];
   std::memcpy(w, dst.bytes().data(), sizeof w);
-  const uint32_t only = only_interface ? *only_interface + 1 : 0;
+  const uint32_t only = only_interface ? only_interface->value() + 1 : 0;
   uint64_t h = (w[0] ^ (w[1] * 0x9e3779b97f4a7c15ULL) ^ only) * 0xff51afd7ed558ccdULL;
   if (!memo_) {
     memo_size_ = kMemoMin;
@@ -90,7 +90,7 @@ std::optional<RouteEntry> RoutingTable::lookup(const IpAddr& dst,
 }
 
 std::optional<RouteEntry> RoutingTable::lookup_uncached(const IpAddr& dst,
-                                                        std::optional<uint32_t> only_interface) const {
+                                                        std::optional<InterfaceId> only_interface) const {
   std::optional<RouteEntry> automatic;
   if (auto_routes_) automatic = auto_routes_->route(self_, dst, only_interface);
   if (automatic) automatic->order = auto_order_;

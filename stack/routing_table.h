@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "sim/ids.h"
 #include "stack/ip_addr.h"
 
 namespace netsim {
@@ -22,7 +23,7 @@ enum class RouteOrigin : uint8_t { kOnLink, kStatic, kAuto };
 struct RouteEntry {
   Prefix to;                  // network, host bits cleared
   std::optional<IpAddr> via;  // none: on link (the destination is the next hop)
-  uint32_t interface = 0;     // egress interface index
+  InterfaceId interface;      // egress interface
   uint32_t metric = 0;
   RouteOrigin origin = RouteOrigin::kStatic;
   uint64_t order = 0;         // declaration order; set by the table
@@ -37,16 +38,16 @@ class RoutingTable {
   // Removes the routes equal in (to, via, interface, metric, origin); returns how many.
   size_t remove(const RouteEntry& route);
   // Removes every route of the origin through `interface` for `to` (on-link routes of an address).
-  void remove_on_link(const Prefix& to, uint32_t interface);
+  void remove_on_link(const Prefix& to, InterfaceId interface);
 
   // From now on, lookups also consider `routes`' automatic routes of host `self`. They rank as
   // if added now, all at once: after every route added before, ahead of every route added
   // later (on an equal prefix and metric). `routes` must outlive the table. Call at most once.
-  void use_auto_routes(const AutoRoutes& routes, uint32_t self);
+  void use_auto_routes(const AutoRoutes& routes, HostId self);
 
   // Best route to `dst`; with `only_interface`, the best route through that interface.
   std::optional<RouteEntry> lookup(const IpAddr& dst,
-                                   std::optional<uint32_t> only_interface = std::nullopt) const;
+                                   std::optional<InterfaceId> only_interface = std::nullopt) const;
 
   // Every stored route (automatic ones are not), ordered by (family, longest prefix first,
   // metric, order): for dumps and tests.
@@ -61,7 +62,7 @@ class RoutingTable {
   std::map<int, Bucket, std::greater<int>> buckets_[2];
   uint64_t next_order_ = 0;
   const AutoRoutes* auto_routes_ = nullptr;
-  uint32_t self_ = 0;
+  HostId self_;
   uint64_t auto_order_ = 0;  // the order every automatic route ranks with
 
   // Memo of recent lookups (direct-mapped by destination), valid while `generation`
@@ -78,7 +79,7 @@ class RoutingTable {
   };
   static constexpr uint32_t kMemoMin = 4, kMemoMax = 64;  // powers of two
   std::optional<RouteEntry> lookup_uncached(const IpAddr& dst,
-                                            std::optional<uint32_t> only_interface) const;
+                                            std::optional<InterfaceId> only_interface) const;
   uint64_t generation_ = 1;
   mutable std::unique_ptr<Memo[]> memo_;
   mutable uint32_t memo_size_ = 0;

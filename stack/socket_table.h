@@ -108,7 +108,7 @@ namespace netsim {
 
 enum class FamilySet : uint8_t { kBoth, kV4, kV6 };  // the families a wildcard listener covers
 
-using DeviceId = uint32_t;  // an interface index on the host
+using DeviceId = InterfaceId;  // an interface of the host
 
 struct ListenerAddr {
   std::vector<IpAddr> addresses;  // empty: wildcard; duplicates count once
@@ -223,7 +223,7 @@ class SocketTable {
   // The connections of one four-tuple. Nearly always one socket, kept inline (`one` on
   // `device`); several (C and Cd, or netstack3 sharing) move to shared_groups_. Linked into its
   // port's list. 40 bytes: a connection's whole hash node is 88.
-  static constexpr DeviceId kNoDevice = UINT32_MAX;
+  static constexpr DeviceId kNoDevice{UINT32_MAX};
   struct ConnGroup {
     Member one;
     DeviceId device = kNoDevice;  // of `one`

@@ -62,8 +62,8 @@ enum class RxOutcome : uint8_t {
 class SocketObserver {
  public:
   virtual ~SocketObserver() = default;
-  virtual void on_child(uint32_t host, SocketId listener, SocketId child) = 0;
-  virtual void on_freed(uint32_t host, SocketId socket) = 0;
+  virtual void on_child(HostId host, SocketId listener, SocketId child) = 0;
+  virtual void on_freed(HostId host, SocketId socket) = 0;
 };
 
 // What every socket of either layer holds: a listener (TCP listener or bound UDP socket) or a
@@ -113,7 +113,7 @@ class SocketPool {
   // Frees a socket that never entered its table (its insert failed).
   void discard(SocketId id) { (void)slots_.release(id.slot); }
   // Frees the retired sockets; tells `observer` (if any).
-  void free_retired(SocketObserver* observer, uint32_t host) {
+  void free_retired(SocketObserver* observer, HostId host) {
     if (gone_.empty()) return;
     std::vector<SocketId> gone = std::move(gone_);
     gone_.clear();

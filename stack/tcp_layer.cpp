@@ -21,7 +21,7 @@ struct TcpLayer::Socket : SocketCore {
 
     SimTime now() const override { return loop().now(); }
     EventId schedule_in(Duration d, Callback cb) override {
-      return loop().schedule_in(d, std::move(cb), EventTag::on(EventKind::kTimer, layer_.trace_.host_id()));
+      return loop().schedule_in(d, std::move(cb), EventTag::on(EventKind::kTimer, layer_.trace_.host_id().value()));
     }
     void cancel(EventId id) override { loop().cancel(id); }
 
@@ -132,7 +132,7 @@ TcpLayer::TcpLayer(IpLayer& ip, StackTrace& trace, SocketPolicy policy, const tc
 TcpLayer::~TcpLayer() = default;
 
 const SocketCore* TcpLayer::find(SocketId id) const { return pool_->find(id); }
-void TcpLayer::free_retired(uint32_t host) { pool_->free_retired(observer_, host); }
+void TcpLayer::free_retired(HostId host) { pool_->free_retired(observer_, host); }
 size_t TcpLayer::socket_count() const { return pool_->live(); }
 
 Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t backlog,
@@ -159,7 +159,7 @@ Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t b
 }
 
 Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, PortSource source,
-                                   uint32_t mss_interface, const tcp::SocketOptions& options) {
+                                   InterfaceId mss_interface, const tcp::SocketOptions& options) {
   if (conn.local.port == 0) {
     Result<Port> port = table_.pick_connection_port(conn, sharing, source, rng_.next_u64());
     if (!port) return port.error();
@@ -287,7 +287,7 @@ void TcpLayer::send_reset_for(const Packet& packet) {
   (void)ip_.output(std::move(p), ip_.owner_of(packet.dst));
 }
 
-RxOutcome TcpLayer::receive(uint32_t interface, Packet& packet) {
+RxOutcome TcpLayer::receive(InterfaceId interface, Packet& packet) {
   const std::string& ifname = ip_.interface_name(interface);
   auto hit = table_.lookup(packet.dst_sa(), packet.src_sa(), interface);
   if (!hit) {
@@ -340,7 +340,7 @@ RxOutcome TcpLayer::receive(uint32_t interface, Packet& packet) {
   return RxOutcome::kDelivered;
 }
 
-TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, uint32_t interface) {
+TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, InterfaceId interface) {
   auto child = std::make_unique<Socket>();
   child->conn = ConnAddr{syn.dst_sa(), syn.src_sa(), listener.listen_addr.device};
   child->sharing = listener.sharing;
@@ -358,7 +358,7 @@ TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, ui
     if (raw->conn.device) record.device = ip_.interface_name(*raw->conn.device);
     trace_.emit(record, syn.trace_cause);
   }
-  uint32_t egress = raw->conn.device.value_or(ip_.owner_of(syn.dst).value_or(interface));
+  const InterfaceId egress = raw->conn.device.value_or(ip_.owner_of(syn.dst).value_or(interface));
   raw->role.emplace<Socket::Glue>(*this, *raw, rng_.next_u32(), ip_.mss_for(egress, syn.dst.family()),
                                   listener.listening().options);
   return raw;

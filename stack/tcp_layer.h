@@ -29,14 +29,14 @@ class TcpLayer {
   Result<SocketId> listen(ListenerAddr addr, Sharing sharing, uint32_t backlog,
                           const tcp::SocketOptions& options);
   // Starts the handshake; `mss_interface`: the interface our MSS comes from.
-  Result<SocketId> connect(ConnAddr conn, Sharing sharing, PortSource source, uint32_t mss_interface,
+  Result<SocketId> connect(ConnAddr conn, Sharing sharing, PortSource source, InterfaceId mss_interface,
                            const tcp::SocketOptions& options);
   // `to` is an error (invalid_argument): a connection has its peer.
   Result<void> send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to);
   Result<void> close(SocketId id);
   Result<void> shutdown(SocketId id, bool read, bool write);
 
-  RxOutcome receive(uint32_t interface, Packet& packet);
+  RxOutcome receive(InterfaceId interface, Packet& packet);
   // The RST answering `packet` (RFC 9293 3.10.7.1), from its destination; none to a RST.
   void send_reset_for(const Packet& packet);
   // Policy seed (semantics.md 5.5): severs the connections whose local address it was, in the
@@ -45,13 +45,13 @@ class TcpLayer {
 
   const SocketCore* find(SocketId id) const;
   void set_observer(SocketObserver* observer) { observer_ = observer; }
-  void free_retired(uint32_t host);
+  void free_retired(HostId host);
   size_t socket_count() const;
 
  private:
   struct Socket;
 
-  Socket* create_child(Socket& listener, const Packet& syn, uint32_t interface);
+  Socket* create_child(Socket& listener, const Packet& syn, InterfaceId interface);
   void send_from_connection(Socket& socket, Packet packet);
   void leave_table(Socket& socket);
   void remove(Socket& socket, std::string_view state);

@@ -189,7 +189,7 @@ TraceKind kind_of(const StackRecord& record);
 struct StackEvent {
   StackRecord record;
   std::string_view host;  // empty: the network itself (link_up / link_down)
-  uint32_t host_id = 0;   // the host's index, for naming its sockets
+  HostId host_id;         // for naming its sockets
   int64_t cause = -1;     // the event that led to this one; -1: the sink's current context
   TraceKind kind() const { return kind_of(record); }
 };

@@ -158,7 +158,7 @@ void UdpLayer::remove(Socket& s) {
   trace_.emit(CloseRecord{s.id, {}});
 }
 
-RxOutcome UdpLayer::receive(uint32_t interface, Packet& packet) {
+RxOutcome UdpLayer::receive(InterfaceId interface, Packet& packet) {
   auto hit = table_.lookup(packet.dst_sa(), packet.src_sa(), interface);
   if (!hit) {
     trace_.drop(packet, DropReason::kNoListener, ip_.interface_name(interface));
@@ -175,7 +175,7 @@ RxOutcome UdpLayer::receive(uint32_t interface, Packet& packet) {
   return RxOutcome::kDelivered;
 }
 
-void UdpLayer::port_unreachable(uint32_t interface, const Packet& icmp) {
+void UdpLayer::port_unreachable(InterfaceId interface, const Packet& icmp) {
   const Packet* inner = icmp.inner.get();
   if (!inner || inner->proto != IpProto::kUdp) return;
   auto hit = table_.lookup(inner->src_sa(), inner->dst_sa(), interface);

@@ -26,15 +26,15 @@ class UdpLayer {
   Result<void> close(SocketId id);
   Result<void> shutdown(SocketId id, bool read, bool write);
 
-  RxOutcome receive(uint32_t interface, Packet& packet);
+  RxOutcome receive(InterfaceId interface, Packet& packet);
   // An ICMP port unreachable about `inner`: a hard error for the connected socket that sent it.
-  void port_unreachable(uint32_t interface, const Packet& icmp);
+  void port_unreachable(InterfaceId interface, const Packet& icmp);
   // Policy seed (semantics.md 5.5): severs the connected sockets whose local address it was, in
   // the order they were created (docs/architecture.md, "Severing").
   void sever(const IpAddr& removed);
 
   const SocketCore* find(SocketId id) const { return pool_.find(id); }
-  void free_retired(SocketObserver* observer, uint32_t host) { pool_.free_retired(observer, host); }
+  void free_retired(SocketObserver* observer, HostId host) { pool_.free_retired(observer, host); }
   size_t socket_count() const { return pool_.live(); }
 
  private:

@@ -68,7 +68,7 @@ struct EventContext {
 class SocketNamer {
  public:
   virtual ~SocketNamer() = default;
-  virtual std::string_view socket_name(uint32_t host, SocketId socket) const = 0;
+  virtual std::string_view socket_name(HostId host, SocketId socket) const = 0;
 };
 
 // A record defined above the stack (the runner's `step` and `guard`): its kind, its host

@@ -16,8 +16,9 @@ namespace netsim {
 namespace {
 
 IpAddr ip(const std::string& s) { return IpAddr::parse(s).value(); }
+constexpr InterfaceId kEth1{1}, kEth2{2};
 
-RouteEntry route(const std::string& to, uint32_t interface, uint32_t metric,
+RouteEntry route(const std::string& to, InterfaceId interface, uint32_t metric,
                  RouteOrigin origin = RouteOrigin::kStatic) {
   RouteEntry r;
   r.to = Prefix::parse(to).value();
@@ -47,7 +48,7 @@ struct Network {
   // every other host and each of its addresses, a route through the first hop, via the
   // neighbour's first address of the family on that link (none when it is the destination).
   void install_every_route(RoutingTable& table, HostId from, const RouteTrees& trees) const {
-    for (HostId to = 0; to < topology.host_count(); ++to) {
+    for (HostId to : first_ids<HostId>(topology.host_count())) {
       if (to == from) continue;
       auto hop = trees.first_hop(from, to);
       if (!hop) continue;
@@ -98,25 +99,25 @@ TEST(AutoRoutes, LookupsEqualATableWithEveryRouteInstalled) {
     for (int l = 0; l < hosts * 2; ++l) {
       std::vector<InterfaceRef> ends;
       for (size_t k = 0, n = rng.chance(0.2) ? 3 : 2; k < n; ++k) {
-        HostId x = static_cast<HostId>(rng.below(hosts));
-        if (next_if[x] <= kIfs) ends.push_back({x, next_if[x]++});
+        const HostId x{static_cast<uint32_t>(rng.below(hosts))};
+        if (next_if[x.value()] <= kIfs) ends.push_back({x, InterfaceId{next_if[x.value()]++}});
       }
       if (ends.size() >= 2) net.add_link(Duration{static_cast<int64_t>(rng.below(3)) * 1000}, ends);
     }
     std::vector<IpAddr> pool;
     for (int k = 0; k < hosts * 2; ++k) pool.push_back(ip("10.0.0." + std::to_string(k + 1)));
     for (int k = 0; k < hosts; ++k) pool.push_back(ip("fd00::" + std::to_string(k + 1)));
-    for (HostId h = 0; h < static_cast<HostId>(hosts); ++h)
+    for (HostId h : first_ids<HostId>(hosts))
       for (uint32_t i = 1; i <= kIfs; ++i)
         for (uint64_t n = rng.below(3); n > 0; --n)
-          net.addresses.push_back({h, i, pool[rng.below(pool.size())]});
+          net.addresses.push_back({h, InterfaceId{i}, pool[rng.below(pool.size())]});
     AutoRoutes autos(net.topology, net.addresses, seed % 2 ? 0 : RouteTrees::kDefaultCacheBytes);
     RouteTrees trees(net.topology);
     std::vector<IpAddr> probes = pool;
     probes.push_back(ip("192.0.2.1"));
     probes.push_back(ip("2001:db8::1"));
 
-    for (HostId h = 0; h < static_cast<HostId>(hosts); ++h) {
+    for (HostId h : first_ids<HostId>(hosts)) {
       RoutingTable lazy, eager;
       auto both = [&](const RouteEntry& r) {
         lazy.add(r);
@@ -127,7 +128,7 @@ TEST(AutoRoutes, LookupsEqualATableWithEveryRouteInstalled) {
         const int full = a.bit_length();
         const int length = rng.chance(0.6) ? full : full - 8;
         RouteEntry r = route(Prefix(a, length).network().to_string(),
-                             1 + static_cast<uint32_t>(rng.below(kIfs)),
+                             InterfaceId{1 + static_cast<uint32_t>(rng.below(kIfs))},
                              rng.chance(0.5) ? AutoRoutes::kMetric : 50 * static_cast<uint32_t>(rng.below(4)));
         return r;
       };
@@ -137,11 +138,11 @@ TEST(AutoRoutes, LookupsEqualATableWithEveryRouteInstalled) {
       for (uint64_t n = rng.below(3); n > 0; --n) both(random_route());
       for (const IpAddr& dst : probes) {
         for (int only = -1; only <= static_cast<int>(kIfs); ++only) {
-          std::optional<uint32_t> constraint;
-          if (only >= 0) constraint = static_cast<uint32_t>(only);
+          std::optional<InterfaceId> constraint;
+          if (only >= 0) constraint = InterfaceId{static_cast<uint32_t>(only)};
           auto want = eager.lookup(dst, constraint);
           expect_same(lazy.lookup(dst, constraint), want,
-                      "host " + std::to_string(h) + " to " + dst.to_string() + " only " + std::to_string(only));
+                      "host " + std::to_string(h.value()) + " to " + dst.to_string() + " only " + std::to_string(only));
           if (want && want->origin == RouteOrigin::kAuto) ++auto_answers;
         }
       }
@@ -157,14 +158,14 @@ class Chain : public ::testing::Test {
     a_ = net_.add_host(false, 2);
     r_ = net_.add_host(true, 2);
     b_ = net_.add_host(false, 1);
-    net_.add_link(Duration{1000}, {{a_, 1}, {r_, 1}});
-    net_.add_link(Duration{1000}, {{r_, 2}, {b_, 1}});
-    net_.addresses = {{a_, 1, ip("10.0.1.2")}, {r_, 1, ip("10.0.1.1")}, {r_, 2, ip("10.0.2.1")},
-                      {b_, 1, ip("10.0.2.2")}, {b_, 1, ip("fd00::2")}};
+    net_.add_link(Duration{1000}, {{a_, kEth1}, {r_, kEth1}});
+    net_.add_link(Duration{1000}, {{r_, kEth2}, {b_, kEth1}});
+    net_.addresses = {{a_, kEth1, ip("10.0.1.2")}, {r_, kEth1, ip("10.0.1.1")}, {r_, kEth2, ip("10.0.2.1")},
+                      {b_, kEth1, ip("10.0.2.2")}, {b_, kEth1, ip("fd00::2")}};
     autos_ = std::make_unique<AutoRoutes>(net_.topology, net_.addresses);
   }
   Network net_;
-  HostId a_ = 0, r_ = 0, b_ = 0;
+  HostId a_, r_, b_;
   std::unique_ptr<AutoRoutes> autos_;
 };
 
@@ -173,7 +174,7 @@ TEST_F(Chain, RouteIsAHostRouteViaTheNextHopsAddress) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->to, Prefix::parse("10.0.2.2/32").value());
   EXPECT_EQ(e->via, ip("10.0.1.1"));
-  EXPECT_EQ(e->interface, 1u);
+  EXPECT_EQ(e->interface, kEth1);
   EXPECT_EQ(e->metric, AutoRoutes::kMetric);
   EXPECT_EQ(e->origin, RouteOrigin::kAuto);
   EXPECT_FALSE(autos_->route(r_, ip("10.0.2.2"), std::nullopt)->via);  // on link: no gateway
@@ -190,12 +191,12 @@ TEST_F(Chain, NoRouteToOwnAddressesOrUnknownOnes) {
 }
 
 TEST_F(Chain, InterfaceRestrictedLookupSeesOnlyRoutesThroughIt) {
-  EXPECT_TRUE(autos_->route(a_, ip("10.0.2.2"), 1u));
-  EXPECT_FALSE(autos_->route(a_, ip("10.0.2.2"), 2u));
+  EXPECT_TRUE(autos_->route(a_, ip("10.0.2.2"), kEth1));
+  EXPECT_FALSE(autos_->route(a_, ip("10.0.2.2"), kEth2));
   RoutingTable t;
-  t.add(route("10.0.0.0/16", 2, 0));
+  t.add(route("10.0.0.0/16", kEth2, 0));
   t.use_auto_routes(*autos_, a_);
-  EXPECT_EQ(t.lookup(ip("10.0.2.2"), 2u)->to, Prefix::parse("10.0.0.0/16").value());
+  EXPECT_EQ(t.lookup(ip("10.0.2.2"), kEth2)->to, Prefix::parse("10.0.0.0/16").value());
   EXPECT_EQ(t.lookup(ip("10.0.2.2"))->origin, RouteOrigin::kAuto);  // the longer prefix
 }
 
@@ -203,16 +204,16 @@ TEST_F(Chain, InterfaceRestrictedLookupSeesOnlyRoutesThroughIt) {
 // after lose; a lower metric wins whenever it was added.
 TEST_F(Chain, AutomaticRoutesRankAsIfAddedWhenAttached) {
   RoutingTable before;
-  before.add(route("10.0.2.2/32", 2, AutoRoutes::kMetric));
+  before.add(route("10.0.2.2/32", kEth2, AutoRoutes::kMetric));
   before.use_auto_routes(*autos_, a_);
-  EXPECT_EQ(before.lookup(ip("10.0.2.2"))->interface, 2u);
+  EXPECT_EQ(before.lookup(ip("10.0.2.2"))->interface, kEth2);
 
   RoutingTable after;
   after.use_auto_routes(*autos_, a_);
-  after.add(route("10.0.2.2/32", 2, AutoRoutes::kMetric));
+  after.add(route("10.0.2.2/32", kEth2, AutoRoutes::kMetric));
   EXPECT_EQ(after.lookup(ip("10.0.2.2"))->origin, RouteOrigin::kAuto);
-  after.add(route("10.0.2.2/32", 2, AutoRoutes::kMetric - 1));
-  EXPECT_EQ(after.lookup(ip("10.0.2.2"))->interface, 2u);
+  after.add(route("10.0.2.2/32", kEth2, AutoRoutes::kMetric - 1));
+  EXPECT_EQ(after.lookup(ip("10.0.2.2"))->interface, kEth2);
   EXPECT_EQ(after.routes().size(), 2u);  // automatic routes are not stored
 }
 
@@ -222,13 +223,13 @@ TEST(AutoRoutes, SharedAddressRoutesTowardTheFirstOwner) {
   HostId a = net.add_host(false, 2);
   HostId b = net.add_host(false, 1);
   HostId c = net.add_host(false, 1);
-  net.add_link(Duration{5000}, {{a, 1}, {c, 1}});
-  net.add_link(Duration{1000}, {{a, 2}, {b, 1}});
-  net.addresses = {{a, 1, ip("10.0.0.1")}, {a, 2, ip("10.0.1.1")}, {b, 1, ip("10.0.9.9")},
-                   {c, 1, ip("10.0.9.9")}};
+  net.add_link(Duration{5000}, {{a, kEth1}, {c, kEth1}});
+  net.add_link(Duration{1000}, {{a, kEth2}, {b, kEth1}});
+  net.addresses = {{a, kEth1, ip("10.0.0.1")}, {a, kEth2, ip("10.0.1.1")}, {b, kEth1, ip("10.0.9.9")},
+                   {c, kEth1, ip("10.0.9.9")}};
   AutoRoutes autos(net.topology, net.addresses);
-  EXPECT_EQ(autos.route(a, ip("10.0.9.9"), std::nullopt)->interface, 2u);  // b, declared first
-  EXPECT_EQ(autos.route(a, ip("10.0.9.9"), 1u)->interface, 1u);            // c, through eth1
+  EXPECT_EQ(autos.route(a, ip("10.0.9.9"), std::nullopt)->interface, kEth2);  // b, declared first
+  EXPECT_EQ(autos.route(a, ip("10.0.9.9"), kEth1)->interface, kEth1);         // c, through eth1
 }
 
 }  // namespace

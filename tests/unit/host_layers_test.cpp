@@ -20,17 +20,17 @@ Prefix prefix(const char* addr, int len) { return Prefix(ip(addr), len); }
 class FakeNet : public HostEnvironment, public TraceSink {
  public:
   struct Sent {
-    uint32_t interface;
+    InterfaceId interface;
     IpAddr next_hop;
     Packet packet;
   };
   EventLoop& loop() override { return loop_; }
   TraceSink& trace() override { return *this; }
   uint64_t next_packet_id() override { return next_id_++; }
-  void transmit(uint32_t, uint32_t interface, const IpAddr& next_hop, Packet packet) override {
+  void transmit(HostId, InterfaceId interface, const IpAddr& next_hop, Packet packet) override {
     sent.push_back(Sent{interface, next_hop, std::move(packet)});
   }
-  std::optional<uint32_t> link_mtu(uint32_t, uint32_t) const override { return std::nullopt; }
+  std::optional<uint32_t> link_mtu(HostId, InterfaceId) const override { return std::nullopt; }
   int64_t emit(const StackEvent& e) override {
     records.push_back(e.record);
     return static_cast<int64_t>(records.size());
@@ -57,7 +57,7 @@ class FakeNet : public HostEnvironment, public TraceSink {
 struct TwoInterfaces {
   explicit TwoInterfaces(SocketPolicy policy = SocketPolicy::kSeed, HostModel model = HostModel::kWeak,
                          bool forwarding = false)
-      : host(0, config(policy, model, forwarding), net, Rng(1)) {
+      : host(HostId{0}, config(policy, model, forwarding), net, Rng(1)) {
     eth0 = host.add_interface("eth0", 1500, true);
     eth1 = host.add_interface("eth1", 1500, true);
     EXPECT_TRUE(host.add_address(eth0, prefix("10.0.0.2", 24)).ok());
@@ -84,7 +84,7 @@ struct TwoInterfaces {
     EXPECT_TRUE(host.listen(l).ok());
   }
   // A UDP datagram from `src` to `dst` arriving on `interface`.
-  void arrive(uint32_t interface, const char* src, const char* dst, Port dport = 7) {
+  void arrive(InterfaceId interface, const char* src, const char* dst, Port dport = 7) {
     Packet p;
     p.proto = IpProto::kUdp;
     p.src = ip(src);
@@ -97,7 +97,7 @@ struct TwoInterfaces {
 
   FakeNet net;
   Host host;
-  uint32_t eth0 = 0, eth1 = 0;
+  InterfaceId eth0, eth1;
 };
 
 ConnectRequest connect_to(TransportProto proto, const char* remote, Port port, const char* local = nullptr) {
@@ -110,7 +110,7 @@ ConnectRequest connect_to(TransportProto proto, const char* remote, Port port, c
 
 // --- egress (semantics.md 3) ------------------------------------------------------------
 
-void expect_egress(const Result<Egress>& e, uint32_t interface, const char* next_hop, const char* source) {
+void expect_egress(const Result<Egress>& e, InterfaceId interface, const char* next_hop, const char* source) {
   ASSERT_TRUE(e.ok()) << to_string(e.error());
   EXPECT_EQ(e->interface, interface);
   EXPECT_EQ(e->next_hop, ip(next_hop));

@@ -33,28 +33,32 @@ struct Segment {
       HostConfig config;
       config.name = name;
       const HostId id = net.add_host(config);
-      ends.push_back(InterfaceRef{id, net.add_interface(id, "eth0")});
-      const std::string addr = "10.0.0." + std::to_string(id + 1);
-      EXPECT_TRUE(net.host(id).add_address(1, Prefix(*IpAddr::parse(addr), 24)).ok());
+      const InterfaceId eth0 = net.add_interface(id, "eth0");
+      ends.push_back(InterfaceRef{id, eth0});
+      const std::string addr = "10.0.0." + std::to_string(id.value() + 1);
+      EXPECT_TRUE(net.host(id).add_address(eth0, Prefix(*IpAddr::parse(addr), 24)).ok());
       ListenRequest l;
       l.port = 7;
       EXPECT_TRUE(net.host(id).listen(l).ok());
     }
     LinkParams params;
     params.latency = Duration::milliseconds(1);
-    EXPECT_TRUE(std::holds_alternative<LinkId>(net.add_link("lan", params, ends)));
+    auto added = net.add_link("lan", params, ends);
+    EXPECT_TRUE(std::holds_alternative<LinkId>(added));
+    if (auto* id = std::get_if<LinkId>(&added)) lan = *id;
   }
   // A UDP datagram from a to `to`:7, through a connected socket.
   void send_from_a(const char* to) {
     ConnectRequest c;
     c.remote = SocketAddr{*IpAddr::parse(to), 7};
-    Result<SocketId> s = net.host(0).connect(c);
+    Result<SocketId> s = net.host(HostId{0}).connect(c);
     ASSERT_TRUE(s.ok());
-    ASSERT_TRUE(net.host(0).send(*s, Payload{std::string("hi"), 2}, std::nullopt).ok());
+    ASSERT_TRUE(net.host(HostId{0}).send(*s, Payload{std::string("hi"), 2}, std::nullopt).ok());
   }
 
   Records trace;
   Network net;
+  LinkId lan;
 };
 
 TEST(Network, SegmentDeliversToTheHolderOfTheNextHopOnly) {
@@ -81,12 +85,12 @@ TEST(Network, PacketsInFlightAreLostWhenTheLinkGoesDown) {
   Segment s;
   s.send_from_a("10.0.0.2");
   EXPECT_EQ(s.net.packets_in_flight(), 1u);
-  s.net.set_link_up(0, false);
+  s.net.set_link_up(s.lan, false);
   EXPECT_EQ(s.net.packets_in_flight(), 0u);
   s.net.loop().run_until(SimTime{Duration::seconds(1).ns});
   EXPECT_EQ(s.trace.count(TraceKind::kDeliver), 0u);
   EXPECT_EQ(s.trace.count(TraceKind::kLinkDown), 1u);
-  EXPECT_EQ(s.net.link(0).stats().link_down, 1u);
+  EXPECT_EQ(s.net.link(s.lan).stats().link_down, 1u);
 }
 
 }  // namespace

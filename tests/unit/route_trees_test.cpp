@@ -72,18 +72,18 @@ TEST(RouteTrees, LowerLatencyRouteBeatsFewerHops) {
   HostId a = host(t, "a", false, 2);
   HostId r = host(t, "r", true, 2);
   HostId b = host(t, "b", false, 2);
-  link(t, "direct", ms(10), {{a, 0}, {b, 0}});
-  link(t, "ar", ms(2), {{a, 1}, {r, 0}});
-  link(t, "rb", ms(3), {{r, 1}, {b, 1}});
+  link(t, "direct", ms(10), {{a, InterfaceId{0}}, {b, InterfaceId{0}}});
+  link(t, "ar", ms(2), {{a, InterfaceId{1}}, {r, InterfaceId{0}}});
+  link(t, "rb", ms(3), {{r, InterfaceId{1}}, {b, InterfaceId{1}}});
   RouteTrees routes(t);
   auto hop = routes.first_hop(a, b);
   ASSERT_TRUE(hop);
-  EXPECT_EQ(hop->egress, (InterfaceRef{a, 1}));
-  EXPECT_EQ(hop->next_hop, (InterfaceRef{r, 0}));
+  EXPECT_EQ(hop->egress, (InterfaceRef{a, InterfaceId{1}}));
+  EXPECT_EQ(hop->next_hop, (InterfaceRef{r, InterfaceId{0}}));
   EXPECT_EQ(hop->distance, ms(5));
   EXPECT_EQ(walk(t, routes, a, b), (std::vector<HostId>{a, r, b}));
   // Symmetric the other way.
-  EXPECT_EQ(routes.first_hop(b, a)->next_hop, (InterfaceRef{r, 1}));
+  EXPECT_EQ(routes.first_hop(b, a)->next_hop, (InterfaceRef{r, InterfaceId{1}}));
 }
 
 TEST(RouteTrees, NoTransitThroughNonForwardingHost) {
@@ -91,13 +91,13 @@ TEST(RouteTrees, NoTransitThroughNonForwardingHost) {
   HostId a = host(t, "a", false, 2);
   HostId r = host(t, "r", false, 2);  // same shape, but r does not forward
   HostId b = host(t, "b", false, 2);
-  link(t, "direct", ms(10), {{a, 0}, {b, 0}});
-  link(t, "ar", ms(2), {{a, 1}, {r, 0}});
-  link(t, "rb", ms(3), {{r, 1}, {b, 1}});
+  link(t, "direct", ms(10), {{a, InterfaceId{0}}, {b, InterfaceId{0}}});
+  link(t, "ar", ms(2), {{a, InterfaceId{1}}, {r, InterfaceId{0}}});
+  link(t, "rb", ms(3), {{r, InterfaceId{1}}, {b, InterfaceId{1}}});
   RouteTrees routes(t);
   auto hop = routes.first_hop(a, b);
   ASSERT_TRUE(hop);
-  EXPECT_EQ(hop->next_hop, (InterfaceRef{b, 0}));
+  EXPECT_EQ(hop->next_hop, (InterfaceRef{b, InterfaceId{0}}));
   EXPECT_EQ(hop->distance, ms(10));
   // r itself is still reachable as an endpoint, and can send.
   EXPECT_EQ(routes.first_hop(a, r)->distance, ms(2));
@@ -109,8 +109,8 @@ TEST(RouteTrees, NonForwardingHostCutsThePathEntirely) {
   HostId a = host(t, "a", false);
   HostId m = host(t, "m", false, 2);
   HostId b = host(t, "b", false);
-  link(t, "am", ms(1), {{a, 0}, {m, 0}});
-  link(t, "mb", ms(1), {{m, 1}, {b, 0}});
+  link(t, "am", ms(1), {{a, InterfaceId{0}}, {m, InterfaceId{0}}});
+  link(t, "mb", ms(1), {{m, InterfaceId{1}}, {b, InterfaceId{0}}});
   RouteTrees routes(t);
   EXPECT_FALSE(routes.first_hop(a, b).has_value());
   EXPECT_TRUE(routes.first_hop(a, m).has_value());
@@ -120,7 +120,7 @@ TEST(RouteTrees, ZeroLatencyLinksAreAllowed) {
   Topology t;
   HostId a = host(t, "a", false);
   HostId b = host(t, "b", false);
-  link(t, "l", Duration{}, {{a, 0}, {b, 0}});
+  link(t, "l", Duration{}, {{a, InterfaceId{0}}, {b, InterfaceId{0}}});
   RouteTrees routes(t);
   auto hop = routes.first_hop(a, b);
   ASSERT_TRUE(hop);
@@ -132,12 +132,12 @@ TEST(RouteTrees, UnreachableAndSelfHaveNoFirstHop) {
   HostId a = host(t, "a", false);
   HostId b = host(t, "b", false);
   HostId lonely = host(t, "lonely", true);
-  link(t, "l", ms(1), {{a, 0}, {b, 0}});
+  link(t, "l", ms(1), {{a, InterfaceId{0}}, {b, InterfaceId{0}}});
   RouteTrees routes(t);
   EXPECT_FALSE(routes.first_hop(a, lonely).has_value());
   EXPECT_FALSE(routes.first_hop(lonely, a).has_value());
   EXPECT_FALSE(routes.first_hop(a, a).has_value());
-  EXPECT_FALSE(t.link_of({lonely, 0}).has_value());
+  EXPECT_FALSE(t.link_of({lonely, InterfaceId{0}}).has_value());
 }
 
 // --- Shared segments ---
@@ -148,17 +148,17 @@ TEST(RouteTrees, SegmentJoinsEveryPairOfEnds) {
   HostId b = host(t, "b", false);
   HostId r = host(t, "r", true, 2);
   HostId c = host(t, "c", false);
-  link(t, "lan", ms(1), {{a, 0}, {r, 0}, {b, 0}});
-  link(t, "wan", ms(7), {{r, 1}, {c, 0}});
+  link(t, "lan", ms(1), {{a, InterfaceId{0}}, {r, InterfaceId{0}}, {b, InterfaceId{0}}});
+  link(t, "wan", ms(7), {{r, InterfaceId{1}}, {c, InterfaceId{0}}});
   RouteTrees routes(t);
   auto ab = routes.first_hop(a, b);
   ASSERT_TRUE(ab);
-  EXPECT_EQ(ab->egress, (InterfaceRef{a, 0}));
-  EXPECT_EQ(ab->next_hop, (InterfaceRef{b, 0}));  // straight across the segment
+  EXPECT_EQ(ab->egress, (InterfaceRef{a, InterfaceId{0}}));
+  EXPECT_EQ(ab->next_hop, (InterfaceRef{b, InterfaceId{0}}));  // straight across the segment
   EXPECT_EQ(ab->distance, ms(1));
   auto ac = routes.first_hop(a, c);
   ASSERT_TRUE(ac);
-  EXPECT_EQ(ac->next_hop, (InterfaceRef{r, 0}));  // the router's end of the segment
+  EXPECT_EQ(ac->next_hop, (InterfaceRef{r, InterfaceId{0}}));  // the router's end of the segment
   EXPECT_EQ(ac->distance, ms(8));
   EXPECT_EQ(routes.first_hop(c, b)->distance, ms(8));
   EXPECT_EQ(walk(t, routes, c, b), (std::vector<HostId>{c, r, b}));
@@ -176,12 +176,12 @@ TEST(RouteTrees, EqualLatencyTieGoesToLowestLinkId) {
     HostId r1 = host(t, "r1", true, 2);
     HostId b = host(t, "b", false, 2);
     auto add_r1 = [&] {
-      link(t, "a-r1", ms(1), {{a, 0}, {r1, 0}});
-      link(t, "r1-b", ms(1), {{r1, 1}, {b, 0}});
+      link(t, "a-r1", ms(1), {{a, InterfaceId{0}}, {r1, InterfaceId{0}}});
+      link(t, "r1-b", ms(1), {{r1, InterfaceId{1}}, {b, InterfaceId{0}}});
     };
     auto add_r2 = [&] {
-      link(t, "a-r2", ms(1), {{a, 1}, {r2, 0}});
-      link(t, "r2-b", ms(1), {{r2, 1}, {b, 1}});
+      link(t, "a-r2", ms(1), {{a, InterfaceId{1}}, {r2, InterfaceId{0}}});
+      link(t, "r2-b", ms(1), {{r2, InterfaceId{1}}, {b, InterfaceId{1}}});
     };
     if (r1_links_first) {
       add_r1();
@@ -202,11 +202,11 @@ TEST(RouteTrees, EqualLatencyTieGoesToFewerHops) {
   HostId a = host(t, "a", false, 2);
   HostId r = host(t, "r", true, 2);
   HostId b = host(t, "b", false, 2);
-  link(t, "ar", ms(1), {{a, 0}, {r, 0}});
-  link(t, "rb", ms(1), {{r, 1}, {b, 0}});
-  link(t, "direct", ms(2), {{a, 1}, {b, 1}});  // declared last, same latency, one hop
+  link(t, "ar", ms(1), {{a, InterfaceId{0}}, {r, InterfaceId{0}}});
+  link(t, "rb", ms(1), {{r, InterfaceId{1}}, {b, InterfaceId{0}}});
+  link(t, "direct", ms(2), {{a, InterfaceId{1}}, {b, InterfaceId{1}}});  // declared last, same latency, one hop
   RouteTrees routes(t);
-  EXPECT_EQ(routes.first_hop(a, b)->next_hop, (InterfaceRef{b, 1}));
+  EXPECT_EQ(routes.first_hop(a, b)->next_hop, (InterfaceRef{b, InterfaceId{1}}));
 }
 
 TEST(RouteTrees, TieOnOneSegmentGoesToFirstDeclaredEnds) {
@@ -214,12 +214,12 @@ TEST(RouteTrees, TieOnOneSegmentGoesToFirstDeclaredEnds) {
   HostId a = host(t, "a", false, 2);
   HostId b = host(t, "b", false, 2);
   // a has two interfaces on the segment, as does b; ends declared a1, b1, a0, b0.
-  link(t, "lan", ms(1), {{a, 1}, {b, 1}, {a, 0}, {b, 0}});
+  link(t, "lan", ms(1), {{a, InterfaceId{1}}, {b, InterfaceId{1}}, {a, InterfaceId{0}}, {b, InterfaceId{0}}});
   RouteTrees routes(t);
-  EXPECT_EQ(routes.first_hop(a, b)->egress, (InterfaceRef{a, 1}));
-  EXPECT_EQ(routes.first_hop(a, b)->next_hop, (InterfaceRef{b, 1}));
-  EXPECT_EQ(routes.first_hop(b, a)->egress, (InterfaceRef{b, 1}));
-  EXPECT_EQ(routes.first_hop(b, a)->next_hop, (InterfaceRef{a, 1}));
+  EXPECT_EQ(routes.first_hop(a, b)->egress, (InterfaceRef{a, InterfaceId{1}}));
+  EXPECT_EQ(routes.first_hop(a, b)->next_hop, (InterfaceRef{b, InterfaceId{1}}));
+  EXPECT_EQ(routes.first_hop(b, a)->egress, (InterfaceRef{b, InterfaceId{1}}));
+  EXPECT_EQ(routes.first_hop(b, a)->next_hop, (InterfaceRef{a, InterfaceId{1}}));
 }
 
 // a and b are joined at zero latency and both reach d at the same cost: a per-host
@@ -229,9 +229,9 @@ TEST(RouteTrees, ZeroLatencyTiesDoNotLoop) {
   HostId a = host(t, "a", true, 2);
   HostId b = host(t, "b", true, 2);
   HostId d = host(t, "d", false, 2);
-  link(t, "ab", Duration{}, {{a, 0}, {b, 0}});
-  link(t, "bd", ms(5), {{b, 1}, {d, 0}});
-  link(t, "ad", ms(5), {{a, 1}, {d, 1}});
+  link(t, "ab", Duration{}, {{a, InterfaceId{0}}, {b, InterfaceId{0}}});
+  link(t, "bd", ms(5), {{b, InterfaceId{1}}, {d, InterfaceId{0}}});
+  link(t, "ad", ms(5), {{a, InterfaceId{1}}, {d, InterfaceId{1}}});
   RouteTrees routes(t);
   EXPECT_EQ(walk(t, routes, a, d).back(), d);
   EXPECT_EQ(walk(t, routes, b, d).back(), d);
@@ -257,31 +257,33 @@ struct Reference {
     }
   };
   std::vector<std::vector<Cost>> d;
+  Cost& at(HostId from, HostId to) { return d[from.value()][to.value()]; }
+  const Cost& at(HostId from, HostId to) const { return d[from.value()][to.value()]; }
 
   explicit Reference(const Topology& t) : d(t.host_count(), std::vector<Cost>(t.host_count())) {
     const size_t n = t.host_count();
     for (size_t h = 0; h < n; ++h) d[h][h] = Cost{0, 0};
-    for (LinkId l = 0; l < t.link_count(); ++l)
+    for (LinkId l : first_ids<LinkId>(t.link_count()))
       for (const InterfaceRef& x : t.link_ends(l))
         for (const InterfaceRef& y : t.link_ends(l))
-          if (x.host != y.host) d[x.host][y.host] = std::min(d[x.host][y.host], Cost{t.link_latency(l).ns, 1});
+          if (x.host != y.host) at(x.host, y.host) = std::min(at(x.host, y.host), Cost{t.link_latency(l).ns, 1});
     for (size_t k = 0; k < n; ++k) {
-      if (!t.forwarding(static_cast<HostId>(k))) continue;
+      if (!t.forwarding(HostId{static_cast<uint32_t>(k)})) continue;
       for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < n; ++j) d[i][j] = std::min(d[i][j], d[i][k].plus(d[k][j]));
     }
   }
 
   std::optional<RouteTrees::FirstHop> first_hop(const Topology& t, HostId from, HostId to) const {
-    if (from == to || !d[from][to].reachable()) return std::nullopt;
-    for (LinkId l = 0; l < t.link_count(); ++l) {
+    if (from == to || !at(from, to).reachable()) return std::nullopt;
+    for (LinkId l : first_ids<LinkId>(t.link_count())) {
       const auto& ends = t.link_ends(l);
       for (const InterfaceRef& own : ends) {
         if (own.host != from) continue;
         for (const InterfaceRef& next : ends) {
           if (next.host == from || (next.host != to && !t.forwarding(next.host))) continue;
-          Cost c = Cost{t.link_latency(l).ns, 1}.plus(d[next.host][to]);
-          if (c == d[from][to]) return RouteTrees::FirstHop{own, next, Duration{c.latency}};
+          Cost c = Cost{t.link_latency(l).ns, 1}.plus(at(next.host, to));
+          if (c == at(from, to)) return RouteTrees::FirstHop{own, next, Duration{c.latency}};
         }
       }
     }
@@ -303,8 +305,8 @@ Topology random_topology(uint64_t seed) {
     size_t n = rng.chance(0.25) ? 3 + rng.below(3) : 2;
     std::vector<InterfaceRef> ends;
     for (size_t k = 0; k < n; ++k) {
-      HostId x = static_cast<HostId>(rng.below(hosts));
-      if (next_if[x] < ifs) ends.push_back({x, next_if[x]++});
+      const HostId x{static_cast<uint32_t>(rng.below(hosts))};
+      if (next_if[x.value()] < ifs) ends.push_back({x, InterfaceId{next_if[x.value()]++}});
     }
     if (ends.size() < 2) continue;
     link(t, "l" + std::to_string(l), Duration{static_cast<int64_t>(rng.below(4)) * 1000}, ends);
@@ -332,8 +334,8 @@ TEST(RouteTrees, EqualTheAllPairsReferenceWhateverTheCacheSize) {
     RouteTrees all(t);
     RouteTrees one(t, 0);
     ASSERT_EQ(one.tree_capacity(), 1u);
-    for (HostId from = 0; from < t.host_count(); ++from) {
-      for (HostId to = 0; to < t.host_count(); ++to) {
+    for (HostId from : first_ids<HostId>(t.host_count())) {
+      for (HostId to : first_ids<HostId>(t.host_count())) {
         auto want = ref.first_hop(t, from, to);
         expect_same(all.first_hop(from, to), want, from, to);
         expect_same(one.first_hop(from, to), want, from, to);
@@ -359,19 +361,20 @@ TEST(RouteTrees, ZeroLatencyLoopRoutesReachEveryDestination) {
   for (uint32_t k = 0; k < kRing; ++k) ring.push_back(host(t, "r" + std::to_string(k), true, 3));
   for (uint32_t k = 0; k < kRing; ++k) stubs.push_back(host(t, "s" + std::to_string(k), false, 1));
   for (uint32_t k = 0; k < kRing; ++k) {
-    link(t, "ring" + std::to_string(k), Duration{}, {{ring[k], 0}, {ring[(k + 1) % kRing], 1}});
-    link(t, "stub" + std::to_string(k), ms(1), {{ring[k], 2}, {stubs[k], 0}});
+    link(t, "ring" + std::to_string(k), Duration{}, {{ring[k], InterfaceId{0}}, {ring[(k + 1) % kRing], InterfaceId{1}}});
+    link(t, "stub" + std::to_string(k), ms(1), {{ring[k], InterfaceId{2}}, {stubs[k], InterfaceId{0}}});
   }
   RouteTrees routes(t);
   Reference ref(t);
-  for (HostId from = 0; from < t.host_count(); ++from) {
-    for (HostId to = 0; to < t.host_count(); ++to) {
+  for (HostId from : first_ids<HostId>(t.host_count())) {
+    for (HostId to : first_ids<HostId>(t.host_count())) {
       expect_same(routes.first_hop(from, to), ref.first_hop(t, from, to), from, to);
       if (from == to) continue;
       auto path = walk(t, routes, from, to);
       ASSERT_EQ(path.back(), to);
-      const size_t ring_hops = std::min<size_t>((to + kRing - from) % kRing, (from + kRing - to) % kRing);
-      if (from < kRing && to < kRing) {
+      const uint32_t f = from.value(), d = to.value();
+      const size_t ring_hops = std::min<size_t>((d + kRing - f) % kRing, (f + kRing - d) % kRing);
+      if (f < kRing && d < kRing) {
         EXPECT_EQ(path.size(), ring_hops + 1);
       }
     }
@@ -390,20 +393,21 @@ TEST(RouteTrees, HundredThousandHostsUnderAThousandRouters) {
   std::vector<HostId> routers;
   for (uint32_t r = 0; r < kRouters; ++r) {
     routers.push_back(host(t, "r" + std::to_string(r), true, kPerRouter + 1));
-    link(t, "up" + std::to_string(r), ms(1), {{core, r}, {routers[r], kPerRouter}});
+    link(t, "up" + std::to_string(r), ms(1), {{core, InterfaceId{r}}, {routers[r], InterfaceId{kPerRouter}}});
   }
   std::vector<HostId> leaves;
   for (uint32_t k = 0; k < kRouters * kPerRouter; ++k) {
     leaves.push_back(host(t, "h" + std::to_string(k), false));
-    link(t, "h" + std::to_string(k), ms(1), {{routers[k % kRouters], k / kRouters}, {leaves[k], 0}});
+    link(t, "h" + std::to_string(k), ms(1),
+         {{routers[k % kRouters], InterfaceId{k / kRouters}}, {leaves[k], InterfaceId{0}}});
   }
   RouteTrees routes(t);
   Rng rng(5);
   for (int n = 0; n < 50; ++n) {
-    HostId from = leaves[rng.below(leaves.size())];
-    HostId to = leaves[rng.below(leaves.size())];
+    const size_t f = rng.below(leaves.size()), d = rng.below(leaves.size());
+    const HostId from = leaves[f], to = leaves[d];
     if (from == to) continue;
-    const bool same_router = (from - leaves[0]) % kRouters == (to - leaves[0]) % kRouters;
+    const bool same_router = f % kRouters == d % kRouters;
     auto path = walk(t, routes, from, to);
     ASSERT_EQ(path.back(), to);
     EXPECT_EQ(path.size(), same_router ? 3u : 5u);
@@ -438,7 +442,7 @@ TEST(RouteTrees, CacheEvictsTheLeastRecentlyUsedTree) {
   std::vector<HostId> leaf;
   for (uint32_t k = 0; k < 4; ++k) {
     leaf.push_back(host(t, "l" + std::to_string(k), false));
-    link(t, "l" + std::to_string(k), ms(1), {{r, k}, {leaf[k], 0}});
+    link(t, "l" + std::to_string(k), ms(1), {{r, InterfaceId{k}}, {leaf[k], InterfaceId{0}}});
   }
   const size_t one_tree = RouteTrees(t, SIZE_MAX).tree_capacity();
   ASSERT_EQ(one_tree, t.host_count());

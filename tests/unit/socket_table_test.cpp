@@ -48,7 +48,7 @@ Spec spec(const std::string& text) {
   for (std::string mod; in >> mod;) {
     if (mod == "ra") s.sharing.reuse_addr = true;
     else if (mod == "rp") s.sharing.reuse_port = true;
-    else if (mod[0] == '%') device = static_cast<DeviceId>(std::stoul(mod.substr(1)));
+    else if (mod[0] == '%') device = DeviceId{static_cast<uint32_t>(std::stoul(mod.substr(1)))};
     else if (mod[0] == 'u') s.sharing.uid = static_cast<uint32_t>(std::stoul(mod.substr(1)));
     else ADD_FAILURE() << "bad modifier " << mod;
   }
@@ -296,7 +296,7 @@ struct LookupRow {
   const char* name;
   const char* dst;
   const char* src;
-  DeviceId rx_device;
+  uint32_t rx_device;
   std::optional<Num> socket;  // none: no socket matches
   MatchRule rule;
   std::vector<Num> shadowed;
@@ -332,7 +332,7 @@ TEST_P(LookupTable, FirstMatchingLevelWins) {
   const auto& [config, row] = GetParam();
   SocketTable table(config.policy, config.proto);
   fill_levels(table, config.options);
-  auto d = table.lookup(sa(row.dst), sa(row.src), row.rx_device);
+  auto d = table.lookup(sa(row.dst), sa(row.src), DeviceId{row.rx_device});
   ASSERT_EQ(d.has_value(), row.socket.has_value());
   if (!d) return;
   EXPECT_EQ(d->socket, id_of(*row.socket));
@@ -359,14 +359,14 @@ TEST_P(LevelRemoval, EachRemovalUncoversTheNextLevel) {
                              MatchRule::kSpecificDevice,   MatchRule::kSpecific,
                              MatchRule::kWildcardDevice,   MatchRule::kWildcard};
   for (Num id = 1; id <= 6; ++id) {
-    auto d = table.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
+    auto d = table.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), DeviceId{1});
     ASSERT_TRUE(d.has_value());
     EXPECT_EQ(d->socket, id_of(id));
     EXPECT_EQ(d->rule, rules[id - 1]);
     EXPECT_EQ(d->shadowed.size(), 6 - id);
     table.remove(id_of(id));
   }
-  EXPECT_FALSE(table.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1).has_value());
+  EXPECT_FALSE(table.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), DeviceId{1}).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(SocketTable, LevelRemoval, ::testing::ValuesIn(kLookupConfigs),
@@ -376,7 +376,7 @@ INSTANTIATE_TEST_SUITE_P(SocketTable, LevelRemoval, ::testing::ValuesIn(kLookupC
 // Demux rules stated one by one.
 
 std::optional<Num> winner(const SocketTable& t, const char* dst, const char* src,
-                               DeviceId device = 1) {
+                               DeviceId device = DeviceId{1}) {
   auto d = t.lookup(sa(dst), sa(src), device);
   return d ? std::optional<Num>(d->socket.slot) : std::nullopt;
 }
@@ -387,14 +387,14 @@ TEST(SocketTable, WildcardListenerUncoveredWhenSpecificCloses) {
     SocketTable t(policy, TransportProto::kUdp);
     ASSERT_TRUE(insert(t, 1, std::string("L 10.0.0.1:80") + options).ok());
     ASSERT_TRUE(insert(t, 2, std::string("L *:80") + options).ok());
-    auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
+    auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), DeviceId{1});
     ASSERT_TRUE(d);
     EXPECT_EQ(d->socket, id_of(1));
     EXPECT_EQ(d->rule, MatchRule::kSpecific);
     EXPECT_EQ(nums(d->shadowed), std::vector<Num>{2});
     EXPECT_EQ(winner(t, "10.0.0.2:80", "10.0.0.9:5000"), 2u);
     t.remove(id_of(1));
-    d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
+    d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), DeviceId{1});
     ASSERT_TRUE(d);
     EXPECT_EQ(d->socket, id_of(2));
     EXPECT_EQ(d->rule, MatchRule::kWildcard);
@@ -406,17 +406,17 @@ TEST(SocketTable, DeviceBoundSocketIgnoresOtherDevices) {
   SocketTable t(kSeed, TransportProto::kUdp);
   ASSERT_TRUE(insert(t, 1, "L *:80 %1").ok());
   ASSERT_TRUE(insert(t, 2, "C 10.0.0.1:90>10.0.0.9:5000 %1").ok());
-  EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000", 1), 1u);
-  EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000", 2), std::nullopt);
-  EXPECT_EQ(winner(t, "10.0.0.1:90", "10.0.0.9:5000", 1), 2u);
-  EXPECT_EQ(winner(t, "10.0.0.1:90", "10.0.0.9:5000", 2), std::nullopt);
+  EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000", DeviceId{1}), 1u);
+  EXPECT_EQ(winner(t, "10.0.0.1:80", "10.0.0.9:5000", DeviceId{2}), std::nullopt);
+  EXPECT_EQ(winner(t, "10.0.0.1:90", "10.0.0.9:5000", DeviceId{1}), 2u);
+  EXPECT_EQ(winner(t, "10.0.0.1:90", "10.0.0.9:5000", DeviceId{2}), std::nullopt);
 }
 
 TEST(SocketTable, EnumeratedListenerMissesOtherAddresses) {
   // Not a wildcard: an address the listener did not list (e.g. one added later) reaches nothing.
   SocketTable t(kSeed, TransportProto::kTcp);
   ASSERT_TRUE(insert(t, 1, "L 10.0.0.1+10.0.0.2:80").ok());
-  auto d = t.lookup(sa("10.0.0.2:80"), sa("10.0.0.9:5000"), 1);
+  auto d = t.lookup(sa("10.0.0.2:80"), sa("10.0.0.9:5000"), DeviceId{1});
   ASSERT_TRUE(d);
   EXPECT_EQ(d->rule, MatchRule::kSpecific);
   EXPECT_EQ(winner(t, "10.0.0.3:80", "10.0.0.9:5000"), std::nullopt);
@@ -426,7 +426,7 @@ TEST(SocketTable, ConnectionShadowsListenerUnderNetstack3Tcp) {
   SocketTable t(kNs3, TransportProto::kTcp);
   ASSERT_TRUE(insert(t, 1, "L *:80").ok());
   ASSERT_TRUE(insert(t, 2, kConn).ok());
-  auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 3);
+  auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), DeviceId{3});
   ASSERT_TRUE(d);
   EXPECT_EQ(d->socket, id_of(2));
   EXPECT_EQ(d->rule, MatchRule::kConnection);
@@ -439,7 +439,7 @@ TEST(SocketTable, ShadowedListsEverySocketOfASharedEntry) {
   ASSERT_TRUE(insert(t, 5, "L *:80 rp").ok());
   ASSERT_TRUE(insert(t, 3, "L *:80 rp").ok());
   ASSERT_TRUE(insert(t, 9, "L 10.0.0.1:80 rp").ok());
-  auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
+  auto d = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), DeviceId{1});
   ASSERT_TRUE(d);
   EXPECT_EQ(d->socket, id_of(9));
   EXPECT_EQ(nums(d->shadowed), (std::vector<Num>{3, 5}));
@@ -568,17 +568,17 @@ TEST(SocketTable, RemovalLeavesNoTrace) {
     Num id = 1;
     for (const char* s : sockets) ASSERT_TRUE(insert(t, id++, s).ok()) << s;
     EXPECT_EQ(t.size(), 5u);
-    EXPECT_EQ(winner(t, "10.0.0.1:49152", "10.0.0.9:5000", 2), 3u);
-    EXPECT_EQ(winner(t, "10.0.0.3:49152", "10.0.0.9:5000", 1), 2u);
-    EXPECT_EQ(winner(t, "[fd00::1]:49152", "[fd00::9]:5001", 1), 2u);
+    EXPECT_EQ(winner(t, "10.0.0.1:49152", "10.0.0.9:5000", DeviceId{2}), 3u);
+    EXPECT_EQ(winner(t, "10.0.0.3:49152", "10.0.0.9:5000", DeviceId{1}), 2u);
+    EXPECT_EQ(winner(t, "[fd00::1]:49152", "[fd00::9]:5001", DeviceId{1}), 2u);
     EXPECT_EQ(*t.pick_listener_port(spec("L *:0").listen, {}, 0), 49153);
     for (Num i = 1; i < id; ++i) t.remove(id_of(i));
     t.remove(id_of(42));  // unknown: ignored
     EXPECT_EQ(t.size(), 0u);
     EXPECT_FALSE(t.contains(id_of(1)));
-    EXPECT_EQ(winner(t, "10.0.0.1:49152", "10.0.0.9:5000", 2), std::nullopt);
-    EXPECT_EQ(winner(t, "10.0.0.3:49152", "10.0.0.9:5000", 1), std::nullopt);
-    EXPECT_EQ(winner(t, "[fd00::1]:49152", "[fd00::9]:5000", 1), std::nullopt);
+    EXPECT_EQ(winner(t, "10.0.0.1:49152", "10.0.0.9:5000", DeviceId{2}), std::nullopt);
+    EXPECT_EQ(winner(t, "10.0.0.3:49152", "10.0.0.9:5000", DeviceId{1}), std::nullopt);
+    EXPECT_EQ(winner(t, "[fd00::1]:49152", "[fd00::9]:5000", DeviceId{1}), std::nullopt);
     auto port = t.pick_listener_port(spec("L *:0").listen, {}, 0);
     ASSERT_TRUE(port);
     EXPECT_EQ(*port, 49152);
@@ -789,7 +789,7 @@ TEST(SocketTableLinux, AcceptedConnectionsAreNotChecked) {
 
 // The receiver of a UDP datagram from 10.0.0.9:5000 to `dst` arriving on device 1.
 std::optional<Num> receiver(const SocketTable& t, const char* dst, const char* src = "10.0.0.9:5000") {
-  auto hit = t.lookup(sa(dst), sa(src), 1);
+  auto hit = t.lookup(sa(dst), sa(src), DeviceId{1});
   if (!hit) return std::nullopt;
   return hit->socket.slot;
 }
@@ -798,7 +798,7 @@ TEST(SocketTableLinux, UdpNewestReuseAddrSocketReceives) {
   SocketTable t(kLinux, kU);
   for (Num n : {1u, 2u, 3u}) ASSERT_TRUE(insert(t, n, "L 10.0.0.1:53 ra").ok());
   EXPECT_EQ(receiver(t, "10.0.0.1:53"), 3u);
-  auto hit = t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), 1);
+  auto hit = t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), DeviceId{1});
   EXPECT_EQ(nums(hit->outranked), (std::vector<Num>{1, 2}));
   t.remove(id_of(3));
   EXPECT_EQ(receiver(t, "10.0.0.1:53"), 2u);
@@ -811,8 +811,8 @@ TEST(SocketTableLinux, UdpDeviceBoundOutscoresUnboundInEitherOrder) {
     ASSERT_TRUE(insert(t, device_first ? 2 : 1, "L 10.0.0.1:53 ra").ok());
     const Num device_bound = device_first ? 1 : 2;
     EXPECT_EQ(receiver(t, "10.0.0.1:53"), device_bound);
-    EXPECT_EQ(t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), 1)->rule, MatchRule::kSpecificDevice);
-    EXPECT_NE(t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), 2)->socket.slot, device_bound);
+    EXPECT_EQ(t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), DeviceId{1})->rule, MatchRule::kSpecificDevice);
+    EXPECT_NE(t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:5000"), DeviceId{2})->socket.slot, device_bound);
   }
 }
 
@@ -860,7 +860,7 @@ TEST(SocketTableLinux, ReusePortGroupPicksByFlowAndSpreads) {
     ++per_member[*first];
   }
   for (Num n : {1u, 2u, 3u}) EXPECT_GT(per_member[n], 50) << n;
-  auto hit = t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:40000"), 1);
+  auto hit = t.lookup(sa("10.0.0.1:53"), sa("10.0.0.9:40000"), DeviceId{1});
   EXPECT_EQ(nums(hit->group), (std::vector<Num>{1, 2, 3}));
 }
 
@@ -868,7 +868,7 @@ TEST(SocketTableLinux, AGroupLeaverIsReplacedByTheLastMember) {
   SocketTable t(kLinux, kT);
   for (Num n : {1u, 2u, 3u, 4u}) ASSERT_TRUE(insert(t, n, "L *4:80 rp").ok());
   t.remove(id_of(2));
-  auto hit = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), 1);
+  auto hit = t.lookup(sa("10.0.0.1:80"), sa("10.0.0.9:5000"), DeviceId{1});
   EXPECT_EQ(nums(hit->group), (std::vector<Num>{1, 4, 3}));
 }
 

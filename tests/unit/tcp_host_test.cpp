@@ -47,7 +47,7 @@ struct TwoHosts {
     EXPECT_TRUE(std::holds_alternative<LinkId>(net.add_link("link0", link, {client_eth0, server_eth0})));
   }
   Network net;
-  HostId client = 0, server = 0;
+  HostId client, server;
 };
 
 std::string generated(uint64_t offset, size_t n) {

@@ -37,7 +37,7 @@ std::string error_of(std::variant<LinkId, std::string> r) {
 TEST(Topology, LinkNeedsAtLeastTwoEnds) {
   Topology t;
   HostId a = host(t, "a", false);
-  EXPECT_NE(error_of(t.add_link("l", ms(1), {{a, 0}})), "");
+  EXPECT_NE(error_of(t.add_link("l", ms(1), {{a, InterfaceId{0}}})), "");
   EXPECT_NE(error_of(t.add_link("l", ms(1), {})), "");
   EXPECT_EQ(t.link_count(), 0u);
 }
@@ -46,28 +46,28 @@ TEST(Topology, LinkEndMustExist) {
   Topology t;
   HostId a = host(t, "a", false);
   HostId b = host(t, "b", false);
-  EXPECT_NE(error_of(t.add_link("l", ms(1), {{a, 0}, {b, 1}})), "");   // no such interface
-  EXPECT_NE(error_of(t.add_link("l", ms(1), {{a, 0}, {7, 0}})), "");   // no such host
+  EXPECT_NE(error_of(t.add_link("l", ms(1), {{a, InterfaceId{0}}, {b, InterfaceId{1}}})), "");   // no such interface
+  EXPECT_NE(error_of(t.add_link("l", ms(1), {{a, InterfaceId{0}}, {HostId{7}, InterfaceId{0}}})), "");   // no such host
   EXPECT_EQ(t.link_count(), 0u);
-  EXPECT_FALSE(t.link_of({a, 0}).has_value());  // the failed adds changed nothing
+  EXPECT_FALSE(t.link_of({a, InterfaceId{0}}).has_value());  // the failed adds changed nothing
 }
 
 TEST(Topology, InterfaceIsOnAtMostOneLink) {
   Topology t;
   HostId a = host(t, "a", false);
   HostId b = host(t, "b", false, 2);
-  link(t, "first", ms(1), {{a, 0}, {b, 0}});
-  std::string err = error_of(t.add_link("second", ms(1), {{b, 1}, {a, 0}}));
+  link(t, "first", ms(1), {{a, InterfaceId{0}}, {b, InterfaceId{0}}});
+  std::string err = error_of(t.add_link("second", ms(1), {{b, InterfaceId{1}}, {a, InterfaceId{0}}}));
   EXPECT_NE(err.find("first"), std::string::npos) << err;
   EXPECT_EQ(t.link_count(), 1u);
-  EXPECT_FALSE(t.link_of({b, 1}).has_value());  // not half-attached by the failed add
+  EXPECT_FALSE(t.link_of({b, InterfaceId{1}}).has_value());  // not half-attached by the failed add
 }
 
 TEST(Topology, EndListedTwiceIsRejected) {
   Topology t;
   HostId a = host(t, "a", false);
   HostId b = host(t, "b", false);
-  EXPECT_NE(error_of(t.add_link("l", ms(1), {{a, 0}, {b, 0}, {a, 0}})), "");
+  EXPECT_NE(error_of(t.add_link("l", ms(1), {{a, InterfaceId{0}}, {b, InterfaceId{0}}, {a, InterfaceId{0}}})), "");
   EXPECT_EQ(t.link_count(), 0u);
 }
 
@@ -75,7 +75,7 @@ TEST(Topology, NegativeLatencyIsRejected) {
   Topology t;
   HostId a = host(t, "a", false);
   HostId b = host(t, "b", false);
-  EXPECT_NE(error_of(t.add_link("l", Duration{-1}, {{a, 0}, {b, 0}})), "");
+  EXPECT_NE(error_of(t.add_link("l", Duration{-1}, {{a, InterfaceId{0}}, {b, InterfaceId{0}}})), "");
 }
 
 TEST(Topology, LinkRecordsItsEndsInOrder) {
@@ -83,13 +83,13 @@ TEST(Topology, LinkRecordsItsEndsInOrder) {
   HostId a = host(t, "a", false);
   HostId b = host(t, "b", false);
   HostId c = host(t, "c", false);
-  LinkId l = link(t, "seg", ms(1), {{c, 0}, {a, 0}, {b, 0}});
-  EXPECT_EQ(t.link_ends(l), (std::vector<InterfaceRef>{{c, 0}, {a, 0}, {b, 0}}));
-  EXPECT_EQ(t.link_of({a, 0}), l);
-  EXPECT_EQ(t.end_index({a, 0}), 1u);
+  LinkId l = link(t, "seg", ms(1), {{c, InterfaceId{0}}, {a, InterfaceId{0}}, {b, InterfaceId{0}}});
+  EXPECT_EQ(t.link_ends(l), (std::vector<InterfaceRef>{{c, InterfaceId{0}}, {a, InterfaceId{0}}, {b, InterfaceId{0}}}));
+  EXPECT_EQ(t.link_of({a, InterfaceId{0}}), l);
+  EXPECT_EQ(t.end_index({a, InterfaceId{0}}), 1u);
   EXPECT_EQ(t.find_link("seg"), l);
   EXPECT_EQ(t.find_host("b"), b);
-  EXPECT_EQ(t.find_interface(b, "eth0"), (InterfaceRef{b, 0}));
+  EXPECT_EQ(t.find_interface(b, "eth0"), (InterfaceRef{b, InterfaceId{0}}));
   EXPECT_FALSE(t.find_host("zz").has_value());
 }
 

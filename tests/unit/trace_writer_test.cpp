@@ -43,7 +43,7 @@ class TestNames : public SocketNamer {
     if (added) names_[it->second] = name;
     return it->second;
   }
-  std::string_view socket_name(uint32_t, SocketId socket) const override {
+  std::string_view socket_name(HostId, SocketId socket) const override {
     auto it = names_.find(socket);
     return it == names_.end() ? std::string_view() : std::string_view(it->second);
   }
@@ -60,7 +60,7 @@ SocketId sock(const std::string& name) { return names().id(name); }
 SocketId tcp_sock(const std::string& name) { return names().id(name, TransportProto::kTcp); }
 
 // A stack record on host `h` (or on none).
-StackEvent on(StackRecord record, std::string_view host = "h") { return StackEvent{record, host, 0, -1}; }
+StackEvent on(StackRecord record, std::string_view host = "h") { return StackEvent{record, host, HostId{}, -1}; }
 
 // A writer whose trace is kept in memory, with the lines parsed back for assertions.
 struct CapturedOutput {
@@ -260,7 +260,7 @@ TEST(TraceWriter, SocketRecordCarriesHowItCameToBeAndItsKey) {
                             "proto":"udp","remote":"10.0.0.1:53","seq":0,"socket":"q","t":0})"));
   SocketRecord child{SocketOrigin::kChild, tcp_sock("web#1"), tcp_sock("web"), 0, {},
                      *SocketAddr::parse("[fd00::1]:80"), *SocketAddr::parse("[fd00::9]:4000"), {}};
-  EXPECT_EQ(emit_one(StackEvent{child, "h", 0, 5}),
+  EXPECT_EQ(emit_one(StackEvent{child, "h", HostId{}, 5}),
             json::parse(R"({"cause":5,"event":"socket","host":"h","how":"child","listener":"web",
                             "local":"[fd00::1]:80","proto":"tcp","remote":"[fd00::9]:4000","seq":0,
                             "socket":"web#1","t":0})"));
