@@ -279,6 +279,12 @@ const std::vector<KeySpec> kHostDefaultKeys = {
 constexpr const char* kCongestionSchema = R"({"enum": ["newreno", "cubic"]})";
 const std::vector<std::pair<std::string, tcp::CongestionAlgorithm>> kCongestionNames = {
     {"newreno", tcp::CongestionAlgorithm::kNewReno}, {"cubic", tcp::CongestionAlgorithm::kCubic}};
+constexpr const char* kRecoverySchema = R"({"enum": ["sack", "newreno"]})";
+const std::vector<std::pair<std::string, tcp::LossRecovery>> kRecoveryNames = {
+    {"sack", tcp::LossRecovery::kSack}, {"newreno", tcp::LossRecovery::kNewReno}};
+constexpr const char* kRecoveryDoc =
+    "loss recovery: `sack` (RFC 6675, when both ends negotiated SACK; NewReno otherwise) or "
+    "`newreno` (RFC 6582); default: the policy's (linux: sack; seed, netstack3: newreno)";
 constexpr const char* kCongestionDoc =
     "congestion control: `newreno` (RFC 5681) or `cubic` (RFC 9438); default: the policy's "
     "(linux: cubic; seed, netstack3: newreno)";
@@ -327,6 +333,7 @@ const std::vector<KeySpec> kTcpKeys = {
      "default: linux 60s, else 0"},
     {"rfc1337", false, R"({"type": "boolean"})",
      "TIME_WAIT ignores RSTs (RFC 1337); default false (Linux's net.ipv4.tcp_rfc1337)"},
+    {"recovery", false, kRecoverySchema, kRecoveryDoc},
 };
 // /$defs/host/properties
 const std::vector<KeySpec> kHostKeys = {
@@ -851,6 +858,8 @@ class Loader {
             tp.congestion = *c;
         flag("nodelay", tp.nodelay);
         flag("rfc1337", tp.rfc1337);
+        if (const json* x = member(*t, "recovery"))
+          if (auto c = as_enum<tcp::LossRecovery>(*x, p + "/recovery", kRecoveryNames)) tp.recovery = *c;
         // A zero timeout would retransmit at once and double to zero again, forever (Linux
         // keeps every RTO at least one jiffy); min_rto may be 0 (RFC 6298's clock
         // granularity term keeps the computed RTO above 0).
@@ -1595,8 +1604,10 @@ std::optional<StepOp> Loader::load_op(const OpSpec& spec, const json& v, const s
 // The per-socket TCP options of a `listen` or `connect` step (TCP only).
 void parse_tcp_options(OpReader& r, Proto proto, tcp::SocketOptions& out) {
   out.congestion = r.enumerated<tcp::CongestionAlgorithm>("congestion", kCongestionNames);
-  if (out.congestion && proto != Proto::kTcp)
-    r.error(r.at("congestion"), "`congestion` applies to TCP sockets only");
+  out.recovery = r.enumerated<tcp::LossRecovery>("recovery", kRecoveryNames);
+  if (proto == Proto::kTcp) return;
+  for (const char* key : {"congestion", "recovery"})
+    if (r.get(key)) r.error(r.at(key), std::string("`") + key + "` applies to TCP sockets only");
 }
 
 std::optional<StepOp> parse_listen(OpReader& r) {
@@ -1753,6 +1764,9 @@ constexpr const char* kReusePortDoc =
 constexpr const char* kCongestionStepDoc =
     "TCP: this socket's congestion control (a listener's: its connections'); default "
     "`defaults.tcp.congestion`";
+constexpr const char* kRecoveryStepDoc =
+    "TCP: this socket's loss recovery, `sack` or `newreno` (a listener's: its connections'); "
+    "default `defaults.tcp.recovery`";
 constexpr const char* kUidDoc =
     "the socket's owner, default 0 (linux: reuse_port sockets share only with the same uid; "
     "ignored by the other policies)";
@@ -1773,7 +1787,8 @@ const std::vector<OpSpec>& op_specs() {
         {"uid", false, R"({"$ref": "#/$defs/u32"})", kUidDoc},
         {"backlog", false, R"({"$ref": "#/$defs/u32"})",
          "TCP: connections waiting to complete or be accepted; default `defaults.tcp.backlog`"},
-        {"congestion", false, kCongestionSchema, kCongestionStepDoc}},
+        {"congestion", false, kCongestionSchema, kCongestionStepDoc},
+        {"recovery", false, kRecoverySchema, kRecoveryStepDoc}},
        "create a listener (for UDP, a bound unconnected socket)", "", parse_listen},
       {"connect", true,
        {{"proto", true, R"({"$ref": "#/$defs/proto"})", "transport protocol"},
@@ -1785,7 +1800,8 @@ const std::vector<OpSpec>& op_specs() {
         {"reuse_addr", false, kBoolSchema, kReuseAddrDoc},
         {"reuse_port", false, kBoolSchema, kReusePortDoc},
         {"uid", false, R"({"$ref": "#/$defs/u32"})", kUidDoc},
-        {"congestion", false, kCongestionSchema, kCongestionStepDoc}},
+        {"congestion", false, kCongestionSchema, kCongestionStepDoc},
+        {"recovery", false, kRecoverySchema, kRecoveryStepDoc}},
        "create a connection (TCP: starts the handshake; UDP: a connected socket)", "",
        parse_connect},
       {"send", true,

@@ -37,6 +37,7 @@ Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, u
       our_mss_(mss ? mss : kDefaultPeerMss),
       eff_mss_(our_mss_),
       congestion_(options.congestion.value_or(params.congestion)),
+      recovery_(options.recovery.value_or(params.recovery)),
       ws_ok_(params.window_scaling && params.receive_buffer > 65535),
       ts_ok_(params.timestamps),
       sack_ok_(params.sack) {
@@ -287,13 +288,14 @@ void Connection::on_retransmit_timeout() {
   if (retries_ == 1) start_loss_episode();
   win_.cwnd = eff_mss_;
   recover_ = snd_max_ - 1;  // RFC 6582 3.2 (4)
+  recover_set_ = true;
   in_recovery_ = false;
   dupacks_ = 0;
   timing_ = false;  // Karn
   arm(kRetransmit, rto_);  // RFC 6298 5.6
   // Go back: resend the oldest segment now, the rest as ACKs open the window.
   snd_nxt_ = snd_una_;
-  snd_nxt_ += send_at(snd_una_, eff_mss_);
+  snd_nxt_ += send_at(snd_una_, sack_ ? std::min(eff_mss_, sack_->board.unsacked_run(snd_una_)) : eff_mss_);
 }
 
 // RFC 9293 3.8.6.1: probe a zero window with one byte, backing off like the RTO.
@@ -395,8 +397,40 @@ void Connection::transmit_segment(uint32_t seq, uint8_t flags, std::string paylo
     o.ts_ecr = ts_recent_;  // 0 on our SYN: nothing to echo yet
   }
   seg.payload = std::move(payload);
+  if ((flags & kAck) && sack_ok_ && held_ && !held_->reasm.empty()) add_sack_blocks(seg);
   count(&ConnectionStats::segments_sent);
   env_.transmit(std::move(seg));
+}
+
+void Connection::Held::note_sack(uint64_t offset) {
+  const size_t n = std::min<size_t>(sack_recent_count, sack_recent.size() - 1);
+  std::copy_backward(sack_recent.begin(), sack_recent.begin() + n, sack_recent.begin() + n + 1);
+  sack_recent[0] = offset;
+  sack_recent_count = static_cast<uint8_t>(n + 1);
+}
+
+// RFC 2018 4: first the block holding the latest out-of-order segment, then the blocks of the
+// ones before it, each block once; as many as the options have room for (three beside
+// timestamps) and the segment's size allows. Offsets whose bytes were delivered are forgotten.
+void Connection::add_sack_blocks(Segment& seg) {
+  Held& h = *held_;
+  TcpOptions& o = seg.options;
+  const uint32_t limit = eff_mss_ + (ts_ok_ ? kTimestampsSize : 0);  // payload + options
+  const uint32_t used = static_cast<uint32_t>(seg.payload.size()) + o.wire_size();
+  const uint32_t room = limit > used + 4 ? (limit - used - 4) / 8 : 0;
+  const uint32_t max_blocks = std::min<uint32_t>(room, o.timestamps ? 3 : TcpOptions::kMaxSackBlocks);
+  auto seq_of = [&](uint64_t offset) { return rcv_nxt_ + static_cast<uint32_t>(offset - rcv_off_); };
+  uint8_t kept = 0;
+  for (uint8_t i = 0; i < h.sack_recent_count; ++i) {
+    auto run = h.reasm.run_containing(h.sack_recent[i]);
+    if (!run) continue;
+    const SackBlock block{seq_of(run->first), seq_of(run->second)};
+    if (std::find(o.sack.begin(), o.sack.begin() + o.sack_count, block) != o.sack.begin() + o.sack_count)
+      continue;
+    h.sack_recent[kept++] = h.sack_recent[i];
+    if (o.sack_count < max_blocks) o.sack[o.sack_count++] = block;
+  }
+  h.sack_recent_count = kept;
 }
 
 void Connection::send_syn(bool with_ack, bool retransmission) {
@@ -459,26 +493,38 @@ uint32_t Connection::send_at(uint32_t seq, uint64_t max_len) {
 
 void Connection::output() {
   if (!can_send_data()) return;
+  if (in_recovery_ && sack_recovery()) return;  // RFC 6675 5 (C) sends while recovering
   for (;;) {
+    // Going back after a timeout: what the peer SACKed is not sent again (RFC 6675 5.1).
+    uint32_t run = UINT32_MAX;
+    if (sack_ && seq_lt(snd_nxt_, snd_max_)) {
+      snd_nxt_ = sack_->board.skip_sacked(snd_nxt_);
+      run = sack_->board.unsacked_run(snd_nxt_);
+    }
     // The stack's share of the queue: send_buffer bytes from SND.UNA; the FIN once all fit.
     uint64_t size = sndbuf_.size();
     uint64_t limit = std::min<uint64_t>(size, params_.send_buffer);
     uint64_t off = static_cast<uint32_t>(snd_nxt_ - buf_seq_);
-    uint64_t avail = off < limit ? limit - off : 0;
+    uint64_t avail = off < limit ? std::min<uint64_t>(limit - off, run) : 0;
     bool fin_unsent = fin_queued() && off <= size && size <= params_.send_buffer;
     if (avail == 0 && !fin_unsent) break;
-    uint32_t flight = snd_nxt_ - snd_una_;
-    uint64_t wnd = std::min(snd_wnd_, win_.cwnd);
-    uint64_t usable = wnd > flight ? wnd - flight : 0;
+    // The peer's window counts every byte from SND.UNA; cwnd only those not SACKed.
+    uint32_t window_used = snd_nxt_ - snd_una_;
+    uint32_t flight = window_used - (sack_ ? sack_->board.sacked_below(snd_nxt_) : 0);
+    uint64_t usable = std::min<uint64_t>(win_.cwnd > flight ? win_.cwnd - flight : 0,
+                                         snd_wnd_ > window_used ? snd_wnd_ - window_used : 0);
     uint64_t len = std::min<uint64_t>({avail, eff_mss_, usable});
+    uint64_t end = off + len;
     // Bytes past the send buffer are queued data too (a blocked write), so the buffer's edge
-    // is no end of data and cuts no short segment (Linux queues whole segments).
-    if (len < avail || limit < size) {
+    // is no end of data and cuts no short segment (Linux queues whole segments). A hole below
+    // a SACKed range is resent whole, however short.
+    if (len < avail || (end == limit && limit < size)) {
       if (len == 0) break;
       // RFC 9293 3.8.6.2.1 sender SWS avoidance: a short segment only when
-      // nothing is in flight or it is at least half the largest window seen.
-      if (len < eff_mss_ && flight > 0 && len < max_snd_wnd_ / 2) break;
-    } else if (!params_.nodelay && len < eff_mss_ && flight > 0 && !fin_unsent) {
+      // nothing is unacknowledged or it is at least half the largest window seen.
+      if (len < eff_mss_ && window_used > 0 && len < max_snd_wnd_ / 2) break;
+    } else if (!params_.nodelay && end == size && len < eff_mss_ && window_used > 0 &&
+               !fin_unsent) {
       break;  // RFC 1122 4.2.3.4 Nagle: the short tail waits for the ACK of what is in flight
     }
     uint32_t n = send_at(snd_nxt_, len);

@@ -1,8 +1,8 @@
 // One TCP connection per RFC 9293 (state machine, SEGMENT ARRIVES 3.10.7),
 // RFC 6298 retransmission, a pluggable congestion control (congestion.h) with
-// NewReno loss recovery (RFC 5681 / 6582), the RFC 5961 challenge ACKs and
-// delayed ACKs, and the options negotiated in the handshake: window scale and
-// timestamps (RFC 7323: RTTM, PAWS), SACK-permitted. Independent of the host: it
+// NewReno (RFC 5681 / 6582) or SACK-based (RFC 2018 / 6675) loss recovery, the
+// RFC 5961 challenge ACKs and delayed ACKs, and the options negotiated in the
+// handshake: window scale and timestamps (RFC 7323: RTTM, PAWS), SACK-permitted. Independent of the host: it
 // talks to the world only through a ConnectionEnv, which the host implements and
 // owns together with the Connection.
 #pragma once
@@ -21,6 +21,7 @@
 #include "stack/tcp/congestion.h"
 #include "stack/tcp/params.h"
 #include "stack/tcp/reassembly.h"
+#include "stack/tcp/sack_scoreboard.h"
 #include "stack/tcp/segment.h"
 #include "stack/tcp/send_buffer.h"
 #include "stack/tcp/state.h"
@@ -138,6 +139,12 @@ class Connection {
   uint32_t ssthresh() const { return win_.ssthresh; }
   CongestionAlgorithm congestion() const { return congestion_; }
   bool in_fast_recovery() const { return in_recovery_; }
+  // Whether losses are repaired by RFC 6675 (SACK negotiated and recovery kSack).
+  bool sack_recovery() const { return sack_ok_ && recovery_ == LossRecovery::kSack; }
+  // RFC 6675 SetPipe(): the bytes the network holds by the scoreboard; FlightSize without one.
+  uint32_t pipe() const;
+  // The sender's scoreboard, while it has SACKed data or recovers; null otherwise.
+  const SackScoreboard* scoreboard() const { return sack_ ? &sack_->board : nullptr; }
   std::optional<Duration> srtt() const;
   Duration rttvar() const { return rttvar_; }
   Duration rto() const { return rto_; }
@@ -179,7 +186,18 @@ class Connection {
     ReassemblyQueue reasm;
     std::optional<uint64_t> ooo_fin;  // stream offset of an out-of-order FIN
     std::string unread;               // held while reading is paused
+    // Stream offsets of the latest out-of-order segments, newest first: the SACK blocks that
+    // hold them go out in this order (RFC 2018 4).
+    std::array<uint64_t, TcpOptions::kMaxSackBlocks> sack_recent{};
+    uint8_t sack_recent_count = 0;
     bool empty() const { return reasm.empty() && !ooo_fin && unread.empty(); }
+    void note_sack(uint64_t offset);
+  };
+  // RFC 6675 state of a sender that negotiated SACK, while it has SACKed data or recovers.
+  struct SackState {
+    SackScoreboard board;
+    uint32_t rxt_end = 0;            // one past HighRxt, the highest byte resent in this recovery
+    std::optional<uint32_t> rescue;  // RescueRxt
   };
 
   template <typename S> bool in() const { return std::holds_alternative<S>(state_); }
@@ -212,6 +230,7 @@ class Connection {
   void send_ack();
   void send_challenge_ack();
   uint32_t send_at(uint32_t seq, uint64_t max_len);  // data and/or FIN at seq; returns seq length
+  void add_sack_blocks(Segment& seg);                 // RFC 2018 4: the receiver's blocks
   void output();
 
   // Input.
@@ -224,6 +243,12 @@ class Connection {
   bool process_ack(const Segment& seg);  // false: drop the segment
   void on_new_ack(uint32_t ack);  // Requires: measure_rtt ran for the segment
   void on_dup_ack();
+  // RFC 6675.
+  uint32_t record_sack(const Segment& seg);  // Update(); returns the bytes newly SACKed
+  void on_sack_ack();                        // after each ACK: enter recovery, send (C)
+  void enter_sack_recovery();
+  void send_sack_recovery();
+  uint32_t send_new_segment();  // NextSeg rule 2: one new segment within the peer's window
   void rtt_sample(Duration r);
   CongestionControl& congestion_control();  // created on first use
   void start_loss_episode();                 // the algorithm lowers ssthresh
@@ -249,6 +274,7 @@ class Connection {
   std::unique_ptr<Timers> timers_;  // while a timer is scheduled
   std::unique_ptr<Held> held_;      // while received bytes wait
   std::unique_ptr<CongestionControl> cc_;  // see congestion_control()
+  std::unique_ptr<SackState> sack_;        // see SackState
   ConnectionStats* stats_;          // the env's, or none
   SendBuffer sndbuf_;
 
@@ -294,12 +320,14 @@ class Connection {
 
   State state_ = Closed{};
   CongestionAlgorithm congestion_;
+  LossRecovery recovery_;
   uint8_t persist_backoff_ = 0;  // at most 16
   uint8_t rcv_wscale_ = 0;       // 0 unless window scaling is on
   // Flags as bits: thousands of idle connections pay for every byte here.
   bool have_srtt_ : 1 = false;
   bool timing_ : 1 = false;  // one segment timed at a time (Karn: never a retransmitted one)
   bool in_recovery_ : 1 = false;
+  bool recover_set_ : 1 = false;  // a loss episode set recover_ (RFC 6675's RecoveryPoint)
   bool reading_ : 1 = true;
   bool read_shut_ : 1 = false;
   bool ack_now_ : 1 = false;

@@ -246,10 +246,12 @@ bool Connection::process_ack(const Segment& seg) {
     bad_segment();
     return false;
   }
-  // RFC 5681 2 "duplicate acknowledgment"; answers to zero-window probes are not.
-  bool dup = seg.payload.empty() && !seg.has(kFin) && ack == snd_una_ &&
-             seg.window == snd_wnd_ && snd_una_ != snd_max_ && snd_wnd_ != 0 &&
-             !armed(kPersist);
+  // RFC 5681 2 "duplicate acknowledgment"; answers to zero-window probes are not. Under
+  // RFC 6675 (section 2) it is one that SACKs new data, whatever its window.
+  const uint32_t newly_sacked = record_sack(seg);
+  bool dup = seg.payload.empty() && !seg.has(kFin) && ack == snd_una_ && snd_una_ != snd_max_ &&
+             snd_wnd_ != 0 && !armed(kPersist) &&
+             (sack_recovery() ? newly_sacked > 0 : seg.window == snd_wnd_);
   // Window update (fifth step): only from a newer segment.
   if (seq_geq(ack, snd_una_) &&
       (seq_lt(snd_wl1_, seg.seq) || (snd_wl1_ == seg.seq && seq_leq(snd_wl2_, ack)))) {
@@ -264,6 +266,7 @@ bool Connection::process_ack(const Segment& seg) {
   } else if (dup) {
     on_dup_ack();
   }
+  if (sack_recovery()) on_sack_ack();
   if (snd_wnd_ > 0 && armed(kPersist)) {
     disarm(kPersist);
     persist_backoff_ = 0;
@@ -283,8 +286,13 @@ void Connection::on_new_ack(uint32_t ack) {
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   retries_ = 0;
   dupacks_ = 0;
+  if (sack_) sack_->board.advance(ack);
 
-  if (in_recovery_) {
+  if (in_recovery_ && sack_recovery()) {
+    // RFC 6675 5 (A): recovery ends with the ACK of RecoveryPoint; cwnd stays at ssthresh. A
+    // partial ACK only moves HighACK: on_sack_ack sends what the scoreboard then allows.
+    if (seq_gt(ack, recover_)) in_recovery_ = false;
+  } else if (in_recovery_) {
     if (seq_gt(ack, recover_)) {
       // RFC 6582 3.2 (3) full acknowledgment: deflate to min(ssthresh, FlightSize + SMSS).
       uint32_t flight = snd_max_ - snd_una_;
@@ -303,10 +311,12 @@ void Connection::on_new_ack(uint32_t ack) {
   }
   // RFC 6298 5.3: restart for the remaining data.
   if (snd_una_ != snd_max_) arm(kRetransmit, rto_);
+  if (sack_ && !in_recovery_ && sack_->board.empty()) sack_.reset();
 }
 
 void Connection::on_dup_ack() {
   ++dupacks_;
+  if (sack_recovery()) return;  // on_sack_ack decides
   if (in_recovery_) {
     win_.cwnd = std::min(win_.cwnd + eff_mss_, CongestionControl::kMaxCwnd);  // RFC 5681 3.2 (4): inflate
     return;
@@ -314,12 +324,107 @@ void Connection::on_dup_ack() {
   // RFC 6582 3.2 (2): enter only if this loss episode is newer than `recover`.
   if (dupacks_ == 3 && seq_gt(snd_una_ - 1, recover_)) {
     recover_ = snd_max_ - 1;
+    recover_set_ = true;
     start_loss_episode();
     count(&ConnectionStats::fast_retransmits);
     send_at(snd_una_, eff_mss_);
     win_.cwnd = win_.ssthresh + 3 * eff_mss_;
     in_recovery_ = true;
   }
+}
+
+// ---------------------------------------------------------------------------
+// SACK-based loss recovery (RFC 6675)
+
+uint32_t Connection::pipe() const {
+  if (!sack_) return snd_max_ - snd_una_;
+  return sack_->board.pipe(snd_una_, snd_max_, in_recovery_ ? sack_->rxt_end : snd_una_, eff_mss_);
+}
+
+uint32_t Connection::record_sack(const Segment& seg) {
+  const TcpOptions& o = seg.options;
+  if (!sack_ok_ || o.sack_count == 0) return 0;
+  if (!sack_) sack_ = std::make_unique<SackState>();
+  const uint32_t high_ack = seq_gt(seg.ack, snd_una_) ? seg.ack : snd_una_;
+  uint32_t fresh = 0;
+  for (uint8_t i = 0; i < o.sack_count; ++i)
+    fresh += sack_->board.add(o.sack[i].left, o.sack[i].right, high_ack, snd_max_);
+  return fresh;
+}
+
+// RFC 6675 5: enter recovery on DupThresh duplicate ACKs or once IsLost(HighACK + 1), if no
+// loss came before or HighACK is beyond RecoveryPoint (RFC 6582's NewReno, which starts from
+// recover = ISS, cannot fast-retransmit the first data segment; RFC 6675 can); while
+// recovering, step (C).
+void Connection::on_sack_ack() {
+  if (!sack_ || snd_una_ == snd_max_) return;
+  if (!in_recovery_) {
+    if (recover_set_ && !seq_gt(snd_una_ - 1, recover_)) return;
+    if (dupacks_ < SackScoreboard::kDupThresh && !sack_->board.is_lost(snd_una_, eff_mss_)) return;
+    enter_sack_recovery();
+  }
+  send_sack_recovery();
+}
+
+// RFC 6675 5 (4): RecoveryPoint = HighData, ssthresh from the algorithm, cwnd = ssthresh, and
+// the first unacknowledged segment again.
+void Connection::enter_sack_recovery() {
+  SackState& s = *sack_;
+  recover_ = snd_max_ - 1;
+  recover_set_ = true;
+  start_loss_episode();
+  win_.cwnd = win_.ssthresh;
+  in_recovery_ = true;
+  s.rescue.reset();
+  count(&ConnectionStats::fast_retransmits);
+  s.rxt_end = snd_una_ + send_at(snd_una_, std::min(eff_mss_, s.board.unsacked_run(snd_una_)));
+}
+
+// RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, the segment NextSeg() names: a lost hole (rule
+// 1), new data (2), a hole not yet lost (3), or once per recovery the last unSACKed segment (4).
+void Connection::send_sack_recovery() {
+  SackState& s = *sack_;
+  for (;;) {
+    const uint32_t in_network = s.board.pipe(snd_una_, snd_max_, s.rxt_end, eff_mss_);
+    if (in_network >= win_.cwnd || win_.cwnd - in_network < eff_mss_) return;
+    std::optional<SackScoreboard::Range> hole = s.board.next_seg(snd_una_, s.rxt_end, eff_mss_, true);
+    if (!hole && send_new_segment() > 0) {
+      snd_nxt_ = snd_max_;
+      continue;
+    }
+    if (!hole) hole = s.board.next_seg(snd_una_, s.rxt_end, eff_mss_, false);
+    if (hole) {
+      const uint32_t n = send_at(hole->begin, hole->end - hole->begin);
+      if (n == 0) return;
+      s.rxt_end = hole->begin + n;
+      continue;
+    }
+    if (!s.rescue || seq_gt(snd_una_, *s.rescue)) {
+      const std::vector<SackScoreboard::Range>& sacked = s.board.ranges();
+      const uint32_t top = sacked.empty() || seq_lt(sacked.back().end, snd_max_) ? snd_max_ : sacked.back().begin;
+      if (seq_gt(top, snd_una_)) {
+        const uint32_t begin = top - std::min(eff_mss_, top - snd_una_);
+        send_at(begin, top - begin);
+        s.rescue = recover_;  // RescueRxt = RecoveryPoint; HighRxt stays
+      }
+    }
+    return;
+  }
+}
+
+// RFC 6675 NextSeg() rule 2: one segment of new data within the peer's window and the send
+// buffer; a short one only as the end of the data (sender SWS avoidance, as output()).
+uint32_t Connection::send_new_segment() {
+  const uint64_t size = sndbuf_.size();
+  const uint64_t limit = std::min<uint64_t>(size, params_.send_buffer);
+  const uint64_t off = static_cast<uint32_t>(snd_max_ - buf_seq_);
+  const bool fin_unsent = fin_queued() && off <= size && size <= params_.send_buffer;
+  const uint32_t right = snd_una_ + snd_wnd_;
+  const uint64_t room = seq_gt(right, snd_max_) ? right - snd_max_ : 0;
+  const uint64_t len = std::min<uint64_t>({off < limit ? limit - off : 0, eff_mss_, room});
+  if (len < eff_mss_ && off + len < size) return 0;
+  if (len == 0 && !fin_unsent) return 0;
+  return send_at(snd_max_, len);
 }
 
 CongestionControl& Connection::congestion_control() {
@@ -370,6 +475,7 @@ void Connection::process_data(uint32_t seq, std::string_view data, bool fin) {
     // Out of order: hold it and tell the sender at once (RFC 5681 4.2).
     Held& h = held();
     h.reasm.insert(rcv_off_ + static_cast<uint64_t>(rel), data);
+    if (sack_ok_) h.note_sack(rcv_off_ + static_cast<uint64_t>(rel));
     if (fin) h.ooo_fin = rcv_off_ + static_cast<uint64_t>(rel) + data.size();
     ack_now_ = true;
     return;

@@ -11,6 +11,10 @@
 
 namespace netsim::tcp {
 
+// How a sender repairs losses found by duplicate ACKs: RFC 6582 NewReno, or RFC 6675's
+// SACK-based recovery (when both ends negotiated SACK; NewReno otherwise).
+enum class LossRecovery : uint8_t { kNewReno, kSack };
+
 struct Params {
   Duration msl = Duration::seconds(30);               // TIME_WAIT lasts 2 x msl
   Duration initial_rto = Duration::seconds(1);        // RFC 6298 2.1
@@ -21,6 +25,7 @@ struct Params {
   uint32_t initial_cwnd_segments = 10;
   uint32_t initial_ssthresh = 0x7fffffff;  // bytes; RFC 5681 3.1 "arbitrarily high"
   CongestionAlgorithm congestion = CongestionAlgorithm::kNewReno;  // policy_defaults: linux kCubic
+  LossRecovery recovery = LossRecovery::kNewReno;                  // policy_defaults: linux kSack
   uint32_t receive_buffer = 131072;  // bytes; the advertised window never exceeds it
   uint32_t send_buffer = 131072;
   bool delayed_ack = true;         // ACK every second full segment or after the timeout
@@ -40,11 +45,14 @@ struct Params {
   bool rfc1337 = false;  // TIME_WAIT ignores RSTs (RFC 1337 TW-assassination protection)
 };
 
-// What a policy's hosts start from, before `defaults.tcp`: linux runs CUBIC as Linux does;
-// seed and netstack3 keep NewReno.
+// What a policy's hosts start from, before `defaults.tcp`: linux runs CUBIC with SACK-based
+// recovery as Linux does; seed and netstack3 keep NewReno for both.
 inline Params policy_defaults(SocketPolicy policy) {
   Params p;
-  if (policy == SocketPolicy::kLinux) p.congestion = CongestionAlgorithm::kCubic;
+  if (policy == SocketPolicy::kLinux) {
+    p.congestion = CongestionAlgorithm::kCubic;
+    p.recovery = LossRecovery::kSack;
+  }
   return p;
 }
 
@@ -52,6 +60,7 @@ inline Params policy_defaults(SocketPolicy policy) {
 // Params. A listener passes its own to the connections it accepts.
 struct SocketOptions {
   std::optional<CongestionAlgorithm> congestion;
+  std::optional<LossRecovery> recovery;
 };
 
 }  // namespace netsim::tcp

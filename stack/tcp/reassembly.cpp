@@ -32,4 +32,19 @@ void ReassemblyQueue::insert(uint64_t offset, std::string_view data) {
   held_ += keep.size();
 }
 
+std::optional<std::pair<uint64_t, uint64_t>> ReassemblyQueue::run_containing(uint64_t offset) const {
+  auto it = pieces_.upper_bound(offset);
+  if (it == pieces_.begin()) return std::nullopt;
+  auto first = std::prev(it);
+  if (first->first + first->second.size() <= offset) return std::nullopt;
+  while (first != pieces_.begin()) {  // pieces touching from below
+    auto prev = std::prev(first);
+    if (prev->first + prev->second.size() != first->first) break;
+    first = prev;
+  }
+  uint64_t end = std::prev(it)->first + std::prev(it)->second.size();
+  for (; it != pieces_.end() && it->first == end; ++it) end += it->second.size();
+  return std::make_pair(first->first, end);
+}
+
 }  // namespace netsim::tcp

@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace netsim::tcp {
 
@@ -33,6 +35,10 @@ class ReassemblyQueue {
     }
     return next;
   }
+
+  // The contiguous held bytes [first, second) that include `offset` (an RFC 2018 SACK block);
+  // none when `offset` is not held.
+  std::optional<std::pair<uint64_t, uint64_t>> run_containing(uint64_t offset) const;
 
   uint64_t held_bytes() const { return held_; }
   size_t pieces() const { return pieces_.size(); }

@@ -1346,6 +1346,177 @@ TEST(TcpSend, TheStackHoldsAtMostTheSendBufferPastSndUna) {
 }
 
 // ---------------------------------------------------------------------------
+// SACK (RFC 2018) and SACK-based loss recovery (RFC 6675)
+
+// Both ends offer SACK and recover with it; 1000-byte segments, no timestamps (four blocks fit).
+struct SackNet : Net {
+  SackNet() {
+    for (Side* s : {&a, &b}) {
+      s->params.sack = true;
+      s->params.recovery = LossRecovery::kSack;
+      s->mss = 1000;
+    }
+    open();
+  }
+  // Data segments 3 and 7 of the first flight are lost.
+  void drop_third_and_seventh() {
+    drop = [n = 0](int from, const Segment& s) mutable {
+      if (from != 0 || s.payload.empty()) return false;
+      ++n;
+      return n == 3 || n == 7;
+    };
+  }
+};
+
+std::vector<std::vector<SackBlock>> sack_blocks_sent(const Side& side) {
+  std::vector<std::vector<SackBlock>> out;
+  for (const Sent& s : side.sent)
+    if (s.seg.options.sack_count > 0)
+      out.emplace_back(s.seg.options.sack.begin(), s.seg.options.sack.begin() + s.seg.options.sack_count);
+  return out;
+}
+
+TEST(TcpSack, ReceiverReportsTheBlockOfTheLatestSegmentFirst) {
+  SackNet net;
+  net.drop_third_and_seventh();
+  ASSERT_TRUE(net.a.c().send_generated(10 * 1000).ok());
+  net.run_for(ms(15));
+  const uint32_t b0 = 1001;  // sequence number of data byte 0 (ISS 1000)
+  auto at = [&](uint32_t from, uint32_t to) { return SackBlock{b0 + from, b0 + to}; };
+  EXPECT_EQ(sack_blocks_sent(net.b),
+            (std::vector<std::vector<SackBlock>>{
+                {at(3000, 4000)},
+                {at(3000, 5000)},
+                {at(3000, 6000)},
+                {at(7000, 8000), at(3000, 6000)},
+                {at(7000, 9000), at(3000, 6000)},
+                {at(7000, 10000), at(3000, 6000)}}));
+}
+
+// 20 segments, 3 and 7 lost. At 20 ms the ACK of 1-2 (cwnd 11 segments: 11-13 go out) and six
+// duplicates arrive. The first two SACK a segment each, which leaves the network (cwnd counts
+// bytes not SACKed, as Linux does): 14 and 15 go out. The third enters recovery (RecoveryPoint
+// 15000, ssthresh = cwnd = FlightSize 13000 / 2) and resends 3. Segment 7 is lost once three
+// segments above it are SACKed, but pipe (1000 resent + 5000 above the SACKs) leaves no room
+// until the duplicates of 11-15 arrive at 40 ms.
+TEST(TcpSack, RecoveryResendsEachHoleOnceItIsLostAndPipeAllows) {
+  SackNet net;
+  net.drop_third_and_seventh();
+  ASSERT_TRUE(net.a.c().send_generated(20 * 1000).ok());
+  const SimTime t0 = net.loop.now();
+  net.run_until(t0 + ms(25));
+  Connection& a = net.a.c();
+  EXPECT_TRUE(a.in_fast_recovery());
+  EXPECT_EQ(a.stats().fast_retransmits, 1u);
+  EXPECT_EQ(a.ssthresh(), 6500u);
+  EXPECT_EQ(a.cwnd(), 6500u);
+  EXPECT_EQ(a.pipe(), 6000u);
+  std::vector<SimTime> resent;
+  for (const Sent& s : net.a.sent)
+    if (s.seg.seq == 1001 + 2000 || s.seg.seq == 1001 + 6000) resent.push_back(s.time);
+  EXPECT_EQ(resent, (std::vector<SimTime>{t0, t0, t0 + ms(20)}));
+  net.run_until(t0 + ms(100));
+  resent.clear();
+  for (const Sent& s : net.a.sent)
+    if (s.seg.seq == 1001 + 6000) resent.push_back(s.time);
+  EXPECT_EQ(resent, (std::vector<SimTime>{t0, t0 + ms(40)}));
+  EXPECT_FALSE(a.in_fast_recovery());
+  EXPECT_EQ(a.stats().retransmissions, 2u);
+  EXPECT_EQ(a.stats().timeouts, 0u);
+  EXPECT_EQ(net.b.received, generated(0, 20 * 1000));
+}
+
+// Data offsets and times (from t0) of the data segments a resent.
+std::vector<std::pair<Duration, uint32_t>> resent_data(const Side& side, SimTime t0) {
+  std::vector<std::pair<Duration, uint32_t>> out;
+  uint32_t high = 0;
+  for (const Sent& s : side.sent) {
+    if (s.seg.payload.empty()) continue;
+    const uint32_t off = s.seg.seq - 1001;  // a's ISS is 1000
+    if (off < high) out.emplace_back(s.time - t0, off);
+    high = std::max<uint32_t>(high, off + static_cast<uint32_t>(s.seg.payload.size()));
+  }
+  return out;
+}
+
+// Seven segments, the second and the last lost (1000-byte segments, both ends SACK).
+struct TailLossNet : Net {
+  explicit TailLossNet(LossRecovery recovery) {
+    for (Side* s : {&a, &b}) {
+      s->params.sack = true;
+      s->mss = 1000;
+    }
+    a.params.recovery = recovery;
+    open();
+    drop = [n = 0](int from, const Segment& s) mutable {
+      if (from != 0 || s.payload.empty()) return false;
+      ++n;
+      return n == 2 || n == 7;
+    };
+    EXPECT_TRUE(a.c().send_generated(7 * 1000).ok());
+    t0 = loop.now();
+    run_until(t0 + ms(100));
+  }
+  SimTime t0;
+};
+
+// b ACKs segment 1 with the SACK of 3 at 10 ms, then SACKs 4, 5 and 6. At 20 ms the ACK of 5
+// makes segment 2 lost (3000 bytes SACKed above it): recovery starts at the second duplicate
+// (cwnd = ssthresh = FlightSize 6000 / 2) and resends 2 (rule 1). The ACK of 6 leaves pipe at
+// 2000 (the resent 2 and the unSACKed 7): with no lost hole, no new data and no hole below the
+// SACKs, the rescue resends the highest unSACKed segment, 7 (rule 4). Both arrive at 30 ms and
+// their ACK ends recovery at 40 ms with cwnd at ssthresh.
+TEST(TcpSack, RescueRetransmissionResendsTheLostTailInTheSameRound) {
+  TailLossNet net(LossRecovery::kSack);
+  Connection& a = net.a.c();
+  EXPECT_EQ(resent_data(net.a, net.t0),
+            (std::vector<std::pair<Duration, uint32_t>>{{ms(20), 1000}, {ms(20), 6000}}));
+  EXPECT_EQ(a.stats().fast_retransmits, 1u);
+  EXPECT_EQ(a.stats().timeouts, 0u);
+  EXPECT_FALSE(a.in_fast_recovery());
+  EXPECT_EQ(a.ssthresh(), 3000u);
+  EXPECT_EQ(a.cwnd(), 3000u);
+  EXPECT_EQ(net.b.received, generated(0, 7 * 1000));
+}
+
+// The same losses with recovery `newreno` on a connection that negotiated SACK: b still sends
+// blocks, but a repairs as RFC 6582 does: segment 2 at the third duplicate ACK (20 ms), segment
+// 7 only after the partial ACK up to it (40 ms), one round later.
+TEST(TcpSack, NewRenoRecoveryIgnoresTheBlocks) {
+  TailLossNet net(LossRecovery::kNewReno);
+  EXPECT_FALSE(sack_blocks_sent(net.b).empty());
+  EXPECT_EQ(resent_data(net.a, net.t0),
+            (std::vector<std::pair<Duration, uint32_t>>{{ms(20), 1000}, {ms(40), 6000}}));
+  EXPECT_EQ(net.a.c().stats().timeouts, 0u);
+  EXPECT_EQ(net.b.received, generated(0, 7 * 1000));
+}
+
+// RFC 6675 enters recovery on a connection's first loss even when it is the first data segment
+// (HighACK is the SYN's, which RFC 6582's recover = ISS holds back): at 20 ms the third of five
+// duplicates resends segment 1 (cwnd = ssthresh = 3000, pipe 3000: the resent 1 and the
+// unSACKed 5 and 6). The fourth SACKs 5 (pipe 2000) and, as nothing else qualifies, sends the
+// rescue: 6, still in flight (rule 4 cannot know). The fifth SACKs 6: pipe is the resent 1.
+TEST(TcpSack, FirstDataSegmentLostIsResentAtTheThirdDuplicate) {
+  SackNet net;
+  net.drop = [n = 0](int from, const Segment& s) mutable {
+    if (from != 0 || s.payload.empty()) return false;
+    return ++n == 1;
+  };
+  ASSERT_TRUE(net.a.c().send_generated(6 * 1000).ok());
+  const SimTime t0 = net.loop.now();
+  net.run_until(t0 + ms(20));
+  EXPECT_TRUE(net.a.c().in_fast_recovery());
+  EXPECT_EQ(net.a.c().cwnd(), 3000u);
+  EXPECT_EQ(net.a.c().pipe(), 1000u);
+  EXPECT_EQ(resent_data(net.a, t0),
+            (std::vector<std::pair<Duration, uint32_t>>{{ms(20), 0}, {ms(20), 5000}}));
+  net.run_until(t0 + ms(100));
+  EXPECT_FALSE(net.a.c().in_fast_recovery());
+  EXPECT_EQ(net.a.c().stats().timeouts, 0u);
+  EXPECT_EQ(net.b.received, generated(0, 6 * 1000));
+}
+
+// ---------------------------------------------------------------------------
 // Bulk transfers
 
 struct TransferResult {
