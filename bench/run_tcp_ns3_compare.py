@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""netsim's TCP next to ns-3's on the same workloads: goodput and retransmissions.
+
+    bench/run_tcp_ns3_compare.py [--seeds N] [--build DIR] [--only NAME] [--skip-ns3]
+
+Workloads (both simulators, the same topology, rates, delays, queues, loss and TCP settings):
+  dumbbell-<loss>-<cc>  two flows, sender i -- r0 == r1 -- receiver i; access links 1 Gbps, 1 ms;
+                        the bottleneck 100 Mbps, 10 ms, random loss <loss> per packet in each
+                        direction (0.1%, 1%, 5%); each flow sends a fixed size from t = 0
+                        (the handshake counts); N seeds each
+  path-<cc>             one flow of 100 MB over 1 Gbps links, 20 ms RTT (1 + 8 + 1 ms each way),
+                        no loss
+TCP on both sides: NewReno (ns-3: TcpNewReno with byte counting, as netsim's; see NS3_CC) or
+CUBIC, SACK negotiated, window scaling and timestamps, MSS 1448 payload bytes, initial window
+10, delayed ACKs (2 segments / 40 ms), min RTO 200 ms, 4 MiB buffers (path: 8 MiB), DropTail
+queues of 1000 packets, no queue discipline; both recover with SACK (RFC 6675; ns-3:
+TcpClassicRecovery, not its default PRR).
+
+Goodput of a flow = its bytes * 8 / (time its last byte reached the receiving application);
+retransmissions = data segments the sender sent again (below the highest sequence sent).
+Prints one row per workload (means over seeds) and the ratio netsim / ns-3; --markdown prints the
+table as docs/performance.md shows it.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+LOSSY_BYTES = {0.001: 20_000_000, 0.01: 5_000_000, 0.05: 1_000_000}
+PATH_BYTES = 100_000_000
+MSS_WIRE = 1448
+
+
+def workloads(seeds):
+    out = []
+    for cc in ("newreno", "cubic"):
+        for loss, size in LOSSY_BYTES.items():
+            out.append(dict(name=f"dumbbell-{loss * 100:g}%-{cc}", cc=cc, loss=loss, flows=2,
+                            bytes=size, bottleneck=100_000_000, bdelay_ms=10, buffer=4 << 20,
+                            seeds=list(range(1, seeds + 1))))
+        out.append(dict(name=f"path-1Gbps-20ms-{cc}", cc=cc, loss=0.0, flows=1, bytes=PATH_BYTES,
+                        bottleneck=1_000_000_000, bdelay_ms=8, buffer=8 << 20, seeds=[1]))
+    return out
+
+
+def netsim_scenario(w, seed):
+    hosts = {"r0": {"forwarding": True, "interfaces": {"core": {"addresses": ["10.255.0.1/30"]}}},
+             "r1": {"forwarding": True, "interfaces": {"core": {"addresses": ["10.255.0.2/30"]}}}}
+    links = [{"between": ["r0.core", "r1.core"], "bandwidth": w["bottleneck"],
+              "latency": f"{w['bdelay_ms']}ms", "loss": w["loss"]}]
+    steps = []
+    for i in range(w["flows"]):
+        hosts[f"s{i}"] = {"interfaces": {"eth0": {"addresses": [f"10.1.{i}.2/24"]}}}
+        hosts[f"d{i}"] = {"interfaces": {"eth0": {"addresses": [f"10.2.{i}.2/24"]}}}
+        hosts["r0"]["interfaces"][f"s{i}"] = {"addresses": [f"10.1.{i}.1/24"]}
+        hosts["r1"]["interfaces"][f"d{i}"] = {"addresses": [f"10.2.{i}.1/24"]}
+        links.append({"between": [f"s{i}.eth0", f"r0.s{i}"], "bandwidth": "1Gbps", "latency": "1ms"})
+        links.append({"between": [f"r1.d{i}", f"d{i}.eth0"], "bandwidth": "1Gbps", "latency": "1ms"})
+        steps += [
+            {"at": "0ms", "host": f"d{i}", "op": "listen", "proto": "tcp", "socket": "sink", "port": 5000},
+            {"at": "0ms", "host": f"s{i}", "op": "connect", "proto": "tcp", "socket": "src",
+             "remote": f"10.2.{i}.2:5000"},
+            {"at": "0ms", "host": f"s{i}", "op": "send", "socket": "src", "size": w["bytes"]},
+            # shutdown, not close: a close in SYN_SENT would abort (RFC 9293 3.10.4)
+            {"at": "0ms", "host": f"s{i}", "op": "shutdown", "socket": "src", "how": "write"},
+        ]
+    tcp = {"receive_buffer": w["buffer"], "send_buffer": w["buffer"], "congestion": w["cc"],
+           "min_rto": "200ms", "delayed_ack_timeout": "40ms", "initial_cwnd_segments": 10}
+    tcp.update(NETSIM_TCP_OPTIONS)
+    return {"format": "netsim-scenario/1", "name": w["name"], "seed": seed, "until": "600s",
+            "routes": "auto", "defaults": {"tcp": tcp}, "hosts": hosts, "links": links,
+            "steps": steps, "limits": {"events": 4_000_000_000}}
+
+
+# The TCP options netsim runs (keys of `defaults.tcp`); see the module docstring.
+NETSIM_TCP_OPTIONS = {"sack": True, "timestamps": True, "window_scaling": True, "recovery": "sack"}
+# ns-3's algorithm for each of netsim's: NewReno with byte counting in congestion avoidance, as
+# netsim's (bench/anchors/ns3/tcp_dumbbell.cc, TcpNewRenoCounting), and TcpCubic.
+NS3_CC = {"newreno": "newreno-counting", "cubic": "cubic"}
+
+
+def run_netsim(netsim, w, seed, work):
+    path = os.path.join(work, f"{w['name']}-{seed}.json")
+    trace = os.path.join(work, "trace.jsonl")
+    with open(path, "w") as f:
+        json.dump(netsim_scenario(w, seed), f)
+    subprocess.run([netsim, "run", path, "--trace", trace], check=True, stdout=subprocess.DEVNULL)
+    flows = {f"s{i}": dict(highest=None, retransmits=0) for i in range(w["flows"])}
+    got = {f"d{i}": dict(bytes=0, done=None) for i in range(w["flows"])}
+    with open(trace) as f:
+        for line in f:
+            if '"event":"receive"' in line:
+                e = json.loads(line)
+                g = got[e["host"]]
+                g["bytes"] += e.get("size", len(e.get("data", "")))
+                if g["bytes"] >= w["bytes"] and g["done"] is None:
+                    g["done"] = e["t"] / 1e9
+            elif '"event":"tx"' in line and '"host":"s' in line:
+                e = json.loads(line)
+                p = e["packet"]
+                if p.get("proto") != "tcp" or not p.get("len"):
+                    continue
+                fl = flows[e["host"]]
+                seq, end = p["seq"], (p["seq"] + p["len"]) & 0xFFFFFFFF
+                if fl["highest"] is not None and ((seq - fl["highest"]) & 0xFFFFFFFF) >= 1 << 31:
+                    fl["retransmits"] += 1
+                if fl["highest"] is None or ((end - fl["highest"]) & 0xFFFFFFFF) < 1 << 31:
+                    fl["highest"] = end
+    os.remove(trace)
+    return summarize(w, [g["done"] for g in got.values()], sum(f["retransmits"] for f in flows.values()))
+
+
+def run_ns3(binary, w, seed):
+    args = [binary, f"--flows={w['flows']}", f"--bytes={w['bytes']}", f"--loss={w['loss']}",
+            f"--bottleneck={w['bottleneck']}bps", f"--bdelay={w['bdelay_ms']}ms", f"--cc={NS3_CC[w['cc']]}",
+            f"--buffer={w['buffer']}", f"--segment={MSS_WIRE}", f"--seed={seed}"]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    done, retransmits = [], 0
+    for line in out.splitlines():
+        if line.startswith("FLOW "):
+            fields = dict(kv.split("=") for kv in line.split()[2:])
+            done.append(float(fields["done_s"]) if float(fields["done_s"]) >= 0 else None)
+            retransmits += int(fields["retransmits"])
+    return summarize(w, done, retransmits)
+
+
+def summarize(w, done, retransmits):
+    if any(d is None for d in done):
+        return dict(goodput=None, retransmits=retransmits)
+    return dict(goodput=statistics.mean(w["bytes"] * 8 / d / 1e6 for d in done), retransmits=retransmits)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--only", help="run the workloads whose name contains this")
+    ap.add_argument("--skip-ns3", action="store_true")
+    ap.add_argument("--markdown", action="store_true")
+    a = ap.parse_args()
+    netsim = os.path.join(a.build, "netsim")
+    work = tempfile.mkdtemp()
+    try:
+        ns3 = None
+        if not a.skip_ns3:
+            shutil.copytree(os.path.join(REPO, "bench", "anchors"), os.path.join(work, "anchors"))
+            subprocess.run(["make", "-s", "-C", os.path.join(work, "anchors", "ns3"), "tcp_dumbbell"],
+                           check=True, stdout=subprocess.DEVNULL)
+            ns3 = os.path.join(work, "anchors", "ns3", "tcp_dumbbell")
+        rows = []
+        for w in workloads(a.seeds):
+            if a.only and a.only not in w["name"]:
+                continue
+            n = [run_netsim(netsim, w, s, work) for s in w["seeds"]]
+            o = [run_ns3(ns3, w, s) for s in w["seeds"]] if ns3 else []
+            rows.append((w, mean_of(n), mean_of(o) if o else None))
+            print_row(*rows[-1], markdown=False, file=sys.stderr)
+        for r in rows:
+            print_row(*r, markdown=a.markdown)
+    finally:
+        shutil.rmtree(work)
+
+
+def mean_of(results):
+    g = [r["goodput"] for r in results]
+    return dict(goodput=None if None in g else statistics.mean(g),
+                retransmits=statistics.mean(r["retransmits"] for r in results))
+
+
+def print_row(w, n, o, markdown, file=sys.stdout):
+    def mbps(x):
+        return "unfinished" if x is None else f"{x:.2f}"
+    ratio = "-"
+    if o and n["goodput"] and o["goodput"]:
+        ratio = f"{n['goodput'] / o['goodput']:.3f}"
+    nr = f"{n['retransmits']:.0f}"
+    orr = f"{o['retransmits']:.0f}" if o else "-"
+    og = mbps(o["goodput"]) if o else "-"
+    seeds = len(w["seeds"])
+    if markdown:
+        print(f"| {w['name']} | {seeds} | {mbps(n['goodput'])} | {og} | {ratio} | {nr} | {orr} |", file=file)
+    else:
+        print(f"{w['name']:28} seeds={seeds} netsim={mbps(n['goodput'])} Mbit/s ns3={og} Mbit/s "
+              f"ratio={ratio} retx netsim={nr} ns3={orr}", file=file)
+
+
+if __name__ == "__main__":
+    main()
