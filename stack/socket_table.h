@@ -246,15 +246,16 @@ class SocketTable {
   Result<std::vector<Key>> listener_keys(const ListenerAddr& addr, bool need_port) const;
   Result<std::vector<Key>> connection_keys(const ConnAddr& addr, bool need_port) const;
   std::optional<NetError> option_error(Sharing sharing) const;
-  std::optional<NetError> conflict(const std::vector<Key>& keys, Sharing sharing) const;
   template <typename Fn>
   static void for_each_device(const ByDevice& group, Fn&& fn);
   template <typename Fn>
   void for_each_device(const ConnNode& node, Fn&& fn) const;
   static std::span<const Member> members_on(const ByDevice* group, const std::optional<DeviceId>& device);
   std::span<const Member> members_on(const ConnNode* node, const std::optional<DeviceId>& device) const;
+  // Bind time (socket_table_bind.cpp).
   template <typename Fn>
   void for_each_overlapping(const Key& key, Fn&& fn) const;
+  std::optional<NetError> conflict(const std::vector<Key>& keys, Sharing sharing) const;
   bool port_unused(const std::vector<Key>& keys) const;
   Result<void> insert(SocketId id, std::vector<Key> keys, Member traits, bool check);
   SocketId choose(std::span<const Member> entry, bool connection, const SocketAddr& dst,
@@ -271,7 +272,7 @@ class SocketTable {
     uint32_t uid = 0;
     auto operator<=>(const GroupKey&) const = default;
   };
-  // Policy linux (socket_table_linux.cpp).
+  // Policy linux (socket_table_linux.cpp; linux_any_overlap, a bind-time walk, in socket_table_bind.cpp).
   bool linux_any_overlap(const std::vector<Key>& keys) const;
   bool linux_four_tuple_taken(const Key& key) const;
   bool linux_shared_connect_port(Port port, const Key& key) const;
