@@ -71,7 +71,7 @@ bool Host::is_open(SocketId id) const {
 std::optional<Host::SocketInfo> Host::socket_info(SocketId id) const {
   const SocketCore* s = find_socket(id);
   if (!s) return std::nullopt;
-  return SocketInfo{id.proto, s->is_listener, s->listen_addr, s->conn};
+  return SocketInfo{id.proto, s->is_listener, s->listen_addr ? *s->listen_addr : ListenerAddr{}, s->conn};
 }
 
 // The interface of a new socket's device, if it names one. Options a policy does not support

@@ -76,8 +76,10 @@ struct SocketCore {
   bool gone = false;  // left the table (closed or severed); freed at the layer's next entry
   uint32_t created = 0;  // creation order within its layer (wraps after 2^32 sockets)
   Sharing sharing;
-  ListenerAddr listen_addr;  // listeners
-  ConnAddr conn;             // connections
+  // Set for a listener only, out of line: listeners are few, and a connection (most of a
+  // million idle ones) pays a pointer for it instead of a ListenerAddr's 40 bytes.
+  std::unique_ptr<ListenerAddr> listen_addr;
+  ConnAddr conn;  // connections
 };
 
 // The `deliver` record of `packet` to `socket`, as the lookup `hit` decided it (5.1).

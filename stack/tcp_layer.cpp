@@ -145,13 +145,13 @@ Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t b
   auto s = std::make_unique<Socket>();
   s->is_listener = true;
   s->sharing = sharing;
-  s->listen_addr = std::move(addr);
+  s->listen_addr = std::make_unique<ListenerAddr>(std::move(addr));
   Socket::Listening& listening = s->role.emplace<Socket::Listening>();
   listening.backlog = backlog;
   listening.options = options;
   Socket* raw = s.get();
   const SocketId id = pool_->add(std::move(s));
-  if (Result<void> in = table_.insert_listener(id, raw->listen_addr, sharing); !in) {
+  if (Result<void> in = table_.insert_listener(id, *raw->listen_addr, sharing); !in) {
     pool_->discard(id);
     return in.error();
   }
@@ -342,7 +342,7 @@ RxOutcome TcpLayer::receive(InterfaceId interface, Packet& packet) {
 
 TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, InterfaceId interface) {
   auto child = std::make_unique<Socket>();
-  child->conn = ConnAddr{syn.dst_sa(), syn.src_sa(), listener.listen_addr.device};
+  child->conn = ConnAddr{syn.dst_sa(), syn.src_sa(), listener.listen_addr->device};
   child->sharing = listener.sharing;
   child->parent = listener.id;
   Socket* raw = child.get();

@@ -40,10 +40,10 @@ Result<SocketId> UdpLayer::listen(ListenerAddr addr, Sharing sharing) {
   auto s = std::make_unique<Socket>();
   s->is_listener = true;
   s->sharing = sharing;
-  s->listen_addr = std::move(addr);
+  s->listen_addr = std::make_unique<ListenerAddr>(std::move(addr));
   Socket* raw = s.get();
   const SocketId id = pool_.add(std::move(s));
-  if (Result<void> in = table_.insert_listener(id, raw->listen_addr, sharing); !in) {
+  if (Result<void> in = table_.insert_listener(id, *raw->listen_addr, sharing); !in) {
     pool_.discard(id);
     return in.error();
   }
@@ -96,9 +96,9 @@ Result<void> UdpLayer::send(SocketId id, const Payload& payload, const std::opti
     if (!to) return NetError::kNotConnected;
     p.dst = to->addr;
     p.dport = to->port;
-    p.sport = s->listen_addr.port;
-    rule.interface = s->listen_addr.device;
-    for (const IpAddr& a : s->listen_addr.addresses)
+    p.sport = s->listen_addr->port;
+    rule.interface = s->listen_addr->device;
+    for (const IpAddr& a : s->listen_addr->addresses)
       if (a.family() == p.dst.family()) {
         rule.source = a;
         break;
@@ -106,7 +106,7 @@ Result<void> UdpLayer::send(SocketId id, const Payload& payload, const std::opti
     if (rule.source) {  // a specific listener sends from its address (semantics.md 3)
       if (auto e = removed_source_error(*rule.source)) return *e;
       rule = ip_.connection_rule(*rule.source, rule.interface);
-    } else if (!ip_.owns(p.dst) && !family_allowed(s->listen_addr.family, p.dst.family())) {
+    } else if (!ip_.owns(p.dst) && !family_allowed(s->listen_addr->family, p.dst.family())) {
       return NetError::kAddressNotAvailable;
     }
   } else {
