@@ -294,27 +294,34 @@ struct MatchList {
 struct PreparedMatcher {
   explicit PreparedMatcher(const EventMatcher& m) : source(m), compiled(m.fields) {
     auto it = m.fields.find("event");
-    if (it != m.fields.end()) kind = &*it;
+    if (it == m.fields.end() || !it->is_string()) return;
+    names_kind = true;
+    kind_text = it->get<std::string>();
+    kind = trace_kind_named(kind_text);
   }
-  // Whether the matcher names a kind (a string `event`).
-  bool names_kind() const { return kind && kind->is_string(); }
-  // Whether `ev` is of the kind the matcher names (false when it names none).
+  // Whether `ev` is of the kind the matcher names (false when it names none). Kinds netsim
+  // emits compare as TraceKinds; other text (a parsed line's) compares as text.
   bool same_kind(const TraceEventView& ev) const {
-    return names_kind() && !ev.kind().empty() && ev.kind() == kind->get_ref<const std::string&>();
+    if (!names_kind) return false;
+    if (const auto k = ev.trace_kind()) return k == kind;
+    const std::string_view text = ev.kind();
+    return !text.empty() && text == kind_text;
   }
   // The highest closeness score an event can reach: the window and every leaf, but for an event
   // of another kind than the one the matcher names, not the `event` leaf.
-  size_t max_score(bool same_kind) const { return 1 + compiled.leaves - (names_kind() && !same_kind ? 1 : 0); }
+  size_t max_score(bool same_kind) const { return 1 + compiled.leaves - (names_kind && !same_kind ? 1 : 0); }
 
   const EventMatcher& source;
   CompiledMatcher compiled;
-  const json* kind = nullptr;  // the matcher's `event` value
+  bool names_kind = false;          // the matcher has a string `event`
+  std::string kind_text;            // its value
+  std::optional<TraceKind> kind;    // the same as a TraceKind, if it names one
 };
 
 }  // namespace
 
 struct ExpectationMatcher::State {
-  explicit State(const Expectation& exp) : e(exp) {
+  explicit State(const Expectation& exp) : e(exp), floor(count_floor(exp)) {
     if (e.match) {
       matchers.emplace_back(*e.match);
     } else {
@@ -326,6 +333,10 @@ struct ExpectationMatcher::State {
     const uint64_t position = next_position++;
     if (matchers.empty()) return;  // an empty sequence never holds
     const PreparedMatcher& m = matchers[element];
+    const bool same_kind = m.same_kind(ev);
+    const bool excluded = m.names_kind && !same_kind;  // ev's kind is another one
+    const bool shows_closest = count < floor;  // else the closest events will not be shown
+    if (excluded && !shows_closest) return;    // most events, most of the time
     const bool in_win = in_window(e, ev.t());
     std::optional<FieldMatcher> fm;
     auto run = [&]() -> FieldMatcher& {
@@ -335,13 +346,11 @@ struct ExpectationMatcher::State {
       }
       return *fm;
     };
-    const bool same_kind = m.same_kind(ev);
-    const bool excluded = m.names_kind() && !same_kind;  // ev's kind is another one
     if (in_win && !excluded && run().all_matched()) {
       matched(ev, position);
       return;
     }
-    if (count >= count_floor(e)) return;  // the closest events will not be shown
+    if (!shows_closest) return;
     closest.offer(ev, same_kind, position, m.max_score(same_kind),
                   [&] { return (in_win ? 1 : 0) + run().satisfied(); });
   }
@@ -405,6 +414,7 @@ struct ExpectationMatcher::State {
   }
 
   const Expectation& e;
+  const uint64_t floor;                   // count_floor(e)
   std::vector<PreparedMatcher> matchers;  // one, or the sequence's elements
   size_t element = 0;                     // the sequence element looked for next
   uint64_t count = 0;

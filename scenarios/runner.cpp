@@ -99,9 +99,8 @@ class Runner {
     if (options_.trace_level == TraceLevel::kSockets)
       mask = TraceWriter::kAllKinds & ~(bit(TraceKind::kTx) | bit(TraceKind::kRx) | bit(TraceKind::kForward));
     mask |= bit(TraceKind::kGuard);  // a guard that stops the run is always in the trace
-    for (unsigned k = 0; k <= static_cast<unsigned>(TraceKind::kGuard); ++k)  // every TraceKind
-      for (const std::string& n : *names)
-        if (to_string(static_cast<TraceKind>(k)) == n) mask |= uint64_t{1} << k;
+    for (const std::string& n : *names)
+      if (auto k = trace_kind_named(n)) mask |= bit(*k);
     return mask;
   }
 

@@ -29,6 +29,12 @@ std::string_view to_string(TraceKind k) {
   return "?";
 }
 
+std::optional<TraceKind> trace_kind_named(std::string_view name) {
+  for (unsigned k = 0; k <= static_cast<unsigned>(TraceKind::kGuard); ++k)  // every TraceKind
+    if (to_string(static_cast<TraceKind>(k)) == name) return static_cast<TraceKind>(k);
+  return std::nullopt;
+}
+
 std::string_view to_string(SocketOrigin o) {
   switch (o) {
     case SocketOrigin::kListen: return "listen";

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <variant>
@@ -32,6 +33,8 @@ enum class DropReason : uint8_t {
 };
 
 std::string_view to_string(TraceKind k);
+// The kind whose to_string is `name`; nullopt for any other text.
+std::optional<TraceKind> trace_kind_named(std::string_view name);
 std::string_view to_string(DropReason r);
 
 // Demux rule that decided a delivery (semantics.md 5.1).

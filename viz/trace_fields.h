@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +50,8 @@ class FieldSource {
 class TraceEventView : public FieldSource {
  public:
   virtual std::string_view kind() const = 0;  // the `event` field ("" if it has none)
+  // kind() as a TraceKind; nullopt when it names none (no `event`, `expect`, unknown text).
+  virtual std::optional<TraceKind> trace_kind() const = 0;
   virtual int64_t seq() const = 0;
   virtual int64_t t() const = 0;
   // The event as its parsed line would be (same keys, same values).
@@ -90,7 +93,7 @@ class RecordEventView : public TraceEventView {
   RecordEventView(const RecordBody& body, const EventContext& context)
       : kind_(body.kind()), host_(body.host()), body_(&body), context_(context) {}
   std::string_view kind() const override { return to_string(kind_); }
-  TraceKind trace_kind() const { return kind_; }
+  std::optional<TraceKind> trace_kind() const override { return kind_; }
   int64_t seq() const override { return context_.seq; }
   int64_t t() const override { return context_.t; }
   void fields(FieldSink& sink) const override;
@@ -123,6 +126,7 @@ class JsonEventView : public TraceEventView {
  public:
   JsonEventView(const nlohmann::json& event, uint64_t position) : event_(event), position_(position) {}
   std::string_view kind() const override;
+  std::optional<TraceKind> trace_kind() const override { return trace_kind_named(kind()); }
   int64_t seq() const override;
   int64_t t() const override;
   void fields(FieldSink& sink) const override;
