@@ -226,17 +226,20 @@ class ClosestEvents {
   // the event could enter: a later event needs a higher score than the worst one kept.
   template <typename Score>
   void offer(const TraceEventView& ev, bool same_kind, uint64_t position, size_t max_score, Score score) {
-    if (best_.size() == kClosestShown) {
-      const Candidate& worst = best_.back();
-      if (worst.same_kind && !same_kind) return;
-      if (worst.same_kind == same_kind && worst.score >= max_score) return;
-    }
+    if (!could_enter(same_kind, max_score)) return;
     Candidate c{same_kind, score(), position, {}};
     if (best_.size() == kClosestShown && !better(c, best_.back())) return;
     c.event = ev.to_json();
     auto at = std::upper_bound(best_.begin(), best_.end(), c, better);
     best_.insert(at, std::move(c));
     if (best_.size() > kClosestShown) best_.pop_back();
+  }
+  // Whether a later event could enter with this `same_kind` and a score of at most `max_score`.
+  bool could_enter(bool same_kind, size_t max_score) const {
+    if (best_.size() < kClosestShown) return true;
+    const Candidate& worst = best_.back();
+    if (worst.same_kind && !same_kind) return false;
+    return !(worst.same_kind == same_kind && worst.score >= max_score);
   }
   // The report lines, as offline checking wrote them.
   std::string describe(const Expectation& e, const json& matcher) const {
@@ -336,7 +339,8 @@ struct ExpectationMatcher::State {
     const bool same_kind = m.same_kind(ev);
     const bool excluded = m.names_kind && !same_kind;  // ev's kind is another one
     const bool shows_closest = count < floor;  // else the closest events will not be shown
-    if (excluded && !shows_closest) return;    // most events, most of the time
+    // Most events: of another kind, and no closer than the closest events kept.
+    if (excluded && !(shows_closest && closest.could_enter(false, m.max_score(false)))) return;
     const bool in_win = in_window(e, ev.t());
     std::optional<FieldMatcher> fm;
     auto run = [&]() -> FieldMatcher& {
