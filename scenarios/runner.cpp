@@ -31,6 +31,9 @@ class Runner {
         world_(s, seed_, writer_) {
     writer_.set_namer(&names_);
     for (HostId h : world_.network().host_ids()) world_.host(h).set_socket_observer(&names_);
+    step_hosts_.reserve(s.steps.size());
+    for (const Step& step : s.steps)
+      step_hosts_.push_back(step.host.empty() ? nullptr : &world_.host(step.host));
     writer_.set_clock([this] { return world_.loop().now(); });
     if (o.trace_level != TraceLevel::kAll) writer_.set_kinds(kept_kinds());
     if (o.stats) world_.enable_latency_stats();
@@ -221,9 +224,9 @@ class Runner {
                                       }
                                       run_step(s);
                                     },
-                                    EventTag::on(EventKind::kStep, step.host.empty()
-                                                                       ? EventTag::kNoHost
-                                                                       : world_.host(step.host).id().value()));
+                                    EventTag::on(EventKind::kStep, step_hosts_[index]
+                                                                       ? step_hosts_[index]->id().value()
+                                                                       : EventTag::kNoHost));
   }
 
   static Duration repeat_interval(const Step& step) {
@@ -236,7 +239,7 @@ class Runner {
   void run_step(const Step& step) {
     if (const auto* ping = std::get_if<PingStep>(&step.action)) {
       writer_.set_context(-1, step.pointer);
-      finish_step(step, "", world_.host(step.host).ping(ping->to, ping->size));
+      finish_step(step, "", host(step).ping(ping->to, ping->size));
       return;
     }
     execute(step);
@@ -254,7 +257,7 @@ class Runner {
     if (!std::holds_alternative<ListenStep>(step.action) &&
         !std::holds_alternative<ConnectStep>(step.action))
       return;
-    netsim::Host& h = world_.host(step.host);
+    netsim::Host& h = host(step);
     auto id = names_.find(h.id(), std::string(r.socket));
     auto info = id ? h.socket_info(*id) : std::nullopt;
     if (!info) return;
@@ -304,7 +307,9 @@ class Runner {
         [&](const auto& op) -> Result<void> { return apply_op(step, op, socket); }, step.action);
   }
 
-  netsim::Host& host(const Step& s) { return world_.host(s.host); }
+  // The host a step runs on, looked up once per step. Requires: `s` is one of scenario_.steps
+  // and names a host.
+  netsim::Host& host(const Step& s) { return *step_hosts_[static_cast<size_t>(&s - scenario_.steps.data())]; }
   InterfaceId interface(const Step& s, const std::string& name) { return *host(s).find_interface(name); }
 
   // A new socket's name must not name an open socket on the host (socket_exists); a name
@@ -474,6 +479,7 @@ class Runner {
   World world_;
   RunResult result_;
   uint64_t unscheduled_repetitions_ = 0;  // repetitions not yet on the timeline
+  std::vector<netsim::Host*> step_hosts_;  // the host of scenario_.steps[i] (null: a network step)
 };
 
 }  // namespace
