@@ -4,6 +4,8 @@
 #include "stack/socket_table.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "sim/random.h"
 
@@ -12,12 +14,18 @@ namespace {
 
 constexpr uint64_t mix64(uint64_t z) { return splitmix64_mix(z); }
 
+// The 8 bytes at `p` read as a big-endian number: the same value on every platform.
+uint64_t load_big_endian(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+
 // Byte order independent, so flow_hash is the same on every platform.
 uint64_t hash_addr(uint64_t seed, const IpAddr& a, Port port) {
-  const auto& b = a.bytes();
-  uint64_t hi = 0, lo = 0;
-  for (int i = 0; i < 8; ++i) hi = (hi << 8) | b[i];
-  for (int i = 8; i < 16; ++i) lo = (lo << 8) | b[i];
+  const uint64_t hi = load_big_endian(a.bytes().data());
+  const uint64_t lo = load_big_endian(a.bytes().data() + 8);
   const uint64_t tail = (uint64_t{port} << 8) | static_cast<uint64_t>(a.family());
   return mix64(seed ^ mix64(hi ^ mix64(lo ^ mix64(tail))));
 }
