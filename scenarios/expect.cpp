@@ -141,14 +141,23 @@ struct CompiledMatcher {
   struct Entry {
     std::string key;
     const json* value;
+    const std::string* text;                  // the value, when a string
+    size_t leaves;                            // leaf_count(*value)
     std::unique_ptr<CompiledMatcher> nested;  // non-empty object values
   };
-  explicit CompiledMatcher(const json& m) {
+  // `decided`: a key left out of the entries because the caller decides it (the kind).
+  explicit CompiledMatcher(const json& m, std::string_view decided = {}) {
     for (auto it = m.begin(); it != m.end(); ++it) {
-      Entry e{it.key(), &it.value(), nullptr};
-      if (it.value().is_object() && !it.value().empty())
-        e.nested = std::make_unique<CompiledMatcher>(it.value());
-      leaves += leaf_count(it.value());
+      const size_t n = leaf_count(it.value());
+      leaves += n;
+      ++keys;
+      if (!decided.empty() && it.key() == decided) {
+        decided_leaves = n;
+        continue;
+      }
+      const json& v = it.value();
+      Entry e{it.key(), &v, v.is_string() ? &v.get_ref<const std::string&>() : nullptr, n, nullptr};
+      if (v.is_object() && !v.empty()) e.nested = std::make_unique<CompiledMatcher>(v);
       entries.push_back(std::move(e));
     }
   }
@@ -158,36 +167,33 @@ struct CompiledMatcher {
     return nullptr;
   }
   std::vector<Entry> entries;
-  size_t leaves = 0;
+  size_t keys = 0;            // every key, the decided one included
+  size_t leaves = 0;          // leaf_count of the whole object
+  size_t decided_leaves = 0;  // leaf_count of the decided key's value
 };
 
 // Compares one event's fields with a compiled matcher: whether every key matches
 // (event_matches) and how many leaves it satisfies (compare(), the closeness score).
 class FieldMatcher : public FieldSink {
  public:
-  explicit FieldMatcher(const CompiledMatcher& m) : m_(m) {}
-  bool all_matched() const { return matched_keys_ == m_.entries.size(); }
+  // `decided_matched`: the matcher's decided key (if any) matches the event.
+  explicit FieldMatcher(const CompiledMatcher& m, bool decided_matched = false)
+      : m_(m), matched_keys_(decided_matched ? 1 : 0), satisfied_(decided_matched ? m.decided_leaves : 0) {}
+  bool all_matched() const { return matched_keys_ == m_.keys; }
   size_t satisfied() const { return satisfied_; }
 
   void string(std::string_view key, std::string_view v) override {
-    if (const auto* e = m_.find(key)) {
-      const nlohmann::json& m = *e->value;
-      bool ok = false;
-      if (m.is_string()) {
-        const auto& ms = m.get_ref<const std::string&>();
-        ok = ms == v || address_wildcard_matches(ms, v);
-      }
-      leaf(m, ok);
-    }
+    if (const auto* e = m_.find(key))
+      leaf(*e, e->text && (*e->text == v || address_wildcard_matches(*e->text, v)));
   }
   void integer(std::string_view key, int64_t v) override {
-    if (const auto* e = m_.find(key)) leaf(*e->value, *e->value == nlohmann::json(v));
+    if (const auto* e = m_.find(key)) leaf(*e, *e->value == nlohmann::json(v));
   }
   void unsigned_integer(std::string_view key, uint64_t v) override {
-    if (const auto* e = m_.find(key)) leaf(*e->value, *e->value == nlohmann::json(v));
+    if (const auto* e = m_.find(key)) leaf(*e, *e->value == nlohmann::json(v));
   }
   void string_list(std::string_view key, const std::vector<std::string>& values) override {
-    if (const auto* e = m_.find(key)) leaf(*e->value, value_matches(*e->value, nlohmann::json(values), key));
+    if (const auto* e = m_.find(key)) leaf(*e, value_matches(*e->value, nlohmann::json(values), key));
   }
   void object(std::string_view key, const FieldSource& value) override {
     const auto* e = m_.find(key);
@@ -198,22 +204,22 @@ class FieldMatcher : public FieldSink {
       satisfied_ += nested.satisfied();
       matched_keys_ += nested.all_matched();
     } else {
-      leaf(*e->value, e->value->is_object());  // {} matches any object; a scalar none
+      leaf(*e, e->value->is_object());  // {} matches any object; a scalar none
     }
   }
   void json(std::string_view key, const nlohmann::json& v) override {
-    if (const auto* e = m_.find(key)) leaf(*e->value, value_matches(*e->value, v, key));
+    if (const auto* e = m_.find(key)) leaf(*e, value_matches(*e->value, v, key));
   }
 
  private:
-  void leaf(const nlohmann::json& m, bool ok) {
+  void leaf(const CompiledMatcher::Entry& e, bool ok) {
     if (!ok) return;
     ++matched_keys_;
-    satisfied_ += leaf_count(m);
+    satisfied_ += e.leaves;
   }
   const CompiledMatcher& m_;
-  size_t matched_keys_ = 0;
-  size_t satisfied_ = 0;
+  size_t matched_keys_;
+  size_t satisfied_;
 };
 
 // The events shown as "closest" when too few matched: same `event` kind first, then
@@ -293,13 +299,19 @@ struct MatchList {
   uint64_t total = 0;
 };
 
-// One matcher of an expectation, with what the online check needs of it.
+// Whether a matcher object names an event kind (a string `event`).
+bool names_a_kind(const json& fields) {
+  auto it = fields.find("event");
+  return it != fields.end() && it->is_string();
+}
+
+// One matcher of an expectation, with what the online check needs of it. The `event` key of
+// a matcher that names a kind is decided by same_kind(), not compared as a field.
 struct PreparedMatcher {
-  explicit PreparedMatcher(const EventMatcher& m) : source(m), compiled(m.fields) {
-    auto it = m.fields.find("event");
-    if (it == m.fields.end() || !it->is_string()) return;
-    names_kind = true;
-    kind_text = it->get<std::string>();
+  explicit PreparedMatcher(const EventMatcher& m)
+      : source(m), names_kind(names_a_kind(m.fields)), compiled(m.fields, names_kind ? "event" : "") {
+    if (!names_kind) return;
+    kind_text = m.fields["event"].get<std::string>();
     kind = trace_kind_named(kind_text);
   }
   // Whether `ev` is of the kind the matcher names (false when it names none). Kinds netsim
@@ -315,10 +327,10 @@ struct PreparedMatcher {
   size_t max_score(bool same_kind) const { return 1 + compiled.leaves - (names_kind && !same_kind ? 1 : 0); }
 
   const EventMatcher& source;
-  CompiledMatcher compiled;
-  bool names_kind = false;          // the matcher has a string `event`
-  std::string kind_text;            // its value
-  std::optional<TraceKind> kind;    // the same as a TraceKind, if it names one
+  bool names_kind;                // the matcher has a string `event`
+  CompiledMatcher compiled;       // without that `event`
+  std::string kind_text;          // its value
+  std::optional<TraceKind> kind;  // the same as a TraceKind, if it names one
 };
 
 }  // namespace
@@ -345,8 +357,8 @@ struct ExpectationMatcher::State {
     std::optional<FieldMatcher> fm;
     auto run = [&]() -> FieldMatcher& {
       if (!fm) {
-        fm.emplace(m.compiled);
-        ev.fields(*fm);
+        fm.emplace(m.compiled, same_kind);
+        if (!m.compiled.entries.empty()) ev.fields(*fm);
       }
       return *fm;
     };
