@@ -110,8 +110,13 @@ void Link::transmit(size_t from, size_t to, uint32_t bytes, Callback arrive, Los
   ++stats_.accepted;
 }
 
+Link::Frame Link::take(uint32_t slot) {
+  frames_[slot].live = false;
+  return frames_.release(slot);
+}
+
 void Link::arrive(uint32_t slot) {
-  Frame f = frames_.release(slot);
+  Frame f = take(slot);
   if (f.doomed) {
     ++stats_.lost;
     if (f.lost) f.lost(LinkLoss::kLoss);
@@ -136,7 +141,7 @@ void Link::set_up(bool up) {
   std::vector<LostFn> callbacks;
   callbacks.reserve(doomed.size());
   for (uint32_t s : doomed) {
-    Frame f = frames_.release(s);
+    Frame f = take(s);
     loop_.cancel(f.event);
     callbacks.push_back(std::move(f.lost));
   }

@@ -104,6 +104,8 @@ class Link {
   };
 
   void arrive(uint32_t slot);
+  // Releases a live frame's slot, marking it free first.
+  Frame take(uint32_t slot);
   static void prune(End& end, int64_t now);
   static void push_start(End& end, int64_t start);
 

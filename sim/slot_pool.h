@@ -1,5 +1,6 @@
 // A pool of values in numbered slots, reused through a free list: insert() returns a slot,
-// release() makes it reusable (the most recently released slot is reused first). Each slot
+// release() moves its value out and makes it reusable (the most recently released slot is
+// reused first; until then it holds the moved-from value). Each slot
 // counts its releases (its generation), so a handle made of (slot, generation) tells a stale
 // holder from the slot's current occupant. Slot numbers stay valid while live; references into
 // the pool are invalidated by insert(). Not thread-safe; the owner decides what a slot holds.
@@ -29,11 +30,11 @@ class SlotPool {
     return static_cast<uint32_t>(values_.size() - 1);
   }
 
-  // Requires: `slot` is live. Moves the value out, leaves T{} behind and frees the slot.
+  // Requires: `slot` is live. Moves the value out and frees the slot. A T whose moved-from
+  // state must not pass for a live value marks itself first (see Link::take).
   T release(uint32_t slot) {
     assert(slot < values_.size() && live_ > 0);
     T out = std::move(values_[slot]);
-    values_[slot] = T{};
     ++generations_[slot];
     free_.push_back(slot);
     --live_;
