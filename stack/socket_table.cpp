@@ -36,12 +36,16 @@ uint64_t flow_hash(const SocketAddr& src, const SocketAddr& dst) {
   return hash_addr(hash_addr(0x6e657473696d0001ULL, src.addr, src.port), dst.addr, dst.port);
 }
 
+// The tables' bucket hashes are never observable (nothing iterates the tables), so they use
+// IpAddrHash's one multiply per address rather than flow_hash's mixing rounds.
 size_t SocketTable::Hash::operator()(const AddrPort& k) const noexcept {
-  return static_cast<size_t>(hash_addr(0, k.addr, k.port));
+  return IpAddrHash{}(k.addr) ^ k.port;
 }
 
 size_t SocketTable::Hash::operator()(const FourTuple& k) const noexcept {
-  return static_cast<size_t>(flow_hash(k.remote, k.local));
+  const size_t local = (*this)(AddrPort{k.local.addr, k.local.port});
+  const size_t remote = (*this)(AddrPort{k.remote.addr, k.remote.port});
+  return local ^ (remote * 0x9e3779b97f4a7c15ULL);
 }
 
 SocketTable::SocketTable(SocketPolicy policy, TransportProto proto, uint64_t secret,
