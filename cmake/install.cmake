@@ -41,6 +41,22 @@ install(FILES ${NETSIM_CLI_DOCS_DIR}/netsim.bash
         DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME netsim)
 install(FILES ${NETSIM_CLI_DOCS_DIR}/_netsim DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 
+# The library (docs/library.md): libnetsim.a and its public headers, netsim's internal static
+# libraries it links, and the package config for find_package(netsim).
+include(CMakePackageConfigHelpers)
+install(TARGETS netsim_api netsim_scenarios netsim_viz netsim_net netsim_stack netsim_sim
+        EXPORT netsimTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY include/netsim DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+set(NETSIM_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/netsim)
+install(EXPORT netsimTargets NAMESPACE netsim:: DESTINATION ${NETSIM_CMAKE_DIR})
+configure_package_config_file(cmake/netsimConfig.cmake.in ${CMAKE_BINARY_DIR}/netsimConfig.cmake
+                              INSTALL_DESTINATION ${NETSIM_CMAKE_DIR})
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/netsimConfigVersion.cmake
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/netsimConfig.cmake ${CMAKE_BINARY_DIR}/netsimConfigVersion.cmake
+        DESTINATION ${NETSIM_CMAKE_DIR})
+
 # `cpack -G DEB` (or `cpack --config CPackConfig.cmake`): netsim_VERSION_amd64.deb installing
 # under /usr; the library dependencies are computed by dpkg-shlibdeps.
 set(CPACK_GENERATOR DEB)
@@ -54,10 +70,13 @@ netsim runs JSON scenarios (hosts, interfaces, addresses, links, a timeline of b
 listens, connects, sends, closes and address changes) in virtual time with an IPv4/IPv6\n\
 UDP/TCP stack per host, writes a JSONL trace of every packet and delivery decision,\n\
 checks the scenario's expectations and exports pcapng, Perfetto JSON, Graphviz, Mermaid\n\
-and a single-file HTML viewer.")
+and a single-file HTML viewer. The package also holds libnetsim.a, its\n\
+headers (<netsim/netsim.h>) and the CMake package config for find_package(netsim).")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# Building a program against the library (find_package(netsim)) also needs these.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cmake, g++, nlohmann-json3-dev, libssl-dev")
 set(CPACK_STRIP_FILES ON)
 include(CPack)

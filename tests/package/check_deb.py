@@ -155,9 +155,12 @@ def extract(netsim, source, build_dir, work):
     for needed in ("usr/bin/netsim", "usr/share/netsim/scenario.schema.json", "usr/share/doc/netsim/README.md",
                    "usr/share/doc/netsim/semantics.md", "usr/share/man/man1/netsim.1",
                    "usr/share/bash-completion/completions/netsim", "usr/share/zsh/vendor-completions/_netsim",
-                   "usr/share/doc/netsim/examples/udp/specific-shadows-wildcard.json"):
+                   "usr/share/doc/netsim/examples/udp/specific-shadows-wildcard.json",
+                   "usr/include/netsim/netsim.h"):
         if needed not in listed:
             fail(f"the package has no {needed}")
+    if not any(p.endswith("/cmake/netsim/netsimConfig.cmake") for p in listed):
+        fail("the package has no lib/.../cmake/netsim/netsimConfig.cmake")
     check_installed(root, source, work, "extract")
     left = tree(root) - set(listed)
     if left:
