@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "api/simulation_access.h"
 #include "scenarios/cli_doc.h"
 #include "scenarios/compare.h"
 #include "scenarios/explore.h"
@@ -263,14 +264,17 @@ int cmd_run(const std::string& file, const std::string& trace, const std::string
   options.trace_output = tee.single();
   options.fingerprint = fingerprint;
   options.tie_breaker = driver ? &*driver : nullptr;
-  RunResult r = scenario::run_scenario(*loaded.scenario, options);
+  // The file's scenario runs as the Simulation a program would build (docs/library.md).
+  Simulation simulation = SimulationAccess::from_scenario(std::move(*loaded.scenario));
+  const scenario::Scenario& s = SimulationAccess::scenario(simulation);
+  RunResult r = SimulationAccess::run(simulation, options);
   if (driver && driver->misfit()) {
     std::cerr << "netsim: --schedule " << schedule_text << " does not fit " << file << ": "
               << *driver->misfit() << "\n";
     return kExitUsage;
   }
   if (unpinned) r.notes.push_back("/fingerprint: not checked (the pin holds for the default schedule only)");
-  if (!quiet) print_summary(file, *loaded.scenario, r, seed.value_or(loaded.scenario->seed));
+  if (!quiet) print_summary(file, s, r, seed.value_or(s.seed));
   if (stats) print_stats(r);
   if (trace_file && !commit_output(*trace_file)) return kExitUsage;
   ExportOptions export_options;
@@ -535,7 +539,8 @@ void check_one(CheckItem& item, const std::vector<Override>& overrides, const st
   }
   RunOptions options;
   options.trace_output = tee.single();
-  RunResult r = scenario::run_scenario(*loaded.scenario, options);
+  Simulation simulation = SimulationAccess::from_scenario(std::move(*loaded.scenario));
+  RunResult r = SimulationAccess::run(simulation, options);
   item.status = r.exit_code == 0 ? "PASS" : "FAIL";
   for (const std::string& f : r.failures) report << "      " << f << "\n";
   if (new_golden && !new_golden->commit(&error)) {
@@ -550,7 +555,8 @@ void check_one(CheckItem& item, const std::vector<Override>& overrides, const st
     if (!diff.empty()) {
       item.status = "FAIL";
       report << "      " << diff << "\n";
-      explain_golden_difference(item, *loaded.scenario, golden_path, diff_dir, out_dir, diff, report);
+      explain_golden_difference(item, SimulationAccess::scenario(simulation), golden_path, diff_dir,
+                                out_dir, diff, report);
     }
   }
   if (outputs.trace && !outputs.finish()) {

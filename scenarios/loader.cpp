@@ -469,7 +469,7 @@ class Loader {
                                                   {"netstack3", Policy::kNetstack3},
                                                   {"linux", Policy::kLinux}}))
         s.policy = *p;
-    s.tcp = tcp::policy_defaults(s.policy);
+    s.tcp = policy_tcp_params(s.policy);
     if (const json* v = member(root, "until"))
       if (auto d = as_duration(*v, "/until")) s.until = SimTime{d->ns};
     if (const json* v = member(root, "fingerprint")) {
@@ -484,10 +484,6 @@ class Loader {
         error("/routes", "`routes` must be \"auto\" (or left out), got " + safe_dump(*v));
       else s.auto_routes = true;
     }
-    s.tcp.timestamps = policy_rules(s.policy).tcp_timestamps;
-    s.tcp.sack = policy_rules(s.policy).tcp_sack;
-    s.tcp.nodelay = !policy_rules(s.policy).tcp_nagle;
-    s.tcp.fin_wait_2_timeout = policy_rules(s.policy).tcp_fin_wait_2_timeout;
     if (const json* v = member(root, "defaults")) load_defaults(*v, s);
     if (const json* v = member(root, "hosts")) load_hosts(*v, s);
     if (const json* v = member(root, "links")) load_links(*v, s);

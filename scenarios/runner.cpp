@@ -26,7 +26,7 @@ class Runner {
         matchers_(s.expect.begin(), s.expect.end()),
         writer_(header(o.trace_output || o.fingerprint || s.fingerprint), o.trace_output,
                 o.fingerprint || s.fingerprint.has_value(),
-                matchers_.empty() ? nullptr : &observer_),
+                matchers_.empty() && !o.observer ? nullptr : &observer_),
         names_(s.hosts.size()),
         world_(s, seed_, writer_) {
     writer_.set_namer(&names_);
@@ -464,16 +464,18 @@ class Runner {
   uint64_t max_events_;
   SimTime max_time_;
   uint64_t max_in_flight_;
-  // Feeds every emitted event to every expectation's matcher.
+  // Feeds every emitted event to every expectation's matcher, then to the options' observer.
   struct MatcherFeed : TraceObserver {
-    explicit MatcherFeed(std::vector<ExpectationMatcher>& m) : matchers(m) {}
+    MatcherFeed(std::vector<ExpectationMatcher>& m, TraceObserver* o) : matchers(m), also(o) {}
     void on_event(const TraceEventView& event) override {
       for (ExpectationMatcher& m : matchers) m.on_event(event);
+      if (also) also->on_event(event);
     }
     std::vector<ExpectationMatcher>& matchers;
+    TraceObserver* also;
   };
   std::vector<ExpectationMatcher> matchers_;
-  MatcherFeed observer_{matchers_};
+  MatcherFeed observer_{matchers_, options_.observer};
   TraceWriter writer_;
   SocketNames names_;
   World world_;

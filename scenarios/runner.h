@@ -46,6 +46,9 @@ struct RunOptions {
   // Orders the ties (events ready at one instant) when set (`run --schedule`, `explore`);
   // null: the default order. Requires: outlives the run.
   TieBreaker* tie_breaker = nullptr;
+  // Also sees every kept event as it is emitted, after the expectation matchers (null: none;
+  // the library's record callbacks). Requires: outlives the run.
+  TraceObserver* observer = nullptr;
 };
 
 struct RunResult {

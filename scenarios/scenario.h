@@ -18,6 +18,7 @@
 #include "stack/host.h"
 #include "stack/ip_addr.h"
 #include "stack/net_error.h"
+#include "stack/policy.h"
 #include "stack/socket_table.h"
 #include "stack/tcp/params.h"
 
@@ -51,6 +52,17 @@ struct LinkDefaults {
 
 // TCP parameters (`defaults.tcp`, an extension of v1): stack/tcp/params.h.
 using TcpParams = netsim::tcp::Params;
+// What a policy's hosts start from before `defaults.tcp`: its congestion control, the
+// timestamps and SACK-permitted options it offers, Nagle's algorithm and the FIN_WAIT_2 timeout.
+inline TcpParams policy_tcp_params(Policy policy) {
+  TcpParams p = tcp::policy_defaults(policy);
+  const PolicyRules& rules = policy_rules(policy);
+  p.timestamps = rules.tcp_timestamps;
+  p.sack = rules.tcp_sack;
+  p.nodelay = !rules.tcp_nagle;
+  p.fin_wait_2_timeout = rules.tcp_fin_wait_2_timeout;
+  return p;
+}
 
 struct Interface {
   std::string name;
