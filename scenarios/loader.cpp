@@ -304,6 +304,9 @@ const std::vector<KeySpec> kTcpKeys = {
      "retransmissions of a SYN before `timed_out`; default 6"},
     {"initial_cwnd_segments", false, kPositiveU32,
      "initial congestion window in segments; default 10"},
+    {"abc_limit", false, kPositiveU32,
+     "slow start adds at most this many segments per ACK (RFC 3465 L; 2 doubles cwnd per round "
+     "trip with delayed ACKs); default: linux 2, else 1 (RFC 5681)"},
     {"initial_ssthresh", false, kPositiveU32,
      "initial slow-start threshold in bytes; default 2147483647"},
     {"receive_buffer", false, kPositiveU32,
@@ -837,6 +840,7 @@ class Loader {
         u32("max_retries", tp.max_retries, 0);
         u32("syn_retries", tp.syn_retries, 0);
         u32("initial_cwnd_segments", tp.initial_cwnd_segments, 1);
+        u32("abc_limit", tp.abc_limit, 1);
         u32("initial_ssthresh", tp.initial_ssthresh, 1);
         u32("receive_buffer", tp.receive_buffer, 1);
         u32("send_buffer", tp.send_buffer, 1);

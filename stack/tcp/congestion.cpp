@@ -27,9 +27,11 @@ std::unique_ptr<CongestionControl> CongestionControl::make(CongestionAlgorithm a
   return std::make_unique<NewReno>();
 }
 
-void CongestionControl::on_ack(Window& w, uint32_t mss, uint32_t acked, SimTime now, Duration rtt) {
+void CongestionControl::on_ack(Window& w, uint32_t mss, uint32_t acked, SimTime now, Duration rtt,
+                               uint32_t abc_limit) {
   if (w.cwnd < w.ssthresh) {
-    w.cwnd = std::min(w.cwnd + std::min(acked, mss), kMaxCwnd);  // RFC 5681 (2)
+    const uint64_t limit = static_cast<uint64_t>(abc_limit) * mss;  // RFC 3465 L
+    w.cwnd = static_cast<uint32_t>(std::min<uint64_t>(w.cwnd + std::min<uint64_t>(acked, limit), kMaxCwnd));
     return;
   }
   avoid_congestion(w, mss, acked, now, rtt);

@@ -38,9 +38,11 @@ class CongestionControl {
   virtual ~CongestionControl() = default;
 
   // `acked` bytes of new data were acknowledged at `now`, outside loss recovery: slow start
-  // below ssthresh (RFC 5681 3.1: cwnd += min(acked, SMSS)), the algorithm's congestion
-  // avoidance at or above it. `rtt`: the smoothed round-trip time (zero before any sample).
-  void on_ack(Window& w, uint32_t mss, uint32_t acked, SimTime now, Duration rtt);
+  // below ssthresh (RFC 3465 byte counting: cwnd += min(acked, abc_limit * SMSS); RFC 5681 3.1
+  // is abc_limit 1), the algorithm's congestion avoidance at or above it. `rtt`: the smoothed
+  // round-trip time (zero before any sample).
+  void on_ack(Window& w, uint32_t mss, uint32_t acked, SimTime now, Duration rtt,
+              uint32_t abc_limit = 1);
   // A loss episode starts (fast retransmit, or the first retransmission timeout of one):
   // lowers ssthresh and restarts the growth state. cwnd is left to the caller (recovery or the
   // timeout sets it). `mss`: SMSS; `flight`: FlightSize in bytes.

@@ -307,7 +307,8 @@ void Connection::on_new_ack(uint32_t ack) {
       arm(kRetransmit, rto_);
     }
   } else {
-    congestion_control().on_ack(win_, eff_mss_, acked, env_.now(), have_srtt_ ? srtt_ : Duration{});
+    congestion_control().on_ack(win_, eff_mss_, acked, env_.now(), have_srtt_ ? srtt_ : Duration{},
+                                params_.abc_limit);
   }
   // RFC 6298 5.3: restart for the remaining data.
   if (snd_una_ != snd_max_) arm(kRetransmit, rto_);

@@ -24,6 +24,9 @@ struct Params {
   uint32_t syn_retries = 6;        // SYN retransmissions before timed_out
   uint32_t initial_cwnd_segments = 10;
   uint32_t initial_ssthresh = 0x7fffffff;  // bytes; RFC 5681 3.1 "arbitrarily high"
+  // RFC 3465 L: slow start adds at most this many SMSS per ACK (RFC 5681 3.1: 1). With delayed
+  // ACKs, 2 doubles cwnd each round trip, as Linux's slow start does; policy_defaults: linux 2.
+  uint32_t abc_limit = 1;
   CongestionAlgorithm congestion = CongestionAlgorithm::kNewReno;  // policy_defaults: linux kCubic
   LossRecovery recovery = LossRecovery::kNewReno;                  // policy_defaults: linux kSack
   uint32_t receive_buffer = 131072;  // bytes; the advertised window never exceeds it
@@ -46,12 +49,14 @@ struct Params {
 };
 
 // What a policy's hosts start from, before `defaults.tcp`: linux runs CUBIC with SACK-based
-// recovery as Linux does; seed and netstack3 keep NewReno for both.
+// recovery and counts up to two segments per ACK in slow start as Linux does; seed and
+// netstack3 keep NewReno for both and RFC 5681's one segment.
 inline Params policy_defaults(SocketPolicy policy) {
   Params p;
   if (policy == SocketPolicy::kLinux) {
     p.congestion = CongestionAlgorithm::kCubic;
     p.recovery = LossRecovery::kSack;
+    p.abc_limit = 2;
   }
   return p;
 }

@@ -31,6 +31,19 @@ TEST(CongestionSlowStart, BothAlgorithmsAddAtMostOneSmssPerAck) {
   }
 }
 
+TEST(CongestionSlowStart, ByteCountingLimitTwoAddsUpToTwoSmssPerAck) {
+  for (CongestionAlgorithm a : {CongestionAlgorithm::kNewReno, CongestionAlgorithm::kCubic}) {
+    auto cc = CongestionControl::make(a);
+    Window w{.cwnd = 10000, .ssthresh = 20000};
+    cc->on_ack(w, kMss, 3000, at_ms(0), kRtt, 2);  // RFC 3465: min(acked, 2 * SMSS)
+    EXPECT_EQ(w.cwnd, 12000u);
+    cc->on_ack(w, kMss, 2000, at_ms(1), kRtt, 2);  // a delayed ACK of two segments
+    EXPECT_EQ(w.cwnd, 14000u);
+    cc->on_ack(w, kMss, 400, at_ms(2), kRtt, 2);
+    EXPECT_EQ(w.cwnd, 14400u);
+  }
+}
+
 TEST(NewRenoAvoidance, AddsOneSmssPerCwndOfAckedBytes) {
   NewReno cc;
   Window w{.cwnd = 4000, .ssthresh = 4000};

@@ -1230,6 +1230,26 @@ TEST(TcpCongestion, SlowStartDoublesCwndEachRoundTrip) {
   EXPECT_EQ(a.cwnd(), 80000u);
 }
 
+// With delayed ACKs (one ACK per two segments), RFC 5681's one SMSS per ACK grows cwnd 1.5x a
+// round trip; RFC 3465's L = 2 SMSS (policy linux) doubles it. Ten segments at t0: five ACKs at
+// 20 ms. L = 1: cwnd 15000, fifteen segments, seven ACKs of two by 45 ms (the fifteenth waits
+// for b's delayed-ACK timer): 22000. L = 2: 20000, then ten ACKs of two: 40000.
+TEST(TcpCongestion, SlowStartByteCountingLimitWithDelayedAcks) {
+  for (uint32_t limit : {1u, 2u}) {
+    Net net;
+    net.a.params.abc_limit = limit;
+    net.a.mss = net.b.mss = 1000;
+    net.open();
+    Connection& a = net.a.c();
+    ASSERT_TRUE(a.send_generated(1000000).ok());
+    SimTime t0 = net.loop.now();
+    net.run_until(t0 + ms(25));
+    EXPECT_EQ(a.cwnd(), limit == 1 ? 15000u : 20000u) << limit;
+    net.run_until(t0 + ms(45));
+    EXPECT_EQ(a.cwnd(), limit == 1 ? 22000u : 40000u) << limit;
+  }
+}
+
 TEST(TcpCongestion, CongestionAvoidanceAddsOneMssPerRoundTrip) {
   CwndNet net(10000);
   Connection& a = net.a.c();
