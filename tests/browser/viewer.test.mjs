@@ -3,7 +3,7 @@
 // listed, and that clicking a delivery explains the winner and what it shadowed. Screenshots go to
 // the output directory (and, with --docs, to docs/viewer.png).
 // With --netsim it also runs bundled scenarios (guards, reuse_port, routers, address changes) and
-// checks what the viewer shows for them, and opens the diff pages `netsim compare` and
+// checks what the viewer shows for them, and opens the diff pages `netsim compare`, `explore` and
 // `netsim check --golden` write.
 //   node viewer.test.mjs --export PATH/TO/exporter [--netsim PATH/TO/netsim] --traces DIR --out DIR [--docs FILE]
 // Exit 0 passed, 1 failed, 77 skipped (no chromium or no playwright-core).
@@ -410,6 +410,27 @@ try {
       assert((await page.textContent('#first-0')).includes('deliver b: z'), `golden side: ${await page.textContent('#first-0')}`);
       assert((await page.textContent('#first-1')).includes('deliver b: s'), `actual side: ${await page.textContent('#first-1')}`);
       assert((await page.textContent('#kind')).includes('golden'), 'says it compares a golden trace');
+      assert(problems.length === 0, problems.join('\n'));
+      await page.close();
+    });
+
+    await check('explore --out: the default schedule and the breaking one, opened at the first diverging decision', async () => {
+      const dir = join(outDir, 'explore');
+      const run = spawnSync(netsim, ['explore', join(scenariosDir, 'explore/close-vs-syn-naive.json'), '-j', '1', '--out', dir], { encoding: 'utf8' });
+      assert(run.status === 1, `netsim explore exits 1 (a race found), got ${run.status}: ${run.stderr}`);
+      // A short window: the table starts below the fold unless the page scrolls to it.
+      const { page, problems } = await open(join(dir, 'expect-0.diff.html'), { height: 240 });
+      assert((await page.textContent('#kind')).includes('The default schedule and a breaking one'), `kind: ${await page.textContent('#kind')}`);
+      assert((await page.textContent('#first-0')).includes('drop server: no_listener'), `default side: ${await page.textContent('#first-0')}`);
+      assert((await page.textContent('#first-1')).includes('deliver server: l'), `breaking side: ${await page.textContent('#first-1')}`);
+      assert((await page.textContent('#note')).includes('--schedule 1@10000000:1'), `note: ${await page.textContent('#note')}`);
+      const view = await page.evaluate(() => {
+        const r = document.querySelector('tr.first-row').getBoundingClientRect();
+        return { top: r.top, bottom: r.bottom, height: window.innerHeight, scrolled: window.scrollY };
+      });
+      assert(view.scrolled > 0 && view.top < view.height && view.bottom > 0, `the first differing row in view: ${JSON.stringify(view)}`);
+      const link = await page.locator('tr.first-row td:nth-child(3) a').first().getAttribute('href');
+      assert(/^schedule-1\.html#seq=\d+$/.test(link), `link into the breaking run's viewer: ${link}`);
       assert(problems.length === 0, problems.join('\n'));
       await page.close();
     });
