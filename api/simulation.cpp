@@ -477,7 +477,10 @@ scenario::EventMatcher Simulation::Impl::matcher(std::string_view call, const Ma
   scenario::EventMatcher out;
   out.pointer = std::move(pointer);
   out.fields["event"] = m.event();
-  for (const auto& [key, value] : m.fields()) {
+  for (const auto& field : m.fields()) {
+    // Named copies of the pair's parts: clang 14 cannot capture structured bindings in lambdas.
+    const auto& key = field.first;
+    const auto& value = field.second;
     static constexpr std::string_view kReserved[] = {"event", "count", "min", "max", "never",
                                                      "after", "before", "sequence"};
     if (std::find(std::begin(kReserved), std::end(kReserved), key) != std::end(kReserved))

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <functional>
 #include <ostream>
-#include <ranges>
 
 namespace netsim {
 
@@ -38,11 +37,46 @@ using HostId = Id<struct HostTag>;
 using LinkId = Id<struct LinkTag>;
 using InterfaceId = Id<struct InterfaceTag>;
 
-// The ids 0 .. count-1 in order: `for (HostId h : first_ids<HostId>(n))`.
+// The ids 0 .. count-1 in order: `for (HostId h : first_ids<HostId>(n))`. A hand-written range
+// rather than std::views::iota, which clang 14 cannot compile against libstdc++ 12's <ranges>.
 template <typename IdType>
-auto first_ids(size_t count) {
-  return std::views::iota(uint32_t{0}, static_cast<uint32_t>(count)) |
-         std::views::transform([](uint32_t v) { return IdType(v); });
+class IdRange {
+ public:
+  class iterator {
+   public:
+    using value_type = IdType;
+    using difference_type = std::ptrdiff_t;
+    constexpr iterator() = default;
+    constexpr explicit iterator(uint32_t value) : value_(value) {}
+    constexpr IdType operator*() const { return IdType(value_); }
+    constexpr iterator& operator++() {
+      ++value_;
+      return *this;
+    }
+    constexpr iterator operator++(int) {
+      iterator before = *this;
+      ++value_;
+      return before;
+    }
+    constexpr bool operator==(const iterator&) const = default;
+
+   private:
+    uint32_t value_ = 0;
+  };
+
+  constexpr explicit IdRange(uint32_t count) : count_(count) {}
+  constexpr iterator begin() const { return iterator(0); }
+  constexpr iterator end() const { return iterator(count_); }
+  constexpr size_t size() const { return count_; }
+  constexpr bool empty() const { return count_ == 0; }
+
+ private:
+  uint32_t count_;
+};
+
+template <typename IdType>
+constexpr IdRange<IdType> first_ids(size_t count) {
+  return IdRange<IdType>(static_cast<uint32_t>(count));
 }
 
 }  // namespace netsim
