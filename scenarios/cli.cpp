@@ -52,16 +52,10 @@ std::string format_ns(int64_t ns) {
 }
 
 bool parse_overrides(const std::vector<std::string>& texts, std::vector<Override>& out) {
-  for (const std::string& t : texts) {
-    std::string error;
-    auto o = scenario::parse_override(t, &error);
-    if (!o) {
-      std::cerr << "netsim: --set " << t << ": " << error << "\n";
-      return false;
-    }
-    out.push_back(*o);
-  }
-  return true;
+  std::string error;
+  if (scenario::parse_overrides(texts, out, &error)) return true;
+  std::cerr << "netsim: " << error << "\n";
+  return false;
 }
 
 void print_diagnostics(const LoadResult& r) {

@@ -74,14 +74,9 @@ int run_compare(const CompareOptions& options) {
     return kUsage;
   }
   std::vector<Override> overrides;
-  for (const std::string& text : options.sets) {
-    std::string error;
-    auto o = parse_override(text, &error);
-    if (!o) {
-      std::cerr << "netsim: --set " << text << ": " << error << "\n";
-      return kUsage;
-    }
-    overrides.push_back(*o);
+  if (std::string error; !parse_overrides(options.sets, overrides, &error)) {
+    std::cerr << "netsim: " << error << "\n";
+    return kUsage;
   }
   // The file as written first: its own errors are exit 3, a policy's are a usage error.
   LoadResult base = load_scenario_file(options.file, overrides);

@@ -408,14 +408,9 @@ SearchResult search_schedules(const Scenario& base, const SearchSettings& settin
 
 int run_explore(const ExploreOptions& options) {
   std::vector<Override> overrides;
-  for (const std::string& text : options.sets) {
-    std::string error;
-    auto o = parse_override(text, &error);
-    if (!o) {
-      std::cerr << "netsim: --set " << text << ": " << error << "\n";
-      return kUsage;
-    }
-    overrides.push_back(*o);
+  if (std::string error; !parse_overrides(options.sets, overrides, &error)) {
+    std::cerr << "netsim: " << error << "\n";
+    return kUsage;
   }
   std::optional<Duration> jitter;
   if (!options.jitter_text.empty()) {

@@ -2226,6 +2226,19 @@ std::optional<Override> parse_override(std::string_view text, std::string* error
   return o;
 }
 
+bool parse_overrides(const std::vector<std::string>& texts, std::vector<Override>& out, std::string* error) {
+  for (const std::string& text : texts) {
+    std::string why;
+    auto o = parse_override(text, &why);
+    if (!o) {
+      *error = "--set " + text + ": " + why;
+      return false;
+    }
+    out.push_back(*o);
+  }
+  return true;
+}
+
 LoadResult load_scenario_text(std::string_view text, const std::string& file_name,
                               const std::vector<Override>& overrides) {
   LoadResult result;

@@ -51,6 +51,9 @@ std::string pointer_error(std::string_view pointer);
 // Parses "POINTER=VALUE"; VALUE is JSON, or taken as a bare string when it is not
 // valid JSON. On failure returns nullopt and sets *error (when given).
 std::optional<Override> parse_override(std::string_view text, std::string* error);
+// Parses every `--set` text in order, appending to `out`; at the first that fails, returns false
+// with *error = "--set TEXT: what is wrong".
+bool parse_overrides(const std::vector<std::string>& texts, std::vector<Override>& out, std::string* error);
 
 // Exposed for tests and the CLI: the unit parsers the loader uses.
 // "1.5ms", "250us", "3s", "10ns" -> exact nanoseconds, at most 1e18 (about 31.7 years);
