@@ -45,13 +45,13 @@ struct TcpLayer::Socket : SocketCore {
 
     void on_established() override {
       const ConnAddr& ends = socket_.conn;
-      if (!socket_.has_parent()) {
+      const auto pending = layer_.listener_of_.find(socket_.id);
+      if (pending == layer_.listener_of_.end()) {
         emit_with_cause(EstablishedRecord{socket_.id, ends.local, ends.remote});
         return;
       }
-      const SocketId listener = socket_.parent;
-      if (Socket* parent = layer_.pool_->find(listener)) std::erase(parent->listening().unaccepted, socket_.id);
-      socket_.parent = kNoParent;
+      const SocketId listener = pending->second;
+      layer_.leave_listener(socket_.id, pending);
       emit_with_cause(AcceptRecord{socket_.id, listener, ends.local, ends.remote});
     }
 
@@ -87,17 +87,14 @@ struct TcpLayer::Socket : SocketCore {
     std::vector<SocketId> unaccepted;  // children still in the handshake
     tcp::SocketOptions options;        // the children's
   };
-  static constexpr SocketId kNoParent{UINT32_MAX, 0, TransportProto::kTcp};
-
   // Requires: a listener.
   Listening& listening() { return std::get<Listening>(role); }
   // Requires: a connection whose handshake started (every connection in the table).
   Glue& glue() { return std::get<Glue>(role); }
-  bool has_parent() const { return parent != kNoParent; }
 
+  // Nothing else: what only a few sockets need at a time (a passive connection's listener, an
+  // outage) is kept by the layer, and a million idle connections do not pay for it.
   std::variant<std::monostate, Listening, Glue> role;
-  SocketId parent = kNoParent;  // the listener, for a passive connection not yet accepted
-  bool unreachable = false;     // the last segment found no route (one error per outage)
 };
 
 namespace {
@@ -222,8 +219,14 @@ Result<void> TcpLayer::shutdown(SocketId id, bool read, bool write) {
 void TcpLayer::leave_table(Socket& s) {
   table_.remove(s.id);
   pool_->retire(s);
-  if (s.has_parent())
-    if (Socket* listener = pool_->find(s.parent)) std::erase(listener->listening().unaccepted, s.id);
+  unrouted_.erase(s.id);
+  const auto pending = listener_of_.find(s.id);
+  if (pending != listener_of_.end()) leave_listener(s.id, pending);
+}
+
+void TcpLayer::leave_listener(SocketId child, std::map<SocketId, SocketId>::iterator pending) {
+  if (Socket* listener = pool_->find(pending->second)) std::erase(listener->listening().unaccepted, child);
+  listener_of_.erase(pending);
 }
 
 void TcpLayer::remove(Socket& s, std::string_view state) {
@@ -255,12 +258,11 @@ void TcpLayer::send_from_connection(Socket& s, Packet packet) {
   Result<Egress> egress = ip_.route_for(packet.dst, ip_.connection_rule(s.conn.local.addr, s.conn.device));
   if (!egress) {
     trace_.drop(packet, DropReason::kNoRoute);
-    if (s.unreachable || routed) return;
-    s.unreachable = true;
+    if (routed || !unrouted_.insert(s.id).second) return;
     trace_.emit(ErrorRecord{s.id, NetError::kNetworkUnreachable}, packet.trace_cause);
     return;
   }
-  s.unreachable = false;
+  unrouted_.erase(s.id);
   ip_.transmit(egress->interface, egress->next_hop, std::move(packet));
 }
 
@@ -344,7 +346,6 @@ TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, In
   auto child = std::make_unique<Socket>();
   child->conn = ConnAddr{syn.dst_sa(), syn.src_sa(), listener.listen_addr->device};
   child->sharing = listener.sharing;
-  child->parent = listener.id;
   Socket* raw = child.get();
   const SocketId id = pool_->add(std::move(child));
   if (!table_.insert_connection(id, raw->conn, raw->sharing, PortSource::kInherited)) {
@@ -352,6 +353,7 @@ TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, In
     return nullptr;
   }
   listener.listening().unaccepted.push_back(id);
+  listener_of_.emplace(id, listener.id);
   if (observer_) observer_->on_child(trace_.host_id(), listener.id, id);
   if (trace_.wants(TraceKind::kSocket)) {
     SocketRecord record{SocketOrigin::kChild, id, listener.id, 0, {}, raw->conn.local, raw->conn.remote, {}};

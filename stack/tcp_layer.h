@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "sim/random.h"
@@ -54,6 +56,8 @@ class TcpLayer {
   Socket* create_child(Socket& listener, const Packet& syn, InterfaceId interface);
   void send_from_connection(Socket& socket, Packet packet);
   void leave_table(Socket& socket);
+  // `child` is accepted or gone: off its listener's handshake list.
+  void leave_listener(SocketId child, std::map<SocketId, SocketId>::iterator pending);
   void remove(Socket& socket, std::string_view state);
 
   const PolicyRules& rules_;
@@ -65,6 +69,8 @@ class TcpLayer {
   std::unique_ptr<SocketPool<Socket>> pool_;
   SocketObserver* observer_ = nullptr;
   Packet* current_packet_ = nullptr;  // the segment being received, while a connection handles it
+  std::map<SocketId, SocketId> listener_of_;  // a passive connection in the handshake -> its listener
+  std::set<SocketId> unrouted_;  // connections whose last segment found no route (one error per outage)
 };
 
 }  // namespace netsim

@@ -321,9 +321,9 @@ class Connection {
   State state_ = Closed{};
   CongestionAlgorithm congestion_;
   LossRecovery recovery_;
-  uint8_t persist_backoff_ = 0;  // at most 16
-  uint8_t rcv_wscale_ = 0;       // 0 unless window scaling is on
-  // Flags as bits: thousands of idle connections pay for every byte here.
+  // Small fields and flags as bits: a million idle connections pay for every byte here.
+  uint8_t persist_backoff_ : 5 = 0;  // at most 16
+  uint8_t rcv_wscale_ : 4 = 0;       // at most 14; 0 unless window scaling is on
   bool have_srtt_ : 1 = false;
   bool timing_ : 1 = false;  // one segment timed at a time (Karn: never a retransmitted one)
   bool in_recovery_ : 1 = false;
