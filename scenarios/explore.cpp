@@ -511,7 +511,11 @@ int run_explore(const ExploreOptions& options) {
     text << "  replay: netsim run " << options.file << " --schedule " << to_string(s);
     if (options.seed) text << " --seed " << *options.seed;
     text << "\n";
-    show_divergence(text, diff_decisions({default_log, breaking_log}));
+    if (*result.smallest == 0) {
+      text << "  the default schedule breaks it: plain `netsim run` fails the same way, no reordering needed\n";
+    } else {
+      show_divergence(text, diff_decisions({default_log, breaking_log}));
+    }
     report.smallest = found(result.smallest);
     report.smallest_text = text.str();
   }
@@ -539,6 +543,10 @@ int run_explore(const ExploreOptions& options) {
   // breaking schedule, opened at the first diverging decision.
   for (const Row& row : report.rows) {
     if (!row.first) continue;
+    if (row.first->index == 0) {  // nothing to compare: the default run is the breaking one
+      std::cout << "  " << row.name << ": broken by the default schedule itself (default.jsonl)\n";
+      continue;
+    }
     const DecisionLog* breaking_log = log_of(row.first->index);
     if (!breaking_log) return kUsage;
     const DecisionDiff diff = diff_decisions({log_of(0), breaking_log});

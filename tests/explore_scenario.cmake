@@ -3,6 +3,7 @@
 # (exit 1), and `run --schedule` must replay it: the run fails, and two replays give
 # byte-identical traces that differ from the default run's and equal the trace explore --out
 # wrote; the diff page explore --out wrote names the first diverging decision it printed.
+# EXPECT=default: the default schedule itself breaks it (exit 1, said so, no diff page).
 get_filename_component(name ${SCENARIO} NAME_WE)
 file(REMOVE_RECURSE ${OUT}/${name})
 file(MAKE_DIRECTORY ${OUT})
@@ -21,6 +22,19 @@ if(EXPECT STREQUAL "held")
 endif()
 if(NOT rc EQUAL 1)
   message(FATAL_ERROR "explore ${SCENARIO} exited ${rc}, expected 1 (a breaking schedule)")
+endif()
+if(EXPECT STREQUAL "default")
+  if(NOT out MATCHES "the default schedule breaks it" OR NOT out MATCHES "broken by the default schedule itself")
+    message(FATAL_ERROR "explore did not say that the default schedule breaks ${SCENARIO}")
+  endif()
+  if(out MATCHES "diverging|same delivery decisions")
+    message(FATAL_ERROR "explore compared the default run with itself")
+  endif()
+  file(GLOB pages ${OUT}/${name}/*.diff.html)
+  if(pages OR NOT EXISTS ${OUT}/${name}/default.jsonl)
+    message(FATAL_ERROR "explore --out should write default.jsonl and no diff page: ${pages}")
+  endif()
+  return()
 endif()
 if(NOT out MATCHES "--schedule ([^ \n]+)")
   message(FATAL_ERROR "explore printed no replayable schedule")
