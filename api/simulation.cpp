@@ -1,8 +1,10 @@
 // netsim::Simulation (include/netsim/simulation.h): the calls build the typed scenario
-// (scenarios/scenario.h) directly, checking each argument as the loader checks the same key of a
-// file, and run() hands it to the scenario runner with the attached sinks: the JSONL writer's
-// output, a record callback (a TraceObserver beside the online expectation matchers) and the
-// matchers themselves. `netsim run` comes through SimulationAccess with a loaded scenario.
+// (scenarios/scenario.h), and run() hands it to the scenario runner with the attached sinks: the
+// JSONL writer's output, a record callback (a TraceObserver beside the online expectation
+// matchers) and the matchers themselves. Steps, routes, TCP parameters and limits are written as
+// the JSON a file holds and typed by the loader's own code (scenario::PieceLoader), so a call is
+// checked exactly as the same key of a file. `netsim run` comes through SimulationAccess with a
+// loaded scenario.
 #include <netsim/simulation.h>
 
 #include <algorithm>
@@ -26,6 +28,19 @@ constexpr int64_t kMaxTimeNs = 1'000'000'000'000'000'000;
   throw std::invalid_argument("netsim::Simulation::" + std::string(call) + ": " + problem);
 }
 
+// The loader's problems with a piece at `pointer`, each after the key it is at.
+[[noreturn]] void reject(std::string_view call, const std::vector<scenario::Diagnostic>& errors,
+                         const std::string& pointer) {
+  std::string problems;
+  for (const scenario::Diagnostic& d : errors) {
+    if (!problems.empty()) problems += "; ";
+    std::string key = d.pointer.substr(std::min(pointer.size() + 1, d.pointer.size()));
+    std::replace(key.begin(), key.end(), '/', '.');
+    problems += (key.empty() ? "" : "`" + key + "`: ") + d.message;
+  }
+  reject(call, problems);
+}
+
 void check_name(std::string_view call, const std::string& name, const std::string& what) {
   if (name.empty()) reject(call, what + " name must not be empty");
   if (name.find_first_of(". \t/#") != std::string::npos)
@@ -38,38 +53,9 @@ SimTime time_of(std::string_view call, Nanoseconds at) {
   return SimTime{at.count()};
 }
 
-IpAddr address_of(std::string_view call, const std::string& text, bool allow_prefix = false) {
-  if (auto a = IpAddr::parse(text)) return *a;
-  if (allow_prefix)
-    if (auto p = Prefix::parse(text)) return p->addr();
-  reject(call, "invalid IP address `" + text + "`");
-}
-
 Prefix prefix_of(std::string_view call, const std::string& text) {
   if (auto p = Prefix::parse(text)) return *p;
   reject(call, "invalid prefix `" + text + "` (expected an address with its length: 10.0.0.1/24)");
-}
-
-SocketAddr socket_address_of(std::string_view call, const std::string& text, bool allow_no_port) {
-  if (auto a = SocketAddr::parse(text)) return *a;
-  if (allow_no_port)
-    if (auto a = IpAddr::parse(text)) return SocketAddr{*a, 0};
-  reject(call, "invalid socket address `" + text + "` (expected `10.0.0.1:80` or `[fd00::1]:80`)");
-}
-
-std::optional<NetError> expected_error(std::string_view call, std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  if (auto e = net_error_from_string(text)) return e;
-  reject(call, "unknown error kind `" + std::string(text) + "`");
-}
-
-scenario::Proto proto_of(Proto p) { return p == Proto::kTcp ? scenario::Proto::kTcp : scenario::Proto::kUdp; }
-
-void check_new_socket(std::string_view call, const std::string& socket) {
-  if (socket.empty()) reject(call, "socket name must not be empty");
-  if (socket.find('#') != std::string::npos)
-    reject(call, "socket name `" + socket + "` may not contain `#` (`LISTENER#N` names the "
-                 "connections a TCP listener accepts)");
 }
 
 // The MTU rules of interfaces and links: 68..65535, and at least 1280 where IPv6 is.
@@ -179,8 +165,14 @@ struct Simulation::Impl {
   std::vector<std::pair<uint32_t, uint32_t>> linked;  // (host, interface) already on a link
   std::vector<std::ostream*> streams;
   std::vector<std::function<void(const TraceRecord&)>> callbacks;
+  std::unique_ptr<scenario::PieceLoader> piece_loader;  // made at the first piece (netsim run makes none)
   bool ran = false;
 
+  // Knows the model's hosts, interfaces and links; told of each new one before it joins the model.
+  scenario::PieceLoader& pieces() {
+    if (!piece_loader) piece_loader = std::make_unique<scenario::PieceLoader>(model);
+    return *piece_loader;
+  }
   scenario::Host& host(std::string_view call, HostHandle h) {
     if (h.index >= model.hosts.size()) reject(call, "no host #" + std::to_string(h.index));
     return model.hosts[h.index];
@@ -200,20 +192,33 @@ struct Simulation::Impl {
     if (i->host != h.index) reject(call, "the device is an interface of another host");
     return interface(call, *i);
   }
-  void add_step(std::string_view call, Nanoseconds at, const std::string& host_name, std::string op,
-                scenario::StepOp action, std::string_view expect_error = {}) {
-    scenario::Step s;
-    s.at = time_of(call, at);
-    s.expect_error = expected_error(call, expect_error);
-    s.host = host_name;
-    s.op = std::move(op);
-    s.action = std::move(action);
-    s.pointer = "/steps/" + std::to_string(model.steps.size());
+  // A step as the loader types the same object of a file's `steps`.
+  void add_step(std::string_view call, const nlohmann::json& step) {
+    const std::string pointer = "/steps/" + std::to_string(model.steps.size());
+    std::vector<scenario::Diagnostic> errors;
+    std::optional<scenario::Step> s = pieces().step(step, pointer, errors);
+    if (!s) reject(call, errors, pointer);
     // The steps stay in time order, in the order of the calls among equal times (as the
     // loader orders a file's steps).
-    const auto later = std::upper_bound(model.steps.begin(), model.steps.end(), s.at,
+    const auto later = std::upper_bound(model.steps.begin(), model.steps.end(), s->at,
                                         [](SimTime t, const scenario::Step& x) { return t < x.at; });
-    model.steps.insert(later, std::move(s));
+    model.steps.insert(later, std::move(*s));
+  }
+  // A step object as a file writes it (no `host` for a link's), but for the op's own keys.
+  nlohmann::json step(std::string_view call, Nanoseconds at, std::optional<HostHandle> h, const char* op,
+                      std::string_view expect_error = {}) {
+    nlohmann::json j = {{"at", at.count()}, {"op", op}};
+    if (h) j["host"] = host(call, *h).name;
+    if (!expect_error.empty()) j["expect_error"] = std::string(expect_error);
+    return j;
+  }
+  // A route object as a host's `routes` or an add_route step holds it.
+  nlohmann::json route(std::string_view call, HostHandle h, const std::string& to, const std::string& via,
+                       const std::optional<InterfaceHandle>& dev, uint32_t metric) {
+    nlohmann::json j = {{"to", to}, {"metric", metric}};
+    if (!via.empty()) j["via"] = via;
+    if (dev) j["dev"] = *device(call, h, dev);
+    return j;
   }
   scenario::EventMatcher matcher(std::string_view call, const Match& m, std::string pointer) const;
   // `e` with its match or sequence; adds the count and window and its pointer.
@@ -244,6 +249,58 @@ void Simulation::set_until(Nanoseconds until) { impl_->model.until = time_of("se
 
 void Simulation::use_auto_routes() { impl_->model.auto_routes = true; }
 
+void Simulation::set_tcp(const TcpParameters& p) {
+  nlohmann::json tcp = nlohmann::json::object();
+  const auto duration = [&](const char* key, const std::optional<Nanoseconds>& v) {
+    if (v) tcp[key] = v->count();
+  };
+  const auto value = [&](const char* key, const auto& v) {
+    if (v) tcp[key] = *v;
+  };
+  duration("msl", p.msl);
+  duration("initial_rto", p.initial_rto);
+  duration("min_rto", p.min_rto);
+  duration("max_rto", p.max_rto);
+  duration("delayed_ack_timeout", p.delayed_ack_timeout);
+  duration("fin_wait_2_timeout", p.fin_wait_2_timeout);
+  value("max_retries", p.max_retries);
+  value("syn_retries", p.syn_retries);
+  value("initial_cwnd_segments", p.initial_cwnd_segments);
+  value("abc_limit", p.abc_limit);
+  value("initial_ssthresh", p.initial_ssthresh);
+  value("receive_buffer", p.receive_buffer);
+  value("send_buffer", p.send_buffer);
+  value("backlog", p.backlog);
+  value("delayed_ack", p.delayed_ack);
+  value("window_scaling", p.window_scaling);
+  value("timestamps", p.timestamps);
+  value("sack", p.sack);
+  value("nodelay", p.nodelay);
+  value("rfc1337", p.rfc1337);
+  if (p.congestion) tcp["congestion"] = *p.congestion == Congestion::kCubic ? "cubic" : "newreno";
+  if (p.recovery) tcp["recovery"] = *p.recovery == Recovery::kSack ? "sack" : "newreno";
+  std::vector<scenario::Diagnostic> errors;
+  std::optional<scenario::TcpParams> params = impl_->pieces().tcp(impl_->model.tcp, tcp, errors);
+  if (!params) reject("set_tcp", errors, "/defaults/tcp");
+  impl_->model.tcp = *params;
+}
+
+void Simulation::set_limits(const Limits& l) {
+  nlohmann::json limits = nlohmann::json::object();
+  if (l.events) limits["events"] = *l.events;
+  if (l.time) limits["time"] = l.time->count();
+  if (l.in_flight) limits["in_flight"] = *l.in_flight;
+  std::vector<scenario::Diagnostic> errors;
+  std::optional<scenario::Limits> limited = impl_->pieces().limits(impl_->model.limits, limits, errors);
+  if (!limited) reject("set_limits", errors, "/limits");
+  impl_->model.limits = *limited;
+}
+
+void Simulation::pin_fingerprint(const std::string& fingerprint) {
+  if (fingerprint.empty()) reject("pin_fingerprint", "fingerprint must not be empty");
+  impl_->model.fingerprint = fingerprint;
+}
+
 HostHandle Simulation::add_host(const std::string& name) {
   check_name("add_host", name, "host");
   for (const scenario::Host& h : impl_->model.hosts)
@@ -251,12 +308,18 @@ HostHandle Simulation::add_host(const std::string& name) {
   scenario::Host h;
   h.name = name;
   h.pointer = "/hosts/" + name;
+  impl_->pieces().add_host(h);
   impl_->model.hosts.push_back(std::move(h));
   return HostHandle{static_cast<uint32_t>(impl_->model.hosts.size() - 1)};
 }
 
 void Simulation::set_forwarding(HostHandle host, bool forwarding) {
   impl_->host("set_forwarding", host).forwarding = forwarding;
+}
+
+void Simulation::set_host_model(HostHandle host, HostModel model) {
+  impl_->host("set_host_model", host).host_model =
+      model == HostModel::kStrong ? scenario::HostModel::kStrong : scenario::HostModel::kWeak;
 }
 
 InterfaceHandle Simulation::add_interface(HostHandle host, const std::string& name,
@@ -282,6 +345,7 @@ InterfaceHandle Simulation::add_interface(HostHandle host, const std::string& na
     itf.addresses.push_back(p);
   }
   check_mtu(kCall, mtu, has_ipv6(itf));
+  impl_->pieces().add_interface(h.name, itf);
   h.interfaces.push_back(std::move(itf));
   return InterfaceHandle{host.index, static_cast<uint32_t>(h.interfaces.size() - 1)};
 }
@@ -289,6 +353,12 @@ InterfaceHandle Simulation::add_interface(HostHandle host, const std::string& na
 InterfaceHandle Simulation::loopback(HostHandle host) const {
   impl_->host("loopback", host);
   return InterfaceHandle{host.index, Impl::kLoopbackIndex};
+}
+
+void Simulation::set_interface_up(InterfaceHandle interface, bool up) {
+  impl_->interface("set_interface_up", interface);
+  if (interface.index == Impl::kLoopbackIndex) reject("set_interface_up", "`lo` is always up");
+  impl_->model.hosts[interface.host].interfaces[interface.index].up = up;
 }
 
 LinkHandle Simulation::add_link(const std::vector<InterfaceHandle>& ends, const LinkOptions& options) {
@@ -326,6 +396,7 @@ LinkHandle Simulation::add_link(const std::vector<InterfaceHandle>& ends, const 
   l.queue = options.queue;
   l.mtu = options.mtu;
   impl_->linked.insert(impl_->linked.end(), linked.begin(), linked.end());
+  impl_->pieces().add_link(l.name);
   m.links.push_back(std::move(l));
   return LinkHandle{static_cast<uint32_t>(m.links.size() - 1)};
 }
@@ -334,139 +405,184 @@ void Simulation::add_route(HostHandle host, const std::string& to, const std::st
                            std::optional<InterfaceHandle> dev, uint32_t metric) {
   constexpr std::string_view kCall = "add_route";
   scenario::Host& h = impl_->host(kCall, host);
-  scenario::Route r;
-  r.to = prefix_of(kCall, to).network();
-  if (!via.empty()) {
-    r.via = address_of(kCall, via);
-    if (r.via->family() != r.to.family())
-      reject(kCall, "`via` " + via + " is not of the family of `to` " + r.to.to_string());
-  }
-  r.dev = impl_->device(kCall, host, dev);
-  if (!r.via && !r.dev) reject(kCall, "a route needs a gateway (`via`) or an interface (`dev`)");
-  r.metric = metric;
-  r.pointer = h.pointer + "/routes/" + std::to_string(h.routes.size());
-  h.routes.push_back(std::move(r));
+  const std::string pointer = h.pointer + "/routes/" + std::to_string(h.routes.size());
+  std::vector<scenario::Diagnostic> errors;
+  std::optional<scenario::Route> r =
+      impl_->pieces().route(h.name, impl_->route(kCall, host, to, via, dev, metric), pointer, errors);
+  if (!r) reject(kCall, errors, pointer);
+  h.routes.push_back(std::move(*r));
 }
+
+namespace {
+
+const char* proto_name(Proto p) { return p == Proto::kTcp ? "tcp" : "udp"; }
+
+// A socket's TCP options as a listen or connect step writes them.
+void add_tcp_options(nlohmann::json& step, const std::optional<Congestion>& congestion,
+                     const std::optional<Recovery>& recovery) {
+  if (congestion) step["congestion"] = *congestion == Congestion::kCubic ? "cubic" : "newreno";
+  if (recovery) step["recovery"] = *recovery == Recovery::kSack ? "sack" : "newreno";
+}
+
+const char* host_model_name(HostModel m) { return m == HostModel::kStrong ? "strong" : "weak"; }
+
+}  // namespace
 
 void Simulation::listen(Nanoseconds at, HostHandle host, Proto proto, const std::string& socket,
                         uint16_t port, const ListenOptions& options, std::string_view expect_error) {
   constexpr std::string_view kCall = "listen";
-  const scenario::Host& h = impl_->host(kCall, host);
-  check_new_socket(kCall, socket);
-  scenario::ListenStep s;
-  s.proto = proto_of(proto);
-  s.socket = socket;
-  s.port = port;
-  for (const std::string& text : options.addresses) {
-    const IpAddr a = address_of(kCall, text);
-    if (std::count(s.addresses.begin(), s.addresses.end(), a))
-      reject(kCall, "address " + a.to_string() + " is listed twice");
-    s.addresses.push_back(a);
-  }
-  if (options.family != ListenFamily::kBoth && !s.addresses.empty())
-    reject(kCall, "`family` applies to wildcard listeners only (no `addresses`)");
-  s.family = options.family == ListenFamily::kIpv4   ? scenario::FamilyFilter::kV4
-             : options.family == ListenFamily::kIpv6 ? scenario::FamilyFilter::kV6
-                                                     : scenario::FamilyFilter::kBoth;
-  s.device = impl_->device(kCall, host, options.device);
-  s.reuse_addr = options.reuse_addr;
-  s.reuse_port = options.reuse_port;
-  s.uid = options.uid;
-  s.backlog = options.backlog;
-  impl_->add_step(kCall, at, h.name, "listen", std::move(s), expect_error);
+  nlohmann::json s = impl_->step(kCall, at, host, "listen", expect_error);
+  s["proto"] = proto_name(proto);
+  s["socket"] = socket;
+  s["port"] = port;
+  if (!options.addresses.empty()) s["addresses"] = options.addresses;
+  if (options.family != ListenFamily::kBoth) s["family"] = options.family == ListenFamily::kIpv4 ? "ipv4" : "ipv6";
+  if (options.device) s["device"] = *impl_->device(kCall, host, options.device);
+  s["reuse_addr"] = options.reuse_addr;
+  s["reuse_port"] = options.reuse_port;
+  s["uid"] = options.uid;
+  if (options.backlog) s["backlog"] = *options.backlog;
+  add_tcp_options(s, options.congestion, options.recovery);
+  impl_->add_step(kCall, s);
 }
 
 void Simulation::connect(Nanoseconds at, HostHandle host, Proto proto, const std::string& socket,
                          const std::string& remote, const ConnectOptions& options,
                          std::string_view expect_error) {
   constexpr std::string_view kCall = "connect";
-  const scenario::Host& h = impl_->host(kCall, host);
-  check_new_socket(kCall, socket);
-  scenario::ConnectStep s;
-  s.proto = proto_of(proto);
-  s.socket = socket;
-  s.remote = socket_address_of(kCall, remote, false);
-  if (!options.local.empty()) {
-    s.local = socket_address_of(kCall, options.local, true);
-    if (s.local->addr.family() != s.remote.addr.family())
-      reject(kCall, "`local` " + options.local + " and `remote` " + remote + " are of different families");
-  }
-  s.device = impl_->device(kCall, host, options.device);
-  s.reuse_addr = options.reuse_addr;
-  s.reuse_port = options.reuse_port;
-  s.uid = options.uid;
-  impl_->add_step(kCall, at, h.name, "connect", std::move(s), expect_error);
+  nlohmann::json s = impl_->step(kCall, at, host, "connect", expect_error);
+  s["proto"] = proto_name(proto);
+  s["socket"] = socket;
+  s["remote"] = remote;
+  if (!options.local.empty()) s["local"] = options.local;
+  if (options.device) s["device"] = *impl_->device(kCall, host, options.device);
+  s["reuse_addr"] = options.reuse_addr;
+  s["reuse_port"] = options.reuse_port;
+  s["uid"] = options.uid;
+  add_tcp_options(s, options.congestion, options.recovery);
+  impl_->add_step(kCall, s);
 }
+
+namespace {
+
+// A send step's keys but its payload.
+void add_send_options(nlohmann::json& step, const SendOptions& options) {
+  if (!options.to.empty()) step["to"] = options.to;
+  if (options.repeat)
+    step["repeat"] = {{"count", options.repeat->count}, {"every", options.repeat->every.count()}};
+}
+
+}  // namespace
 
 void Simulation::send(Nanoseconds at, HostHandle host, const std::string& socket, const std::string& data,
                       const std::string& to, std::string_view expect_error) {
-  constexpr std::string_view kCall = "send";
-  const scenario::Host& h = impl_->host(kCall, host);
-  if (socket.empty()) reject(kCall, "socket name must not be empty");
-  scenario::SendStep s;
-  s.socket = socket;
-  s.data = data;
-  if (!to.empty()) s.to = socket_address_of(kCall, to, false);
-  impl_->add_step(kCall, at, h.name, "send", std::move(s), expect_error);
+  send(at, host, socket, data, SendOptions{.to = to}, expect_error);
+}
+
+void Simulation::send(Nanoseconds at, HostHandle host, const std::string& socket, const std::string& data,
+                      const SendOptions& options, std::string_view expect_error) {
+  nlohmann::json s = impl_->step("send", at, host, "send", expect_error);
+  s["socket"] = socket;
+  s["data"] = data;
+  add_send_options(s, options);
+  impl_->add_step("send", s);
+}
+
+void Simulation::send_bytes(Nanoseconds at, HostHandle host, const std::string& socket, uint64_t size,
+                            const SendOptions& options, std::string_view expect_error) {
+  nlohmann::json s = impl_->step("send_bytes", at, host, "send", expect_error);
+  s["socket"] = socket;
+  s["size"] = size;
+  add_send_options(s, options);
+  impl_->add_step("send_bytes", s);
 }
 
 void Simulation::close(Nanoseconds at, HostHandle host, const std::string& socket,
                        std::string_view expect_error) {
-  const scenario::Host& h = impl_->host("close", host);
-  if (socket.empty()) reject("close", "socket name must not be empty");
-  impl_->add_step("close", at, h.name, "close", scenario::CloseStep{socket}, expect_error);
+  nlohmann::json s = impl_->step("close", at, host, "close", expect_error);
+  s["socket"] = socket;
+  impl_->add_step("close", s);
 }
 
 void Simulation::shutdown(Nanoseconds at, HostHandle host, const std::string& socket, Shutdown how,
                           std::string_view expect_error) {
-  const scenario::Host& h = impl_->host("shutdown", host);
-  if (socket.empty()) reject("shutdown", "socket name must not be empty");
-  const scenario::ShutdownHow kHow[] = {scenario::ShutdownHow::kRead, scenario::ShutdownHow::kWrite,
-                                        scenario::ShutdownHow::kBoth};
-  impl_->add_step("shutdown", at, h.name, "shutdown",
-                  scenario::ShutdownStep{socket, kHow[static_cast<int>(how)]}, expect_error);
+  constexpr const char* kHow[] = {"read", "write", "both"};
+  nlohmann::json s = impl_->step("shutdown", at, host, "shutdown", expect_error);
+  s["socket"] = socket;
+  s["how"] = kHow[static_cast<int>(how)];
+  impl_->add_step("shutdown", s);
 }
 
 void Simulation::add_address(Nanoseconds at, InterfaceHandle interface, const std::string& prefix,
                              std::string_view expect_error) {
-  const std::string& name = impl_->interface("add_address", interface);
-  impl_->add_step("add_address", at, impl_->model.hosts[interface.host].name, "add_address",
-                  scenario::AddAddressStep{name, prefix_of("add_address", prefix)}, expect_error);
+  nlohmann::json s = impl_->step("add_address", at, HostHandle{interface.host}, "add_address", expect_error);
+  s["interface"] = impl_->interface("add_address", interface);
+  s["address"] = prefix;
+  impl_->add_step("add_address", s);
 }
 
 void Simulation::remove_address(Nanoseconds at, InterfaceHandle interface, const std::string& address,
                                 std::string_view expect_error) {
-  const std::string& name = impl_->interface("remove_address", interface);
-  impl_->add_step("remove_address", at, impl_->model.hosts[interface.host].name, "remove_address",
-                  scenario::RemoveAddressStep{name, address_of("remove_address", address, true)},
-                  expect_error);
+  nlohmann::json s =
+      impl_->step("remove_address", at, HostHandle{interface.host}, "remove_address", expect_error);
+  s["interface"] = impl_->interface("remove_address", interface);
+  s["address"] = address;
+  impl_->add_step("remove_address", s);
+}
+
+void Simulation::change_address(Nanoseconds at, InterfaceHandle interface, const std::string& from,
+                                const std::string& to, std::string_view expect_error) {
+  nlohmann::json s =
+      impl_->step("change_address", at, HostHandle{interface.host}, "change_address", expect_error);
+  s["interface"] = impl_->interface("change_address", interface);
+  s["from"] = from;
+  s["to"] = to;
+  impl_->add_step("change_address", s);
 }
 
 void Simulation::set_interface_up(Nanoseconds at, InterfaceHandle interface, bool up) {
-  const std::string& name = impl_->interface("set_interface_up", interface);
-  const std::string& host = impl_->model.hosts[interface.host].name;
-  if (up) impl_->add_step("set_interface_up", at, host, "interface_up", scenario::InterfaceUpStep{name});
-  else impl_->add_step("set_interface_up", at, host, "interface_down", scenario::InterfaceDownStep{name});
+  const char* op = up ? "interface_up" : "interface_down";
+  nlohmann::json s = impl_->step("set_interface_up", at, HostHandle{interface.host}, op);
+  s["interface"] = impl_->interface("set_interface_up", interface);
+  impl_->add_step("set_interface_up", s);
 }
 
 void Simulation::set_link_up(Nanoseconds at, LinkHandle link, bool up) {
   if (link.index >= impl_->model.links.size()) reject("set_link_up", "no link #" + std::to_string(link.index));
-  const std::string& name = impl_->model.links[link.index].name;
-  if (up) impl_->add_step("set_link_up", at, "", "link_up", scenario::LinkUpStep{name});
-  else impl_->add_step("set_link_up", at, "", "link_down", scenario::LinkDownStep{name});
+  nlohmann::json s = impl_->step("set_link_up", at, std::nullopt, up ? "link_up" : "link_down");
+  s["link"] = impl_->model.links[link.index].name;
+  impl_->add_step("set_link_up", s);
+}
+
+void Simulation::add_route(Nanoseconds at, HostHandle host, const std::string& to, const std::string& via,
+                           std::optional<InterfaceHandle> dev, uint32_t metric, std::string_view expect_error) {
+  nlohmann::json s = impl_->step("add_route", at, host, "add_route", expect_error);
+  s.update(impl_->route("add_route", host, to, via, dev, metric));
+  impl_->add_step("add_route", s);
+}
+
+void Simulation::remove_route(Nanoseconds at, HostHandle host, const std::string& to, const std::string& via,
+                              std::optional<InterfaceHandle> dev, uint32_t metric,
+                              std::string_view expect_error) {
+  nlohmann::json s = impl_->step("remove_route", at, host, "remove_route", expect_error);
+  s.update(impl_->route("remove_route", host, to, via, dev, metric));
+  impl_->add_step("remove_route", s);
+}
+
+void Simulation::set_host_model(Nanoseconds at, HostHandle host, HostModel model) {
+  nlohmann::json s = impl_->step("set_host_model", at, host, "set_host_model");
+  s["host_model"] = host_model_name(model);
+  impl_->add_step("set_host_model", s);
 }
 
 void Simulation::ping(Nanoseconds at, HostHandle host, const std::string& to, uint32_t count,
-                      Nanoseconds every) {
-  constexpr std::string_view kCall = "ping";
-  const scenario::Host& h = impl_->host(kCall, host);
-  scenario::PingStep s;
-  s.to = address_of(kCall, to);
-  if (count == 0) reject(kCall, "count must be at least 1");
-  s.count = count;
-  if (every.count() <= 0 || every.count() > kMaxTimeNs) reject(kCall, "every must be within 1 .. 1e18 ns");
-  s.every = Duration{every.count()};
-  impl_->add_step(kCall, at, h.name, "ping", std::move(s));
+                      Nanoseconds every, uint32_t size) {
+  nlohmann::json s = impl_->step("ping", at, host, "ping");
+  s["to"] = to;
+  s["count"] = count;
+  s["every"] = every.count();
+  s["size"] = size;
+  impl_->add_step("ping", s);
 }
 
 scenario::EventMatcher Simulation::Impl::matcher(std::string_view call, const Match& m,

@@ -496,7 +496,21 @@ class Loader {
     return s;
   }
 
- private:
+  // What PieceLoader tells of a scenario built piece by piece: its hosts, interfaces and links,
+  // known as if loaded before the piece that comes next.
+  void know_host(const std::string& name, const std::string& pointer) {
+    hosts_[name].interfaces["lo"] = IfaceInfo{true, pointer};
+  }
+  void know_interface(const std::string& host, const Interface& i) {
+    const bool v6 = std::any_of(i.addresses.begin(), i.addresses.end(),
+                                [](const Prefix& p) { return p.family() == Family::kV6; });
+    hosts_[host].interfaces[i.name] = IfaceInfo{v6, i.pointer};
+  }
+  void know_link(const std::string& name) {
+    link_names_by_index_.push_back(name);
+    link_names_.insert(name);
+  }
+
   void load_limits(const json& v, Scenario& s) {
     if (!expect_object(v, "/limits", "`limits`")) return;
     check_keys(v, "/limits", kLimitsKeys, "key in `limits`");
@@ -513,6 +527,7 @@ class Loader {
       if (auto n = as_uint(*x, "/limits/in_flight", 1, kMax, "`in_flight`")) s.limits.in_flight = *n;
   }
 
+ private:
   // --- reporting ---------------------------------------------------------
 
   bool is_overridden(const std::string& ptr) const {
@@ -793,6 +808,7 @@ class Loader {
     return std::nullopt;
   }
 
+ public:
   // --- defaults -----------------------------------------------------------
 
   void load_defaults(const json& v, Scenario& s) {
@@ -875,6 +891,7 @@ class Loader {
     }
   }
 
+ private:
   // --- hosts --------------------------------------------------------------
 
   std::optional<std::string> check_name(const std::string& name, const std::string& ptr,
@@ -891,6 +908,7 @@ class Loader {
     return name;
   }
 
+ public:
   // `in_step`: the route's keys sit in an add_route/remove_route step, whose keys
   // are checked against the op's list instead.
   std::optional<Route> load_route(const json& v, const std::string& ptr, const std::string& host,
@@ -924,10 +942,16 @@ class Loader {
       if (auto m = as_u32(*x, ptr + "/metric")) r.metric = *m;
       else ok = false;
     }
+    // A host's route with neither would never be installed; a step's is refused when it runs.
+    if (!in_step && !member(v, "via") && !member(v, "dev")) {
+      error(ptr, "a route needs a gateway (`via`) or an interface (`dev`)");
+      ok = false;
+    }
     if (!ok) return std::nullopt;
     return r;
   }
 
+ private:
   void load_hosts(const json& v, Scenario& s) {
     if (!expect_object(v, "/hosts", "`hosts`")) return;
     for (const auto& name : ordered_keys(v, "/hosts")) {
@@ -1224,78 +1248,83 @@ class Loader {
 
   void load_steps(const json& v, Scenario& s) {
     if (!expect_array(v, "/steps", "`steps`")) return;
-    std::vector<std::string> op_names;
-    for (const OpSpec& op : op_specs()) op_names.push_back(op.name);
-    std::vector<std::string> error_names;
-    for (NetError e : kAllNetErrors) error_names.emplace_back(to_string(e));
     std::vector<Step> steps;
-    for (size_t i = 0; i < v.size(); ++i) {
-      const std::string ptr = pointer_append("/steps", i);
-      const json& sv = v[i];
-      if (!expect_object(sv, ptr, "a step")) continue;
-      Step step;
-      step.pointer = ptr;
-      bool ok = true;
-      // op first: it decides which keys are valid.
-      const OpSpec* spec = nullptr;
-      if (const json* x = member(sv, "op")) {
-        if (auto op = as_string(*x, ptr + "/op")) {
-          spec = find_op(*op);
-          if (!spec) {
-            error(ptr + "/op", "unknown op `" + *op + "`" + did_you_mean(*op, op_names));
-            ok = false;
-          } else {
-            step.op = *op;
-          }
-        } else {
-          ok = false;
-        }
-      } else {
-        error(ptr, "missing required key `op` in a step");
-        ok = false;
-      }
-      if (spec && !check_step_keys(sv, ptr, *spec)) ok = false;
-      if (const json* x = member(sv, "at")) {
-        if (auto d = as_duration(*x, ptr + "/at")) step.at = SimTime{d->ns};
-        else ok = false;
-      } else {
-        error(ptr, "missing required key `at` in a step");
-        ok = false;
-      }
-      bool host_ok = true;
-      if (spec && spec->on_host) {
-        if (const json* x = member(sv, "host")) {
-          host_ok = check_host(*x, ptr + "/host", step.host);
-        } else {
-          error(ptr, "missing required key `host` for op `" + step.op + "`");
-          host_ok = false;
-        }
-        if (!host_ok) ok = false;
-      }
-      if (const json* x = member(sv, "expect_error")) {
-        if (auto e = as_string(*x, ptr + "/expect_error")) {
-          step.expect_error = net_error_from_string(*e);
-          if (!step.expect_error) {
-            error(ptr + "/expect_error", "unknown error kind `" + *e + "`" + did_you_mean(*e, error_names));
-            ok = false;
-          }
-        } else {
-          ok = false;
-        }
-      }
-      if (spec && host_ok) {
-        auto action = load_op(*spec, sv, ptr, step.host);
-        if (action) step.action = std::move(*action);
-        else ok = false;
-      }
-      if (ok) steps.push_back(std::move(step));
-    }
+    for (size_t i = 0; i < v.size(); ++i)
+      if (auto step = load_step(v[i], pointer_append("/steps", i))) steps.push_back(std::move(*step));
     std::stable_sort(steps.begin(), steps.end(),
                      [](const Step& a, const Step& b) { return a.at < b.at; });
     check_sockets(steps);
     s.steps = std::move(steps);
   }
 
+ public:
+  // One step at `ptr`: nullopt when anything in it is wrong (every problem reported).
+  std::optional<Step> load_step(const json& sv, const std::string& ptr) {
+    if (!expect_object(sv, ptr, "a step")) return std::nullopt;
+    Step step;
+    step.pointer = ptr;
+    bool ok = true;
+    // op first: it decides which keys are valid.
+    const OpSpec* spec = nullptr;
+    if (const json* x = member(sv, "op")) {
+      if (auto op = as_string(*x, ptr + "/op")) {
+        spec = find_op(*op);
+        if (!spec) {
+          std::vector<std::string> op_names;
+          for (const OpSpec& o : op_specs()) op_names.push_back(o.name);
+          error(ptr + "/op", "unknown op `" + *op + "`" + did_you_mean(*op, op_names));
+          ok = false;
+        } else {
+          step.op = *op;
+        }
+      } else {
+        ok = false;
+      }
+    } else {
+      error(ptr, "missing required key `op` in a step");
+      ok = false;
+    }
+    if (spec && !check_step_keys(sv, ptr, *spec)) ok = false;
+    if (const json* x = member(sv, "at")) {
+      if (auto d = as_duration(*x, ptr + "/at")) step.at = SimTime{d->ns};
+      else ok = false;
+    } else {
+      error(ptr, "missing required key `at` in a step");
+      ok = false;
+    }
+    bool host_ok = true;
+    if (spec && spec->on_host) {
+      if (const json* x = member(sv, "host")) {
+        host_ok = check_host(*x, ptr + "/host", step.host);
+      } else {
+        error(ptr, "missing required key `host` for op `" + step.op + "`");
+        host_ok = false;
+      }
+      if (!host_ok) ok = false;
+    }
+    if (const json* x = member(sv, "expect_error")) {
+      if (auto e = as_string(*x, ptr + "/expect_error")) {
+        step.expect_error = net_error_from_string(*e);
+        if (!step.expect_error) {
+          std::vector<std::string> error_names;
+          for (NetError k : kAllNetErrors) error_names.emplace_back(to_string(k));
+          error(ptr + "/expect_error", "unknown error kind `" + *e + "`" + did_you_mean(*e, error_names));
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (spec && host_ok) {
+      auto action = load_op(*spec, sv, ptr, step.host);
+      if (action) step.action = std::move(*action);
+      else ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return step;
+  }
+
+ private:
   // A send/close/shutdown must name a socket that an earlier listen/connect created
   // on that host, or `L#N` for an earlier TCP listener L.
   void check_sockets(const std::vector<Step>& steps) {
@@ -2042,6 +2071,64 @@ std::vector<OpKeys> op_keys() {
     for (const KeySpec& k : op.keys) o.keys.emplace_back(k.name, k.required);
   }
   return out;
+}
+
+struct PieceLoader::Impl {
+  JsonSource source;  // none: a piece has no file, its messages no positions
+  Loader loader{source, "", {}};
+
+  // The piece's result, or nullopt with the loader's errors moved to `errors`.
+  template <typename T>
+  std::optional<T> result(std::optional<T> piece, std::vector<Diagnostic>& errors) {
+    std::vector<Diagnostic>& found = loader.errors();
+    if (found.empty()) return piece;
+    errors.insert(errors.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
+    found.clear();
+    return std::nullopt;
+  }
+};
+
+PieceLoader::PieceLoader() : impl_(std::make_unique<Impl>()) {}
+PieceLoader::~PieceLoader() = default;
+
+PieceLoader::PieceLoader(const Scenario& built) : PieceLoader() {
+  for (const Host& h : built.hosts) {
+    add_host(h);
+    for (const Interface& i : h.interfaces) add_interface(h.name, i);
+  }
+  for (const Link& l : built.links) add_link(l.name);
+}
+
+void PieceLoader::add_host(const Host& host) { impl_->loader.know_host(host.name, host.pointer); }
+void PieceLoader::add_interface(const std::string& host, const Interface& interface) {
+  impl_->loader.know_interface(host, interface);
+}
+void PieceLoader::add_link(const std::string& name) { impl_->loader.know_link(name); }
+
+std::optional<Step> PieceLoader::step(const nlohmann::json& step, const std::string& pointer,
+                                      std::vector<Diagnostic>& errors) {
+  return impl_->result(impl_->loader.load_step(step, pointer), errors);
+}
+
+std::optional<Route> PieceLoader::route(const std::string& host, const nlohmann::json& route,
+                                        const std::string& pointer, std::vector<Diagnostic>& errors) {
+  return impl_->result(impl_->loader.load_route(route, pointer, host), errors);
+}
+
+std::optional<TcpParams> PieceLoader::tcp(const TcpParams& base, const nlohmann::json& tcp,
+                                          std::vector<Diagnostic>& errors) {
+  Scenario s;
+  s.tcp = base;
+  impl_->loader.load_defaults(nlohmann::json{{"tcp", tcp}}, s);
+  return impl_->result(std::optional<TcpParams>(s.tcp), errors);
+}
+
+std::optional<Limits> PieceLoader::limits(const Limits& base, const nlohmann::json& limits,
+                                          std::vector<Diagnostic>& errors) {
+  Scenario s;
+  s.limits = base;
+  impl_->loader.load_limits(limits, s);
+  return impl_->result(std::optional<Limits>(s.limits), errors);
 }
 
 std::vector<std::pair<std::string, std::vector<std::string>>> schema_object_keys() {

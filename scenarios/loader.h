@@ -4,6 +4,7 @@
 // each with file, line, column and JSON Pointer. Bad input never throws or crashes.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,39 @@ struct LoadResult {
 LoadResult load_scenario_text(std::string_view text, const std::string& file_name,
                               const std::vector<Override>& overrides = {});
 LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
+
+// Types a scenario built piece by piece (the library API, api/simulation.cpp) with the code that
+// types the same pieces of a file: a step, a host's static route, `defaults.tcp`, `limits`. It
+// knows the hosts, interfaces and links it is told of, as the loader knows those loaded before a
+// step. A piece that is wrong gives nullopt and its problems appended to `errors` (pointers under
+// the piece's, no file positions); the loader then holds no trace of it.
+class PieceLoader {
+ public:
+  PieceLoader();
+  explicit PieceLoader(const Scenario& built);  // knows `built`'s hosts, interfaces and links
+  ~PieceLoader();
+  PieceLoader(const PieceLoader&) = delete;
+  PieceLoader& operator=(const PieceLoader&) = delete;
+
+  void add_host(const Host& host);
+  void add_interface(const std::string& host, const Interface& interface);
+  void add_link(const std::string& name);
+
+  // A step object as a file writes it ({"at": ..., "host": ..., "op": ..., ...}).
+  std::optional<Step> step(const nlohmann::json& step, const std::string& pointer,
+                           std::vector<Diagnostic>& errors);
+  // A route object of host `host` ({"to": ..., "via": ..., "dev": ..., "metric": ...}).
+  std::optional<Route> route(const std::string& host, const nlohmann::json& route,
+                             const std::string& pointer, std::vector<Diagnostic>& errors);
+  // `base` with the keys of a `defaults.tcp` object applied (pointers under /defaults/tcp).
+  std::optional<TcpParams> tcp(const TcpParams& base, const nlohmann::json& tcp, std::vector<Diagnostic>& errors);
+  // `base` with the keys of a `limits` object applied (pointers under /limits).
+  std::optional<Limits> limits(const Limits& base, const nlohmann::json& limits, std::vector<Diagnostic>& errors);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // "file:line:col: /pointer: message" (line and column left out when unknown, the
 // pointer when it is the document root).

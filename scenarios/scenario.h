@@ -37,7 +37,7 @@ constexpr const char* policy_name(Policy p) {
 }
 // Every policy, in the order the docs give them (completion and man page list these).
 inline constexpr Policy kAllPolicies[] = {Policy::kSeed, Policy::kNetstack3, Policy::kLinux};
-using HostModel = netsim::HostModel;
+using HostModel = netsim::IpHostModel;
 using Proto = netsim::TransportProto;
 using FamilyFilter = netsim::FamilySet;  // which families a wildcard listener covers
 enum class ShutdownHow : uint8_t { kRead, kWrite, kBoth };

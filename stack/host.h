@@ -29,7 +29,7 @@ namespace netsim {
 struct HostConfig {
   std::string name;
   bool forwarding = false;
-  HostModel host_model = HostModel::kWeak;
+  IpHostModel host_model = IpHostModel::kWeak;
   SocketPolicy policy = SocketPolicy::kSeed;
   tcp::Params tcp;
 };
@@ -68,7 +68,7 @@ class Host : private LoopbackReceiver {
   const RoutingTable& routes() const { return ip_.routes(); }
   // `"routes": "auto"`: see RoutingTable::use_auto_routes.
   void use_auto_routes(const AutoRoutes& routes) { ip_.use_auto_routes(routes); }
-  void set_host_model(HostModel model) { ip_.set_host_model(model); }
+  void set_host_model(IpHostModel model) { ip_.set_host_model(model); }
 
   // --- sockets ---------------------------------------------------------------
   // A socket lives from listen/connect (or its SYN, for an accepted connection) until it

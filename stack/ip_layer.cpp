@@ -4,7 +4,7 @@
 
 namespace netsim {
 
-IpLayer::IpLayer(StackTrace& trace, HostId host_id, bool forwarding, HostModel model,
+IpLayer::IpLayer(StackTrace& trace, HostId host_id, bool forwarding, IpHostModel model,
                  LoopbackReceiver& loopback, bool egress_by_route)
     : trace_(trace),
       host_id_(host_id),
@@ -171,7 +171,7 @@ bool IpLayer::receive(InterfaceId interface, Packet& packet) {
     return false;
   }
   // Host model (semantics.md 4): lo and forwarding interfaces behave as weak hosts.
-  bool weak = host_model_ == HostModel::kWeak || interface == kLoopback || forwarding_;
+  bool weak = host_model_ == IpHostModel::kWeak || interface == kLoopback || forwarding_;
   if (*owner != interface && !weak) {
     trace_.drop(packet, DropReason::kStrongHost, ifc.name);
     return false;

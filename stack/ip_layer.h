@@ -50,7 +50,7 @@ class IpLayer {
   static constexpr InterfaceId kLoopback{0};  // `lo`
 
   // `egress_by_route`: connections leave by the best route, not their address's interface.
-  IpLayer(StackTrace& trace, HostId host_id, bool forwarding, HostModel model,
+  IpLayer(StackTrace& trace, HostId host_id, bool forwarding, IpHostModel model,
           LoopbackReceiver& loopback, bool egress_by_route = false);
 
   // --- interfaces and addresses ----------------------------------------------
@@ -74,7 +74,7 @@ class IpLayer {
   size_t remove_route(const RouteEntry& route) { return routes_.remove(route); }
   const RoutingTable& routes() const { return routes_; }
   void use_auto_routes(const AutoRoutes& routes) { routes_.use_auto_routes(routes, host_id_); }
-  void set_host_model(HostModel model) { host_model_ = model; }
+  void set_host_model(IpHostModel model) { host_model_ = model; }
   bool forwarding() const { return forwarding_; }
 
   // semantics.md 3. A destination the host owns leaves through `lo` (whatever the rule; the
@@ -120,7 +120,7 @@ class IpLayer {
   StackTrace& trace_;
   HostId host_id_;
   bool forwarding_;
-  HostModel host_model_;
+  IpHostModel host_model_;
   LoopbackReceiver& loopback_;
   bool egress_by_route_;
   std::vector<Interface> interfaces_;

@@ -77,7 +77,7 @@ constexpr PolicyRules kSeedRules{
     .tcp_reuse_port = true,  // accepted and ignored
     .tcp_listener_port_unused = false,
     .connection_port_unused = false,
-    .default_host_model = HostModel::kWeak,
+    .default_host_model = IpHostModel::kWeak,
     .sever_on_address_removal = true,
     .removed_source = RemovedSource::kRefused,  // never used: it severs
     .egress_by_route = false,
@@ -100,7 +100,7 @@ constexpr PolicyRules kNetstack3Rules{
     .tcp_reuse_port = false,
     .tcp_listener_port_unused = true,
     .connection_port_unused = true,
-    .default_host_model = HostModel::kStrong,
+    .default_host_model = IpHostModel::kStrong,
     .sever_on_address_removal = false,
     .removed_source = RemovedSource::kRefused,
     .egress_by_route = false,
@@ -123,7 +123,7 @@ constexpr PolicyRules kLinuxRules{
     .tcp_reuse_port = true,
     .tcp_listener_port_unused = false,
     .connection_port_unused = false,
-    .default_host_model = HostModel::kWeak,
+    .default_host_model = IpHostModel::kWeak,
     .sever_on_address_removal = false,
     .removed_source = RemovedSource::kRouted,
     .egress_by_route = true,

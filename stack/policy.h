@@ -17,7 +17,7 @@
 namespace netsim {
 
 enum class SocketPolicy : uint8_t { kSeed, kNetstack3, kLinux };
-enum class HostModel : uint8_t { kWeak, kStrong };
+enum class IpHostModel : uint8_t { kWeak, kStrong };
 
 // Socket options, set before binding. Policy seed ignores them; netstack3 reads the two
 // reuse flags (reuse_port for UDP only); linux reads all three.
@@ -84,7 +84,7 @@ struct PolicyRules {
   bool tcp_listener_port_unused;
   bool connection_port_unused;
   // Host model of hosts that do not set one (4).
-  HostModel default_host_model;
+  IpHostModel default_host_model;
   // Removing an address severs the connections using it (5.5).
   bool sever_on_address_removal;
   RemovedSource removed_source;

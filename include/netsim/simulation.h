@@ -5,7 +5,8 @@
 // each call checks its arguments against what was built before it and, when they are wrong,
 // throws std::invalid_argument naming the call and the problem, changing nothing; handles are
 // valid only with the Simulation that made them; run() runs once (std::logic_error after); the
-// same calls and seed give the same trace, byte for byte.
+// same calls and seed give the same trace, byte for byte. Every key of a scenario file has a
+// call, and a call accepts exactly what the file accepts for that key (the loader checks both).
 #pragma once
 
 #include <chrono>
@@ -29,6 +30,12 @@ using Nanoseconds = std::chrono::nanoseconds;
 enum class Proto { kUdp, kTcp };
 // The socket rules (docs/semantics.md, docs/policies.md): netsim's own, Fuchsia netstack3's, Linux's.
 enum class Policy { kSeed, kNetstack3, kLinux };
+// Which of its addresses a host accepts on which interface (docs/semantics.md).
+enum class HostModel { kWeak, kStrong };
+// TCP congestion control (RFC 5681 NewReno, RFC 9438 CUBIC) and loss recovery (RFC 6675 SACK,
+// RFC 6582 NewReno).
+enum class Congestion { kNewReno, kCubic };
+enum class Recovery { kSack, kNewReno };
 
 // Handles to what a Simulation built, in the order it built them.
 struct HostHandle { uint32_t index = 0; };
@@ -36,7 +43,8 @@ struct InterfaceHandle { uint32_t host = 0, index = 0; };
 struct LinkHandle { uint32_t index = 0; };
 
 // Every member of the option structs has a default, so designated initializers may name any
-// subset: {.latency = 1ms}.
+// subset, in the order of the members: {.latency = 1ms}. An empty optional leaves the setting
+// at its default.
 struct LinkOptions {
   std::string name{};                       // "" : "linkN", N counting the links from 0
   Nanoseconds latency{0};
@@ -55,6 +63,8 @@ struct ListenOptions {
   bool reuse_addr = false, reuse_port = false;
   uint32_t uid = 0;                      // owner (policy linux: who may share a reuse_port group)
   std::optional<uint32_t> backlog{};     // TCP; absent: the TCP parameters' default
+  std::optional<Congestion> congestion{};  // TCP, for the connections it accepts
+  std::optional<Recovery> recovery{};      // TCP, likewise
 };
 
 struct ConnectOptions {
@@ -62,6 +72,42 @@ struct ConnectOptions {
   std::optional<InterfaceHandle> device{};  // bound to this interface of the host
   bool reuse_addr = false, reuse_port = false;
   uint32_t uid = 0;
+  std::optional<Congestion> congestion{};  // TCP only
+  std::optional<Recovery> recovery{};      // TCP only
+};
+
+// `count` sends in all, `every` apart, the first at the step's time; count >= 1.
+struct Repeat {
+  uint32_t count = 1;
+  Nanoseconds every{0};
+};
+
+struct SendOptions {
+  std::string to{};                // "addr:port" for an unconnected UDP socket; "" otherwise
+  std::optional<Repeat> repeat{};  // absent: once
+};
+
+// TCP parameters of every host (a scenario file's `defaults.tcp`; docs/scenario-format.md gives
+// each one's meaning, range and default). Durations are 0 .. 1e18 ns; initial_rto and max_rto
+// are above 0, min_rto at most max_rto; the initial window, abc_limit, the initial threshold and
+// the buffers are at least 1.
+struct TcpParameters {
+  std::optional<Nanoseconds> msl{}, initial_rto{}, min_rto{}, max_rto{}, delayed_ack_timeout{},
+      fin_wait_2_timeout{};
+  std::optional<uint32_t> max_retries{}, syn_retries{}, initial_cwnd_segments{}, abc_limit{},
+      initial_ssthresh{}, receive_buffer{}, send_buffer{}, backlog{};
+  std::optional<bool> delayed_ack{}, window_scaling{}, timestamps{}, sack{}, nodelay{}, rfc1337{};
+  std::optional<Congestion> congestion{};
+  std::optional<Recovery> recovery{};
+};
+
+// The run's own resource guards (a scenario file's `limits`): simulator events (>= 1), virtual
+// time when there is no `until` (> 0), packets queued or on links at once (>= 1). A run that hits
+// one stops and fails (RunReport::guard).
+struct Limits {
+  std::optional<uint64_t> events{};
+  std::optional<Nanoseconds> time{};
+  std::optional<uint64_t> in_flight{};
 };
 
 enum class Shutdown { kRead, kWrite, kBoth };
@@ -87,27 +133,38 @@ class Simulation {
   Simulation& operator=(Simulation&&) noexcept;
 
   // --- Settings. Defaults: seed 1, policy kSeed, run until no event is left (at most one
-  // virtual hour), static routes only.
+  // virtual hour), static routes only, the policy's TCP parameters, netsim's resource guards.
   void set_seed(uint64_t seed);
   void set_policy(Policy policy);  // also resets the TCP parameters to the policy's
   void set_until(Nanoseconds until);
   // Shortest-path routes by latency on every host (docs/routing.md); run() checks that the
   // links' latencies add up to at most the clock's range.
   void use_auto_routes();
+  // Sets the parameters given, keeping the others (after set_policy, which resets them all).
+  void set_tcp(const TcpParameters& parameters);
+  // Sets the guards given, keeping the others.
+  void set_limits(const Limits& limits);
+  // The run fails unless its trace's fingerprint (RunReport::fingerprint) is this one.
+  void pin_fingerprint(const std::string& fingerprint);
 
-  // --- The network. Names: non-empty, without `.`, `/`, `#` or spaces, unique per kind (an
-  // interface's per host); `lo` is every host's loopback (127.0.0.1/8, ::1/128).
+  // --- The network as the run starts (the calls that take a time `at` are steps instead).
+  // Names: non-empty, without `.`, `/`, `#` or spaces, unique per kind (an interface's per
+  // host); `lo` is every host's loopback (127.0.0.1/8, ::1/128).
   HostHandle add_host(const std::string& name);
   void set_forwarding(HostHandle host, bool forwarding);
+  void set_host_model(HostHandle host, HostModel model);  // default: the policy's
   // `addresses` with their prefix length ("10.0.0.1/24", "fd00::1/64"), none assigned twice on
   // the host; `mtu` 68..65535, at least 1280 with an IPv6 address.
   InterfaceHandle add_interface(HostHandle host, const std::string& name,
                                 const std::vector<std::string>& addresses, uint32_t mtu = 1500);
   InterfaceHandle loopback(HostHandle host) const;
+  // Whether the interface starts up (default true); not the loopback.
+  void set_interface_up(InterfaceHandle interface, bool up);
   // Two ends: point to point; more: a shared segment. An interface is on at most one link.
   LinkHandle add_link(const std::vector<InterfaceHandle>& ends, const LinkOptions& options = {});
   // A static route to a prefix ("0.0.0.0/0"), through gateway `via` ("" : none) and/or out of
-  // `dev`; at least one of the two. A gateway that is not on link leaves the route out.
+  // `dev`; at least one of the two, else refused. A gateway that is not on link leaves the
+  // route out.
   void add_route(HostHandle host, const std::string& to, const std::string& via,
                  std::optional<InterfaceHandle> dev = {}, uint32_t metric = 0);
 
@@ -125,6 +182,11 @@ class Simulation {
   // `to` ("addr:port") for an unconnected UDP socket, "" otherwise.
   void send(Nanoseconds at, HostHandle host, const std::string& socket, const std::string& data,
             const std::string& to = "", std::string_view expect_error = {});
+  void send(Nanoseconds at, HostHandle host, const std::string& socket, const std::string& data,
+            const SendOptions& options, std::string_view expect_error = {});
+  // `size` bytes of generated payload (0 .. 4294967295).
+  void send_bytes(Nanoseconds at, HostHandle host, const std::string& socket, uint64_t size,
+                  const SendOptions& options = {}, std::string_view expect_error = {});
   void close(Nanoseconds at, HostHandle host, const std::string& socket,
              std::string_view expect_error = {});
   void shutdown(Nanoseconds at, HostHandle host, const std::string& socket, Shutdown how,
@@ -134,11 +196,25 @@ class Simulation {
   // `address` may carry a prefix length, which is ignored.
   void remove_address(Nanoseconds at, InterfaceHandle interface, const std::string& address,
                       std::string_view expect_error = {});
+  // Removes `from` (a prefix length is ignored), then adds `to` (with its length), in one step.
+  void change_address(Nanoseconds at, InterfaceHandle interface, const std::string& from,
+                      const std::string& to, std::string_view expect_error = {});
+  // A static route added or removed as a step; the arguments are add_route's above. A route
+  // the host cannot install (no `via` or `dev`, a gateway not on link) fails add_route with
+  // network_unreachable; one it does not hold fails remove_route with invalid_argument.
+  void add_route(Nanoseconds at, HostHandle host, const std::string& to, const std::string& via,
+                 std::optional<InterfaceHandle> dev = {}, uint32_t metric = 0,
+                 std::string_view expect_error = {});
+  void remove_route(Nanoseconds at, HostHandle host, const std::string& to, const std::string& via,
+                    std::optional<InterfaceHandle> dev = {}, uint32_t metric = 0,
+                    std::string_view expect_error = {});
+  void set_host_model(Nanoseconds at, HostHandle host, HostModel model);
   void set_interface_up(Nanoseconds at, InterfaceHandle interface, bool up);
   void set_link_up(Nanoseconds at, LinkHandle link, bool up);
-  // ICMP echo requests to `to`, `count` of them `every` apart.
+  // ICMP echo requests to `to`, `count` of them `every` apart, each with `size` bytes of
+  // payload (0 .. 65507; the packet must fit the first hop's MTU).
   void ping(Nanoseconds at, HostHandle host, const std::string& to, uint32_t count = 1,
-            Nanoseconds every = std::chrono::seconds(1));
+            Nanoseconds every = std::chrono::seconds(1), uint32_t size = 56);
 
   // --- Expectations, checked online while the run goes (docs/scenario-format.md, EXPECTATION):
   // the events `match` matches, or the occurrences of `sequence` (each element matched strictly

@@ -55,7 +55,7 @@ class FakeNet : public HostEnvironment, public TraceSink {
 // A host with eth0 10.0.0.2/24 + fd00::2/64 + fe80::2/64 and eth1 10.1.0.2/24, a default route
 // through eth1 (10.1.0.1), and whatever policy and host model the test asks for.
 struct TwoInterfaces {
-  explicit TwoInterfaces(SocketPolicy policy = SocketPolicy::kSeed, HostModel model = HostModel::kWeak,
+  explicit TwoInterfaces(SocketPolicy policy = SocketPolicy::kSeed, IpHostModel model = IpHostModel::kWeak,
                          bool forwarding = false)
       : host(HostId{0}, config(policy, model, forwarding), net, Rng(1)) {
     eth0 = host.add_interface("eth0", 1500, true);
@@ -70,7 +70,7 @@ struct TwoInterfaces {
     def.interface = eth1;
     host.add_route(def);
   }
-  static HostConfig config(SocketPolicy policy, HostModel model, bool forwarding) {
+  static HostConfig config(SocketPolicy policy, IpHostModel model, bool forwarding) {
     HostConfig c;
     c.name = "h";
     c.policy = policy;
@@ -186,14 +186,14 @@ TEST(Egress, UdpSendFromALocalAddressUsesItsInterface) {
 // --- host model (semantics.md 4) ----------------------------------------------------------
 
 TEST(HostModel, WeakHostDeliversAPacketForAnotherInterfacesAddress) {
-  TwoInterfaces h(SocketPolicy::kSeed, HostModel::kWeak);
+  TwoInterfaces h(SocketPolicy::kSeed, IpHostModel::kWeak);
   h.listen_udp_7();
   h.arrive(h.eth1, "10.1.0.9", "10.0.0.2");
   EXPECT_EQ(h.net.of<DeliverRecord>().size(), 1u);
 }
 
 TEST(HostModel, StrongHostDropsAPacketForAnotherInterfacesAddress) {
-  TwoInterfaces h(SocketPolicy::kSeed, HostModel::kStrong);
+  TwoInterfaces h(SocketPolicy::kSeed, IpHostModel::kStrong);
   h.listen_udp_7();
   h.arrive(h.eth1, "10.1.0.9", "10.0.0.2");
   EXPECT_TRUE(h.net.of<DeliverRecord>().empty());
@@ -204,7 +204,7 @@ TEST(HostModel, StrongHostDropsAPacketForAnotherInterfacesAddress) {
 }
 
 TEST(HostModel, StrongForwardingHostBehavesAsWeak) {
-  TwoInterfaces h(SocketPolicy::kSeed, HostModel::kStrong, /*forwarding=*/true);
+  TwoInterfaces h(SocketPolicy::kSeed, IpHostModel::kStrong, /*forwarding=*/true);
   h.listen_udp_7();
   h.arrive(h.eth1, "10.1.0.9", "10.0.0.2");
   EXPECT_EQ(h.net.of<DeliverRecord>().size(), 1u);
@@ -215,7 +215,7 @@ TEST(HostModel, NotOursIsDroppedUnlessForwarding) {
   plain.arrive(plain.eth0, "10.0.0.9", "192.0.2.9");
   ASSERT_EQ(plain.net.of<DropRecord>().size(), 1u);
   EXPECT_EQ(plain.net.of<DropRecord>()[0].reason, DropReason::kNotForHost);
-  TwoInterfaces router(SocketPolicy::kSeed, HostModel::kWeak, /*forwarding=*/true);
+  TwoInterfaces router(SocketPolicy::kSeed, IpHostModel::kWeak, /*forwarding=*/true);
   router.arrive(router.eth0, "10.0.0.9", "192.0.2.9");
   EXPECT_EQ(router.net.of<ForwardRecord>().size(), 1u);
   ASSERT_EQ(router.net.sent.size(), 1u);

@@ -476,6 +476,19 @@ TEST(LoaderErrors, LinkMtuBelow1280WithIpv6) {
   EXPECT_TRUE(load(with(kMinimal, R"("b.eth0"] })", R"("b.eth0"], "mtu": 576 })")).scenario);
 }
 
+// A host's route needs a gateway or an interface; an add_route step without either is a
+// run-time failure (network_unreachable), not a load error.
+TEST(LoaderErrors, HostRouteNeedsViaOrDev) {
+  auto r = load(with(kMinimal, R"(["10.0.0.1/24"] } } },)",
+                     R"(["10.0.0.1/24"] } }, "routes": [ { "to": "10.9.0.0/16" } ] },)"));
+  const Diagnostic* d = find_error(r, "a route needs a gateway (`via`) or an interface (`dev`)");
+  ASSERT_NE(d, nullptr) << all_errors(r);
+  EXPECT_EQ(d->pointer, "/hosts/a/routes/0");
+  auto step = load(with(kMinimal, R"("port": 80 })", R"("port": 80 },
+    { "at": "1s", "host": "a", "op": "add_route", "to": "10.9.0.0/16" })"));
+  EXPECT_TRUE(step.scenario) << all_errors(step);
+}
+
 // Auto routes sum latencies along paths; without them no sum is taken.
 TEST(LoaderErrors, LinkLatenciesMustSumWithinTheClockWithAutoRoutes) {
   std::string text = read_file(kSourceDir + "/tests/data/invalid/auto-routes-latency-overflow.json");

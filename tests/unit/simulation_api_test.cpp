@@ -137,17 +137,19 @@ std::string run_netsim(const fs::path& scenario, const fs::path& trace) {
   return out + "exit " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-TEST(SimulationApi, ProgramAndScenarioFileGiveTheSameTrace) {
-  RoutedNetwork program;
+// Runs `program` and the file `scenario_text` (loaded as `netsim run` loads it, and through
+// `netsim run` itself): both pass, and their traces are the same but for the header's file hash.
+void expect_same_trace_as_file(netsim::Simulation& program, const char* scenario_text, const std::string& name,
+                               uint64_t expectations) {
   std::ostringstream program_trace;
-  program.sim.write_trace(program_trace);
-  const netsim::RunReport report = program.sim.run();
+  program.write_trace(program_trace);
+  const netsim::RunReport report = program.run();
   ASSERT_TRUE(report.passed) << (report.failures.empty() ? "" : report.failures[0]);
-  EXPECT_EQ(report.expectations_passed, 2u);
+  EXPECT_EQ(report.expectations_passed, expectations);
   EXPECT_EQ(report.fingerprint.size(), 64u);
 
   // The file, loaded and run as `netsim run` runs it: through a Simulation.
-  netsim::scenario::LoadResult loaded = netsim::scenario::load_scenario_text(kRoutedScenario, "api-routed.json");
+  netsim::scenario::LoadResult loaded = netsim::scenario::load_scenario_text(scenario_text, name + ".json");
   ASSERT_TRUE(loaded.scenario) << netsim::scenario::format_diagnostic(loaded.errors.at(0));
   netsim::Simulation file = netsim::SimulationAccess::from_scenario(std::move(*loaded.scenario));
   std::ostringstream file_trace;
@@ -164,14 +166,166 @@ TEST(SimulationApi, ProgramAndScenarioFileGiveTheSameTrace) {
   // `netsim run` on the same file writes the file's trace, byte for byte.
   const fs::path dir = fs::temp_directory_path() / ("netsim-simulation-api-" + std::to_string(getpid()));
   fs::create_directories(dir);
-  { std::ofstream(dir / "api-routed.json", std::ios::binary) << kRoutedScenario; }
-  const std::string out = run_netsim(dir / "api-routed.json", dir / "trace.jsonl");
+  { std::ofstream(dir / (name + ".json"), std::ios::binary) << scenario_text; }
+  const std::string out = run_netsim(dir / (name + ".json"), dir / "trace.jsonl");
   EXPECT_NE(out.find("exit 0"), std::string::npos) << out;
   std::ifstream in(dir / "trace.jsonl", std::ios::binary);
   std::stringstream written;
   written << in.rdbuf();
   EXPECT_EQ(written.str(), file_trace.str());
   fs::remove_all(dir);
+}
+
+TEST(SimulationApi, ProgramAndScenarioFileGiveTheSameTrace) {
+  RoutedNetwork program;
+  expect_same_trace_as_file(program.sim, kRoutedScenario, "api-routed", 2);
+}
+
+// Every other step and setting of the format: TCP parameters and limits, host models, an
+// interface that starts down, generated and repeated sends, per-socket congestion control and
+// recovery, an address changed, routes added and removed as steps, a ping with a payload size.
+struct EveryStepNetwork {
+  netsim::Simulation sim{"api-every-step"};
+  netsim::HostHandle a = sim.add_host("a"), b = sim.add_host("b");
+
+  EveryStepNetwork() {
+    sim.set_seed(3);
+    sim.set_until(2s);
+    sim.set_policy(netsim::Policy::kLinux);
+    sim.set_tcp({.min_rto = 100ms, .initial_cwnd_segments = 4, .send_buffer = 16384,
+                 .timestamps = false, .recovery = netsim::Recovery::kNewReno});
+    sim.set_limits({.events = 1'000'000, .time = 10s});
+    sim.set_host_model(b, netsim::HostModel::kStrong);
+    const auto a0 = sim.add_interface(a, "eth0", {"10.0.0.1/24"});
+    const auto b0 = sim.add_interface(b, "eth0", {"10.0.0.2/24"});
+    const auto b1 = sim.add_interface(b, "eth1", {"10.9.0.1/24"});
+    sim.set_interface_up(b1, false);
+    sim.add_link({a0, b0}, {.latency = 2ms, .bandwidth_bps = 10'000'000, .queue = 20});
+    sim.listen(0ms, b, Proto::kTcp, "web", 80, {.congestion = netsim::Congestion::kNewReno});
+    sim.listen(0ms, b, Proto::kUdp, "echo", 7);
+    sim.connect(1ms, a, Proto::kTcp, "c", "10.0.0.2:80",
+                {.congestion = netsim::Congestion::kCubic, .recovery = netsim::Recovery::kSack});
+    sim.connect(1ms, a, Proto::kUdp, "u", "10.0.0.2:7");
+    sim.send_bytes(10ms, a, "c", 40000);
+    sim.send(20ms, a, "u", "tick", {.repeat = netsim::Repeat{.count = 3, .every = 5ms}});
+    sim.send_bytes(30ms, a, "u", 100, {.repeat = netsim::Repeat{.count = 2, .every = 1ms}});
+    sim.add_route(40ms, a, "10.9.0.0/24", "10.0.0.2");
+    sim.set_interface_up(45ms, b1, true);
+    sim.ping(50ms, a, "10.9.0.1", 2, 10ms, 200);
+    sim.set_host_model(60ms, b, netsim::HostModel::kWeak);
+    sim.ping(70ms, a, "10.9.0.1");
+    sim.change_address(80ms, b1, "10.9.0.1", "10.9.0.7/24");
+    sim.remove_route(90ms, a, "10.9.0.0/24", "10.0.0.2");
+    sim.remove_route(95ms, a, "10.9.0.0/24", "10.0.0.2", {}, 0, "invalid_argument");
+    sim.close(100ms, a, "c");
+    sim.expect(Match("deliver").where("socket", "echo"), {.exactly = 5});
+    sim.expect(Match("accept").where("host", "b"), {.exactly = 1});
+  }
+};
+
+constexpr const char* kEveryStepScenario = R"({
+  "format": "netsim-scenario/1", "name": "api-every-step", "seed": 3, "until": "2s", "policy": "linux",
+  "defaults": {"tcp": {"min_rto": "100ms", "initial_cwnd_segments": 4, "send_buffer": 16384,
+                       "timestamps": false, "recovery": "newreno"}},
+  "limits": {"events": 1000000, "time": "10s"},
+  "hosts": {
+    "a": {"interfaces": {"eth0": {"addresses": ["10.0.0.1/24"]}}},
+    "b": {"host_model": "strong",
+          "interfaces": {"eth0": {"addresses": ["10.0.0.2/24"]},
+                         "eth1": {"addresses": ["10.9.0.1/24"], "up": false}}}
+  },
+  "links": [{"between": ["a.eth0", "b.eth0"], "latency": "2ms", "bandwidth": "10Mbps", "queue": 20}],
+  "steps": [
+    {"at": "0ms", "host": "b", "op": "listen", "proto": "tcp", "socket": "web", "port": 80, "congestion": "newreno"},
+    {"at": "0ms", "host": "b", "op": "listen", "proto": "udp", "socket": "echo", "port": 7},
+    {"at": "1ms", "host": "a", "op": "connect", "proto": "tcp", "socket": "c", "remote": "10.0.0.2:80",
+     "congestion": "cubic", "recovery": "sack"},
+    {"at": "1ms", "host": "a", "op": "connect", "proto": "udp", "socket": "u", "remote": "10.0.0.2:7"},
+    {"at": "10ms", "host": "a", "op": "send", "socket": "c", "size": 40000},
+    {"at": "20ms", "host": "a", "op": "send", "socket": "u", "data": "tick", "repeat": {"count": 3, "every": "5ms"}},
+    {"at": "30ms", "host": "a", "op": "send", "socket": "u", "size": 100, "repeat": {"count": 2, "every": "1ms"}},
+    {"at": "40ms", "host": "a", "op": "add_route", "to": "10.9.0.0/24", "via": "10.0.0.2"},
+    {"at": "45ms", "host": "b", "op": "interface_up", "interface": "eth1"},
+    {"at": "50ms", "host": "a", "op": "ping", "to": "10.9.0.1", "count": 2, "every": "10ms", "size": 200},
+    {"at": "60ms", "host": "b", "op": "set_host_model", "host_model": "weak"},
+    {"at": "70ms", "host": "a", "op": "ping", "to": "10.9.0.1"},
+    {"at": "80ms", "host": "b", "op": "change_address", "interface": "eth1", "from": "10.9.0.1", "to": "10.9.0.7/24"},
+    {"at": "90ms", "host": "a", "op": "remove_route", "to": "10.9.0.0/24", "via": "10.0.0.2"},
+    {"at": "95ms", "host": "a", "op": "remove_route", "to": "10.9.0.0/24", "via": "10.0.0.2",
+     "expect_error": "invalid_argument"},
+    {"at": "100ms", "host": "a", "op": "close", "socket": "c"}
+  ],
+  "expect": [
+    {"event": "deliver", "socket": "echo", "count": 5},
+    {"event": "accept", "host": "b", "count": 1}
+  ]
+})";
+
+TEST(SimulationApi, EveryStepAndSettingGivesTheFilesTrace) {
+  EveryStepNetwork program;
+  expect_same_trace_as_file(program.sim, kEveryStepScenario, "api-every-step", 2);
+}
+
+// set_tcp sets each parameter as the same key of `defaults.tcp` does, and keeps the others.
+TEST(SimulationApi, SetTcpIsDefaultsTcp) {
+  netsim::Simulation sim;
+  sim.set_tcp({.msl = 1s, .initial_rto = 2s, .min_rto = 3ms, .max_rto = 4s});
+  sim.set_tcp({.delayed_ack_timeout = 5ms, .fin_wait_2_timeout = 6s, .max_retries = 7, .syn_retries = 8,
+               .initial_cwnd_segments = 9, .abc_limit = 10, .initial_ssthresh = 11, .receive_buffer = 12,
+               .send_buffer = 13, .backlog = 14, .delayed_ack = false, .window_scaling = false,
+               .timestamps = true, .sack = true, .nodelay = false, .rfc1337 = true,
+               .congestion = netsim::Congestion::kCubic, .recovery = netsim::Recovery::kSack});
+  const char* file = R"({"format": "netsim-scenario/1", "defaults": {"tcp": {
+    "msl": "1s", "initial_rto": "2s", "min_rto": "3ms", "max_rto": "4s", "delayed_ack_timeout": "5ms",
+    "fin_wait_2_timeout": "6s", "max_retries": 7, "syn_retries": 8, "initial_cwnd_segments": 9,
+    "abc_limit": 10, "initial_ssthresh": 11, "receive_buffer": 12, "send_buffer": 13, "backlog": 14,
+    "delayed_ack": false, "window_scaling": false, "timestamps": true, "sack": true, "nodelay": false,
+    "rfc1337": true, "congestion": "cubic", "recovery": "sack"}}})";
+  netsim::scenario::LoadResult loaded = netsim::scenario::load_scenario_text(file, "tcp.json");
+  ASSERT_TRUE(loaded.scenario);
+  const netsim::scenario::TcpParams& want = loaded.scenario->tcp;
+  const netsim::scenario::TcpParams& got = netsim::SimulationAccess::scenario(sim).tcp;
+  const netsim::scenario::TcpParams policy = netsim::scenario::policy_tcp_params(netsim::scenario::Policy::kSeed);
+  // Every parameter differs from the policy's, so a parameter set from the wrong member shows.
+  const auto fields = [](const netsim::scenario::TcpParams& p) {
+    return std::vector<int64_t>{p.msl.ns, p.initial_rto.ns, p.min_rto.ns, p.max_rto.ns,
+                                p.delayed_ack_timeout.ns, p.fin_wait_2_timeout.ns, p.max_retries,
+                                p.syn_retries, p.initial_cwnd_segments, p.abc_limit, p.initial_ssthresh,
+                                p.receive_buffer, p.send_buffer, p.backlog, p.delayed_ack, p.window_scaling,
+                                p.timestamps, p.sack, p.nodelay, p.rfc1337, static_cast<int64_t>(p.congestion),
+                                static_cast<int64_t>(p.recovery)};
+  };
+  EXPECT_EQ(fields(got), fields(want));
+  for (size_t i = 0; i < fields(policy).size(); ++i)
+    EXPECT_NE(fields(policy)[i], fields(want)[i]) << "parameter " << i << " is the policy's";
+}
+
+// A pinned fingerprint passes the run that makes it and fails any other.
+TEST(SimulationApi, PinnedFingerprintIsChecked) {
+  const auto run = [](const std::string& pin) {
+    EveryStepNetwork n;
+    std::ostringstream trace;
+    n.sim.write_trace(trace);
+    if (!pin.empty()) n.sim.pin_fingerprint(pin);
+    return n.sim.run();
+  };
+  const netsim::RunReport first = run("");
+  ASSERT_TRUE(first.passed);
+  EXPECT_TRUE(run(first.fingerprint).passed);
+  const netsim::RunReport other = run(std::string(64, '0'));
+  EXPECT_FALSE(other.passed);
+  ASSERT_EQ(other.failures.size(), 1u);
+  EXPECT_NE(other.failures[0].find("/fingerprint"), std::string::npos) << other.failures[0];
+}
+
+// A run that hits a guard set by set_limits stops and fails, naming the guard.
+TEST(SimulationApi, LimitsStopTheRun) {
+  EveryStepNetwork n;
+  n.sim.set_limits({.events = 20});
+  const netsim::RunReport report = n.sim.run();
+  EXPECT_FALSE(report.passed);
+  ASSERT_TRUE(report.guard.has_value());
+  EXPECT_NE(report.guard->find("events"), std::string::npos) << *report.guard;
 }
 
 TEST(SimulationApi, SameCallsSameTrace) {
@@ -254,7 +408,8 @@ TEST(SimulationApi, EachCallRefusesABadArgumentAndChangesNothing) {
        }, "duplicate link name `wan`"},
       {"route family", [](RoutedNetwork& n) { n.sim.add_route(n.client, "fd00::/64", "10.0.1.1"); }, "family"},
       {"route", [](RoutedNetwork& n) { n.sim.add_route(n.client, "10.9.0.0/16", ""); }, "needs a gateway"},
-      {"negative time", [](RoutedNetwork& n) { n.sim.close(-1ms, n.client, "u"); }, "outside 0 .. 1e18"},
+      {"negative time", [](RoutedNetwork& n) { n.sim.close(-1ms, n.client, "u"); },
+       "close: `at`: durations cannot be negative"},
       {"new socket", [](RoutedNetwork& n) { n.sim.listen(0ms, n.client, Proto::kUdp, "x#1", 1); }, "`#`"},
       {"listen address", [](RoutedNetwork& n) {
          n.sim.listen(0ms, n.client, Proto::kUdp, "x", 1, {.addresses = {"10.0.1.2", "10.0.1.2"}});
@@ -273,7 +428,57 @@ TEST(SimulationApi, EachCallRefusesABadArgumentAndChangesNothing) {
        }, "different families"},
       {"error kind", [](RoutedNetwork& n) { n.sim.close(0ms, n.client, "u", "no_such_error"); },
        "unknown error kind"},
-      {"ping count", [](RoutedNetwork& n) { n.sim.ping(0ms, n.client, "10.0.2.2", 0); }, "at least 1"},
+      {"ping count", [](RoutedNetwork& n) { n.sim.ping(0ms, n.client, "10.0.2.2", 0); },
+       "`count`: count must be an integer from 1 to 4294967295, got 0"},
+      {"ping size", [](RoutedNetwork& n) { n.sim.ping(0ms, n.client, "10.0.2.2", 1, 1s, 65508); },
+       "`size`: size must be an integer from 0 to 65507"},
+      {"send size", [](RoutedNetwork& n) { n.sim.send_bytes(0ms, n.client, "u", uint64_t{1} << 32); },
+       "send_bytes: `size`: size must be an integer from 0 to 4294967295"},
+      {"repeat count", [](RoutedNetwork& n) {
+         n.sim.send(0ms, n.client, "u", "x", {.to = "10.0.2.2:53", .repeat = netsim::Repeat{.count = 0}});
+       }, "send: `repeat.count`: count must be an integer from 1"},
+      {"repeat every", [](RoutedNetwork& n) {
+         n.sim.send_bytes(0ms, n.client, "u", 1, {.repeat = netsim::Repeat{.count = 2, .every = -1ms}});
+       }, "`repeat.every`: durations cannot be negative"},
+      {"send to", [](RoutedNetwork& n) { n.sim.send_bytes(0ms, n.client, "u", 1, {.to = "10.0.2.2"}); },
+       "`to`: invalid socket address"},
+      {"udp congestion", [](RoutedNetwork& n) {
+         n.sim.listen(0ms, n.client, Proto::kUdp, "x", 1, {.congestion = netsim::Congestion::kCubic});
+       }, "`congestion`: `congestion` applies to TCP sockets only"},
+      {"udp recovery", [](RoutedNetwork& n) {
+         n.sim.connect(0ms, n.client, Proto::kUdp, "x", "10.0.2.2:53", {.recovery = netsim::Recovery::kSack});
+       }, "`recovery`: `recovery` applies to TCP sockets only"},
+      {"change to", [](RoutedNetwork& n) {
+         n.sim.change_address(0ms, netsim::InterfaceHandle{2, 0}, "10.0.2.3", "10.0.2.4");
+       }, "change_address: `to`: `10.0.2.4` lacks a prefix length"},
+      {"change from", [](RoutedNetwork& n) {
+         n.sim.change_address(0ms, netsim::InterfaceHandle{2, 0}, "nowhere", "10.0.2.4/24");
+       }, "`from`: invalid IP address"},
+      {"route step family", [](RoutedNetwork& n) { n.sim.add_route(0ms, n.client, "fd00::/64", "10.0.1.1"); },
+       "add_route: `via`: `via` 10.0.1.1 is not of the family of `to`"},
+      {"route step device", [](RoutedNetwork& n) {
+         n.sim.remove_route(0ms, n.client, "10.9.0.0/16", "", netsim::InterfaceHandle{2, 0});
+       }, "remove_route: the device is an interface of another host"},
+      {"route step prefix", [](RoutedNetwork& n) { n.sim.remove_route(0ms, n.client, "10.9.0.0", "10.0.1.1"); },
+       "`to`: `10.9.0.0` lacks a prefix length"},
+      {"host model host", [](RoutedNetwork& n) {
+         n.sim.set_host_model(0ms, netsim::HostHandle{9}, netsim::HostModel::kWeak);
+       }, "set_host_model: no host #9"},
+      {"lo down", [](RoutedNetwork& n) { n.sim.set_interface_up(n.sim.loopback(n.client), false); },
+       "set_interface_up: `lo` is always up"},
+      {"tcp rto order", [](RoutedNetwork& n) { n.sim.set_tcp({.msl = 1s, .min_rto = 2s, .max_rto = 1s}); },
+       "set_tcp: min_rto (2000000000 ns) exceeds max_rto (1000000000 ns)"},
+      {"tcp zero rto", [](RoutedNetwork& n) { n.sim.set_tcp({.initial_rto = 0ns}); },
+       "set_tcp: `initial_rto`: initial_rto must be greater than 0"},
+      {"tcp window", [](RoutedNetwork& n) { n.sim.set_tcp({.initial_cwnd_segments = 0}); },
+       "`initial_cwnd_segments`: initial_cwnd_segments must be an integer from 1"},
+      {"tcp duration", [](RoutedNetwork& n) { n.sim.set_tcp({.msl = -1s}); },
+       "`msl`: durations cannot be negative"},
+      {"limits events", [](RoutedNetwork& n) { n.sim.set_limits({.events = 0}); },
+       "set_limits: `events`: `events` must be an integer >= 1, got 0"},
+      {"limits time", [](RoutedNetwork& n) { n.sim.set_limits({.events = 5, .time = 0s}); },
+       "set_limits: `time`: `time` must be greater than 0"},
+      {"fingerprint", [](RoutedNetwork& n) { n.sim.pin_fingerprint(""); }, "must not be empty"},
       {"event kind", [](RoutedNetwork& n) { n.sim.expect(Match("delivered")); }, "unknown event kind"},
       {"unknown host", [](RoutedNetwork& n) { n.sim.expect(Match("deliver").where("host", "nobody")); },
        "does not name a host"},
