@@ -1,10 +1,10 @@
 // netsim::Simulation (include/netsim/simulation.h): the calls build the typed scenario
 // (scenarios/scenario.h), and run() hands it to the scenario runner with the attached sinks: the
 // JSONL writer's output, a record callback (a TraceObserver beside the online expectation
-// matchers) and the matchers themselves. Steps, routes, TCP parameters and limits are written as
-// the JSON a file holds and typed by the loader's own code (scenario::PieceLoader), so a call is
-// checked exactly as the same key of a file. `netsim run` comes through SimulationAccess with a
-// loaded scenario.
+// matchers) and the matchers themselves. Steps, routes, expectations, TCP parameters and limits
+// are written as the JSON a file holds and typed by the loader's own code
+// (scenario::PieceLoader), so a call is checked exactly as the same key of a file. `netsim run`
+// comes through SimulationAccess with a loaded scenario.
 #include <netsim/simulation.h>
 
 #include <algorithm>
@@ -220,10 +220,8 @@ struct Simulation::Impl {
     if (dev) j["dev"] = *device(call, h, dev);
     return j;
   }
-  scenario::EventMatcher matcher(std::string_view call, const Match& m, std::string pointer) const;
-  // `e` with its match or sequence; adds the count and window and its pointer.
-  void add_expectation(std::string_view call, scenario::Expectation e, const Count& c);
-  std::string next_expectation() const { return "/expect/" + std::to_string(model.expect.size()); }
+  // An expectation as the loader types the same entry of a file's `expect`.
+  void add_expectation(std::string_view call, const nlohmann::json& expectation);
 
   static constexpr uint32_t kLoopbackIndex = UINT32_MAX;
 };
@@ -585,61 +583,54 @@ void Simulation::ping(Nanoseconds at, HostHandle host, const std::string& to, ui
   impl_->add_step("ping", s);
 }
 
-scenario::EventMatcher Simulation::Impl::matcher(std::string_view call, const Match& m,
-                                                 std::string pointer) const {
-  const std::vector<std::string>& kinds = scenario::trace_event_kinds();
-  if (std::find(kinds.begin(), kinds.end(), m.event()) == kinds.end())
-    reject(call, "unknown event kind `" + m.event() + "`");
-  scenario::EventMatcher out;
-  out.pointer = std::move(pointer);
-  out.fields["event"] = m.event();
+namespace {
+
+// A Match as a matcher object of a file's `expect`: its event kind and fields. A field named as
+// a count or window key is refused: those are Count's.
+nlohmann::json matcher_object(std::string_view call, const Match& m) {
+  nlohmann::json j = {{"event", m.event()}};
   for (const auto& field : m.fields()) {
     // Named copies of the pair's parts: clang 14 cannot capture structured bindings in lambdas.
-    const auto& key = field.first;
-    const auto& value = field.second;
+    const std::string& key = field.first;
     static constexpr std::string_view kReserved[] = {"event", "count", "min", "max", "never",
                                                      "after", "before", "sequence"};
     if (std::find(std::begin(kReserved), std::end(kReserved), key) != std::end(kReserved))
       reject(call, "`" + key + "` is not a field to match (Match's event, or Count)");
-    if (key == "host") {
-      const std::string* name = std::get_if<std::string>(&value);
-      const bool known = name && std::any_of(model.hosts.begin(), model.hosts.end(),
-                                             [&](const scenario::Host& h) { return h.name == *name; });
-      if (!known) reject(call, "`host` does not name a host of the network");
-    }
-    std::visit([&](const auto& v) { out.fields[key] = v; }, value);
+    std::visit([&](const auto& v) { j[key] = v; }, field.second);
   }
-  return out;
+  return j;
 }
 
-void Simulation::Impl::add_expectation(std::string_view call, scenario::Expectation e, const Count& c) {
-  e.pointer = next_expectation();
-  if (c.exactly && (c.min || c.max)) reject(call, "`exactly` cannot be combined with `min` or `max`");
-  if (c.min && c.max && *c.min > *c.max) reject(call, "`max` is below `min`");
-  if (c.after) e.after = time_of(call, *c.after);
-  if (c.before) e.before = time_of(call, *c.before);
-  if (e.after && e.before && *e.after >= *e.before)
-    reject(call, "empty window: `before` must be later than `after`");
-  e.count = c.exactly;
-  e.min = c.min;
-  e.max = c.max;
-  model.expect.push_back(std::move(e));
+// Count's keys, as an entry of a file's `expect` writes them.
+void add_count(nlohmann::json& expectation, const Count& c) {
+  if (c.exactly) expectation["count"] = *c.exactly;
+  if (c.min) expectation["min"] = *c.min;
+  if (c.max) expectation["max"] = *c.max;
+  if (c.after) expectation["after"] = c.after->count();
+  if (c.before) expectation["before"] = c.before->count();
+}
+
+}  // namespace
+
+void Simulation::Impl::add_expectation(std::string_view call, const nlohmann::json& expectation) {
+  const std::string pointer = "/expect/" + std::to_string(model.expect.size());
+  std::vector<scenario::Diagnostic> errors;
+  std::optional<scenario::Expectation> e = pieces().expectation(expectation, pointer, errors);
+  if (!e) reject(call, errors, pointer);
+  model.expect.push_back(std::move(*e));
 }
 
 void Simulation::expect(const Match& match, const Count& count) {
-  scenario::Expectation e;
-  e.match = impl_->matcher("expect", match, impl_->next_expectation());
-  impl_->add_expectation("expect", std::move(e), count);
+  nlohmann::json e = matcher_object("expect", match);
+  add_count(e, count);
+  impl_->add_expectation("expect", e);
 }
 
 void Simulation::expect_sequence(const std::vector<Match>& sequence, const Count& count) {
-  constexpr std::string_view kCall = "expect_sequence";
-  if (sequence.empty()) reject(kCall, "a sequence must hold at least one Match");
-  scenario::Expectation e;
-  for (size_t k = 0; k < sequence.size(); ++k)
-    e.sequence.push_back(impl_->matcher(kCall, sequence[k],
-                                        impl_->next_expectation() + "/sequence/" + std::to_string(k)));
-  impl_->add_expectation(kCall, std::move(e), count);
+  nlohmann::json e = {{"sequence", nlohmann::json::array()}};
+  for (const Match& m : sequence) e["sequence"].push_back(matcher_object("expect_sequence", m));
+  add_count(e, count);
+  impl_->add_expectation("expect_sequence", e);
 }
 
 void Simulation::write_trace(std::ostream& out) { impl_->streams.push_back(&out); }

@@ -375,7 +375,7 @@ const std::vector<KeySpec> kLinkKeys = [] {
 }();
 const std::vector<std::string> kRepeatKeys = {"count", "every"};
 const std::vector<std::string> kExpectCountKeys = {"count", "min", "max", "never", "after", "before"};
-const std::vector<std::string> kSequenceKeys = {"sequence", "after", "before"};
+const std::vector<std::string> kSequenceKeys = {"sequence", "count", "min", "max", "never", "after", "before"};
 
 // --- op descriptors ------------------------------------------------------------
 // One descriptor per op: its name, its keys (each with its JSON Schema and a line of
@@ -1410,80 +1410,86 @@ class Loader {
 
   void load_expect(const json& v, Scenario& s) {
     if (!expect_array(v, "/expect", "`expect`")) return;
-    for (size_t i = 0; i < v.size(); ++i) {
-      const std::string ptr = pointer_append("/expect", i);
-      const json& ev = v[i];
-      if (!expect_object(ev, ptr, "an expectation")) continue;
-      Expectation e;
-      e.pointer = ptr;
-      bool ok = true;
-      auto window = [&](const char* k, std::optional<SimTime>& out) {
-        if (const json* x = member(ev, k)) {
-          if (auto d = as_duration(*x, pointer_append(ptr, k))) out = SimTime{d->ns};
-          else ok = false;
-        }
-      };
-      window("after", e.after);
-      window("before", e.before);
-      if (e.after && e.before && *e.after >= *e.before) {
-        error(ptr + "/before", "empty window: `before` must be later than `after`");
-        ok = false;
-      }
-      if (const json* seq = member(ev, "sequence")) {
-        check_keys(ev, ptr, kSequenceKeys, "key of a sequence expectation");
-        for (const auto& k : ordered_keys(ev, ptr))
-          if (std::find(kSequenceKeys.begin(), kSequenceKeys.end(), k) == kSequenceKeys.end()) ok = false;
-        if (expect_array(*seq, ptr + "/sequence", "`sequence`")) {
-          if (seq->empty()) {
-            error(ptr + "/sequence", "`sequence` must hold at least one matcher");
-            ok = false;
-          }
-          for (size_t k = 0; k < seq->size(); ++k) {
-            auto m = load_matcher((*seq)[k], pointer_append(ptr + "/sequence", k), {}, true);
-            if (m) e.sequence.push_back(std::move(*m));
-            else ok = false;
-          }
-        } else {
-          ok = false;
-        }
-      } else {
-        auto count_key = [&](const char* k, std::optional<uint64_t>& out) {
-          if (const json* x = member(ev, k)) {
-            out = as_uint(*x, pointer_append(ptr, k), 0, std::numeric_limits<uint64_t>::max(), k);
-            if (!out) ok = false;
-          }
-        };
-        count_key("count", e.count);
-        count_key("min", e.min);
-        count_key("max", e.max);
-        if (e.count && (member(ev, "min") || member(ev, "max"))) {
-          error(ptr + "/count", "`count` cannot be combined with `min` or `max`");
-          ok = false;
-        }
-        if (e.min && e.max && *e.min > *e.max) {
-          error(ptr + "/max", "`max` is below `min`");
-          ok = false;
-        }
-        if (const json* x = member(ev, "never")) {
-          if (auto b = as_bool(*x, ptr + "/never")) {
-            if (*b) {
-              if (member(ev, "count") || member(ev, "min") || member(ev, "max")) {
-                error(ptr + "/never", "`never` cannot be combined with `count`, `min` or `max`");
-                ok = false;
-              }
-              e.count = 0;
-            }
-          } else {
-            ok = false;
-          }
-        }
-        e.match = load_matcher(ev, ptr, kExpectCountKeys, false);
-        if (!e.match) ok = false;
-      }
-      if (ok) s.expect.push_back(std::move(e));
-    }
+    for (size_t i = 0; i < v.size(); ++i)
+      if (auto e = load_expectation(v[i], pointer_append("/expect", i))) s.expect.push_back(std::move(*e));
   }
 
+ public:
+  // One expectation at `ptr`: nullopt when anything in it is wrong (every problem reported).
+  std::optional<Expectation> load_expectation(const json& ev, const std::string& ptr) {
+    if (!expect_object(ev, ptr, "an expectation")) return std::nullopt;
+    Expectation e;
+    e.pointer = ptr;
+    bool ok = true;
+    auto window = [&](const char* k, std::optional<SimTime>& out) {
+      if (const json* x = member(ev, k)) {
+        if (auto d = as_duration(*x, pointer_append(ptr, k))) out = SimTime{d->ns};
+        else ok = false;
+      }
+    };
+    window("after", e.after);
+    window("before", e.before);
+    if (e.after && e.before && *e.after >= *e.before) {
+      error(ptr + "/before", "empty window: `before` must be later than `after`");
+      ok = false;
+    }
+    // Counts: of matching events, or of the sequence's occurrences.
+    auto count_key = [&](const char* k, std::optional<uint64_t>& out) {
+      if (const json* x = member(ev, k)) {
+        out = as_uint(*x, pointer_append(ptr, k), 0, std::numeric_limits<uint64_t>::max(), k);
+        if (!out) ok = false;
+      }
+    };
+    count_key("count", e.count);
+    count_key("min", e.min);
+    count_key("max", e.max);
+    if (e.count && (member(ev, "min") || member(ev, "max"))) {
+      error(ptr + "/count", "`count` cannot be combined with `min` or `max`");
+      ok = false;
+    }
+    if (e.min && e.max && *e.min > *e.max) {
+      error(ptr + "/max", "`max` is below `min`");
+      ok = false;
+    }
+    if (const json* x = member(ev, "never")) {
+      if (auto b = as_bool(*x, ptr + "/never")) {
+        if (*b) {
+          if (member(ev, "count") || member(ev, "min") || member(ev, "max")) {
+            error(ptr + "/never", "`never` cannot be combined with `count`, `min` or `max`");
+            ok = false;
+          }
+          e.count = 0;
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (const json* seq = member(ev, "sequence")) {
+      check_keys(ev, ptr, kSequenceKeys, "key of a sequence expectation");
+      for (const auto& k : ordered_keys(ev, ptr))
+        if (std::find(kSequenceKeys.begin(), kSequenceKeys.end(), k) == kSequenceKeys.end()) ok = false;
+      if (expect_array(*seq, ptr + "/sequence", "`sequence`")) {
+        if (seq->empty()) {
+          error(ptr + "/sequence", "`sequence` must hold at least one matcher");
+          ok = false;
+        }
+        for (size_t k = 0; k < seq->size(); ++k) {
+          auto m = load_matcher((*seq)[k], pointer_append(ptr + "/sequence", k), {}, true);
+          if (m) e.sequence.push_back(std::move(*m));
+          else ok = false;
+        }
+      } else {
+        ok = false;
+      }
+    } else {
+      e.match = load_matcher(ev, ptr, kExpectCountKeys, false);
+      if (!e.match) ok = false;
+    }
+    if (!ok) return std::nullopt;
+    return e;
+  }
+
+ private:
   const JsonSource& src_;
   std::string file_;
   std::vector<std::string> overridden_;
@@ -2113,6 +2119,12 @@ std::optional<Step> PieceLoader::step(const nlohmann::json& step, const std::str
 std::optional<Route> PieceLoader::route(const std::string& host, const nlohmann::json& route,
                                         const std::string& pointer, std::vector<Diagnostic>& errors) {
   return impl_->result(impl_->loader.load_route(route, pointer, host), errors);
+}
+
+std::optional<Expectation> PieceLoader::expectation(const nlohmann::json& expectation,
+                                                    const std::string& pointer,
+                                                    std::vector<Diagnostic>& errors) {
+  return impl_->result(impl_->loader.load_expectation(expectation, pointer), errors);
 }
 
 std::optional<TcpParams> PieceLoader::tcp(const TcpParams& base, const nlohmann::json& tcp,

@@ -43,10 +43,11 @@ LoadResult load_scenario_text(std::string_view text, const std::string& file_nam
 LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& overrides = {});
 
 // Types a scenario built piece by piece (the library API, api/simulation.cpp) with the code that
-// types the same pieces of a file: a step, a host's static route, `defaults.tcp`, `limits`. It
-// knows the hosts, interfaces and links it is told of, as the loader knows those loaded before a
-// step. A piece that is wrong gives nullopt and its problems appended to `errors` (pointers under
-// the piece's, no file positions); the loader then holds no trace of it.
+// types the same pieces of a file: a step, a host's static route, an expectation,
+// `defaults.tcp`, `limits`. It knows the hosts, interfaces and links it is told of, as the
+// loader knows those loaded before a step. A piece that is wrong gives nullopt and its problems
+// appended to `errors` (pointers under the piece's, no file positions); the loader then holds no
+// trace of it.
 class PieceLoader {
  public:
   PieceLoader();
@@ -65,6 +66,9 @@ class PieceLoader {
   // A route object of host `host` ({"to": ..., "via": ..., "dev": ..., "metric": ...}).
   std::optional<Route> route(const std::string& host, const nlohmann::json& route,
                              const std::string& pointer, std::vector<Diagnostic>& errors);
+  // An entry of `expect` (a matcher with counts and a window, or a sequence).
+  std::optional<Expectation> expectation(const nlohmann::json& expectation, const std::string& pointer,
+                                         std::vector<Diagnostic>& errors);
   // `base` with the keys of a `defaults.tcp` object applied (pointers under /defaults/tcp).
   std::optional<TcpParams> tcp(const TcpParams& base, const nlohmann::json& tcp, std::vector<Diagnostic>& errors);
   // `base` with the keys of a `limits` object applied (pointers under /limits).

@@ -489,6 +489,25 @@ TEST(LoaderErrors, HostRouteNeedsViaOrDev) {
   EXPECT_TRUE(step.scenario) << all_errors(step);
 }
 
+// The count keys of a sequence count its occurrences (an extension), with the same rules as
+// a single matcher's; inside the sequence they are refused.
+TEST(LoaderErrors, SequenceCountsFollowTheCountRules) {
+  const auto expect = [](const std::string& entry) {
+    return load(with(kMinimal, "\n}", ",\n  \"expect\": [ " + entry + " ]\n}"));
+  };
+  const std::string seq = R"("sequence": [ { "event": "accept" }, { "event": "close" } ])";
+  auto counted = expect("{ " + seq + R"(, "min": 1, "max": 2, "before": "1s" })");
+  ASSERT_TRUE(counted.scenario) << all_errors(counted);
+  EXPECT_EQ(counted.scenario->expect[0].min, 1u);
+  EXPECT_EQ(counted.scenario->expect[0].max, 2u);
+  auto never = expect("{ " + seq + R"(, "never": true })");
+  ASSERT_TRUE(never.scenario) << all_errors(never);
+  EXPECT_EQ(never.scenario->expect[0].count, 0u);
+  EXPECT_NE(find_error(expect("{ " + seq + R"(, "count": 1, "min": 1 })"), "`count` cannot be combined"), nullptr);
+  EXPECT_NE(find_error(expect(R"({ "sequence": [ { "event": "accept", "count": 1 } ] })"),
+                       "not allowed inside a sequence"), nullptr);
+}
+
 // Auto routes sum latencies along paths; without them no sum is taken.
 TEST(LoaderErrors, LinkLatenciesMustSumWithinTheClockWithAutoRoutes) {
   std::string text = read_file(kSourceDir + "/tests/data/invalid/auto-routes-latency-overflow.json");

@@ -481,13 +481,19 @@ TEST(SimulationApi, EachCallRefusesABadArgumentAndChangesNothing) {
       {"fingerprint", [](RoutedNetwork& n) { n.sim.pin_fingerprint(""); }, "must not be empty"},
       {"event kind", [](RoutedNetwork& n) { n.sim.expect(Match("delivered")); }, "unknown event kind"},
       {"unknown host", [](RoutedNetwork& n) { n.sim.expect(Match("deliver").where("host", "nobody")); },
-       "does not name a host"},
+       "expect: `host`: unknown host `nobody`"},
+      {"unknown host in a sequence", [](RoutedNetwork& n) {
+         n.sim.expect_sequence({Match("deliver"), Match("accept").where("host", "nobody")});
+       }, "expect_sequence: `sequence.1.host`: unknown host `nobody`"},
+      {"sequence count", [](RoutedNetwork& n) { n.sim.expect_sequence({Match("deliver")}, {.min = 3, .max = 2}); },
+       "expect_sequence: `max`: `max` is below `min`"},
       {"count key", [](RoutedNetwork& n) { n.sim.expect(Match("deliver").where("count", 1)); }, "not a field"},
       {"count", [](RoutedNetwork& n) { n.sim.expect(Match("deliver"), {.exactly = 1, .min = 1}); },
        "cannot be combined"},
       {"window", [](RoutedNetwork& n) { n.sim.expect(Match("deliver"), {.after = 2ms, .before = 1ms}); },
        "empty window"},
-      {"empty sequence", [](RoutedNetwork& n) { n.sim.expect_sequence({}); }, "at least one Match"},
+      {"empty sequence", [](RoutedNetwork& n) { n.sim.expect_sequence({}); },
+       "`sequence`: `sequence` must hold at least one matcher"},
   };
   RoutedNetwork reference;
   std::ostringstream expected;
@@ -571,6 +577,10 @@ TEST(SimulationApi, CountsWindowsAndSequencesAreCheckedOnline) {
       {[&](netsim::Simulation& s) {
          s.expect_sequence({Match("deliver").where("data", "three"), Match("deliver").where("data", "one")});
        }, false},
+      // Occurrences of a sequence, one after another: deliver then deliver, twice in three.
+      {[&](netsim::Simulation& s) { s.expect_sequence({delivered, delivered}, {.exactly = 1}); }, true},
+      {[&](netsim::Simulation& s) { s.expect_sequence({delivered, delivered}, {.exactly = 2}); }, false},
+      {[&](netsim::Simulation& s) { s.expect_sequence({delivered}, {.exactly = 2, .after = 15ms}); }, true},
   };
   for (size_t i = 0; i < rows.size(); ++i) {
     netsim::Simulation sim("counts");
