@@ -334,6 +334,10 @@ const std::vector<KeySpec> kTcpKeys = {
     {"fin_wait_2_timeout", false, R"({"$ref": "#/$defs/duration"})",
      "how long a closed connection waits in FIN_WAIT_2 for the peer's FIN; 0: forever; "
      "default: linux 60s, else 0"},
+    {"receive_sws_avoidance", false, R"({"type": "boolean"})",
+     "the receiver moves its window's right edge only by min(receive_buffer / 2, MSS) or more "
+     "(RFC 9293 3.8.6.2.2), even when bytes arrive in small segments; default: linux true, else "
+     "false"},
     {"rfc1337", false, R"({"type": "boolean"})",
      "TIME_WAIT ignores RSTs (RFC 1337); default false (Linux's net.ipv4.tcp_rfc1337)"},
     {"recovery", false, kRecoverySchema, kRecoveryDoc},
@@ -874,6 +878,7 @@ class Loader {
             tp.congestion = *c;
         flag("nodelay", tp.nodelay);
         flag("rfc1337", tp.rfc1337);
+        flag("receive_sws_avoidance", tp.receive_sws_avoidance);
         if (const json* x = member(*t, "recovery"))
           if (auto c = as_enum<tcp::LossRecovery>(*x, p + "/recovery", kRecoveryNames)) tp.recovery = *c;
         // A zero timeout would retransmit at once and double to zero again, forever (Linux
@@ -1535,8 +1540,11 @@ class OpReader {
     return x ? check(l_.as_string(*x, at(key))) : std::nullopt;
   }
   void boolean(const char* key, bool& out) {
-    if (const json* x = get(key))
-      if (auto b = check(l_.as_bool(*x, at(key)))) out = *b;
+    if (auto b = optional_boolean(key)) out = *b;
+  }
+  std::optional<bool> optional_boolean(const char* key) {
+    const json* x = get(key);
+    return x ? check(l_.as_bool(*x, at(key))) : std::nullopt;
   }
   std::optional<Duration> duration(const char* key) {
     const json* x = get(key);
@@ -1640,8 +1648,9 @@ std::optional<StepOp> Loader::load_op(const OpSpec& spec, const json& v, const s
 void parse_tcp_options(OpReader& r, Proto proto, tcp::SocketOptions& out) {
   out.congestion = r.enumerated<tcp::CongestionAlgorithm>("congestion", kCongestionNames);
   out.recovery = r.enumerated<tcp::LossRecovery>("recovery", kRecoveryNames);
+  out.nodelay = r.optional_boolean("nodelay");
   if (proto == Proto::kTcp) return;
-  for (const char* key : {"congestion", "recovery"})
+  for (const char* key : {"congestion", "recovery", "nodelay"})
     if (r.get(key)) r.error(r.at(key), std::string("`") + key + "` applies to TCP sockets only");
 }
 
@@ -1802,6 +1811,9 @@ constexpr const char* kCongestionStepDoc =
 constexpr const char* kRecoveryStepDoc =
     "TCP: this socket's loss recovery, `sack` or `newreno` (a listener's: its connections'); "
     "default `defaults.tcp.recovery`";
+constexpr const char* kNodelayStepDoc =
+    "TCP: `true` sends short segments at once, `false` holds them by Nagle's algorithm (RFC 1122 "
+    "4.2.3.4), for this socket (a listener's: its connections'); default `defaults.tcp.nodelay`";
 constexpr const char* kUidDoc =
     "the socket's owner, default 0 (linux: reuse_port sockets share only with the same uid; "
     "ignored by the other policies)";
@@ -1823,7 +1835,8 @@ const std::vector<OpSpec>& op_specs() {
         {"backlog", false, R"({"$ref": "#/$defs/u32"})",
          "TCP: connections waiting to complete or be accepted; default `defaults.tcp.backlog`"},
         {"congestion", false, kCongestionSchema, kCongestionStepDoc},
-        {"recovery", false, kRecoverySchema, kRecoveryStepDoc}},
+        {"recovery", false, kRecoverySchema, kRecoveryStepDoc},
+        {"nodelay", false, kBoolSchema, kNodelayStepDoc}},
        "create a listener (for UDP, a bound unconnected socket)", "", parse_listen},
       {"connect", true,
        {{"proto", true, R"({"$ref": "#/$defs/proto"})", "transport protocol"},
@@ -1836,7 +1849,8 @@ const std::vector<OpSpec>& op_specs() {
         {"reuse_port", false, kBoolSchema, kReusePortDoc},
         {"uid", false, R"({"$ref": "#/$defs/u32"})", kUidDoc},
         {"congestion", false, kCongestionSchema, kCongestionStepDoc},
-        {"recovery", false, kRecoverySchema, kRecoveryStepDoc}},
+        {"recovery", false, kRecoverySchema, kRecoveryStepDoc},
+        {"nodelay", false, kBoolSchema, kNodelayStepDoc}},
        "create a connection (TCP: starts the handshake; UDP: a connected socket)", "",
        parse_connect},
       {"send", true,

@@ -39,6 +39,7 @@ Connection::Connection(const Params& params, ConnectionEnv& env, uint32_t iss, u
       eff_mss_(our_mss_),
       congestion_(options.congestion.value_or(params.congestion)),
       recovery_(options.recovery.value_or(params.recovery)),
+      nodelay_(options.nodelay.value_or(params.nodelay)),
       ws_ok_(params.window_scaling && params.receive_buffer > 65535),
       ts_ok_(params.timestamps),
       sack_ok_(params.sack) {

@@ -77,11 +77,12 @@ class ConnectionEnv {
 // Choices within the RFCs: the advertised window is receive_buffer minus the
 // bytes held while reading is paused (out-of-order bytes lie inside the window
 // and do not shrink it), at most 65535 << rcv_wscale and rounded down to a
-// multiple of 1 << rcv_wscale (what the header can carry); window scaling is
+// multiple of 1 << rcv_wscale (what the header can carry), its right edge held back by receiver
+// SWS avoidance when on (advertised_window); window scaling is
 // offered when receive_buffer exceeds 65535 and answered whenever the peer
 // offers it; the timestamp clock ticks in virtual milliseconds from 0; a
 // segment without timestamps on a connection that negotiated them is accepted
-// (Linux, not RFC 7323 3.2's SHOULD drop); Nagle's algorithm (unless nodelay)
+// (Linux, not RFC 7323 3.2's SHOULD drop); Nagle's algorithm (unless nodelay, per socket)
 // is RFC 1122's, holding a short segment while anything is unacknowledged
 // (Linux uses Minshall's variant) and never holding our FIN; the stack holds
 // at most send_buffer bytes past SND.UNA (bytes beyond wait in the queue, as
@@ -159,7 +160,7 @@ class Connection {
   uint32_t snd_nxt() const { return snd_nxt_; }
   uint32_t snd_wnd() const { return snd_wnd_; }
   uint32_t rcv_nxt() const { return rcv_nxt_; }
-  uint32_t rcv_wnd() const;
+  uint32_t rcv_wnd() const;  // the free receive buffer (what the window would be without SWS avoidance)
   uint32_t bytes_in_flight() const { return snd_max_ - snd_una_; }
   uint64_t send_queue_bytes() const { return sndbuf_.size(); }  // unacknowledged + unsent
   uint64_t out_of_order_bytes() const { return held_ ? held_->reasm.held_bytes() : 0; }
@@ -225,6 +226,7 @@ class Connection {
   void measure_rtt(const Segment& seg);
 
   // Output.
+  uint32_t advertised_window() const;  // RCV.WND for the next ACK (receiver SWS avoidance)
   void transmit_segment(uint32_t seq, uint8_t flags, std::string payload);
   void send_syn(bool with_ack, bool retransmission);
   void send_ack();
@@ -306,7 +308,10 @@ class Connection {
 
   // RFC 5681 / 6582; the algorithm's own state is created on the first ACK of data.
   Window win_;
-  uint32_t dupacks_ = 0;
+  uint16_t dupacks_ = 0;  // saturates; only its first DupThresh values matter
+  // The window field of our latest ACK (scaled): last_ack_sent_ + (this << rcv_wscale_) is the
+  // right edge the peer was offered (see advertised_window).
+  uint16_t rcv_adv_wnd_ = 0;
   uint32_t recover_;
 
   // Segment sizes.
@@ -332,6 +337,7 @@ class Connection {
   bool read_shut_ : 1 = false;
   bool ack_now_ : 1 = false;
   bool orphaned_ : 1 = false;  // close() was called: FIN_WAIT_2 times out
+  bool nodelay_ : 1 = true;    // no Nagle: the socket's choice, else Params::nodelay
   // Options: offered until the peer's SYN or SYN-ACK arrives, then negotiated.
   bool ws_ok_ : 1 = false;
   bool ts_ok_ : 1 = false;

@@ -60,6 +60,10 @@ void Connection::on_segment_syn_sent(const Segment& seg) {
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + 1;
   negotiate(seg.options);
+  // The edge our SYN offered (its window counts from here), for receiver SWS avoidance; the ACK
+  // that follows at once sets both again.
+  last_ack_sent_ = rcv_nxt_;
+  rcv_adv_wnd_ = static_cast<uint16_t>(std::min<uint32_t>(rcv_wnd(), 65535) >> rcv_wscale_);
   if (has_ack) {
     complete_handshake(seg);
     if (!is_synchronized()) return;  // closed from a callback

@@ -12,24 +12,41 @@ namespace netsim::tcp {
 
 using namespace tcp_flags;
 
+// RFC 9293 3.8.6.2.2 receiver SWS avoidance: the right edge RCV.NXT + RCV.WND the peer was last
+// told moves on only when it can move by min(RCV.BUFF / 2, Eff.snd.MSS), even when the bytes
+// arrive in small segments; until then the window is what is left below that edge (rounded up to
+// what the window scale can carry). A window the free buffer would shrink is offered as it is.
+uint32_t Connection::advertised_window() const {
+  const uint32_t wnd = rcv_wnd();
+  if (!params_.receive_sws_avoidance || !is_synchronized()) return wnd;
+  const uint32_t edge = rcv_nxt_ + wnd;
+  const uint32_t offered = last_ack_sent_ + (uint32_t{rcv_adv_wnd_} << rcv_wscale_);
+  const uint32_t step = std::min<uint32_t>(params_.receive_buffer / 2, eff_mss_);
+  if (!seq_gt(edge, offered) || edge - offered >= step) return wnd;
+  const uint32_t left = seq_gt(offered, rcv_nxt_) ? offered - rcv_nxt_ : 0;
+  const uint32_t unit = 1u << rcv_wscale_;
+  return std::min(wnd, (left + unit - 1) / unit * unit);
+}
+
 void Connection::transmit_segment(uint32_t seq, uint8_t flags, std::string payload) {
   Segment seg;
   seg.seq = seq;
   seg.flags = flags;
-  if (flags & kAck) {
-    seg.ack = rcv_nxt_;
-    last_ack_sent_ = rcv_nxt_;
-    ack_now_ = false;
-    unacked_bytes_ = 0;
-    disarm(kDelayedAck);
-  }
-  seg.window = (flags & kRst) ? 0 : rcv_wnd();
+  seg.window = (flags & kRst) ? 0 : advertised_window();  // before last_ack_sent_ moves
   TcpOptions& o = seg.options;
   if (flags & kSyn) {
     seg.window = std::min<uint32_t>(seg.window, 65535);  // never scaled (RFC 7323 2.2)
     o.mss = static_cast<uint16_t>(our_mss_);
     if (ws_ok_) o.wscale = rcv_wscale_;
     o.sack_permitted = sack_ok_;
+  }
+  if (flags & kAck) {
+    seg.ack = rcv_nxt_;
+    last_ack_sent_ = rcv_nxt_;
+    rcv_adv_wnd_ = static_cast<uint16_t>(seg.window >> rcv_wscale_);  // a SYN-ACK's rounded down
+    ack_now_ = false;
+    unacked_bytes_ = 0;
+    disarm(kDelayedAck);
   }
   if (ts_ok_ && !(flags & kRst)) {
     o.timestamps = true;
@@ -132,7 +149,7 @@ void Connection::output() {
       // RFC 9293 3.8.6.2.1 sender SWS avoidance: a short segment only when
       // nothing is unacknowledged or it is at least half the largest window seen.
       if (len < eff_mss_ && window_used > 0 && len < max_snd_wnd_ / 2) break;
-    } else if (!params_.nodelay && end == size && len < eff_mss_ && window_used > 0 &&
+    } else if (!nodelay_ && end == size && len < eff_mss_ && window_used > 0 &&
                !fin_unsent) {
       break;  // RFC 1122 4.2.3.4 Nagle: the short tail waits for the ACK of what is in flight
     }

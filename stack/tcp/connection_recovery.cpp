@@ -114,7 +114,7 @@ void Connection::on_new_ack(uint32_t ack) {
 }
 
 void Connection::on_dup_ack() {
-  ++dupacks_;
+  if (dupacks_ < UINT16_MAX) ++dupacks_;
   if (sack_recovery()) return;  // on_sack_ack decides
   if (in_recovery_) {
     win_.cwnd = std::min(win_.cwnd + eff_mss_, CongestionControl::kMaxCwnd);  // RFC 5681 3.2 (4): inflate

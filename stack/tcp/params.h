@@ -43,20 +43,25 @@ struct Params {
   bool sack = false;           // RFC 2018 SACK-permitted
   // Sending and closing choices, also per policy (PolicyRules::tcp_*).
   bool nodelay = true;  // no Nagle (RFC 1122 4.2.3.4); false holds short segments
+  // RFC 9293 3.8.6.2.2 receiver SWS avoidance: the right edge of the window we advertise moves
+  // only by min(receive_buffer / 2, MSS) or more. policy_defaults: linux true.
+  bool receive_sws_avoidance = false;
   // An orphaned connection (closed, not shut down) leaves FIN_WAIT_2 after this; 0: never.
   Duration fin_wait_2_timeout{};
   bool rfc1337 = false;  // TIME_WAIT ignores RSTs (RFC 1337 TW-assassination protection)
 };
 
 // What a policy's hosts start from, before `defaults.tcp`: linux runs CUBIC with SACK-based
-// recovery and counts up to two segments per ACK in slow start as Linux does; seed and
-// netstack3 keep NewReno for both and RFC 5681's one segment.
+// recovery, counts up to two segments per ACK in slow start as Linux does and avoids the
+// receiver's silly window syndrome; seed and netstack3 keep NewReno for both, RFC 5681's one
+// segment and the whole free buffer as the advertised window.
 inline Params policy_defaults(SocketPolicy policy) {
   Params p;
   if (policy == SocketPolicy::kLinux) {
     p.congestion = CongestionAlgorithm::kCubic;
     p.recovery = LossRecovery::kSack;
     p.abc_limit = 2;
+    p.receive_sws_avoidance = true;
   }
   return p;
 }
@@ -66,6 +71,7 @@ inline Params policy_defaults(SocketPolicy policy) {
 struct SocketOptions {
   std::optional<CongestionAlgorithm> congestion;
   std::optional<LossRecovery> recovery;
+  std::optional<bool> nodelay;  // TCP_NODELAY: Params::nodelay for this socket
 };
 
 }  // namespace netsim::tcp

@@ -726,6 +726,22 @@ TEST(TcpDefaults, CongestionControlIsThePolicysUnlessSet) {
   EXPECT_EQ(d->pointer, "/defaults/tcp/congestion");
 }
 
+TEST(TcpDefaults, ReceiverSwsAvoidanceIsOnUnderLinuxUnlessSet) {
+  auto seed = load(kMinimal);
+  ASSERT_TRUE(seed.scenario) << all_errors(seed);
+  EXPECT_FALSE(seed.scenario->tcp.receive_sws_avoidance);
+  auto under_linux = load(with(kMinimal, R"("hosts")", R"("policy": "linux", "hosts")"));
+  ASSERT_TRUE(under_linux.scenario) << all_errors(under_linux);
+  EXPECT_TRUE(under_linux.scenario->tcp.receive_sws_avoidance);
+  auto off = load(with(kMinimal, R"("hosts")",
+                       R"("policy": "linux", "defaults": { "tcp": { "receive_sws_avoidance": false } }, "hosts")"));
+  ASSERT_TRUE(off.scenario) << all_errors(off);
+  EXPECT_FALSE(off.scenario->tcp.receive_sws_avoidance);
+  auto on = load(with(kMinimal, R"("hosts")", R"("defaults": { "tcp": { "receive_sws_avoidance": true } }, "hosts")"));
+  ASSERT_TRUE(on.scenario) << all_errors(on);
+  EXPECT_TRUE(on.scenario->tcp.receive_sws_avoidance);
+}
+
 TEST(TcpOptions, CongestionOfAStepIsReadForTcpAndRefusedForUdp) {
   auto r = load(with(kMinimal, R"("port": 80 })", R"("port": 80, "congestion": "cubic" })"));
   ASSERT_TRUE(r.scenario) << all_errors(r);
@@ -736,6 +752,25 @@ TEST(TcpOptions, CongestionOfAStepIsReadForTcpAndRefusedForUdp) {
   const Diagnostic* d = find_error(udp, "applies to TCP sockets only");
   ASSERT_NE(d, nullptr) << all_errors(udp);
   EXPECT_EQ(d->pointer, "/steps/0/congestion");
+}
+
+TEST(TcpOptions, NodelayOfAStepIsReadForTcpAndRefusedForUdp) {
+  auto unset = load(kMinimal);
+  ASSERT_TRUE(unset.scenario) << all_errors(unset);
+  EXPECT_EQ(std::get<ListenStep>(unset.scenario->steps[0].action).tcp.nodelay, std::nullopt);
+  for (bool nodelay : {true, false}) {
+    const std::string key = std::string(R"("port": 80, "nodelay": )") + (nodelay ? "true" : "false") + " }";
+    auto r = load(with(kMinimal, R"("port": 80 })", key));
+    ASSERT_TRUE(r.scenario) << all_errors(r);
+    EXPECT_EQ(std::get<ListenStep>(r.scenario->steps[0].action).tcp.nodelay, nodelay);
+  }
+  auto not_bool = load(with(kMinimal, R"("port": 80 })", R"("port": 80, "nodelay": 1 })"));
+  ASSERT_FALSE(not_bool.scenario);
+  auto udp = load(with(kMinimal, R"("proto": "tcp", "socket": "srv", "port": 80 })",
+                       R"("proto": "udp", "socket": "srv", "port": 80, "nodelay": true })"));
+  const Diagnostic* d = find_error(udp, "applies to TCP sockets only");
+  ASSERT_NE(d, nullptr) << all_errors(udp);
+  EXPECT_EQ(d->pointer, "/steps/0/nodelay");
 }
 
 TEST(Bounds, IntegerRangesStateBothBoundsAndTheNumberAsWritten) {

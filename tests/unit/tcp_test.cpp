@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -1277,20 +1278,78 @@ TEST(TcpCongestion, TimeoutCollapsesCwndToOneSegment) {
 // ---------------------------------------------------------------------------
 // Nagle, FIN_WAIT_2 timeout, RFC 1337, send buffer
 
+// a writes "x" then "y" at 100 ms with the host's nodelay and, if set, the socket's: when "y" leaves.
+SimTime second_write_leaves(bool host_nodelay, std::optional<bool> socket_nodelay) {
+  Net net;
+  net.a.params.nodelay = host_nodelay;
+  net.a.options.nodelay = socket_nodelay;
+  net.open();  // at 100 ms
+  EXPECT_TRUE(net.a.c().send("x").ok());
+  EXPECT_TRUE(net.a.c().send("y").ok());
+  net.run_for(ms(200));
+  auto data = net.a.sent_with(kAck | kPsh, kAck | kPsh);
+  if (data.size() != 2u || data[0].time != at(ms(100))) return SimTime::max();
+  return data[1].time;
+}
+
 TEST(TcpNagle, AShortSegmentWaitsForTheAckOfWhatIsInFlight) {
-  for (bool nodelay : {true, false}) {
-    Net net;
-    net.a.params.nodelay = nodelay;
-    net.open();  // at 100 ms
-    ASSERT_TRUE(net.a.c().send("x").ok());
-    ASSERT_TRUE(net.a.c().send("y").ok());
-    net.run_for(ms(200));
-    auto data = net.a.sent_with(kAck | kPsh, kAck | kPsh);
-    ASSERT_EQ(data.size(), 2u) << nodelay;
-    EXPECT_EQ(data[0].time, at(ms(100)));
-    // Nagle: "y" leaves when b's delayed ACK of "x" (40 ms) arrives: 100 + 10 + 40 + 10.
-    EXPECT_EQ(data[1].time, at(ms(nodelay ? 100 : 160))) << nodelay;
+  EXPECT_EQ(second_write_leaves(true, std::nullopt), at(ms(100)));
+  // Nagle: "y" leaves when b's delayed ACK of "x" (40 ms) arrives: 100 + 10 + 40 + 10.
+  EXPECT_EQ(second_write_leaves(false, std::nullopt), at(ms(160)));
+}
+
+TEST(TcpNagle, ASocketsNodelayOverridesTheHostsEitherWay) {
+  EXPECT_EQ(second_write_leaves(true, false), at(ms(160)));
+  EXPECT_EQ(second_write_leaves(false, true), at(ms(100)));
+  EXPECT_EQ(second_write_leaves(true, true), at(ms(100)));
+  EXPECT_EQ(second_write_leaves(false, false), at(ms(160)));
+}
+
+// ---------------------------------------------------------------------------
+// Receiver SWS avoidance (RFC 9293 3.8.6.2.2)
+
+// a sends `sizes` one after the other, each once the previous is acknowledged, to b, which
+// ACKs every segment at once; b's buffer (and a's) is `buffer`, b reads unless `pause_first`
+// (then it resumes after the first segment). Returns the window of each of b's ACKs.
+std::vector<uint32_t> ack_windows(bool sws, uint32_t buffer, std::vector<uint64_t> sizes,
+                                  bool pause_first = false) {
+  Net net;
+  net.a.params.receive_buffer = buffer;
+  net.b.params.receive_buffer = buffer;
+  net.b.params.delayed_ack = false;
+  net.b.params.receive_sws_avoidance = sws;
+  net.open();
+  if (pause_first) net.b.c().set_reading(false);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    EXPECT_TRUE(net.a.c().send_generated(sizes[i]).ok());
+    net.run_for(ms(50));
+    if (pause_first && i == 0) net.b.c().set_reading(true);
   }
+  std::vector<uint32_t> windows;
+  for (const Sent& s : net.b.sent_with(kAck | kSyn | kFin | kPsh, kAck)) windows.push_back(s.seg.window);
+  return windows;
+}
+
+TEST(TcpReceiverSws, SmallSegmentsHoldTheRightEdgeUntilItCanMoveByAnMss) {
+  // 65535 bytes: no window scaling, so windows are exact. The edge stays put for 1 and then 99
+  // bytes; the full segment brings the reduction to 1560 >= min(65535 / 2, 1460): reopened.
+  EXPECT_EQ(ack_windows(true, 65535, {1, 99, 1460}), (std::vector<uint32_t>{65534, 65435, 65535}));
+  EXPECT_EQ(ack_windows(false, 65535, {1, 99, 1460}), (std::vector<uint32_t>{65535, 65535, 65535}));
+}
+
+TEST(TcpReceiverSws, ReadingResumedAfterFewBytesDoesNotMoveTheEdge) {
+  // 100 bytes held while paused shrink the window either way; resumed, they free only 100 bytes,
+  // so the next byte's ACK keeps the old edge (65435 - 1); a full segment then reopens it.
+  EXPECT_EQ(ack_windows(true, 65535, {100, 1, 1460}, true), (std::vector<uint32_t>{65435, 65434, 65535}));
+  EXPECT_EQ(ack_windows(false, 65535, {100, 1, 1460}, true), (std::vector<uint32_t>{65435, 65535, 65535}));
+}
+
+TEST(TcpReceiverSws, AHeldWindowIsRoundedUpToTheWindowScale) {
+  // 131072 bytes: shift 2. The full segment moves the edge from where the SYN-ACK's unscaled
+  // 65535 left it; then 101 bytes leave 130971 below the edge, offered as 130972 (a multiple of
+  // 4 the header can carry: the window never shrinks below the edge for the rounding).
+  EXPECT_EQ(ack_windows(true, 131072, {1460, 101}), (std::vector<uint32_t>{131072, 130972}));
+  EXPECT_EQ(ack_windows(false, 131072, {1460, 101}), (std::vector<uint32_t>{131072, 131072}));
 }
 
 TEST(TcpNagle, NeverHoldsOurFin) {
