@@ -275,6 +275,7 @@ void Simulation::set_tcp(const TcpParameters& p) {
   value("sack", p.sack);
   value("nodelay", p.nodelay);
   value("rfc1337", p.rfc1337);
+  value("receive_sws_avoidance", p.receive_sws_avoidance);
   if (p.congestion) tcp["congestion"] = *p.congestion == Congestion::kCubic ? "cubic" : "newreno";
   if (p.recovery) tcp["recovery"] = *p.recovery == Recovery::kSack ? "sack" : "newreno";
   std::vector<scenario::Diagnostic> errors;
@@ -417,9 +418,10 @@ const char* proto_name(Proto p) { return p == Proto::kTcp ? "tcp" : "udp"; }
 
 // A socket's TCP options as a listen or connect step writes them.
 void add_tcp_options(nlohmann::json& step, const std::optional<Congestion>& congestion,
-                     const std::optional<Recovery>& recovery) {
+                     const std::optional<Recovery>& recovery, const std::optional<bool>& nodelay) {
   if (congestion) step["congestion"] = *congestion == Congestion::kCubic ? "cubic" : "newreno";
   if (recovery) step["recovery"] = *recovery == Recovery::kSack ? "sack" : "newreno";
+  if (nodelay) step["nodelay"] = *nodelay;
 }
 
 const char* host_model_name(HostModel m) { return m == HostModel::kStrong ? "strong" : "weak"; }
@@ -440,7 +442,7 @@ void Simulation::listen(Nanoseconds at, HostHandle host, Proto proto, const std:
   s["reuse_port"] = options.reuse_port;
   s["uid"] = options.uid;
   if (options.backlog) s["backlog"] = *options.backlog;
-  add_tcp_options(s, options.congestion, options.recovery);
+  add_tcp_options(s, options.congestion, options.recovery, options.nodelay);
   impl_->add_step(kCall, s);
 }
 
@@ -457,7 +459,7 @@ void Simulation::connect(Nanoseconds at, HostHandle host, Proto proto, const std
   s["reuse_addr"] = options.reuse_addr;
   s["reuse_port"] = options.reuse_port;
   s["uid"] = options.uid;
-  add_tcp_options(s, options.congestion, options.recovery);
+  add_tcp_options(s, options.congestion, options.recovery, options.nodelay);
   impl_->add_step(kCall, s);
 }
 

@@ -65,6 +65,7 @@ struct ListenOptions {
   std::optional<uint32_t> backlog{};     // TCP; absent: the TCP parameters' default
   std::optional<Congestion> congestion{};  // TCP, for the connections it accepts
   std::optional<Recovery> recovery{};      // TCP, likewise
+  std::optional<bool> nodelay{};           // TCP, likewise: true sends short segments at once
 };
 
 struct ConnectOptions {
@@ -74,6 +75,7 @@ struct ConnectOptions {
   uint32_t uid = 0;
   std::optional<Congestion> congestion{};  // TCP only
   std::optional<Recovery> recovery{};      // TCP only
+  std::optional<bool> nodelay{};           // TCP only: true sends short segments at once (no Nagle)
 };
 
 // `count` sends in all, `every` apart, the first at the step's time; count >= 1.
@@ -96,7 +98,8 @@ struct TcpParameters {
       fin_wait_2_timeout{};
   std::optional<uint32_t> max_retries{}, syn_retries{}, initial_cwnd_segments{}, abc_limit{},
       initial_ssthresh{}, receive_buffer{}, send_buffer{}, backlog{};
-  std::optional<bool> delayed_ack{}, window_scaling{}, timestamps{}, sack{}, nodelay{}, rfc1337{};
+  std::optional<bool> delayed_ack{}, window_scaling{}, timestamps{}, sack{}, nodelay{}, rfc1337{},
+      receive_sws_avoidance{};
   std::optional<Congestion> congestion{};
   std::optional<Recovery> recovery{};
 };

@@ -182,8 +182,8 @@ TEST(SimulationApi, ProgramAndScenarioFileGiveTheSameTrace) {
 }
 
 // Every other step and setting of the format: TCP parameters and limits, host models, an
-// interface that starts down, generated and repeated sends, per-socket congestion control and
-// recovery, an address changed, routes added and removed as steps, a ping with a payload size.
+// interface that starts down, generated and repeated sends, per-socket congestion control,
+// recovery and nodelay, an address changed, routes added and removed as steps, a ping with a payload size.
 struct EveryStepNetwork {
   netsim::Simulation sim{"api-every-step"};
   netsim::HostHandle a = sim.add_host("a"), b = sim.add_host("b");
@@ -201,10 +201,10 @@ struct EveryStepNetwork {
     const auto b1 = sim.add_interface(b, "eth1", {"10.9.0.1/24"});
     sim.set_interface_up(b1, false);
     sim.add_link({a0, b0}, {.latency = 2ms, .bandwidth_bps = 10'000'000, .queue = 20});
-    sim.listen(0ms, b, Proto::kTcp, "web", 80, {.congestion = netsim::Congestion::kNewReno});
+    sim.listen(0ms, b, Proto::kTcp, "web", 80, {.congestion = netsim::Congestion::kNewReno, .nodelay = false});
     sim.listen(0ms, b, Proto::kUdp, "echo", 7);
     sim.connect(1ms, a, Proto::kTcp, "c", "10.0.0.2:80",
-                {.congestion = netsim::Congestion::kCubic, .recovery = netsim::Recovery::kSack});
+                {.congestion = netsim::Congestion::kCubic, .recovery = netsim::Recovery::kSack, .nodelay = true});
     sim.connect(1ms, a, Proto::kUdp, "u", "10.0.0.2:7");
     sim.send_bytes(10ms, a, "c", 40000);
     sim.send(20ms, a, "u", "tick", {.repeat = netsim::Repeat{.count = 3, .every = 5ms}});
@@ -236,10 +236,11 @@ constexpr const char* kEveryStepScenario = R"({
   },
   "links": [{"between": ["a.eth0", "b.eth0"], "latency": "2ms", "bandwidth": "10Mbps", "queue": 20}],
   "steps": [
-    {"at": "0ms", "host": "b", "op": "listen", "proto": "tcp", "socket": "web", "port": 80, "congestion": "newreno"},
+    {"at": "0ms", "host": "b", "op": "listen", "proto": "tcp", "socket": "web", "port": 80, "congestion": "newreno",
+     "nodelay": false},
     {"at": "0ms", "host": "b", "op": "listen", "proto": "udp", "socket": "echo", "port": 7},
     {"at": "1ms", "host": "a", "op": "connect", "proto": "tcp", "socket": "c", "remote": "10.0.0.2:80",
-     "congestion": "cubic", "recovery": "sack"},
+     "congestion": "cubic", "recovery": "sack", "nodelay": true},
     {"at": "1ms", "host": "a", "op": "connect", "proto": "udp", "socket": "u", "remote": "10.0.0.2:7"},
     {"at": "10ms", "host": "a", "op": "send", "socket": "c", "size": 40000},
     {"at": "20ms", "host": "a", "op": "send", "socket": "u", "data": "tick", "repeat": {"count": 3, "every": "5ms"}},
@@ -274,13 +275,14 @@ TEST(SimulationApi, SetTcpIsDefaultsTcp) {
                .initial_cwnd_segments = 9, .abc_limit = 10, .initial_ssthresh = 11, .receive_buffer = 12,
                .send_buffer = 13, .backlog = 14, .delayed_ack = false, .window_scaling = false,
                .timestamps = true, .sack = true, .nodelay = false, .rfc1337 = true,
-               .congestion = netsim::Congestion::kCubic, .recovery = netsim::Recovery::kSack});
+               .receive_sws_avoidance = true, .congestion = netsim::Congestion::kCubic,
+               .recovery = netsim::Recovery::kSack});
   const char* file = R"({"format": "netsim-scenario/1", "defaults": {"tcp": {
     "msl": "1s", "initial_rto": "2s", "min_rto": "3ms", "max_rto": "4s", "delayed_ack_timeout": "5ms",
     "fin_wait_2_timeout": "6s", "max_retries": 7, "syn_retries": 8, "initial_cwnd_segments": 9,
     "abc_limit": 10, "initial_ssthresh": 11, "receive_buffer": 12, "send_buffer": 13, "backlog": 14,
     "delayed_ack": false, "window_scaling": false, "timestamps": true, "sack": true, "nodelay": false,
-    "rfc1337": true, "congestion": "cubic", "recovery": "sack"}}})";
+    "rfc1337": true, "receive_sws_avoidance": true, "congestion": "cubic", "recovery": "sack"}}})";
   netsim::scenario::LoadResult loaded = netsim::scenario::load_scenario_text(file, "tcp.json");
   ASSERT_TRUE(loaded.scenario);
   const netsim::scenario::TcpParams& want = loaded.scenario->tcp;
@@ -292,8 +294,8 @@ TEST(SimulationApi, SetTcpIsDefaultsTcp) {
                                 p.delayed_ack_timeout.ns, p.fin_wait_2_timeout.ns, p.max_retries,
                                 p.syn_retries, p.initial_cwnd_segments, p.abc_limit, p.initial_ssthresh,
                                 p.receive_buffer, p.send_buffer, p.backlog, p.delayed_ack, p.window_scaling,
-                                p.timestamps, p.sack, p.nodelay, p.rfc1337, static_cast<int64_t>(p.congestion),
-                                static_cast<int64_t>(p.recovery)};
+                                p.timestamps, p.sack, p.nodelay, p.rfc1337, p.receive_sws_avoidance,
+                                static_cast<int64_t>(p.congestion), static_cast<int64_t>(p.recovery)};
   };
   EXPECT_EQ(fields(got), fields(want));
   for (size_t i = 0; i < fields(policy).size(); ++i)
@@ -448,6 +450,9 @@ TEST(SimulationApi, EachCallRefusesABadArgumentAndChangesNothing) {
       {"udp recovery", [](RoutedNetwork& n) {
          n.sim.connect(0ms, n.client, Proto::kUdp, "x", "10.0.2.2:53", {.recovery = netsim::Recovery::kSack});
        }, "`recovery`: `recovery` applies to TCP sockets only"},
+      {"udp nodelay", [](RoutedNetwork& n) {
+         n.sim.listen(0ms, n.client, Proto::kUdp, "x", 1, {.nodelay = true});
+       }, "`nodelay`: `nodelay` applies to TCP sockets only"},
       {"change to", [](RoutedNetwork& n) {
          n.sim.change_address(0ms, netsim::InterfaceHandle{2, 0}, "10.0.2.3", "10.0.2.4");
        }, "change_address: `to`: `10.0.2.4` lacks a prefix length"},
