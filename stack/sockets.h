@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/random.h"
 #include "sim/slot_pool.h"
 #include "stack/handles.h"
 #include "stack/ip_addr.h"
@@ -87,18 +88,38 @@ inline DeliverRecord deliver_record(SocketId socket, const SocketTable::Delivery
   return DeliverRecord{socket, hit.rule, hit.shadowed, &packet, hit.outranked, hit.group};
 }
 
+// A new listener of either layer (S: a SocketCore) on `addr`, not yet in its pool or table;
+// port 0: one `table` picks (5.4).
+template <typename S>
+Result<std::unique_ptr<S>> new_listener(const SocketTable& table, Rng& rng, ListenerAddr addr, Sharing sharing) {
+  if (addr.port == 0) {
+    Result<Port> port = table.pick_listener_port(addr, sharing, rng.next_u64());
+    if (!port) return port.error();
+    addr.port = *port;
+  }
+  auto s = std::make_unique<S>();
+  s->is_listener = true;
+  s->sharing = sharing;
+  s->listen_addr = std::make_unique<ListenerAddr>(std::move(addr));
+  return s;
+}
+
 // Requires of S: members `SocketId id` and `bool gone` (a SocketCore).
 template <typename S>
 class SocketPool {
  public:
   explicit SocketPool(TransportProto proto) : proto_(proto) {}
 
-  SocketId add(std::unique_ptr<S> socket) {
-    S* raw = socket.get();
-    const uint32_t slot = slots_.insert(std::move(socket));
-    raw->id = SocketId{slot, slots_.generation(slot), proto_};
-    raw->created = next_created_++;
-    return raw->id;
+  // Adds `socket`, then enters it into its table with `insert(id)` (returning Result<void>);
+  // if that fails, the socket is freed again and the error returned.
+  template <typename Insert>
+  Result<SocketId> add_entered(std::unique_ptr<S> socket, Insert&& insert) {
+    const SocketId id = add(std::move(socket));
+    if (Result<void> in = insert(id); !in) {
+      discard(id);
+      return in.error();
+    }
+    return id;
   }
   // The socket of a live or gone (not yet freed) id; null for a stale id.
   S* find(SocketId id) const {
@@ -112,8 +133,6 @@ class SocketPool {
     socket.gone = true;
     gone_.push_back(socket.id);
   }
-  // Frees a socket that never entered its table (its insert failed).
-  void discard(SocketId id) { (void)slots_.release(id.slot); }
   // Frees the retired sockets; tells `observer` (if any).
   void free_retired(SocketObserver* observer, HostId host) {
     if (gone_.empty()) return;
@@ -137,6 +156,16 @@ class SocketPool {
   size_t live() const { return slots_.live(); }
 
  private:
+  SocketId add(std::unique_ptr<S> socket) {
+    S* raw = socket.get();
+    const uint32_t slot = slots_.insert(std::move(socket));
+    raw->id = SocketId{slot, slots_.generation(slot), proto_};
+    raw->created = next_created_++;
+    return raw->id;
+  }
+  // Frees a socket that never entered its table (its insert failed).
+  void discard(SocketId id) { (void)slots_.release(id.slot); }
+
   TransportProto proto_;
   SlotPool<std::unique_ptr<S>> slots_;
   std::vector<SocketId> gone_;

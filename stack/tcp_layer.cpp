@@ -138,25 +138,13 @@ size_t TcpLayer::socket_count() const { return pool_->live(); }
 
 Result<SocketId> TcpLayer::listen(ListenerAddr addr, Sharing sharing, uint32_t backlog,
                                   const tcp::SocketOptions& options) {
-  if (addr.port == 0) {
-    Result<Port> port = table_.pick_listener_port(addr, sharing, rng_.next_u64());
-    if (!port) return port.error();
-    addr.port = *port;
-  }
-  auto s = std::make_unique<Socket>();
-  s->is_listener = true;
-  s->sharing = sharing;
-  s->listen_addr = std::make_unique<ListenerAddr>(std::move(addr));
-  Socket::Listening& listening = s->role.emplace<Socket::Listening>();
+  Result<std::unique_ptr<Socket>> s = new_listener<Socket>(table_, rng_, std::move(addr), sharing);
+  if (!s) return s.error();
+  Socket::Listening& listening = s.value()->role.emplace<Socket::Listening>();
   listening.backlog = backlog;
   listening.options = options;
-  Socket* raw = s.get();
-  const SocketId id = pool_->add(std::move(s));
-  if (Result<void> in = table_.insert_listener(id, *raw->listen_addr, sharing); !in) {
-    pool_->discard(id);
-    return in.error();
-  }
-  return id;
+  const ListenerAddr& at = *s.value()->listen_addr;
+  return pool_->add_entered(std::move(s.value()), [&](SocketId id) { return table_.insert_listener(id, at, sharing); });
 }
 
 Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, PortSource source,
@@ -170,15 +158,13 @@ Result<SocketId> TcpLayer::connect(ConnAddr conn, Sharing sharing, PortSource so
   s->sharing = sharing;
   s->conn = conn;
   Socket* raw = s.get();
-  const SocketId id = pool_->add(std::move(s));
-  if (Result<void> in = table_.insert_connection(id, conn, sharing, source); !in) {
-    pool_->discard(id);
-    return in.error();
-  }
+  const Result<SocketId> added =
+      pool_->add_entered(std::move(s), [&](SocketId id) { return table_.insert_connection(id, conn, sharing, source); });
+  if (!added) return added;
   raw->role.emplace<Socket::Glue>(*this, *raw, rng_.next_u32(),
                                   ip_.mss_for(mss_interface, conn.remote.addr.family()), options);
   raw->glue().connection().connect();
-  return id;
+  return added;
 }
 
 Result<void> TcpLayer::send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to) {
@@ -351,11 +337,11 @@ TcpLayer::Socket* TcpLayer::create_child(Socket& listener, const Packet& syn, In
   child->conn = ConnAddr{syn.dst_sa(), syn.src_sa(), listener.listen_addr->device};
   child->sharing = listener.sharing;
   Socket* raw = child.get();
-  const SocketId id = pool_->add(std::move(child));
-  if (!table_.insert_connection(id, raw->conn, raw->sharing, PortSource::kInherited)) {
-    pool_->discard(id);
-    return nullptr;
-  }
+  const Result<SocketId> added = pool_->add_entered(std::move(child), [&](SocketId id) {
+    return table_.insert_connection(id, raw->conn, raw->sharing, PortSource::kInherited);
+  });
+  if (!added) return nullptr;
+  const SocketId id = *added;
   listener.listening().unaccepted.push_back(id);
   listener_of_.emplace(id, listener.id);
   if (observer_) observer_->on_child(trace_.host_id(), listener.id, id);

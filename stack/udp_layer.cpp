@@ -32,22 +32,10 @@ UdpLayer::UdpLayer(IpLayer& ip, StackTrace& trace, SocketPolicy policy, Rng& rng
       table_(policy, TransportProto::kUdp, table_secret(policy, rng)) {}
 
 Result<SocketId> UdpLayer::listen(ListenerAddr addr, Sharing sharing) {
-  if (addr.port == 0) {
-    Result<Port> port = table_.pick_listener_port(addr, sharing, rng_.next_u64());
-    if (!port) return port.error();
-    addr.port = *port;
-  }
-  auto s = std::make_unique<Socket>();
-  s->is_listener = true;
-  s->sharing = sharing;
-  s->listen_addr = std::make_unique<ListenerAddr>(std::move(addr));
-  Socket* raw = s.get();
-  const SocketId id = pool_.add(std::move(s));
-  if (Result<void> in = table_.insert_listener(id, *raw->listen_addr, sharing); !in) {
-    pool_.discard(id);
-    return in.error();
-  }
-  return id;
+  Result<std::unique_ptr<Socket>> s = new_listener<Socket>(table_, rng_, std::move(addr), sharing);
+  if (!s) return s.error();
+  const ListenerAddr& at = *s.value()->listen_addr;
+  return pool_.add_entered(std::move(s.value()), [&](SocketId id) { return table_.insert_listener(id, at, sharing); });
 }
 
 // Why a datagram from `source` cannot be sent, when the host no longer has it.
@@ -71,12 +59,7 @@ Result<SocketId> UdpLayer::connect(ConnAddr conn, Sharing sharing, PortSource so
   auto s = std::make_unique<Socket>();
   s->sharing = sharing;
   s->conn = conn;
-  const SocketId id = pool_.add(std::move(s));
-  if (Result<void> in = table_.insert_connection(id, conn, sharing); !in) {
-    pool_.discard(id);
-    return in.error();
-  }
-  return id;
+  return pool_.add_entered(std::move(s), [&](SocketId id) { return table_.insert_connection(id, conn, sharing); });
 }
 
 Result<void> UdpLayer::send(SocketId id, const Payload& payload, const std::optional<SocketAddr>& to) {
