@@ -100,7 +100,9 @@ def run_netsim(netsim, w, seed, work):
     trace = os.path.join(work, "trace.jsonl")
     with open(path, "w") as f:
         json.dump(netsim_scenario(w, seed), f)
-    subprocess.run([netsim, "run", path, "--trace", trace], check=True, stdout=subprocess.DEVNULL)
+    out = subprocess.run([netsim, "run", path, "--trace", trace, "--stats"], check=True, capture_output=True,
+                         text=True).stdout
+    stats = dict(kv.split("=") for line in out.splitlines() if line.startswith("STATS ") for kv in line.split()[1:])
     flows = {f"s{i}": dict(highest=None, retransmits=0) for i in range(w["flows"])}
     got = {f"d{i}": dict(bytes=0, done=None) for i in range(w["flows"])}
     with open(trace) as f:
@@ -123,7 +125,8 @@ def run_netsim(netsim, w, seed, work):
                 if fl["highest"] is None or ((end - fl["highest"]) & 0xFFFFFFFF) < 1 << 31:
                     fl["highest"] = end
     os.remove(trace)
-    return summarize(w, [g["done"] for g in got.values()], sum(f["retransmits"] for f in flows.values()))
+    return summarize(w, [g["done"] for g in got.values()], sum(f["retransmits"] for f in flows.values()),
+                     int(stats["tcp_timeouts"]))
 
 
 def run_ns3(binary, w, seed):
@@ -131,19 +134,21 @@ def run_ns3(binary, w, seed):
             f"--bottleneck={w['bottleneck']}bps", f"--bdelay={w['bdelay_ms']}ms", f"--cc={NS3_CC[w['cc']]}",
             f"--buffer={w['buffer']}", f"--segment={MSS_WIRE}", f"--seed={seed}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    done, retransmits = [], 0
+    done, retransmits, timeouts = [], 0, 0
     for line in out.splitlines():
         if line.startswith("FLOW "):
             fields = dict(kv.split("=") for kv in line.split()[2:])
             done.append(float(fields["done_s"]) if float(fields["done_s"]) >= 0 else None)
             retransmits += int(fields["retransmits"])
-    return summarize(w, done, retransmits)
+            timeouts += int(fields["timeouts"])
+    return summarize(w, done, retransmits, timeouts)
 
 
-def summarize(w, done, retransmits):
-    if any(d is None for d in done):
-        return dict(goodput=None, retransmits=retransmits)
-    return dict(goodput=statistics.mean(w["bytes"] * 8 / d / 1e6 for d in done), retransmits=retransmits)
+# timeouts: retransmission timeouts (netsim: `--stats` tcp_timeouts, every host; ns-3: the
+# anchor's loss-state entries per flow), shown in the plain-text rows only.
+def summarize(w, done, retransmits, timeouts):
+    goodput = None if any(d is None for d in done) else statistics.mean(w["bytes"] * 8 / d / 1e6 for d in done)
+    return dict(goodput=goodput, retransmits=retransmits, timeouts=timeouts)
 
 
 def main():
@@ -180,7 +185,8 @@ def main():
 def mean_of(results):
     g = [r["goodput"] for r in results]
     return dict(goodput=None if None in g else statistics.mean(g),
-                retransmits=statistics.mean(r["retransmits"] for r in results))
+                retransmits=statistics.mean(r["retransmits"] for r in results),
+                timeouts=statistics.mean(r["timeouts"] for r in results))
 
 
 def print_row(w, n, o, markdown, file=sys.stdout):
@@ -196,8 +202,10 @@ def print_row(w, n, o, markdown, file=sys.stdout):
     if markdown:
         print(f"| {w['name']} | {seeds} | {mbps(n['goodput'])} | {og} | {ratio} | {nr} | {orr} |", file=file)
     else:
+        ot = f"{o['timeouts']:.1f}" if o else "-"
         print(f"{w['name']:28} seeds={seeds} netsim={mbps(n['goodput'])} Mbit/s ns3={og} Mbit/s "
-              f"ratio={ratio} retx netsim={nr} ns3={orr}", file=file)
+              f"ratio={ratio} retx netsim={nr} ns3={orr} timeouts netsim={n['timeouts']:.1f} ns3={ot}",
+              file=file)
 
 
 if __name__ == "__main__":

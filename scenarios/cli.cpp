@@ -884,7 +884,7 @@ int main(const std::vector<std::string>& args) {
                   "replay a schedule `netsim explore` printed: the order of same-instant events "
                   "(see docs/explore.md)");
   run->add_flag("--stats", run_stats,
-                "print a STATS line: loop wall time, events, packet counters, UDP latency");
+                "print a STATS line: loop wall time, events, packet counters, UDP latency, TCP counters");
 
   std::vector<std::string> validate_files;
   CLI::App* validate = app.add_subcommand("validate", "check scenario files without running them");

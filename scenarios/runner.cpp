@@ -129,6 +129,16 @@ class Runner {
     int64_t router_rx = 0;
     for (const auto& [name, c] : s.forwarders) router_rx += static_cast<int64_t>(c.rx);
     add("forwarder_rx", router_rx);
+    add("tcp_segments_sent", static_cast<int64_t>(s.tcp.segments_sent));
+    add("tcp_segments_received", static_cast<int64_t>(s.tcp.segments_received));
+    add("tcp_bytes_sent", static_cast<int64_t>(s.tcp.bytes_sent));
+    add("tcp_bytes_received", static_cast<int64_t>(s.tcp.bytes_received));
+    add("tcp_retransmissions", static_cast<int64_t>(s.tcp.retransmissions));
+    add("tcp_timeouts", static_cast<int64_t>(s.tcp.timeouts));
+    add("tcp_fast_retransmits", static_cast<int64_t>(s.tcp.fast_retransmits));
+    add("tcp_persist_probes", static_cast<int64_t>(s.tcp.persist_probes));
+    add("tcp_challenge_acks", static_cast<int64_t>(s.tcp.challenge_acks));
+    add("tcp_bad_segments", static_cast<int64_t>(s.tcp.bad_segments));
   }
 
   // The header line; its topology object (large for large networks) only when lines are

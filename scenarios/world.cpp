@@ -133,6 +133,7 @@ World::Stats World::stats() const {
     s.hosts.delivered += c.delivered;
     s.hosts.dropped += c.dropped;
     if (h->forwarding()) s.forwarders.emplace_back(h->name(), c);
+    s.tcp += h->tcp_stats();
   }
   s.hosts.dropped += net_.no_neighbor_drops();
   for (LinkId l : net_.link_ids()) {

@@ -48,6 +48,7 @@ class World : private Network::Observer {
     uint64_t udp_delivered = 0, latency_matched = 0, latency_unmatched = 0;
     int64_t latency_min_ns = 0, latency_max_ns = 0;
     std::vector<std::pair<std::string, HostCounters>> forwarders;  // forwarding hosts
+    tcp::ConnectionStats tcp;  // every host's TCP connections
   };
   void enable_latency_stats();
   Stats stats() const;

@@ -103,6 +103,7 @@ class Host : private LoopbackReceiver {
   bool is_open(SocketId socket) const;
   // Sockets not yet freed (open, or gone and about to be freed).
   size_t socket_count() const { return udp_.socket_count() + tcp_.socket_count(); }
+  const tcp::ConnectionStats& tcp_stats() const { return tcp_.stats(); }
 
   const HostCounters& counters() const { return trace_.counters(); }
 

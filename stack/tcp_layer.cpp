@@ -24,6 +24,7 @@ struct TcpLayer::Socket : SocketCore {
       return loop().schedule_in(d, std::move(cb), EventTag::on(EventKind::kTimer, layer_.trace_.host_id().value()));
     }
     void cancel(EventId id) override { loop().cancel(id); }
+    tcp::ConnectionStats* stats() override { return &layer_.stats_; }
 
     void transmit(tcp::Segment seg) override {
       Packet p;

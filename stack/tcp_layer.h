@@ -17,6 +17,7 @@
 #include "stack/host_env.h"
 #include "stack/ip_layer.h"
 #include "stack/sockets.h"
+#include "stack/tcp/connection.h"
 #include "stack/tcp/params.h"
 
 namespace netsim {
@@ -49,6 +50,8 @@ class TcpLayer {
   void set_observer(SocketObserver* observer) { observer_ = observer; }
   void free_retired(HostId host);
   size_t socket_count() const;
+  // Summed over every connection this layer has had.
+  const tcp::ConnectionStats& stats() const { return stats_; }
 
  private:
   struct Socket;
@@ -68,6 +71,7 @@ class TcpLayer {
   SocketTable table_;
   std::unique_ptr<SocketPool<Socket>> pool_;
   SocketObserver* observer_ = nullptr;
+  tcp::ConnectionStats stats_;  // every connection's counters, shared
   Packet* current_packet_ = nullptr;  // the segment being received, while a connection handles it
   std::map<SocketId, SocketId> listener_of_;  // a passive connection in the handshake -> its listener
   std::set<SocketId> unrouted_;  // connections whose last segment found no route (one error per outage)

@@ -10,6 +10,22 @@
 
 namespace netsim::tcp {
 
+ConnectionStats& ConnectionStats::operator+=(const ConnectionStats& o) {
+  bytes_sent += o.bytes_sent;
+  bytes_acked += o.bytes_acked;
+  bytes_received += o.bytes_received;
+  segments_sent += o.segments_sent;
+  segments_received += o.segments_received;
+  retransmissions += o.retransmissions;
+  timeouts += o.timeouts;
+  fast_retransmits += o.fast_retransmits;
+  rtt_samples += o.rtt_samples;
+  challenge_acks += o.challenge_acks;
+  bad_segments += o.bad_segments;
+  persist_probes += o.persist_probes;
+  return *this;
+}
+
 using namespace tcp_flags;
 
 namespace {

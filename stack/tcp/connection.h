@@ -28,22 +28,24 @@
 
 namespace netsim::tcp {
 
-// Counters for tests and benchmarks, kept only where the ConnectionEnv provides them (an idle
-// connection of a scenario carries none). Segment and event counts are 32-bit (they wrap after
-// 2^32, far beyond what the run guards allow); byte counts are 64-bit.
+// Counters, kept where the ConnectionEnv provides them: a host's TCP layer gives all its
+// connections one shared set (`netsim run --stats` sums them over the hosts), a test may give
+// each connection its own. A connection itself holds only the pointer.
 struct ConnectionStats {
   uint64_t bytes_sent = 0;      // data bytes on their first transmission
   uint64_t bytes_acked = 0;     // data bytes the peer acknowledged
   uint64_t bytes_received = 0;  // in-order data bytes taken from the peer
-  uint32_t segments_sent = 0;
-  uint32_t segments_received = 0;
-  uint32_t retransmissions = 0;  // segments sent again (timeouts, fast and partial-ACK repairs, probes)
-  uint32_t timeouts = 0;         // retransmission timer expiries that resent something
-  uint32_t fast_retransmits = 0;
-  uint32_t rtt_samples = 0;
-  uint32_t challenge_acks = 0;
-  uint32_t bad_segments = 0;
-  uint32_t persist_probes = 0;
+  uint64_t segments_sent = 0;
+  uint64_t segments_received = 0;
+  uint64_t retransmissions = 0;  // segments sent again (timeouts, fast and partial-ACK repairs, probes)
+  uint64_t timeouts = 0;         // retransmission timer expiries that resent something
+  uint64_t fast_retransmits = 0;
+  uint64_t rtt_samples = 0;
+  uint64_t challenge_acks = 0;
+  uint64_t bad_segments = 0;
+  uint64_t persist_probes = 0;
+
+  ConnectionStats& operator+=(const ConnectionStats& o);
 };
 
 // What a Connection needs from its host. Callbacks may call back into the
@@ -260,8 +262,7 @@ class Connection {
   void enter_time_wait();
   void finish_segment();
   void bad_segment();
-  template <typename T>
-  void count(T ConnectionStats::*counter, T n = 1) {
+  void count(uint64_t ConnectionStats::*counter, uint64_t n = 1) {
     if (stats_) stats_->*counter += n;
   }
   // -> CLOSED: timers stopped, then on_error (if any) and on_closed. Callers return at once.

@@ -338,7 +338,7 @@ void Connection::process_data(uint32_t seq, std::string_view data, bool fin) {
 
 void Connection::deliver(std::string_view data) {
   if (data.empty()) return;
-  count<uint64_t>(&ConnectionStats::bytes_received, data.size());
+  count(&ConnectionStats::bytes_received, data.size());
   if (read_shut_) return;
   if (!reading_) {
     held().unread.append(data);

@@ -104,7 +104,7 @@ uint32_t Connection::send_at(uint32_t seq, uint64_t max_len) {
     count(&ConnectionStats::retransmissions);
     if (timing_ && seq_in(rtt_seq_, seq, end)) timing_ = false;  // Karn
   } else {
-    count<uint64_t>(&ConnectionStats::bytes_sent, len);
+    count(&ConnectionStats::bytes_sent, len);
     if (!timing_) {
       timing_ = true;
       rtt_seq_ = seq;

@@ -79,7 +79,7 @@ void Connection::on_new_ack(uint32_t ack) {
   uint64_t data = std::min<uint64_t>(acked, sndbuf_.size());
   sndbuf_.consume(data);
   buf_seq_ += static_cast<uint32_t>(data);
-  count<uint64_t>(&ConnectionStats::bytes_acked, data);
+  count(&ConnectionStats::bytes_acked, data);
   snd_una_ = ack;
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
   retries_ = 0;
