@@ -417,11 +417,15 @@ namespace {
 const char* proto_name(Proto p) { return p == Proto::kTcp ? "tcp" : "udp"; }
 
 // A socket's TCP options as a listen or connect step writes them.
-void add_tcp_options(nlohmann::json& step, const std::optional<Congestion>& congestion,
-                     const std::optional<Recovery>& recovery, const std::optional<bool>& nodelay) {
-  if (congestion) step["congestion"] = *congestion == Congestion::kCubic ? "cubic" : "newreno";
-  if (recovery) step["recovery"] = *recovery == Recovery::kSack ? "sack" : "newreno";
-  if (nodelay) step["nodelay"] = *nodelay;
+// The keys a listen and a connect step share (their device aside): sharing and the TCP options.
+template <typename Options>
+void add_socket_options(nlohmann::json& step, const Options& options) {
+  step["reuse_addr"] = options.reuse_addr;
+  step["reuse_port"] = options.reuse_port;
+  step["uid"] = options.uid;
+  if (options.congestion) step["congestion"] = *options.congestion == Congestion::kCubic ? "cubic" : "newreno";
+  if (options.recovery) step["recovery"] = *options.recovery == Recovery::kSack ? "sack" : "newreno";
+  if (options.nodelay) step["nodelay"] = *options.nodelay;
 }
 
 const char* host_model_name(HostModel m) { return m == HostModel::kStrong ? "strong" : "weak"; }
@@ -438,11 +442,8 @@ void Simulation::listen(Nanoseconds at, HostHandle host, Proto proto, const std:
   if (!options.addresses.empty()) s["addresses"] = options.addresses;
   if (options.family != ListenFamily::kBoth) s["family"] = options.family == ListenFamily::kIpv4 ? "ipv4" : "ipv6";
   if (options.device) s["device"] = *impl_->device(kCall, host, options.device);
-  s["reuse_addr"] = options.reuse_addr;
-  s["reuse_port"] = options.reuse_port;
-  s["uid"] = options.uid;
   if (options.backlog) s["backlog"] = *options.backlog;
-  add_tcp_options(s, options.congestion, options.recovery, options.nodelay);
+  add_socket_options(s, options);
   impl_->add_step(kCall, s);
 }
 
@@ -456,10 +457,7 @@ void Simulation::connect(Nanoseconds at, HostHandle host, Proto proto, const std
   s["remote"] = remote;
   if (!options.local.empty()) s["local"] = options.local;
   if (options.device) s["device"] = *impl_->device(kCall, host, options.device);
-  s["reuse_addr"] = options.reuse_addr;
-  s["reuse_port"] = options.reuse_port;
-  s["uid"] = options.uid;
-  add_tcp_options(s, options.congestion, options.recovery, options.nodelay);
+  add_socket_options(s, options);
   impl_->add_step(kCall, s);
 }
 

@@ -253,7 +253,7 @@ void TcpLayer::send_from_connection(Socket& s, Packet packet) {
     trace_.emit(ErrorRecord{s.id, NetError::kNetworkUnreachable}, packet.trace_cause);
     return;
   }
-  unrouted_.erase(s.id);
+  if (!unrouted_.empty()) unrouted_.erase(s.id);  // every segment passes here: outages are rare
   ip_.transmit(egress->interface, egress->next_hop, std::move(packet));
 }
 
