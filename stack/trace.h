@@ -103,7 +103,8 @@ struct EstablishedRecord {
   SocketAddr local, remote;
 };
 
-// In-order bytes a TCP connection made readable.
+// Bytes the application side of a socket reads: a UDP datagram its socket took, or the
+// in-order bytes a TCP connection made readable.
 struct ReceiveRecord {
   static constexpr TraceKind kKind = TraceKind::kReceive;
   SocketId socket;

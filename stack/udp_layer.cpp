@@ -155,6 +155,8 @@ RxOutcome UdpLayer::receive(InterfaceId interface, Packet& packet) {
   ++trace_.counters().delivered;
   trace_.env().delivered(packet);
   if (trace_.wants(TraceKind::kDeliver)) packet.trace_cause = trace_.emit(deliver_record(s.id, *hit, packet), packet.trace_cause);
+  // The application reads every datagram its socket takes, at once (trace-format.md, "Event kinds").
+  trace_.emit(ReceiveRecord{s.id, packet.payload}, packet.trace_cause);
   return RxOutcome::kDelivered;
 }
 

@@ -160,6 +160,7 @@ def reduce_netsim(plan, trace_lines):
     """Records of a netsim JSONL trace (an iterable of lines)."""
     side = Side(plan, "netsim")
     sent_in = {}  # packet id -> the epoch it was sent in
+    udp_delivers = set()  # seq of UDP deliver events: a receive caused by one repeats it
     for line in trace_lines:
         e = json.loads(line)
         kind = e.get("event")
@@ -180,9 +181,10 @@ def reduce_netsim(plan, trace_lines):
             side.own_port(host, e["socket"], e["local"], "connect_tcp")
             side.established(epoch, e)
         elif kind == "deliver" and e.get("proto") == "udp":
+            udp_delivers.add(e["seq"])
             data = e["data"].encode() if "data" in e else bytes(e["packet"]["len"])
             side.udp_receive(epoch, host, e["socket"], data, e["packet"]["src"])
-        elif kind == "receive":
+        elif kind == "receive" and e.get("cause") not in udp_delivers:
             data = e["data"].encode() if "data" in e else None
             side.tcp_bytes[(epoch, host, e["socket"])].append((data, len(data) if data else e.get("size", 0)))
         elif kind == "error":
