@@ -151,14 +151,16 @@ uint32_t Connection::record_sack(const Segment& seg) {
   return fresh;
 }
 
-// RFC 6675 5: enter recovery on DupThresh duplicate ACKs or once IsLost(HighACK + 1), if no
-// loss came before or HighACK is beyond RecoveryPoint (RFC 6582's NewReno, which starts from
-// recover = ISS, cannot fast-retransmit the first data segment; RFC 6675 can); while
-// recovering, step (C).
+// RFC 6675 5: enter recovery on DupThresh duplicate ACKs or once IsLost(HighACK + 1); while
+// recovering, step (C). After a timeout, not before HighACK (SND.UNA - 1) >= RecoveryPoint
+// (5.1), so not while the ACKs only report what the timeout's go-back resends. After a fast
+// recovery that holds already, so the segment right after RecoveryPoint can be repaired too
+// (RFC 6582's check, one byte stricter, cannot: a lost first segment after a recovery would
+// wait for a timeout).
 void Connection::on_sack_ack() {
   if (!sack_ || snd_una_ == snd_max_) return;
   if (!in_recovery_) {
-    if (recover_set_ && !seq_gt(snd_una_ - 1, recover_)) return;
+    if (recover_set_ && !seq_gt(snd_una_, recover_)) return;
     if (dupacks_ < SackScoreboard::kDupThresh && !sack_->board.is_lost(snd_una_, eff_mss_)) return;
     enter_sack_recovery();
   }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -1593,6 +1594,31 @@ TEST(TcpSack, FirstDataSegmentLostIsResentAtTheThirdDuplicate) {
   EXPECT_FALSE(net.a.c().in_fast_recovery());
   EXPECT_EQ(net.a.c().stats().timeouts, 0u);
   EXPECT_EQ(net.b.received, generated(0, 6 * 1000));
+}
+
+// Segment 3 is lost, and so is the first segment past the recovery it starts (RecoveryPoint
+// 15000: segments 0-14 were out when it began). The ACK that ends that recovery stops at 15000,
+// HighACK = RecoveryPoint, and the duplicates that follow start a second recovery at once (RFC
+// 6675 5.1 holds back only while HighACK is below RecoveryPoint): 15000 is resent at the
+// third duplicate, at 60 ms, not after a timeout; 20 ms later that recovery's rescue resends
+// the last segment, 24000.
+TEST(TcpSack, TheSegmentRightAfterRecoveryPointIsRepairedByASecondRecovery) {
+  SackNet net;
+  std::set<uint32_t> dropped;
+  net.drop = [&dropped](int from, const Segment& s) {
+    const uint32_t off = s.seq - 1001;
+    if (from != 0 || s.payload.empty() || (off != 2000 && off != 15000)) return false;
+    return dropped.insert(off).second;
+  };
+  ASSERT_TRUE(net.a.c().send_generated(25 * 1000).ok());
+  const SimTime t0 = net.loop.now();
+  net.run_until(t0 + ms(200));
+  Connection& a = net.a.c();
+  EXPECT_EQ(resent_data(net.a, t0),
+            (std::vector<std::pair<Duration, uint32_t>>{{ms(20), 2000}, {ms(60), 15000}, {ms(80), 24000}}));
+  EXPECT_EQ(a.stats().fast_retransmits, 2u);
+  EXPECT_EQ(a.stats().timeouts, 0u);
+  EXPECT_EQ(net.b.received, generated(0, 25 * 1000));
 }
 
 // ---------------------------------------------------------------------------
