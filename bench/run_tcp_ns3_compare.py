@@ -2,6 +2,7 @@
 """netsim's TCP next to ns-3's on the same workloads: goodput and retransmissions.
 
     bench/run_tcp_ns3_compare.py [--seeds N] [--build DIR] [--only NAME] [--skip-ns3]
+                                 [--bytes N] [--jobs N] [--markdown]
 
 Workloads (both simulators, the same topology, rates, delays, queues, loss and TCP settings):
   dumbbell-<loss>-<cc>  two flows, sender i -- r0 == r1 -- receiver i; access links 1 Gbps, 1 ms;
@@ -19,10 +20,19 @@ TcpClassicRecovery, not its default PRR).
 
 Goodput of a flow = its bytes * 8 / (time its last byte reached the receiving application);
 retransmissions = data segments the sender sent again (below the highest sequence sent).
-Prints one row per workload (means over seeds) and the ratio netsim / ns-3; --markdown prints the
-table as docs/performance.md shows it.
+Prints one row per workload: mean goodput over every flow of every seed with its standard error
+(sample standard deviation / sqrt(flows)), the ratio netsim / ns-3 with its standard error, and
+retransmissions and timeouts per run; --markdown prints the table as docs/performance.md shows it.
+
+Each simulator draws its own random losses, so a seed is not the same run on both sides: only
+the means over many seeds compare. At 0.1% loss one flow's goodput depends mostly on where its
+first loss falls in slow start (from about 18 to 35 Mbit/s): over 10 seeds the NewReno row read
+0.81, over 80 seeds 0.94 with a standard error of 0.04 (docs/performance.md). Use --seeds 80.
+  --bytes N   every dumbbell flow carries N bytes instead (e.g. 200000000 for steady state)
+  --jobs N    runs N simulations at once (default 2)
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import shutil
@@ -38,12 +48,12 @@ PATH_BYTES = 100_000_000
 MSS_WIRE = 1448
 
 
-def workloads(seeds):
+def workloads(seeds, dumbbell_bytes=None):
     out = []
     for cc in ("newreno", "cubic"):
         for loss, size in LOSSY_BYTES.items():
             out.append(dict(name=f"dumbbell-{loss * 100:g}%-{cc}", cc=cc, loss=loss, flows=2,
-                            bytes=size, bottleneck=100_000_000, bdelay_ms=10, buffer=4 << 20,
+                            bytes=dumbbell_bytes or size, bottleneck=100_000_000, bdelay_ms=10, buffer=4 << 20,
                             seeds=list(range(1, seeds + 1))))
         out.append(dict(name=f"path-1Gbps-20ms-{cc}", cc=cc, loss=0.0, flows=1, bytes=PATH_BYTES,
                         bottleneck=1_000_000_000, bdelay_ms=8, buffer=8 << 20, seeds=[1]))
@@ -97,7 +107,7 @@ NS3_SLOW_START_ABC = {"newreno": 1, "cubic": 2}
 
 def run_netsim(netsim, w, seed, work):
     path = os.path.join(work, f"{w['name']}-{seed}.json")
-    trace = os.path.join(work, "trace.jsonl")
+    trace = os.path.join(work, f"{w['name']}-{seed}.jsonl")
     with open(path, "w") as f:
         json.dump(netsim_scenario(w, seed), f)
     out = subprocess.run([netsim, "run", path, "--trace", trace, "--stats"], check=True, capture_output=True,
@@ -125,6 +135,7 @@ def run_netsim(netsim, w, seed, work):
                 if fl["highest"] is None or ((end - fl["highest"]) & 0xFFFFFFFF) < 1 << 31:
                     fl["highest"] = end
     os.remove(trace)
+    os.remove(path)
     return summarize(w, [g["done"] for g in got.values()], sum(f["retransmits"] for f in flows.values()),
                      int(stats["tcp_timeouts"]))
 
@@ -147,8 +158,8 @@ def run_ns3(binary, w, seed):
 # timeouts: retransmission timeouts (netsim: `--stats` tcp_timeouts, every host; ns-3: the
 # anchor's loss-state entries per flow), shown in the plain-text rows only.
 def summarize(w, done, retransmits, timeouts):
-    goodput = None if any(d is None for d in done) else statistics.mean(w["bytes"] * 8 / d / 1e6 for d in done)
-    return dict(goodput=goodput, retransmits=retransmits, timeouts=timeouts)
+    goodputs = None if any(d is None for d in done) else [w["bytes"] * 8 / d / 1e6 for d in done]
+    return dict(goodputs=goodputs, retransmits=retransmits, timeouts=timeouts)
 
 
 def main():
@@ -157,6 +168,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
     ap.add_argument("--only", help="run the workloads whose name contains this")
     ap.add_argument("--skip-ns3", action="store_true")
+    ap.add_argument("--bytes", type=int, help="bytes per dumbbell flow instead of the workload's own")
+    ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args()
     netsim = os.path.join(a.build, "netsim")
@@ -169,41 +182,51 @@ def main():
                            check=True, stdout=subprocess.DEVNULL)
             ns3 = os.path.join(work, "anchors", "ns3", "tcp_dumbbell")
         rows = []
-        for w in workloads(a.seeds):
-            if a.only and a.only not in w["name"]:
-                continue
-            n = [run_netsim(netsim, w, s, work) for s in w["seeds"]]
-            o = [run_ns3(ns3, w, s) for s in w["seeds"]] if ns3 else []
-            rows.append((w, mean_of(n), mean_of(o) if o else None))
-            print_row(*rows[-1], markdown=False, file=sys.stderr)
+        with concurrent.futures.ProcessPoolExecutor(max_workers=a.jobs) as pool:
+            for w in workloads(a.seeds, a.bytes):
+                if a.only and a.only not in w["name"]:
+                    continue
+                n = pool.map(run_netsim, [netsim] * len(w["seeds"]), [w] * len(w["seeds"]), w["seeds"],
+                             [work] * len(w["seeds"]))
+                o = pool.map(run_ns3, [ns3] * len(w["seeds"]), [w] * len(w["seeds"]), w["seeds"]) if ns3 else []
+                n, o = list(n), list(o)
+                rows.append((w, mean_of(n), mean_of(o) if o else None))
+                print_row(*rows[-1], markdown=False, file=sys.stderr)
         for r in rows:
             print_row(*r, markdown=a.markdown)
     finally:
         shutil.rmtree(work)
 
 
+# Mean goodput over every flow of every run and its standard error; retransmissions and timeouts
+# per run.
 def mean_of(results):
-    g = [r["goodput"] for r in results]
-    return dict(goodput=None if None in g else statistics.mean(g),
+    flows = [g for r in results for g in (r["goodputs"] or [None])]
+    done = None not in flows
+    return dict(goodput=statistics.mean(flows) if done else None,
+                stderr=statistics.stdev(flows) / len(flows) ** 0.5 if done and len(flows) > 1 else 0.0,
                 retransmits=statistics.mean(r["retransmits"] for r in results),
                 timeouts=statistics.mean(r["timeouts"] for r in results))
 
 
 def print_row(w, n, o, markdown, file=sys.stdout):
     def mbps(x):
-        return "unfinished" if x is None else f"{x:.2f}"
+        return "unfinished" if x["goodput"] is None else f"{x['goodput']:.2f} ± {x['stderr']:.2f}"
     ratio = "-"
     if o and n["goodput"] and o["goodput"]:
-        ratio = f"{n['goodput'] / o['goodput']:.3f}"
+        r = n["goodput"] / o["goodput"]
+        # the ratio's standard error, to first order, from the two independent means'
+        ratio_err = r * ((n["stderr"] / n["goodput"]) ** 2 + (o["stderr"] / o["goodput"]) ** 2) ** 0.5
+        ratio = f"{r:.3f} ± {ratio_err:.3f}"
     nr = f"{n['retransmits']:.0f}"
     orr = f"{o['retransmits']:.0f}" if o else "-"
-    og = mbps(o["goodput"]) if o else "-"
+    og = mbps(o) if o else "-"
     seeds = len(w["seeds"])
     if markdown:
-        print(f"| {w['name']} | {seeds} | {mbps(n['goodput'])} | {og} | {ratio} | {nr} | {orr} |", file=file)
+        print(f"| {w['name']} | {seeds} | {mbps(n)} | {og} | {ratio} | {nr} | {orr} |", file=file)
     else:
         ot = f"{o['timeouts']:.1f}" if o else "-"
-        print(f"{w['name']:28} seeds={seeds} netsim={mbps(n['goodput'])} Mbit/s ns3={og} Mbit/s "
+        print(f"{w['name']:28} seeds={seeds} netsim={mbps(n)} Mbit/s ns3={og} Mbit/s "
               f"ratio={ratio} retx netsim={nr} ns3={orr} timeouts netsim={n['timeouts']:.1f} ns3={ot}",
               file=file)
 

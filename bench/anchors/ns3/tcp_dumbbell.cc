@@ -11,12 +11,14 @@
 // byte counting in congestion avoidance (TcpNewRenoCounting below) or CUBIC (--cc; CUBIC
 // without HyStart), SACK, window scaling and timestamps on, classic (RFC 6675)
 // recovery rather than ns-3's default PRR, SegmentSize 1448, initial window 10, delayed ACKs
-// every 2nd segment or 40 ms, MinRto 200 ms, send and receive buffers of --buffer bytes.
+// every 2nd segment or 40 ms, MinRto 200 ms, a first SYN timeout of 1 s (RFC 6298 2.1, as
+// netsim; ns-3's ConnTimeout defaults to 3 s), send and receive buffers of --buffer bytes.
 //
 //   ./tcp_dumbbell --flows=2 --bytes=10000000 --loss=0.01 --cc=newreno --seed=1
 //
 // Prints one line per flow, "FLOW i bytes=B done_s=T retransmits=R recoveries=F timeouts=O"
-// (fast recoveries and retransmission timeouts entered), then one RESULT line.
+// (fast recoveries entered; retransmission timeouts that expired, each backoff counting, as
+// netsim's tcp_timeouts counts them), then one RESULT line.
 #include "common.h"
 
 #include "ns3/applications-module.h"
@@ -43,7 +45,7 @@ struct Flow
     bool sentAny = false;
     uint64_t retransmits = 0;  // data segments sent below `highest`
     uint64_t recoveries = 0;   // entries into fast recovery
-    uint64_t timeouts = 0;     // entries into the loss state (retransmission timeouts)
+    uint64_t timeouts = 0;     // retransmission timer expiries (SYN and data)
 };
 
 std::vector<Flow> g_flows;
@@ -113,7 +115,14 @@ SenderState(uint32_t i, TcpSocketState::TcpCongState_t, TcpSocketState::TcpCongS
 {
     if (to == TcpSocketState::CA_RECOVERY)
         ++g_flows[i].recoveries;
-    if (to == TcpSocketState::CA_LOSS)
+}
+
+// TcpSocketBase::ReTxTimeout doubles the RTO (up to 60 s) each time the timer expires, and
+// nothing else doubles it exactly: an RTT sample recomputes it from SRTT and RTTVAR.
+void
+SenderRto(uint32_t i, Time from, Time to)
+{
+    if (to == from * 2 || (to == Seconds(60) && from * 2 > to))
         ++g_flows[i].timeouts;
 }
 
@@ -123,6 +132,7 @@ HookSender(uint32_t i, Ptr<BulkSendApplication> app)
     Ptr<Socket> s = app->GetSocket();
     s->TraceConnectWithoutContext("Tx", MakeBoundCallback(&SenderTx, i));
     s->TraceConnectWithoutContext("CongState", MakeBoundCallback(&SenderState, i));
+    s->TraceConnectWithoutContext("RTO", MakeBoundCallback(&SenderRto, i));
 }
 
 NetDeviceContainer
@@ -192,6 +202,7 @@ main(int argc, char* argv[])
     Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(buffer));
     Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(buffer));
     Config::SetDefault("ns3::TcpSocketBase::MinRto", TimeValue(MilliSeconds(200)));
+    Config::SetDefault("ns3::TcpSocket::ConnTimeout", TimeValue(Seconds(1)));
     Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(true));
     Config::SetDefault("ns3::TcpSocketBase::Timestamp", BooleanValue(true));
     Config::SetDefault("ns3::TcpSocketBase::WindowScaling", BooleanValue(true));
