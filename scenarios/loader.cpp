@@ -1409,8 +1409,40 @@ class Loader {
                                did_you_mean(h->get<std::string>(), names));
       ok = false;
     }
+    if (ok) ok = check_matcher_fields(v, ptr);
     if (!ok) return std::nullopt;
     return m;
+  }
+
+  // A key that no event of the matcher's kind carries would make the matcher vacuous (a typo
+  // in a `never` expectation would always pass): it is an unknown key, like any other.
+  bool check_matcher_fields(const json& v, const std::string& ptr) {
+    const json* e = member(v, "event");
+    const std::vector<std::string> fields = trace_event_fields(e ? e->get<std::string>() : "");
+    const std::string what = e ? "`" + e->get<std::string>() + "` field" : "trace field";
+    bool ok = true;
+    for (const auto& key : ordered_keys(v, ptr)) {
+      const bool count_key = std::find(kExpectCountKeys.begin(), kExpectCountKeys.end(), key) !=
+                             kExpectCountKeys.end();
+      if (count_key || std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
+      key_error(pointer_append(ptr, key), "unknown " + what + " `" + key + "`" + did_you_mean(key, fields));
+      ok = false;
+    }
+    if (const json* p = member(v, "packet"); p && p->is_object()) ok = check_packet_fields(*p, ptr + "/packet") && ok;
+    return ok;
+  }
+
+  bool check_packet_fields(const json& p, const std::string& ptr) {
+    const std::vector<std::string>& fields = trace_packet_fields();
+    bool ok = true;
+    for (const auto& key : ordered_keys(p, ptr)) {
+      if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
+      key_error(pointer_append(ptr, key), "unknown packet field `" + key + "`" + did_you_mean(key, fields));
+      ok = false;
+    }
+    if (const json* inner = member(p, "inner"); inner && inner->is_object())
+      ok = check_packet_fields(*inner, ptr + "/inner") && ok;
+    return ok;
   }
 
   void load_expect(const json& v, Scenario& s) {
@@ -2210,6 +2242,13 @@ nlohmann::ordered_json scenario_schema(nlohmann::ordered_json schema) {
     else ++it;
   }
   for (const auto& [key, value] : generated.items()) defs[key] = value;
+  // A matcher's keys are trace fields (any kind's; the loader also checks them per kind) and,
+  // outside a sequence, the count and window keys.
+  ojson names = ojson::array();
+  for (const std::string& field : trace_event_fields("")) names.push_back(field);
+  for (const std::string& key : kExpectCountKeys) names.push_back(key);
+  for (const char* matcher : {"/$defs/matcher", "/$defs/expectation/oneOf/1"})
+    schema[ojson::json_pointer(matcher)]["propertyNames"] = ojson{{"enum", names}};
   return schema;
 }
 
@@ -2279,12 +2318,69 @@ nlohmann::ordered_json step_schema_defs() {
   return defs;
 }
 
+namespace {
+
+// Every event kind with the fields its records may carry besides the common ones, as the
+// writers write them (viz/trace_fields.cpp, scenarios/run_records.cpp, viz/trace_writer.cpp).
+struct EventFields {
+  std::string kind;
+  std::vector<std::string> fields;
+};
+
+const std::vector<EventFields>& event_field_table() {
+  static const std::vector<EventFields> kTable = {
+      {"step", {"op", "socket", "result", "expected", "proto", "port", "addresses", "device", "local", "remote"}},
+      {"tx", {"interface", "packet"}},
+      {"rx", {"interface", "packet"}},
+      {"forward", {"from", "to", "packet"}},
+      {"drop", {"packet", "reason", "interface", "link"}},
+      {"deliver", {"socket", "proto", "packet", "match", "shadowed", "outranked", "group", "data", "size"}},
+      {"accept", {"listener", "socket", "local", "remote"}},
+      {"established", {"socket", "local", "remote"}},
+      {"receive", {"socket", "data", "size"}},
+      {"sever", {"socket", "error"}},
+      {"error", {"socket", "error"}},
+      {"close", {"socket", "state"}},
+      {"address_added", {"interface", "address"}},
+      {"address_removed", {"interface", "address"}},
+      {"interface_down", {"interface"}},
+      {"interface_up", {"interface"}},
+      {"link_down", {"link"}},
+      {"link_up", {"link"}},
+      {"ping", {"packet", "rtt"}},
+      {"socket", {"socket", "how", "proto", "listener", "port", "addresses", "local", "remote", "device"}},
+      {"guard", {"guard", "limit", "events", "pending", "in_flight", "link", "link_in_flight"}},
+      {"expect", {"pointer", "result", "detail"}}};
+  return kTable;
+}
+
+}  // namespace
+
 const std::vector<std::string>& trace_event_kinds() {
-  static const std::vector<std::string> kKinds = {
-      "step", "tx", "rx", "forward", "drop", "deliver", "accept", "established", "receive",
-      "sever", "error", "close", "address_added", "address_removed", "interface_down",
-      "interface_up", "link_down", "link_up", "ping", "socket", "guard", "expect"};
+  static const std::vector<std::string> kKinds = [] {
+    std::vector<std::string> kinds;
+    for (const EventFields& e : event_field_table()) kinds.push_back(e.kind);
+    return kinds;
+  }();
   return kKinds;
+}
+
+std::vector<std::string> trace_event_fields(std::string_view kind) {
+  std::vector<std::string> fields;
+  for (const EventFields& e : event_field_table())
+    if (kind.empty() || e.kind == kind) fields.insert(fields.end(), e.fields.begin(), e.fields.end());
+  if (!kind.empty() && fields.empty()) return fields;
+  for (const char* common : {"event", "seq", "t", "host", "cause", "step"}) fields.emplace_back(common);
+  std::sort(fields.begin(), fields.end());
+  fields.erase(std::unique(fields.begin(), fields.end()), fields.end());
+  return fields;
+}
+
+const std::vector<std::string>& trace_packet_fields() {
+  static const std::vector<std::string> kFields = {
+      "ack", "dst", "flags", "id", "inner", "len", "mss", "proto", "sack", "sack_ok",
+      "seq", "src", "ts_ecr", "ts_val", "ttl", "type", "window", "wscale"};
+  return kFields;
 }
 
 std::optional<Duration> parse_duration(std::string_view text, std::string* error) {

@@ -129,4 +129,11 @@ std::vector<OpKeys> op_keys();
 // The trace event kinds an expectation's `event` may name (trace-format.md).
 const std::vector<std::string>& trace_event_kinds();
 
+// The fields a matcher may name (trace-format.md, extensions included): those every event
+// may carry (`event`, `seq`, `t`, `host`, `cause`, `step`) and those of `kind`; with `kind`
+// empty, those of every kind. Empty for an unknown kind.
+std::vector<std::string> trace_event_fields(std::string_view kind);
+// The fields of a `packet` object (and of an ICMP error's `inner` packet).
+const std::vector<std::string>& trace_packet_fields();
+
 }  // namespace netsim::scenario

@@ -508,6 +508,32 @@ TEST(LoaderErrors, SequenceCountsFollowTheCountRules) {
                        "not allowed inside a sequence"), nullptr);
 }
 
+// A matcher names trace fields only: a key no event of its kind carries (a typo) would make
+// it vacuous, so a `never` expectation would pass whatever happened. It is an unknown key,
+// reported with its pointer and a hint, in packets and sequences too.
+TEST(LoaderErrors, MatcherKeysAreFieldsOfTheirEventKind) {
+  const auto expect = [](const std::string& entry) {
+    return load(with(kMinimal, "\n}", ",\n  \"expect\": [ " + entry + " ]\n}"));
+  };
+  auto typo = expect(R"({ "event": "deliver", "sockt": "web", "never": true })");
+  const Diagnostic* d = find_error(typo, "unknown `deliver` field `sockt` (did you mean `socket`?)");
+  ASSERT_NE(d, nullptr) << all_errors(typo);
+  EXPECT_EQ(d->pointer, "/expect/0/sockt");
+  EXPECT_NE(find_error(expect(R"({ "event": "receive", "packet": { "src": "10.0.0.1:*" } })"),
+                       "unknown `receive` field `packet`"), nullptr);
+  EXPECT_NE(find_error(expect(R"({ "sockt": "web" })"), "unknown trace field `sockt`"), nullptr);
+  auto packet = expect(R"({ "event": "drop", "packet": { "scr": "10.0.0.1:*", "inner": { "typ": "x" } } })");
+  EXPECT_NE(find_error(packet, "unknown packet field `scr` (did you mean `src`?)"), nullptr) << all_errors(packet);
+  EXPECT_NE(find_error(packet, "unknown packet field `typ` (did you mean `type`?)"), nullptr) << all_errors(packet);
+  EXPECT_NE(find_error(expect(R"({ "sequence": [ { "event": "accept", "listner": "web" } ] })"),
+                       "unknown `accept` field `listner`"), nullptr);
+  auto fields = expect(R"({ "event": "deliver", "socket": "web", "match": "specific", "shadowed": [],
+    "packet": { "src": "10.0.0.1:*", "flags": "S" }, "t": 0, "seq": 1, "cause": 0, "count": 1 },
+    { "event": "guard", "link_in_flight": 3, "never": true },
+    { "event": "step", "op": "listen", "port": 80, "addresses": [], "result": "ok", "min": 0 })");
+  EXPECT_TRUE(fields.scenario) << all_errors(fields);
+}
+
 // Auto routes sum latencies along paths; without them no sum is taken.
 TEST(LoaderErrors, LinkLatenciesMustSumWithinTheClockWithAutoRoutes) {
   std::string text = read_file(kSourceDir + "/tests/data/invalid/auto-routes-latency-overflow.json");

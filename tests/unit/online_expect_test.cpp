@@ -53,7 +53,7 @@ std::vector<json> variations(const json& e) {
     std::reverse(reversed["sequence"].begin(), reversed["sequence"].end());
     out.push_back(reversed);
     json broken = e;
-    broken["sequence"].back()["event"] = "sever";
+    broken["sequence"].back() = json{{"event", "sever"}, {"socket", "no such socket"}};
     out.push_back(broken);
     return out;
   }
