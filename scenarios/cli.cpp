@@ -243,6 +243,10 @@ int cmd_run(const std::string& file, const std::string& trace, const std::string
   std::optional<ScheduleDriver> driver;
   if (schedule) driver.emplace(schedule->choices, 0);
   std::unique_ptr<OutputFile> trace_file;
+  if (!trace.empty() && same_file(trace, file)) {
+    std::cerr << "netsim: cannot write " << trace << ": it is the scenario file (refusing to replace it)\n";
+    return kExitUsage;
+  }
   if (!trace.empty() && !(trace_file = open_output(trace))) return kExitUsage;
   ExportOutputs outputs;
   std::vector<ExportFormat> formats(std::begin(kAllExportFormats), std::end(kAllExportFormats));

@@ -267,6 +267,8 @@ int export_main(const std::vector<std::string>& args) {
   if (!format) format = format_from_extension(out);
   if (!format) return usage("say --format; '" + out + "' has no known extension");
 
+  if (trace != "-" && out != "-" && same_file(out, trace))
+    return usage("cannot write " + out + ": it is the trace (refusing to replace it)");
   std::ifstream file;
   if (trace != "-") {
     std::error_code ec;

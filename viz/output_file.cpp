@@ -71,6 +71,14 @@ void unregister_temporary(int slot) {
 
 std::string describe_errno(int err) { return std::strerror(err); }
 
+// False, with *error, when `st` (of `path`) is neither a regular file nor absent.
+bool regular_or_absent(const std::string& path, fs::file_status st, std::string* error) {
+  if (st.type() == fs::file_type::not_found || st.type() == fs::file_type::regular) return true;
+  *error = path + ": not a regular file (refusing to replace " +
+           (st.type() == fs::file_type::directory ? std::string("a directory") : "it") + ")";
+  return false;
+}
+
 // The regular file `path` stands for (symlinks followed), or an error.
 bool resolve_target(const std::string& path, std::string* target, std::string* error) {
   std::error_code ec;
@@ -81,6 +89,8 @@ bool resolve_target(const std::string& path, std::string* target, std::string* e
   }
   fs::file_status link = fs::symlink_status(p, ec);
   if (link.type() == fs::file_type::symlink) {
+    // What the link names decides first: a pipe behind /dev/stdout has no path to follow.
+    if (!regular_or_absent(path, fs::status(p, ec), error)) return false;
     fs::path real = fs::weakly_canonical(p, ec);
     if (ec) {
       *error = path + ": cannot follow the symbolic link: " + ec.message();
@@ -93,17 +103,17 @@ bool resolve_target(const std::string& path, std::string* target, std::string* e
     }
     p = real;
   }
-  fs::file_status st = fs::status(p, ec);
-  if (st.type() != fs::file_type::not_found && st.type() != fs::file_type::regular) {
-    *error = path + ": not a regular file (refusing to replace " +
-             (st.type() == fs::file_type::directory ? std::string("a directory") : "it") + ")";
-    return false;
-  }
+  if (!regular_or_absent(path, fs::status(p, ec), error)) return false;
   *target = p.string();
   return true;
 }
 
 }  // namespace
+
+bool same_file(const std::string& output, const std::string& input) {
+  std::error_code ec;
+  return fs::equivalent(output, input, ec) && !ec;
+}
 
 std::unique_ptr<OutputFile> OutputFile::open(const std::string& path, std::string* error) {
   std::string target;

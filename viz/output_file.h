@@ -58,6 +58,10 @@ class OutputFile : public TraceOutput {
   bool committed_ = false;
 };
 
+// True when `output` and `input` name one existing file (symlinks followed): writing the
+// output would replace the input it is made from.
+bool same_file(const std::string& output, const std::string& input);
+
 // Writes `content` to `path` through an OutputFile. On failure `path` is untouched,
 // no temporary is left, and *error (if given) says why.
 bool write_file_atomically(const std::string& path, std::string_view content, std::string* error);

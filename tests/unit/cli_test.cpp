@@ -302,6 +302,53 @@ TEST_F(Cli, OutputsThatAreNotRegularFilesAreRefused) {
   EXPECT_EQ(fs::status(fifo).type(), fs::file_type::fifo);
 }
 
+// A link to something that is not a regular file is refused for what it names: /dev/stdout
+// into a pipe is "not a regular file", not a link that cannot be followed.
+TEST_F(Cli, ALinkToAPipeIsRefusedAsNotARegularFile) {
+  Output piped = netsim("run " + kData + "/ok.json --trace /dev/stdout 2>&1 | cat");
+  EXPECT_NE(piped.text.find("/dev/stdout: not a regular file"), std::string::npos) << piped.text;
+}
+
+// The trace written over the scenario it comes from would destroy the input: refused before
+// the run (also through a link), the file left as it was. The same holds for an export.
+TEST_F(Cli, AnOutputThatIsItsOwnInputIsRefused) {
+  const fs::path scenario = dir_ / "ok.json";
+  fs::copy_file(kData + "/ok.json", scenario);
+  const std::string before = read(scenario);
+  Output same = netsim("run " + scenario.string() + " --trace " + scenario.string());
+  EXPECT_EQ(same.code, 2) << same.text;
+  EXPECT_NE(same.text.find("it is the scenario file"), std::string::npos) << same.text;
+  fs::create_symlink(scenario, dir_ / "link.jsonl");
+  EXPECT_EQ(netsim("run " + scenario.string() + " --trace " + (dir_ / "link.jsonl").string()).code, 2);
+  EXPECT_EQ(read(scenario), before);
+  const fs::path trace = dir_ / "t.jsonl";
+  ASSERT_EQ(netsim("run " + scenario.string() + " --trace " + trace.string()).code, 0);
+  const std::string written = read(trace);
+  Output exported = netsim("export " + trace.string() + " --format html -o " + trace.string());
+  EXPECT_EQ(exported.code, 2) << exported.text;
+  EXPECT_NE(exported.text.find("it is the trace"), std::string::npos) << exported.text;
+  EXPECT_EQ(read(trace), written);
+}
+
+// `until` stops the run: a step at `until` runs, a step later does not and counts neither as
+// passed nor as failed (docs/scenario-format.md, "Top level").
+TEST_F(Cli, StepsAfterUntilDoNotRun) {
+  std::string text = read(kData + "/ok.json");
+  const std::string last = R"("repeat": { "count": 10, "every": "1ms" } })";
+  ASSERT_NE(text.find(last), std::string::npos);
+  text.replace(text.find(last), last.size(), last + R"(,
+    { "at": "100ms", "host": "b", "op": "close", "socket": "s" },
+    { "at": "101ms", "host": "a", "op": "close", "socket": "c", "expect_error": "unknown_socket" })");
+  const fs::path scenario = dir_ / "until.json";
+  std::ofstream(scenario) << text;
+  Output r = netsim("run " + scenario.string() + " --trace " + (dir_ / "until.jsonl").string());
+  EXPECT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("steps 13 passed, 0 failed"), std::string::npos) << r.text;  // 10 sends
+  const std::string trace = read(dir_ / "until.jsonl");
+  EXPECT_NE(trace.find(R"("step":"/steps/3")"), std::string::npos);
+  EXPECT_EQ(trace.find(R"("step":"/steps/4")"), std::string::npos);
+}
+
 // --- issue 12 -------------------------------------------------------------------------
 
 // Item 9: the header's scenario_sha256 counts the pin as "", so a pin written into the
