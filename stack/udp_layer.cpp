@@ -89,6 +89,8 @@ Result<void> UdpLayer::send(SocketId id, const Payload& payload, const std::opti
     if (rule.source) {  // a specific listener sends from its address (semantics.md 3)
       if (auto e = removed_source_error(*rule.source)) return *e;
       rule = ip_.connection_rule(*rule.source, rule.interface);
+    } else if (!s->listen_addr->addresses.empty()) {
+      return NetError::kAddressNotAvailable;  // none of its addresses can be the source
     } else if (!ip_.owns(p.dst) && !family_allowed(s->listen_addr->family, p.dst.family())) {
       return NetError::kAddressNotAvailable;
     }
