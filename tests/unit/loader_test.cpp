@@ -677,6 +677,20 @@ TEST(Garbage, WrongShapesEverywhereGiveErrorsNotCrashes) {
   }
 }
 
+// An integer key takes a JSON integer as written: `1500.0` and `1.5e3` are numbers with a
+// fraction or an exponent and are refused with their pointer (docs/scenario-format.md, "Units"),
+// although JSON Schema's `integer` would count them.
+TEST(Garbage, IntegersWrittenWithAFractionOrExponentAreRefused) {
+  for (const char* v : {"1500.0", "1.5e3"}) {
+    auto r = load(with(kMinimal, R"("10.0.0.1/24"] })", std::string(R"("10.0.0.1/24"], "mtu": )") + v + " }"));
+    const Diagnostic* d = find_error(r, std::string("mtu must be an integer from 68 to 65535, got ") + v);
+    ASSERT_NE(d, nullptr) << all_errors(r);
+    EXPECT_EQ(d->pointer, "/hosts/a/interfaces/eth0/mtu");
+  }
+  auto seed = load(with(kMinimal, R"("format")", R"("seed": 1.0, "format")"));
+  EXPECT_NE(find_error(seed, "expected a non-negative integer, got 1.0"), nullptr) << all_errors(seed);
+}
+
 TEST(Garbage, MissingFileAndDirectoryAreDiagnostics) {
   auto missing = load_scenario_file(kSourceDir + "/tests/data/loader/no-such-file.json");
   ASSERT_EQ(missing.errors.size(), 1u);
