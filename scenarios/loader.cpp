@@ -94,6 +94,12 @@ const char* type_name(const json& v) {
 }
 
 // A JSON value for a message: never throws (invalid UTF-8 is replaced), clipped.
+// True when `name` holds an ASCII control character (a line break, NUL, an escape): such a
+// name would break every one-line report and diagnostic that shows it.
+bool has_control(const std::string& name) {
+  return std::any_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
 std::string safe_dump(const json& v) {
   std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
   if (s.size() > 80) s = s.substr(0, 77) + "...";
@@ -905,9 +911,9 @@ class Loader {
       key_error(ptr, std::string(what) + " name must not be empty");
       return std::nullopt;
     }
-    if (name.find_first_of(". \t/#") != std::string::npos) {
-      key_error(ptr, std::string(what) + " name `" + name +
-                         "` may not contain `.`, `/`, `#` or spaces");
+    if (name.find_first_of(". /#") != std::string::npos || has_control(name)) {
+      key_error(ptr, std::string(what) + " name " + safe_dump(name) +
+                         " may not contain `.`, `/`, `#`, spaces or control characters");
       return std::nullopt;
     }
     return name;
@@ -1115,6 +1121,9 @@ class Loader {
         if (!n) ok = false;
         else if (n->empty()) {
           error(ptr + "/name", "link name must not be empty");
+          ok = false;
+        } else if (has_control(*n)) {
+          error(ptr + "/name", "link name " + safe_dump(*n) + " may not contain control characters");
           ok = false;
         } else {
           l.name = *n;
@@ -1655,6 +1664,8 @@ class OpReader {
     if (out.find('#') != std::string::npos)
       error(at("socket"), "socket name `" + out + "` may not contain `#` (`LISTENER#N` names the "
                           "connections a TCP listener accepts)");
+    else if (has_control(out))
+      error(at("socket"), "socket name " + safe_dump(out) + " may not contain control characters");
   }
   void proto(Proto& out) {
     if (auto p = enumerated<Proto>("proto", {{"tcp", Proto::kTcp}, {"udp", Proto::kUdp}})) out = *p;

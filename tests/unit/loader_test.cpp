@@ -691,6 +691,22 @@ TEST(Garbage, IntegersWrittenWithAFractionOrExponentAreRefused) {
   EXPECT_NE(find_error(seed, "expected a non-negative integer, got 1.0"), nullptr) << all_errors(seed);
 }
 
+// A control character in a name (a line break, NUL, an escape) would break every one-line
+// report that shows it: host, interface, link and socket names refuse them, and the message
+// shows the name escaped.
+TEST(Garbage, NamesHoldNoControlCharacters) {
+  auto host = load(with(kMinimal, R"("b": {)", R"("b\nx": {)"));
+  EXPECT_NE(find_error(host, R"(host name "b\nx" may not contain)"), nullptr) << all_errors(host);
+  auto iface = load(with(kMinimal, R"("a": { "interfaces": { "eth0")", R"("a": { "interfaces": { "e\u0000")"));
+  EXPECT_NE(find_error(iface, R"(interface name "e\u0000" may not contain)"), nullptr) << all_errors(iface);
+  auto link = load(with(kMinimal, R"("b.eth0"] })", R"("b.eth0"], "name": "l\u001b[31m" })"));
+  EXPECT_NE(find_error(link, R"(link name "l\u001b[31m" may not contain control characters)"), nullptr)
+      << all_errors(link);
+  auto socket = load(with(kMinimal, R"("socket": "srv")", R"("socket": "s\tv")"));
+  EXPECT_NE(find_error(socket, R"(socket name "s\tv" may not contain control characters)"), nullptr)
+      << all_errors(socket);
+}
+
 TEST(Garbage, MissingFileAndDirectoryAreDiagnostics) {
   auto missing = load_scenario_file(kSourceDir + "/tests/data/loader/no-such-file.json");
   ASSERT_EQ(missing.errors.size(), 1u);
