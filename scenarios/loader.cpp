@@ -993,7 +993,9 @@ class Loader {
               key_error(p, "`lo` exists on every host (127.0.0.1/8, ::1/128) and cannot be declared");
               continue;
             }
-            if (!check_name(iname, p, "interface")) continue;
+            // A bad name is reported and the interface still checked (its addresses, mtu):
+            // every error at once; it joins the host only when its name is valid.
+            const bool iname_ok = check_name(iname, p, "interface").has_value();
             Interface itf;
             itf.name = iname;
             itf.pointer = p;
@@ -1029,7 +1031,7 @@ class Loader {
             }
             if (const json* u = member(iv, "up"))
               if (auto b = as_bool(*u, p + "/up")) itf.up = *b;
-            h.interfaces.push_back(std::move(itf));
+            if (iname_ok) h.interfaces.push_back(std::move(itf));
           }
         }
       }
@@ -1306,15 +1308,13 @@ class Loader {
       error(ptr, "missing required key `at` in a step");
       ok = false;
     }
-    bool host_ok = true;
     if (spec && spec->on_host) {
       if (const json* x = member(sv, "host")) {
-        host_ok = check_host(*x, ptr + "/host", step.host);
+        if (!check_host(*x, ptr + "/host", step.host)) ok = false;
       } else {
         error(ptr, "missing required key `host` for op `" + step.op + "`");
-        host_ok = false;
+        ok = false;
       }
-      if (!host_ok) ok = false;
     }
     if (const json* x = member(sv, "expect_error")) {
       if (auto e = as_string(*x, ptr + "/expect_error")) {
@@ -1329,7 +1329,9 @@ class Loader {
         ok = false;
       }
     }
-    if (spec && host_ok) {
+    // The op's keys are checked even when the host is wrong: an interface of an unknown
+    // host is not reported again (check_interface leaves that to the host's error).
+    if (spec) {
       auto action = load_op(*spec, sv, ptr, step.host);
       if (action) step.action = std::move(*action);
       else ok = false;
@@ -1400,17 +1402,19 @@ class Loader {
       }
       m.fields[it.key()] = it.value();
     }
+    bool event_ok = true;  // absent or a known kind: the other keys can be checked against it
     if (const json* e = member(v, "event")) {
       const auto& kinds = trace_event_kinds();
       if (!e->is_string()) {
         error(ptr + "/event", std::string("`event` must be a string, got ") + type_name(*e));
-        ok = false;
+        event_ok = false;
       } else if (std::find(kinds.begin(), kinds.end(), e->get<std::string>()) == kinds.end()) {
         error(ptr + "/event", "unknown event kind `" + e->get<std::string>() + "`" +
                                   did_you_mean(e->get<std::string>(), kinds));
-        ok = false;
+        event_ok = false;
       }
     }
+    if (!event_ok) ok = false;
     if (const json* h = member(v, "host"); h && h->is_string() && !hosts_.count(h->get<std::string>())) {
       std::vector<std::string> names;
       for (const auto& [n, i] : hosts_) names.push_back(n);
@@ -1418,7 +1422,7 @@ class Loader {
                                did_you_mean(h->get<std::string>(), names));
       ok = false;
     }
-    if (ok) ok = check_matcher_fields(v, ptr);
+    if (event_ok) ok = check_matcher_fields(v, ptr) && ok;
     if (!ok) return std::nullopt;
     return m;
   }

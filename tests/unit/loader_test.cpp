@@ -415,6 +415,35 @@ TEST(LoaderErrors, EveryErrorIsReportedAtOnceInFileOrder) {
   EXPECT_NE(r.errors[3].message.find("did you mean `listen`"), std::string::npos);
 }
 
+// An error in a parent does not hide its children's: an interface with a bad name still has
+// its addresses checked, a step on an unknown host its op's keys, a matcher naming an unknown
+// host its fields.
+TEST(LoaderErrors, ABadParentStillHasItsChildrenChecked) {
+  auto iface = load(with(kMinimal, R"("eth0": { "addresses": ["10.0.0.1/24"])",
+                         R"("e/0": { "addresses": ["10.0.0.300/24"])"));
+  ASSERT_EQ(iface.errors.size(), 3u) << all_errors(iface);  // and the link's `a.eth0`
+  EXPECT_EQ(iface.errors[0].pointer, "/hosts/a/interfaces/e~10");
+  EXPECT_NE(iface.errors[0].message.find(R"(interface name "e/0" may not contain)"), std::string::npos);
+  EXPECT_EQ(iface.errors[0].line, 4);
+  EXPECT_EQ(iface.errors[0].column, 28);
+  EXPECT_EQ(iface.errors[1].pointer, "/hosts/a/interfaces/e~10/addresses/0");
+  EXPECT_NE(iface.errors[1].message.find("10.0.0.300/24"), std::string::npos);
+  EXPECT_EQ(iface.errors[1].line, 4);
+  EXPECT_EQ(iface.errors[1].column, 51);
+
+  auto step = load(with(kMinimal, R"("host": "b", "op": "listen", "proto": "tcp", "socket": "srv", "port": 80)",
+                        R"("host": "c", "op": "listen", "proto": "tpc", "socket": "srv", "port": 80, "device": "eth9")"));
+  ASSERT_EQ(step.errors.size(), 2u) << all_errors(step);
+  EXPECT_EQ(step.errors[0].pointer, "/steps/0/host");
+  EXPECT_EQ(step.errors[1].pointer, "/steps/0/proto");
+
+  auto matcher = load(with(kMinimal, "\n}", R"(,
+  "expect": [ { "event": "drop", "host": "bb", "sockt": "srv" } ]
+})"));
+  EXPECT_NE(find_error(matcher, "unknown host `bb`"), nullptr) << all_errors(matcher);
+  EXPECT_NE(find_error(matcher, "unknown `drop` field `sockt`"), nullptr) << all_errors(matcher);
+}
+
 TEST(LoaderErrors, MissingRequiredKeyPointsAtTheObject) {
   auto r = load(with(kMinimal, R"("proto": "tcp", )", ""));
   const Diagnostic* d = find_error(r, "missing required key `proto`");
