@@ -94,6 +94,18 @@ const char* type_name(const json& v) {
 }
 
 // A JSON value for a message: never throws (invalid UTF-8 is replaced), clipped.
+// Why no host can hold `a` as its own address, or nullptr when one can: the unspecified
+// address means "none" (RFC 1122 3.2.1.3, RFC 4291 2.5.2), a multicast one names a group
+// (RFC 1112, RFC 4291 2.7), 255.255.255.255 every host on the link (RFC 919).
+const char* not_a_host_address(const IpAddr& a) {
+  if (a.is_unspecified()) return "the unspecified address";
+  const uint8_t first = a.bytes()[0];
+  if (a.is_v4() && (first & 0xf0) == 0xe0) return "a multicast address (224.0.0.0/4)";
+  if (a.is_v4() && a.v4_bits() == 0xffffffff) return "the limited broadcast address";
+  if (a.is_v6() && first == 0xff) return "a multicast address (ff00::/8)";
+  return nullptr;
+}
+
 // True when `name` holds an ASCII control character (a line break, NUL, an escape): such a
 // name would break every one-line report and diagnostic that shows it.
 bool has_control(const std::string& name) {
@@ -807,6 +819,18 @@ class Loader {
     return std::nullopt;
   }
 
+  // An address an interface holds (a host's, or an add_address/change_address step's).
+  std::optional<Prefix> as_interface_address(const json& v, const std::string& ptr) {
+    auto p = as_prefix(v, ptr);
+    if (!p) return std::nullopt;
+    if (const char* why = not_a_host_address(p->addr())) {
+      error(ptr, "`" + v.get<std::string>() + "` cannot be an interface address: " +
+                     p->addr().to_string() + " is " + why);
+      return std::nullopt;
+    }
+    return p;
+  }
+
   std::optional<SocketAddr> as_sockaddr(const json& v, const std::string& ptr, bool allow_no_port) {
     auto s = as_string(v, ptr);
     if (!s) return std::nullopt;
@@ -1008,7 +1032,7 @@ class Loader {
               if (expect_array(*a, p + "/addresses", "`addresses`")) {
                 for (size_t k = 0; k < a->size(); ++k) {
                   const std::string ap = pointer_append(p + "/addresses", k);
-                  auto pre = as_prefix((*a)[k], ap);
+                  auto pre = as_interface_address((*a)[k], ap);
                   if (!pre) continue;
                   auto [it, fresh] = assigned.emplace(pre->addr(), ap);
                   if (!fresh) {
@@ -1599,9 +1623,9 @@ class OpReader {
     const json* x = get(key);
     return x ? check(l_.as_ip(*x, at(key), allow_prefix)) : std::nullopt;
   }
-  std::optional<Prefix> prefix(const char* key) {
+  std::optional<Prefix> interface_address(const char* key) {
     const json* x = get(key);
-    return x ? check(l_.as_prefix(*x, at(key))) : std::nullopt;
+    return x ? check(l_.as_interface_address(*x, at(key))) : std::nullopt;
   }
   std::optional<SocketAddr> socket_addr(const char* key, bool allow_no_port) {
     const json* x = get(key);
@@ -1791,7 +1815,7 @@ std::optional<StepOp> parse_shutdown(OpReader& r) {
 std::optional<StepOp> parse_add_address(OpReader& r) {
   AddAddressStep s;
   s.interface = r.interface("interface").value_or("");
-  if (auto p = r.prefix("address")) s.address = *p;
+  if (auto p = r.interface_address("address")) s.address = *p;
   return s;
 }
 
@@ -1806,7 +1830,7 @@ std::optional<StepOp> parse_change_address(OpReader& r) {
   ChangeAddressStep s;
   s.interface = r.interface("interface").value_or("");
   if (auto a = r.ip("from", true)) s.from = *a;
-  if (auto p = r.prefix("to")) s.to = *p;
+  if (auto p = r.interface_address("to")) s.to = *p;
   return s;
 }
 

@@ -444,6 +444,36 @@ TEST(LoaderErrors, ABadParentStillHasItsChildrenChecked) {
   EXPECT_NE(find_error(matcher, "unknown `drop` field `sockt`"), nullptr) << all_errors(matcher);
 }
 
+// An interface address is one a host can hold: not the unspecified address, not multicast,
+// not 255.255.255.255 (docs/scenario-format.md, HOST). A /0 prefix is a host's choice.
+TEST(LoaderErrors, InterfaceAddressesAreUnicast) {
+  const std::pair<const char*, const char*> refused[] = {
+      {"0.0.0.0/24", "0.0.0.0 is the unspecified address"},
+      {"::/64", ":: is the unspecified address"},
+      {"224.0.0.1/24", "224.0.0.1 is a multicast address (224.0.0.0/4)"},
+      {"239.255.255.255/8", "239.255.255.255 is a multicast address (224.0.0.0/4)"},
+      {"ff02::1/64", "ff02::1 is a multicast address (ff00::/8)"},
+      {"255.255.255.255/32", "255.255.255.255 is the limited broadcast address"}};
+  for (const auto& [address, why] : refused) {
+    SCOPED_TRACE(address);
+    auto host = load(with(kMinimal, "10.0.0.1/24", address));
+    const Diagnostic* d = find_error(host, std::string("`") + address + "` cannot be an interface address: " + why);
+    ASSERT_NE(d, nullptr) << all_errors(host);
+    EXPECT_EQ(d->pointer, "/hosts/a/interfaces/eth0/addresses/0");
+    EXPECT_EQ(d->line, 4);
+    auto step = load(with(kMinimal, R"("port": 80 })", std::string(R"("port": 80 },
+    { "at": "1s", "host": "a", "op": "add_address", "interface": "eth0", "address": ")") + address + R"(" })"));
+    d = find_error(step, "cannot be an interface address");
+    ASSERT_NE(d, nullptr) << all_errors(step);
+    EXPECT_EQ(d->pointer, "/steps/1/address");
+  }
+  for (const char* address : {"10.0.0.1/0", "223.255.255.254/8", "240.0.0.1/4", "255.255.255.254/24",
+                              "fe80::1/64", "fd00::1/0"}) {
+    auto r = load(with(kMinimal, "10.0.0.1/24", address));
+    EXPECT_TRUE(r.scenario) << address << "\n" << all_errors(r);
+  }
+}
+
 TEST(LoaderErrors, MissingRequiredKeyPointsAtTheObject) {
   auto r = load(with(kMinimal, R"("proto": "tcp", )", ""));
   const Diagnostic* d = find_error(r, "missing required key `proto`");
