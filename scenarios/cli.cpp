@@ -186,7 +186,7 @@ class GoldenComparer : public TraceOutput {
 
 void print_summary(const std::string& file, const scenario::Scenario& s, const RunResult& r,
                    uint64_t seed) {
-  std::cout << (r.exit_code == 0 ? "PASS" : "FAIL") << "  " << file << "  (" << s.name
+  std::cout << (r.exit_code == 0 ? "PASS" : "FAIL") << "  " << file << "  (" << exporting::escape_controls(s.name)
             << ", policy " << scenario::policy_name(s.policy)
             << ", seed " << seed << ")\n"
             << "  steps " << r.steps_passed << " passed, " << r.steps_failed << " failed; expectations "

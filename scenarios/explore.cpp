@@ -17,6 +17,7 @@
 #include "scenarios/runner.h"
 #include "sim/random.h"
 #include "viz/export.h"
+#include "viz/export_trace_view.h"
 #include "viz/output_file.h"
 #include "viz/trace_diff.h"
 
@@ -469,7 +470,7 @@ int run_explore(const ExploreOptions& options) {
   Report report;
   {
     std::ostringstream heading;
-    heading << "explore " << options.file << " (" << base.name << "): depth " << options.depth << ", at most "
+    heading << "explore " << options.file << " (" << exporting::escape_controls(base.name) << "): depth " << options.depth << ", at most "
             << options.max_runs << " runs";
     if (jitter) heading << ", jitter +-" << format_duration(jitter->ns) << " x" << options.draws;
     report.heading = heading.str();

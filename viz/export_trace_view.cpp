@@ -105,6 +105,19 @@ std::string one_line(std::string_view s) {
   return out;
 }
 
+std::string escape_controls(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) out += c;
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else out += "\\u00" + std::string(1, "0123456789abcdef"[u >> 4]) + "0123456789abcdef"[u & 15];
+  }
+  return out;
+}
+
 std::string format_time(int64_t ns) {
   if (ns == 0) return "0";
   const char* unit = "ns";

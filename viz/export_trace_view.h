@@ -42,6 +42,9 @@ std::string xml_escape(std::string_view s);
 // Text kept on one line (a comment line, a quoted name): every control character, newline
 // included, becomes a space.
 std::string one_line(std::string_view s);
+// Text for a one-line human report that shows what it holds: each control character as JSON
+// writes it (`\n`, `\t`, `\u0000`, `\u007f`); everything else, backslashes included, as it is.
+std::string escape_controls(std::string_view s);
 
 // Writes a page template to `out`, replacing each `@@NAME@@` by what `substitute(NAME, out)`
 // writes; `substitute` returns false for a name it does not know, which is then copied as it

@@ -203,6 +203,26 @@ TEST_F(Cli, SweepTabulatesHowManyRunsEachExpectationHeld) {
   EXPECT_EQ(netsim("sweep " + kData + "/ok.json --set /seed=5..1").code, 2);
 }
 
+// A scenario's name is free text, control characters included; the one-line reports that
+// show it (the run summary, explore's heading) escape them as JSON does, so a NUL, a line break
+// or a terminal escape neither vanishes nor breaks the line (docs/scenario-format.md).
+TEST_F(Cli, ReportsShowControlCharactersOfTheScenarioNameEscaped) {
+  std::string text = read(kData + "/ok.json");
+  const std::string from = R"("name": "check-ok")";
+  text.replace(text.find(from), from.size(), R"("name": "ok\u0000x\ny\u001b[31m\t")");
+  fs::path file = dir_ / "named.json";
+  std::ofstream(file) << text;
+  const std::string shown = R"(ok\u0000x\ny\u001b[31m\t)";
+  Output run = netsim("run " + file.string());
+  EXPECT_EQ(run.code, 0) << run.text;
+  EXPECT_NE(run.text.find("  (" + shown + ", policy seed, seed 1)\n"), std::string::npos) << run.text;
+  EXPECT_EQ(run.text.find('\0'), std::string::npos);
+  EXPECT_EQ(run.text.find('\x1b'), std::string::npos);
+  Output explore = netsim("explore " + file.string() + " --max-runs 1");
+  EXPECT_NE(explore.text.find("(" + shown + "): depth"), std::string::npos) << explore.text;
+  EXPECT_EQ(explore.text.find('\0'), std::string::npos);
+}
+
 TEST_F(Cli, RunOutWritesTheTraceAndEveryExport) {
   fs::path out = dir_ / "view";
   EXPECT_EQ(netsim("run " + kData + "/ok.json -q --out " + out.string()).code, 0);
