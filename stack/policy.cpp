@@ -83,6 +83,7 @@ constexpr PolicyRules kSeedRules{
     .egress_by_route = false,
     .device_bind_any_interface = false,
     .receive_shutdown_refuses = true,
+    .backlog_plus_one = false,
     .icmp_for_refused_datagram = false,
     .tcp_timestamps = false,
     .tcp_sack = false,
@@ -106,6 +107,7 @@ constexpr PolicyRules kNetstack3Rules{
     .egress_by_route = false,
     .device_bind_any_interface = false,
     .receive_shutdown_refuses = true,
+    .backlog_plus_one = false,
     .icmp_for_refused_datagram = true,
     .tcp_timestamps = false,
     .tcp_sack = false,
@@ -129,6 +131,7 @@ constexpr PolicyRules kLinuxRules{
     .egress_by_route = true,
     .device_bind_any_interface = true,
     .receive_shutdown_refuses = false,
+    .backlog_plus_one = true,  // include/net/sock.h: sk_acceptq_is_full() tests ack_backlog > max_ack_backlog
     .icmp_for_refused_datagram = false,
     .tcp_timestamps = true,
     .tcp_sack = true,

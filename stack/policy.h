@@ -98,6 +98,10 @@ struct PolicyRules {
   // where shutdown(read) is no refusal) datagrams are delivered, a TCP connection's data is
   // still read, and shutting down an unconnected UDP socket's receive side fails not_connected.
   bool receive_shutdown_refuses;
+  // A TCP listener takes up to backlog + 1 handshakes in progress (Linux's accept queue holds
+  // backlog + 1, its check being `>`: backlog 0 admits one); otherwise up to backlog, and
+  // backlog 0 none. A SYN beyond is dropped backlog_full.
+  bool backlog_plus_one;
   // A datagram refused by a socket whose receive side is shut down gets ICMP port unreachable.
   bool icmp_for_refused_datagram;
   // TCP options a host offers unless `defaults.tcp` says otherwise (tcp::Params): Linux's

@@ -315,7 +315,8 @@ RxOutcome TcpLayer::receive(InterfaceId interface, Packet& packet) {
     trace_.drop(packet, DropReason::kBadState, ifname);
     return RxOutcome::kDropped;
   }
-  if (s.listening().unaccepted.size() >= s.listening().backlog) {
+  const uint64_t capacity = uint64_t{s.listening().backlog} + (rules_.backlog_plus_one ? 1 : 0);
+  if (s.listening().unaccepted.size() >= capacity) {
     trace_.drop(packet, DropReason::kBacklogFull, ifname);
     return RxOutcome::kDropped;
   }
