@@ -6,7 +6,8 @@ Usage: check_references.py REPO_DIR
 Reads every file git tracks or would track (`git ls-files --cached --others
 --exclude-standard`; without git, every file under REPO_DIR outside build*/, out/ and
 node_modules/) and reports, as FILE:LINE: message:
-  - a path that leaves the repository: `../shared`, `/work/...`, `shared/spec/...`, or a
+  - a path that leaves the repository: `../` into a reference folder (REFERENCE_DIRS),
+    `/work/...`, `<reference folder>/spec/...`, or a
     relative link or `$schema` that resolves outside REPO_DIR;
   - a Markdown link `[text](target)` to a file that does not exist, or to a `#heading` that the
     target file does not have;
@@ -28,11 +29,13 @@ SKIP_DIRS = {".git", "node_modules", "out"}
 # Files whose text is data, not references (traces hold packet payloads and names).
 SKIP_PREFIXES = ("tests/data/traces/",)
 TOP_DIRS = ("docs", "sim", "stack", "net", "scenarios", "viz", "tests", "bench", ".ci")
+# The folder of reference material the developers keep beside the repository; users do not have it.
+REFERENCE_DIRS = ("shared",)
 OUTSIDE = [
-    (re.compile(r"\.\./shared\b"), "`../shared` is outside the repository"),
+    (re.compile(r"\.\./(" + "|".join(REFERENCE_DIRS) + r")\b"), "a reference folder beside the repository"),
     (re.compile(r"/work/"), "`/work/` is a path of one machine, not of the repository"),
-    (re.compile(r"(?<![\w.-])shared/(spec|seed|reference|anchors)\b"),
-     "`shared/...` is outside the repository"),
+    (re.compile(r"(?<![\w.-])(" + "|".join(REFERENCE_DIRS) + r")/(spec|seed|reference|anchors)\b"),
+     "a reference folder beside the repository"),
 ]
 MD_LINK = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
 REPO_PATH = re.compile(r"(?<![\w./~$-])((?:%s)/[\w./+-]*[\w/])" % "|".join(re.escape(d) for d in TOP_DIRS))
@@ -194,7 +197,7 @@ def self_test():
         "docs/semantics.md": "# S\n## 5. Sockets\n### 5.1 Delivery\n",
         "docs/a.md": "[ok](semantics.md#51-delivery) [ok](../README.md) semantics.md 5.1\n"
                      "[bad](gone.md) [bad](semantics.md#nowhere) [bad](../../x.md)\n",
-        "README.md": "see ../shared/spec/x and docs/missing.md and docs/a.md\n",
+        "README.md": f"see ../{REFERENCE_DIRS[0]}/spec/x and docs/missing.md and docs/a.md\n",
         "stack/x.h": "// semantics.md 9.9, semantics 5.1, nowhere.md, semantics.md, \"No such\"\n",
         "scenarios/s.json": '{"$schema": "../../outside.json"}\n',
     }
